@@ -1,0 +1,84 @@
+# iam-last-accessed — the table of contents. `make demo` and `make test` are the two commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV          := .venv
+PY            := $(VENV)/bin/python
+EMULATOR_PORT ?= 5000
+LAMBDA_PORT   ?= 9000
+INPUT         ?=
+CARGO_TEST    := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --no-fail-fast" || echo "cargo test --no-fail-fast")
+export EMULATOR_PORT LAMBDA_PORT
+
+.PHONY: help setup fmt lint test test-unit test-emulator test-e2e build build-lambdas emulator local-up local-down run demo bench deploy delete clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## everything a fresh machine needs: Python venvs, cargo-lambda + zig, npm tools, crates
+	@if [ -f infra/lint.sh ]; then $(MAKE) --no-print-directory setup-infra; fi
+	cargo fetch --locked
+
+$(VENV)/.installed: tests/requirements.txt tests/emulator/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+.PHONY: setup-infra
+setup-infra:
+	@[ -x .venv-sam/bin/sam ] || { python3 -m venv .venv-sam && .venv-sam/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt; }
+	@[ -x .venv-checkov/bin/checkov ] || { python3 -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt; }
+	@[ -d infra/node_modules ] || npm ci --prefix infra --no-audit --no-fund --silent
+
+fmt: ## format the Rust code
+	cargo fmt --all
+
+lint: ## rustfmt, clippy, and the stack lints (cfn-lint, sam validate --lint, checkov, asl-validator)
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	@echo "stack lints: pending (infra/lint.sh lands with the SAM stack)"
+
+build: ## compile everything (dev profile, shared by tests and the local stack)
+	cargo build --workspace --all-targets
+
+build-lambdas: ## release binaries for AWS (arm64, via cargo-lambda + zig)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
+
+test: setup build ## unit + adapter tests, emulator conformance, end-to-end on the local stack, stack lints
+	$(CARGO_TEST) --workspace --exclude e2e
+	$(PY) -m pytest tests/emulator -q
+	$(MAKE) --no-print-directory test-e2e
+	@echo "stack lints: pending (infra/lint.sh lands with the SAM stack)"
+
+test-e2e: ## end-to-end tests: brings the local stack up, runs them, brings it down
+	$(PY) tests/local/stack.py up
+	source .local/env && $(CARGO_TEST) -p e2e; status=$$?; $(PY) tests/local/stack.py down; exit $$status
+
+emulator: $(VENV)/.installed ## run the emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT)
+	$(PY) tests/emulator/server.py --host 127.0.0.1 --port $(EMULATOR_PORT)
+
+local-up: setup build ## emulator + cargo lambda watch + the stack in moto; writes .local/env
+	$(PY) tests/local/stack.py up
+
+local-down: ## stop everything local-up started
+	$(PY) tests/local/stack.py down
+
+run: ## start a run on the configured state machine: make run INPUT=file.json
+	@[ -f .local/env ] && source .local/env; cargo run --quiet -p ila -- run $(if $(INPUT),--input $(INPUT),)
+
+demo: setup build ## fresh clone → a scan of a seeded account, reports in ./demo-reports/
+	bash tests/local/demo.sh
+
+bench: setup build ## a scan of N principals at an emulated IAM rate; prints figures
+	bash tests/local/bench.sh
+
+deploy: build-lambdas ## sam build + sam deploy (guided the first time; samconfig kept)
+	cd infra && ../.venv-sam/bin/sam build --template template.yaml && \
+	  if grep -q '^\[default.deploy' samconfig.toml 2>/dev/null && [ -z "$(GUIDED)" ]; then ../.venv-sam/bin/sam deploy; else ../.venv-sam/bin/sam deploy --guided; fi
+
+delete: ## delete the deployed stack (the report bucket is retained)
+	cd infra && ../.venv-sam/bin/sam delete
+
+clean: local-down ## remove build output and local state
+	cargo clean
+	rm -rf .local demo-reports bench-results

@@ -1,0 +1,255 @@
+//! IAM's access-advisor API: generate a job, poll it, read every page of it.
+
+use super::classify;
+use crate::arn::PrincipalArn;
+use crate::error::Error;
+use crate::input::Granularity;
+use crate::model::{JobError, JobStatus};
+use crate::pacing::Pacer;
+use crate::report::{utc, ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
+use aws_sdk_iam::types::{AccessAdvisorUsageGranularityType, JobStatusType};
+use aws_smithy_types::DateTime;
+use std::sync::Arc;
+
+/// IAM pages hold at most 1000 items; a job never has more than a few pages, so a
+/// runaway Marker loop is a bug we stop rather than follow.
+pub const MAX_PAGES: usize = 100;
+/// ListPoliciesGrantingServiceAccess takes at most 200 namespaces per call.
+pub const MAX_NAMESPACES_PER_CALL: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct AccessAdvisor {
+    pub iam: aws_sdk_iam::Client,
+    pub pacer: Arc<Pacer>,
+}
+
+/// What GenerateServiceLastAccessedDetails gave for one principal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Generated {
+    Job(String),
+    /// The principal does not exist (any more): recorded, not fatal.
+    NotFound(JobError),
+}
+
+/// A job's status as one poll saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poll {
+    pub status: JobStatus,
+    pub error: Option<JobError>,
+}
+
+fn time(t: &DateTime) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
+    Some(utc::format(t))
+}
+
+fn job_error(e: Option<&aws_sdk_iam::types::ErrorDetails>) -> Option<JobError> {
+    e.map(|e| JobError { code: e.code.clone(), message: e.message.clone() })
+}
+
+fn status_of(s: &JobStatusType) -> Result<JobStatus, Error> {
+    match s {
+        JobStatusType::InProgress => Ok(JobStatus::InProgress),
+        JobStatusType::Completed => Ok(JobStatus::Completed),
+        JobStatusType::Failed => Ok(JobStatus::Failed),
+        other => Err(Error::Iam(format!("IAM returned an unknown job status {:?}", other.as_str()))),
+    }
+}
+
+fn not_found(code: &Option<String>, e: &Error) -> Option<JobError> {
+    (code.as_deref() == Some("NoSuchEntity")).then(|| JobError { code: "NoSuchEntity".into(), message: e.to_string() })
+}
+
+impl AccessAdvisor {
+    pub fn new(iam: aws_sdk_iam::Client, pacer: Arc<Pacer>) -> Self {
+        AccessAdvisor { iam, pacer }
+    }
+
+    #[tracing::instrument(skip(self), fields(arn = %arn))]
+    pub async fn generate(&self, arn: &PrincipalArn, granularity: Granularity) -> Result<Generated, Error> {
+        self.pacer.acquire().await;
+        let level = match granularity {
+            Granularity::ServiceLevel => AccessAdvisorUsageGranularityType::ServiceLevel,
+            Granularity::ActionLevel => AccessAdvisorUsageGranularityType::ActionLevel,
+        };
+        match self.iam.generate_service_last_accessed_details().arn(arn.as_str()).granularity(level).send().await {
+            Ok(out) => Ok(Generated::Job(out.job_id.unwrap_or_default()).validated()?),
+            Err(err) => {
+                let (code, error) = classify("GenerateServiceLastAccessedDetails", err);
+                not_found(&code, &error).map(Generated::NotFound).ok_or(error)
+            }
+        }
+    }
+
+    /// One cheap poll (MaxItems=1). Completion is decided on JobStatus only: the SDK
+    /// fills the required JobCompletionDate with 1970-01-01 while a job runs.
+    #[tracing::instrument(skip(self))]
+    pub async fn poll(&self, job_id: &str) -> Result<Poll, Error> {
+        self.pacer.acquire().await;
+        let out = self
+            .iam
+            .get_service_last_accessed_details()
+            .job_id(job_id)
+            .max_items(1)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(Poll { status: status_of(out.job_status())?, error: job_error(out.error()) }),
+            // The job is gone (expired, or never ours): the principal's report says so.
+            Err(err) => match classify("GetServiceLastAccessedDetails", err) {
+                (code, error) if code.as_deref() == Some("NoSuchEntity") => {
+                    Ok(Poll { status: JobStatus::Failed, error: Some(JobError { code: "NoSuchEntity".into(), message: error.to_string() }) })
+                }
+                (_, error) => Err(error),
+            },
+        }
+    }
+
+    /// Every page of a finished job.
+    #[tracing::instrument(skip(self))]
+    pub async fn details(&self, job_id: &str) -> Result<JobDetails, Error> {
+        let mut details = JobDetails::default();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            self.pacer.acquire().await;
+            let out = self
+                .iam
+                .get_service_last_accessed_details()
+                .job_id(job_id)
+                .max_items(1000)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| classify("GetServiceLastAccessedDetails", e).1)?;
+            if details.created.is_none() {
+                details.job_type = out.job_type().map(|t| t.as_str().to_string());
+                details.created = time(out.job_creation_date());
+                if out.job_status() != &JobStatusType::InProgress {
+                    details.completed = time(out.job_completion_date());
+                }
+                details.error = job_error(out.error());
+            }
+            let truncated = out.is_truncated();
+            marker = out.marker.clone();
+            details.services.extend(out.services_last_accessed.into_iter().map(service_access));
+            if !truncated {
+                return Ok(details);
+            }
+            if marker.is_none() {
+                return Err(Error::Iam("GetServiceLastAccessedDetails: IsTruncated without a Marker".into()));
+            }
+        }
+        Err(Error::Iam(format!("GetServiceLastAccessedDetails: more than {MAX_PAGES} pages for job {job_id}")))
+    }
+
+    /// Which users and roles used `namespace` through a group or policy (every page).
+    #[tracing::instrument(skip(self))]
+    pub async fn entities(&self, job_id: &str, namespace: &str) -> Result<Vec<EntityAccess>, Error> {
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            self.pacer.acquire().await;
+            let out = self
+                .iam
+                .get_service_last_accessed_details_with_entities()
+                .job_id(job_id)
+                .service_namespace(namespace)
+                .max_items(1000)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| classify("GetServiceLastAccessedDetailsWithEntities", e).1)?;
+            let truncated = out.is_truncated();
+            marker = out.marker.clone();
+            all.extend(out.entity_details_list.into_iter().filter_map(|d| {
+                let info = d.entity_info?;
+                Some(EntityAccess {
+                    arn: info.arn,
+                    name: info.name,
+                    entity_type: info.r#type.as_str().to_string(),
+                    id: info.id,
+                    path: info.path,
+                    last_authenticated: d.last_authenticated.as_ref().and_then(time),
+                })
+            }));
+            if !truncated || marker.is_none() {
+                return Ok(all);
+            }
+        }
+        Err(Error::Iam(format!("GetServiceLastAccessedDetailsWithEntities: more than {MAX_PAGES} pages")))
+    }
+
+    /// The policies granting each namespace, at most 200 namespaces per call.
+    #[tracing::instrument(skip(self, namespaces), fields(arn = %arn, namespaces = namespaces.len()))]
+    pub async fn granting_policies(&self, arn: &PrincipalArn, namespaces: &[String]) -> Result<Vec<(String, Vec<GrantingPolicy>)>, Error> {
+        let mut all = Vec::new();
+        for chunk in namespaces.chunks(MAX_NAMESPACES_PER_CALL) {
+            let mut marker: Option<String> = None;
+            for page in 0..=MAX_PAGES {
+                if page == MAX_PAGES {
+                    return Err(Error::Iam(format!("ListPoliciesGrantingServiceAccess: more than {MAX_PAGES} pages")));
+                }
+                self.pacer.acquire().await;
+                let out = self
+                    .iam
+                    .list_policies_granting_service_access()
+                    .arn(arn.as_str())
+                    .set_service_namespaces(Some(chunk.to_vec()))
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(|e| classify("ListPoliciesGrantingServiceAccess", e).1)?;
+                for entry in out.policies_granting_service_access {
+                    let ns = entry.service_namespace.unwrap_or_default();
+                    let policies = entry.policies.unwrap_or_default().into_iter().map(|p| GrantingPolicy {
+                        policy_name: p.policy_name,
+                        policy_type: p.policy_type.as_str().to_string(),
+                        policy_arn: p.policy_arn,
+                        entity_type: p.entity_type.map(|t| t.as_str().to_string()),
+                        entity_name: p.entity_name,
+                    });
+                    match all.iter_mut().find(|(n, _): &&mut (String, Vec<GrantingPolicy>)| *n == ns) {
+                        Some((_, list)) => list.extend(policies),
+                        None => all.push((ns, policies.collect())),
+                    }
+                }
+                marker = out.marker;
+                if !out.is_truncated || marker.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl Generated {
+    fn validated(self) -> Result<Self, Error> {
+        match &self {
+            Generated::Job(id) if id.is_empty() => Err(Error::Iam("GenerateServiceLastAccessedDetails returned no JobId".into())),
+            _ => Ok(self),
+        }
+    }
+}
+
+fn service_access(s: aws_sdk_iam::types::ServiceLastAccessed) -> ServiceAccess {
+    ServiceAccess {
+        last_authenticated: s.last_authenticated.as_ref().and_then(time),
+        name: s.service_name,
+        namespace: s.service_namespace,
+        last_authenticated_entity: s.last_authenticated_entity,
+        last_authenticated_region: s.last_authenticated_region,
+        total_authenticated_entities: s.total_authenticated_entities,
+        tracked_actions: s.tracked_actions_last_accessed.map(|actions| {
+            actions
+                .into_iter()
+                .map(|a| ActionAccess {
+                    last_accessed_time: a.last_accessed_time.as_ref().and_then(time),
+                    action_name: a.action_name,
+                    last_accessed_entity: a.last_accessed_entity,
+                    last_accessed_region: a.last_accessed_region,
+                })
+                .collect()
+        }),
+    }
+}

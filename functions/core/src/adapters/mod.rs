@@ -1,0 +1,25 @@
+//! Thin adapters over the SDK clients: they make the calls and translate to domain types.
+
+pub mod discovery;
+pub mod iam;
+pub mod s3;
+
+use crate::error::Error;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// Maps an SDK error to our named errors; `Ok(code)` hands back IAM's error code for
+/// the caller to decide (e.g. NoSuchEntity is an outcome, not a failure).
+pub(crate) fn classify<E, R>(operation: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> (Option<String>, Error)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = err.code().map(str::to_string);
+    let message = format!("{operation}: {}", aws_sdk_iam::error::DisplayErrorContext(&err));
+    let error = match code.as_deref() {
+        Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown") => Error::Throttled(message),
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => Error::AccessDenied(message),
+        _ => Error::Iam(message),
+    };
+    (code, error)
+}

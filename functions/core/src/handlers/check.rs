@@ -1,0 +1,37 @@
+//! Check: poll the batch's jobs still IN_PROGRESS, compute the next wait, and give up
+//! (TIMED_OUT) at the poll limit.
+
+use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
+use crate::error::Error;
+use crate::model::{next_wait, BatchState, Job, JobError, JobStatus};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+#[tracing::instrument(skip(deps, event))]
+pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
+    let mut state: BatchState = decode("event", event)?;
+    let jobs: Vec<Job> = stream::iter(std::mem::take(&mut state.jobs))
+        .map(|mut job| async move {
+            if let (JobStatus::InProgress, Some(id)) = (job.status, job.job_id.as_deref()) {
+                let poll = deps.advisor.poll(id).await?;
+                job.status = poll.status;
+                job.error = poll.error;
+            }
+            Ok::<_, Error>(job)
+        })
+        .buffered(PRINCIPALS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    state.jobs = jobs;
+    state.attempt += 1;
+    if state.attempt >= state.run.poll.max_attempts {
+        let message = format!("job still IN_PROGRESS after {} polls", state.attempt);
+        for job in state.jobs.iter_mut().filter(|j| j.status == JobStatus::InProgress) {
+            job.status = JobStatus::TimedOut;
+            job.error = Some(JobError { code: "TimedOut".into(), message: message.clone() });
+        }
+    }
+    state.pending = BatchState::count_pending(&state.jobs);
+    state.wait_seconds = next_wait(&state.run.poll, state.attempt);
+    tracing::info!(batch = state.index, attempt = state.attempt, pending = state.pending, "checked");
+    Ok(state)
+}

@@ -1,0 +1,121 @@
+//! Plan: validate the run input, find the principals, write the batches to S3 and
+//! hand the Map only small handles.
+
+use super::{decode, Deps};
+use crate::error::Error;
+use crate::input::{InputDefaults, RunInput};
+use crate::keys;
+use crate::model::RunContext;
+use crate::plan;
+use crate::report::utc;
+use crate::summary::PlanRecord;
+use serde::{Deserialize, Serialize};
+
+/// What the state machine passes to Plan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanEvent {
+    /// The execution input, as the person, CLI or schedule gave it.
+    #[serde(default)]
+    pub input: serde_json::Value,
+    /// `$$.Execution.Name`: the run id.
+    pub execution_name: String,
+    /// `$$.Execution.StartTime`.
+    pub start_time: String,
+}
+
+/// Plan's output: the Map's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanOutput {
+    pub run: RunContext,
+    pub bucket: String,
+    pub batches_key: String,
+    pub principals: u32,
+    pub batches: u32,
+    pub max_concurrency: u32,
+}
+
+/// The account of `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
+pub fn account_of_function(arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_string())
+}
+
+fn check_run_id(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty() && name.len() <= 80 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("execution name", format!("{name:?}: use 1-80 of A-Z a-z 0-9 - _ . (it names the run's S3 prefix)")))
+    }
+}
+
+#[tracing::instrument(skip(deps, event))]
+pub async fn handle(deps: &Deps, event: serde_json::Value, function_arn: Option<&str>) -> Result<PlanOutput, Error> {
+    let event: PlanEvent = decode("event", event)?;
+    check_run_id(&event.execution_name)?;
+    let started = utc::parse(&event.start_time).ok_or_else(|| Error::invalid("start_time", format!("{:?} is not RFC 3339", event.start_time)))?;
+    let config = &deps.config;
+    let defaults = InputDefaults {
+        batch_size: config.batch_size,
+        max_concurrency: config.max_concurrency,
+        partition: config.partition.clone(),
+        account: config.account_id.clone().or_else(|| function_arn.and_then(account_of_function)),
+    };
+    let input = RunInput::parse(&event.input, &defaults)?;
+    let discovered = match &input.discover {
+        Some(filter) => deps.advisor.discover(filter).await?,
+        None => Vec::new(),
+    };
+    let principals = plan::merge(&input.arns, discovered);
+    let count = principals.len() as u32;
+    let batches = plan::batches(principals, input.batch_size);
+    let run_id = event.execution_name;
+    let started_at = utc::format(started);
+    let dt = started_at[..10].to_string();
+    let store = deps.store()?;
+    let record = PlanRecord {
+        run_id: run_id.clone(),
+        dt: dt.clone(),
+        started_at: started_at.clone(),
+        granularity: input.granularity,
+        batch_size: input.batch_size,
+        max_concurrency: input.max_concurrency,
+        poll: input.poll,
+        report: input.report,
+        explicit_arns: input.arns.len() as u32,
+        discover: input.discover.clone(),
+        principals: count,
+        batches: batches.len() as u32,
+    };
+    let batches_key = keys::batches_key(&run_id);
+    store.put_json(&batches_key, &batches).await?;
+    store.put_json(&keys::plan_key(&run_id), &record).await?;
+    tracing::info!(run_id, principals = count, batches = batches.len(), "planned");
+    Ok(PlanOutput {
+        run: RunContext { run_id, dt, started_at, granularity: input.granularity, poll: input.poll, report: input.report },
+        bucket: store.bucket.clone(),
+        batches_key,
+        principals: count,
+        batches: batches.len() as u32,
+        max_concurrency: input.max_concurrency,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_comes_from_the_function_arn() {
+        assert_eq!(account_of_function("arn:aws:lambda:eu-west-1:123456789012:function:plan").as_deref(), Some("123456789012"));
+        assert_eq!(account_of_function("nonsense"), None);
+    }
+
+    #[test]
+    fn run_ids_must_be_key_safe() {
+        assert!(check_run_id("daily-2026-11-25_01").is_ok());
+        assert!(check_run_id("a/b").is_err());
+        assert!(check_run_id("").is_err());
+    }
+}

@@ -1,0 +1,77 @@
+//! The S3 layout (DESIGN.md §4). Reports sit under Hive-style `dt=`/`run=` prefixes so
+//! Athena partitions them; the run's working files sit apart under `work/`.
+
+use crate::arn::PrincipalArn;
+
+pub const PRINCIPALS_PREFIX: &str = "reports/principals/";
+pub const RUNS_PREFIX: &str = "reports/runs/";
+pub const WORK_PREFIX: &str = "work/";
+
+pub fn work_prefix(run_id: &str) -> String {
+    format!("{WORK_PREFIX}run={run_id}/")
+}
+
+/// The Distributed Map's item list.
+pub fn batches_key(run_id: &str) -> String {
+    format!("{}batches.json", work_prefix(run_id))
+}
+
+/// What Plan decided (parameters, counts), read back by Summarize.
+pub fn plan_key(run_id: &str) -> String {
+    format!("{}plan.json", work_prefix(run_id))
+}
+
+pub fn results_prefix(run_id: &str) -> String {
+    format!("{}results/", work_prefix(run_id))
+}
+
+/// One batch's outcome, written by Write.
+pub fn result_key(run_id: &str, index: u32) -> String {
+    format!("{}{index:06}.json", results_prefix(run_id))
+}
+
+pub fn reports_prefix(dt: &str, run_id: &str) -> String {
+    format!("{PRINCIPALS_PREFIX}dt={dt}/run={run_id}/")
+}
+
+pub fn report_key(dt: &str, run_id: &str, arn: &PrincipalArn) -> String {
+    format!("{}{}/{}.json", reports_prefix(dt, run_id), arn.kind().as_str(), url_safe(arn.name()))
+}
+
+pub fn summary_key(dt: &str, run_id: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/summary.json")
+}
+
+/// Percent-encodes every byte outside `[A-Za-z0-9._-]` (IAM names may hold `+=,@`).
+pub fn url_safe(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_keys_are_partitioned_and_url_safe() {
+        let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/ops/alice+admin@example.com").unwrap();
+        assert_eq!(
+            report_key("2026-11-25", "run-1", &arn),
+            "reports/principals/dt=2026-11-25/run=run-1/user/alice%2Badmin%40example.com.json"
+        );
+        let managed = PrincipalArn::parse("arn:aws:iam::aws:policy/ReadOnlyAccess").unwrap();
+        assert_eq!(
+            report_key("2026-11-25", "r", &managed),
+            "reports/principals/dt=2026-11-25/run=r/aws_managed_policy/ReadOnlyAccess.json"
+        );
+        assert_eq!(summary_key("2026-11-25", "r"), "reports/runs/dt=2026-11-25/run=r/summary.json");
+        assert_eq!(result_key("r", 7), "work/run=r/results/000007.json");
+    }
+}

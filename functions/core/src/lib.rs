@@ -1,0 +1,41 @@
+//! iam-last-accessed: which AWS services (and actions) each IAM principal really used.
+//!
+//! All logic lives here; the Lambda crates under `functions/` are glue.
+
+pub mod adapters;
+pub mod arn;
+pub mod clients;
+pub mod config;
+pub mod error;
+pub mod handlers;
+pub mod input;
+pub mod keys;
+pub mod model;
+pub mod pacing;
+pub mod plan;
+pub mod report;
+pub mod summary;
+
+pub use error::Error;
+
+/// Runs a handler on the Lambda runtime: tracing from the standard variables, deps built
+/// once; a failure to build them is reported as the (named) error of every invocation.
+pub async fn serve<F, Fut, T>(needs_bucket: bool, handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(handlers::Deps, lambda_runtime::LambdaEvent<serde_json::Value>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+    T: serde::Serialize,
+{
+    lambda_runtime::tracing::init_default_subscriber();
+    let deps = handlers::Deps::from_env(needs_bucket).await;
+    if let Err(e) = &deps {
+        tracing::error!(error = %e, "cannot start");
+    }
+    lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+        let deps = deps.as_ref().map(Clone::clone).map_err(|e| Error::Config(e.to_string()));
+        let fut = deps.map(|d| handler(d, event));
+        // Boxed: the handlers' futures are deep enough to overflow rustc's layout query.
+        Box::pin(async move { fut?.await })
+    }))
+    .await
+}

@@ -1,0 +1,123 @@
+//! The small handles the state machine carries between steps. Never report bodies:
+//! Step Functions payloads are capped at 256 KiB.
+
+use crate::arn::PrincipalArn;
+use crate::input::{Granularity, PollOptions, ReportOptions};
+use serde::{Deserialize, Serialize};
+
+/// What every batch step needs to know about its run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunContext {
+    /// The execution's name: unique per state machine, so report keys never collide across runs.
+    pub run_id: String,
+    /// The run's start date (UTC, `YYYY-MM-DD`): the `dt` partition of its reports.
+    pub dt: String,
+    pub started_at: String,
+    pub granularity: Granularity,
+    pub poll: PollOptions,
+    pub report: ReportOptions,
+}
+
+/// One item of the Distributed Map: a batch of principals sharing one wait loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub index: u32,
+    pub arns: Vec<PrincipalArn>,
+}
+
+/// The event of Generate: a batch and its run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchEvent {
+    pub run: RunContext,
+    pub batch: Batch,
+}
+
+/// Where one principal's IAM job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    InProgress,
+    Completed,
+    Failed,
+    /// Still IN_PROGRESS when the poll limit was reached.
+    TimedOut,
+    /// The principal was gone (NoSuchEntity) when its job was to be created or read.
+    NotFound,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::InProgress => "IN_PROGRESS",
+            JobStatus::Completed => "COMPLETED",
+            JobStatus::Failed => "FAILED",
+            JobStatus::TimedOut => "TIMED_OUT",
+            JobStatus::NotFound => "NOT_FOUND",
+        }
+    }
+}
+
+/// An error IAM reported for a job or a principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub code: String,
+    pub message: String,
+}
+
+/// One principal's job within a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub arn: PrincipalArn,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    pub status: JobStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<JobError>,
+}
+
+/// The state of a batch between Generate, Check and Write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchState {
+    pub run: RunContext,
+    pub index: u32,
+    pub jobs: Vec<Job>,
+    /// How many polls Check has done.
+    pub attempt: u32,
+    /// Jobs still IN_PROGRESS; the Choice loops while this is above zero.
+    pub pending: u32,
+    /// The next Wait's length, computed by Check (`SecondsPath`).
+    pub wait_seconds: u32,
+}
+
+impl BatchState {
+    pub fn count_pending(jobs: &[Job]) -> u32 {
+        jobs.iter().filter(|j| j.status == JobStatus::InProgress).count() as u32
+    }
+}
+
+/// The wait before poll number `attempt` (0-based): doubling from the initial wait, capped.
+pub fn next_wait(poll: &PollOptions, attempt: u32) -> u32 {
+    let factor = 1u64 << attempt.min(16);
+    (poll.initial_wait_seconds as u64 * factor).min(poll.max_wait_seconds as u64) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_doubles_then_caps() {
+        let poll = PollOptions { initial_wait_seconds: 5, max_wait_seconds: 60, max_attempts: 10 };
+        let waits: Vec<u32> = (0..6).map(|a| next_wait(&poll, a)).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(next_wait(&poll, 1000), 60);
+        let zero = PollOptions { initial_wait_seconds: 0, max_wait_seconds: 0, max_attempts: 3 };
+        assert_eq!(next_wait(&zero, 5), 0);
+    }
+
+    #[test]
+    fn job_status_serialises_as_iam_spells_it() {
+        let text = serde_json::to_string(&[JobStatus::InProgress, JobStatus::TimedOut, JobStatus::NotFound]).unwrap();
+        assert_eq!(text, r#"["IN_PROGRESS","TIMED_OUT","NOT_FOUND"]"#);
+    }
+}

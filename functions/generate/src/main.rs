@@ -1,0 +1,8 @@
+//! The `generate` Lambda: glue only; the handler is `last_accessed::handlers::generate`.
+
+use last_accessed::handlers::generate;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    last_accessed::serve(false, |deps, event| async move { generate::handle(&deps, event.payload).await }).await
+}

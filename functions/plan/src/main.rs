@@ -1,0 +1,11 @@
+//! The `plan` Lambda: glue only; the handler is `last_accessed::handlers::plan`.
+
+use last_accessed::handlers::plan;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    last_accessed::serve(true, |deps, event| async move {
+        plan::handle(&deps, event.payload, Some(&event.context.invoked_function_arn)).await
+    })
+    .await
+}

@@ -1,0 +1,8 @@
+//! The `summarize` Lambda: glue only; the handler is `last_accessed::handlers::summarize`.
+
+use last_accessed::handlers::summarize;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    last_accessed::serve(true, |deps, event| async move { summarize::handle(&deps, event.payload).await }).await
+}

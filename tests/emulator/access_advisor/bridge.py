@@ -1,0 +1,106 @@
+"""Forward moto Lambda invocations to a local runtime (e.g. `cargo lambda watch`).
+
+When a bridge URL is configured (env LAMBDA_BRIDGE_URL at start, or config
+key ``lambda_bridge_url``), Invoke POSTs the payload to
+``{url}/2015-03-31/functions/{function_name}/invocations`` and returns the
+response body.  A non-2xx answer becomes an ``Unhandled`` function error whose
+payload is ``{"errorType": ..., "errorMessage": ...}``, so Step Functions'
+Catch sees Error == errorType exactly as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Optional
+
+from .state import STATE
+
+# cargo lambda watch may compile on first call: never give up before Lambda's
+# own maximum of 15 minutes.
+CLIENT_TIMEOUT_SECONDS = 15 * 60 + 30
+
+
+def bridge_url() -> Optional[str]:
+    return STATE.get_config().get("lambda_bridge_url")
+
+
+def _normalise_error(body: bytes) -> bytes:
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+        if isinstance(parsed, dict) and "errorType" in parsed:
+            return body
+    except (UnicodeDecodeError, ValueError):
+        pass
+    text = body.decode("utf-8", errors="replace")
+    return json.dumps({"errorType": "Lambda.Unknown", "errorMessage": text}).encode()
+
+
+def call_bridge(url: str, function_name: str, body: Any) -> tuple:
+    import requests
+
+    if body is None or body == "":
+        data = b"{}"
+    elif isinstance(body, str):
+        data = body.encode("utf-8")
+    else:
+        data = bytes(body)
+    target = f"{url.rstrip('/')}/2015-03-31/functions/{function_name}/invocations"
+    try:
+        resp = requests.post(
+            target, data=data, headers={"Content-Type": "application/json"},
+            timeout=CLIENT_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        msg = f"Lambda bridge at {url} unreachable: {exc}"
+        return False, json.dumps({"errorType": "Lambda.BridgeUnreachable", "errorMessage": msg}).encode()
+    if 200 <= resp.status_code < 300:
+        func_err = resp.headers.get("X-Amz-Function-Error")
+        if func_err:
+            return False, resp.content
+        return True, resp.content
+    return False, _normalise_error(resp.content)
+
+
+def _bridged_invoke(self: Any, function_name: str, qualifier: Optional[str], body: Any,
+                    headers: Any, response_headers: Any, url: str) -> bytes:
+    fn = self.get_function(function_name, qualifier)
+    name = fn.function_name
+    inv_type = (headers.get("X-Amz-Invocation-Type") or headers.get("x-amz-invocation-type")
+                or "RequestResponse") if headers is not None else "RequestResponse"
+    if inv_type == "DryRun":
+        return b""
+    if inv_type == "Event":
+        threading.Thread(target=call_bridge, args=(url, name, body), daemon=True).start()
+        return b""
+    ok, payload = call_bridge(url, name, body)
+    if not ok:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    response_headers["Content-Length"] = str(len(payload))
+    return payload
+
+
+def install() -> None:
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    for cls in (LambdaBackend, LambdaSimpleBackend):
+        if "_access_advisor_bridge" in cls.__dict__:
+            continue
+        original = cls.__dict__.get("invoke")
+        if original is None:
+            continue
+
+        def make(original: Any) -> Any:
+            def invoke(self: Any, function_name: str, qualifier: Optional[str], body: Any,
+                       headers: Any, response_headers: Any) -> Any:
+                url = bridge_url()
+                if not url:
+                    return original(self, function_name, qualifier, body, headers, response_headers)
+                return _bridged_invoke(self, function_name, qualifier, body, headers,
+                                       response_headers, url)
+
+            return invoke
+
+        cls.invoke = make(original)  # type: ignore[method-assign]
+        cls._access_advisor_bridge = True  # type: ignore[attr-defined]

@@ -1,0 +1,151 @@
+"""Control endpoints under /moto-api/iam-access-advisor/ and the reset hook."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Tuple
+
+from .state import STATE, ConfigError
+
+PREFIX = "/moto-api/iam-access-advisor"
+JSON = {"Content-Type": "application/json"}
+
+ENTITY_RE = re.compile(
+    r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):(user|role|assumed-role)/(\S+)$"
+)
+
+
+class BadRecord(ValueError):
+    def __init__(self, index: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.field = field
+
+
+def _error(status: int, message: str, **extra: Any) -> Tuple[int, Dict[str, str], str]:
+    return status, dict(JSON), json.dumps({"error": message, **extra})
+
+
+def _body(request: Any) -> Any:
+    data = request.get_data() if hasattr(request, "get_data") else request.data
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    return json.loads(data or "null")
+
+
+def parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_record(index: int, rec: Any) -> Dict[str, Any]:
+    if not isinstance(rec, dict):
+        raise BadRecord(index, "record", "each activity record must be a JSON object")
+    unknown = set(rec) - {"entity", "service", "action", "region", "at"}
+    if unknown:
+        raise BadRecord(index, sorted(unknown)[0], f"unknown field {sorted(unknown)[0]}")
+    entity = rec.get("entity")
+    m = ENTITY_RE.match(entity) if isinstance(entity, str) else None
+    if not m:
+        raise BadRecord(
+            index, "entity",
+            "entity must be an IAM user/role ARN or an STS assumed-role ARN",
+        )
+    account, kind, rest = m.groups()
+    if kind == "assumed-role":
+        name = rest.split("/")[0]
+        kind = "role"
+    else:
+        name = rest.split("/")[-1]
+    service = rec.get("service")
+    if not isinstance(service, str) or not re.match(r"^[\w-]{1,64}$", service):
+        raise BadRecord(index, "service", "service must be a service namespace, e.g. s3")
+    action = rec.get("action")
+    if action is not None and (not isinstance(action, str) or not action):
+        raise BadRecord(index, "action", "action must be a non-empty string when given")
+    if action and ":" in action:
+        action = action.split(":", 1)[1]
+    region = rec.get("region", "us-east-1")
+    if not isinstance(region, str) or not region:
+        raise BadRecord(index, "region", "region must be a non-empty string")
+    if "at" not in rec:
+        raise BadRecord(index, "at", "at (ISO-8601 timestamp) is required")
+    try:
+        at = parse_time(rec["at"])
+    except (ValueError, TypeError):
+        raise BadRecord(index, "at", "at must be an ISO-8601 timestamp, e.g. 2026-01-01T00:00:00Z")
+    return {
+        "account": account,
+        "kind": kind,
+        "name": name,
+        "entity": entity,
+        "service": service.lower(),
+        "action": action,
+        "region": region,
+        "at": at.replace(microsecond=(at.microsecond // 1000) * 1000),
+    }
+
+
+def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
+    if request.method != "POST":
+        return _error(405, "use POST")
+    try:
+        body = _body(request)
+    except ValueError:
+        return _error(400, "body must be JSON", field="body")
+    if isinstance(body, dict):
+        body = [body]
+    if not isinstance(body, list):
+        return _error(400, "body must be a JSON list of activity records", field="body")
+    try:
+        records: List[Dict[str, Any]] = [parse_record(i, r) for i, r in enumerate(body)]
+    except BadRecord as exc:
+        return _error(400, f"record {exc.index}: {exc}", field=exc.field, index=exc.index)
+    return 200, dict(JSON), json.dumps({"added": STATE.add_activity(records)})
+
+
+def config(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
+    if request.method == "POST":
+        try:
+            body = _body(request)
+        except ValueError:
+            return _error(400, "body must be JSON")
+        try:
+            return 200, dict(JSON), json.dumps(STATE.update_config(body))
+        except ConfigError as exc:
+            return _error(400, str(exc))
+    if request.method == "GET":
+        return 200, dict(JSON), json.dumps(STATE.get_config())
+    return _error(405, "use GET or POST")
+
+
+def stats(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
+    return 200, dict(JSON), json.dumps(STATE.stats())
+
+
+def install() -> None:
+    from moto.moto_api._internal import urls
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    urls.url_paths["{0}" + PREFIX + "/activity$"] = activity
+    urls.url_paths["{0}" + PREFIX + "/config$"] = config
+    urls.url_paths["{0}" + PREFIX + "/stats$"] = stats
+
+    if not getattr(MotoAPIBackend, "_access_advisor_reset", False):
+        original_reset = MotoAPIBackend.reset
+
+        def reset(self: Any) -> None:
+            original_reset(self)
+            STATE.reset()
+
+        MotoAPIBackend.reset = reset  # type: ignore[method-assign]
+        MotoAPIBackend._access_advisor_reset = True  # type: ignore[attr-defined]

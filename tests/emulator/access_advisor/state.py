@@ -1,0 +1,120 @@
+"""Process-wide state of the extension (guarded by one re-entrant lock)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+LOCK = threading.RLock()
+
+TRACKING_WINDOW = timedelta(days=400)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _default_config() -> Dict[str, Any]:
+    return {
+        "job_seconds": 1.0,
+        "throttle": {"rate": None, "burst": None, "fraction": 0.0},
+        "fail": [],
+        "lambda_bridge_url": os.environ.get("LAMBDA_BRIDGE_URL") or None,
+    }
+
+
+class State:
+    def __init__(self) -> None:
+        self.config: Dict[str, Any] = _default_config()
+        # account id -> list of activity records
+        self.activity: Dict[str, List[Dict[str, Any]]] = {}
+        # job id -> job dict
+        self.jobs: Dict[str, Dict[str, Any]] = {}
+        self.calls: Dict[str, int] = {}
+        self.throttled: Dict[str, int] = {}
+        # account id -> [tokens, last refill monotonic time]
+        self.buckets: Dict[str, List[float]] = {}
+
+    def reset(self) -> None:
+        with LOCK:
+            self.__init__()  # type: ignore[misc]
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> Dict[str, Any]:
+        with LOCK:
+            return copy.deepcopy(self.config)
+
+    def update_config(self, update: Any) -> Dict[str, Any]:
+        if not isinstance(update, dict):
+            raise ConfigError("config must be a JSON object")
+        new = copy.deepcopy(self.config)
+        for key, value in update.items():
+            if key == "job_seconds":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ConfigError("job_seconds must be a number >= 0")
+                new[key] = float(value)
+            elif key == "throttle":
+                if not isinstance(value, dict):
+                    raise ConfigError("throttle must be an object")
+                for tkey, tval in value.items():
+                    if tkey not in ("rate", "burst", "fraction"):
+                        raise ConfigError(f"unknown key throttle.{tkey}")
+                    if tval is not None and (
+                        isinstance(tval, bool) or not isinstance(tval, (int, float)) or tval < 0
+                    ):
+                        raise ConfigError(f"throttle.{tkey} must be a number >= 0 or null")
+                    if tkey == "fraction" and tval is not None and tval > 1:
+                        raise ConfigError("throttle.fraction must be between 0 and 1")
+                    new["throttle"][tkey] = tval
+                if new["throttle"]["fraction"] is None:
+                    new["throttle"]["fraction"] = 0.0
+            elif key == "fail":
+                if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+                    raise ConfigError("fail must be a list of ARNs")
+                new[key] = list(value)
+            elif key == "lambda_bridge_url":
+                if value is not None and not isinstance(value, str):
+                    raise ConfigError("lambda_bridge_url must be a string or null")
+                new[key] = value.rstrip("/") if value else None
+            else:
+                raise ConfigError(f"unknown config key {key}")
+        with LOCK:
+            if new["throttle"] != self.config["throttle"]:
+                self.buckets.clear()
+            self.config = new
+            return copy.deepcopy(new)
+
+    # ---------------------------------------------------------------- activity
+    def add_activity(self, records: List[Dict[str, Any]]) -> int:
+        with LOCK:
+            for rec in records:
+                self.activity.setdefault(rec["account"], []).append(rec)
+            return len(records)
+
+    def activity_for(self, account: str, now: Optional[datetime] = None) -> List[Dict[str, Any]]:
+        now = now or datetime.now(timezone.utc)
+        cutoff = now - TRACKING_WINDOW
+        with LOCK:
+            return [r for r in self.activity.get(account, []) if r["at"] >= cutoff]
+
+    # ------------------------------------------------------------------- stats
+    def count_call(self, action: str, throttled: bool) -> None:
+        with LOCK:
+            self.calls[action] = self.calls.get(action, 0) + 1
+            if throttled:
+                self.throttled[action] = self.throttled.get(action, 0) + 1
+
+    def stats(self) -> Dict[str, Any]:
+        with LOCK:
+            return {
+                "calls": dict(self.calls),
+                "throttled": dict(self.throttled),
+                "total_calls": sum(self.calls.values()),
+                "total_throttled": sum(self.throttled.values()),
+            }
+
+
+STATE = State()
