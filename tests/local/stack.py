@@ -5,8 +5,8 @@ resources created in moto from the same ASL file the SAM stack deploys.
     python tests/local/stack.py up     # writes .local/env (export lines)
     python tests/local/stack.py down   # stops every process by its PID
 
-Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000). Everything it starts is recorded in
-.local/*.pid and logs to .local/*.log.
+Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000); state directory LOCAL_DIR (.local).
+Everything it starts is recorded in $LOCAL_DIR/*.pid and logs to $LOCAL_DIR/*.log.
 """
 import json
 import os
@@ -20,7 +20,8 @@ import io
 import zipfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LOCAL = os.path.join(ROOT, ".local")
+# LOCAL_DIR lets two stacks run side by side (with other EMULATOR_PORT / LAMBDA_PORT).
+LOCAL = os.path.abspath(os.environ.get("LOCAL_DIR", os.path.join(ROOT, ".local")))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 ASL = os.path.join(ROOT, "statemachine", "last-accessed.asl.json")
 FUNCTIONS = ["plan", "generate", "check", "write", "summarize"]

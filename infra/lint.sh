@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Lints the SAM stack and the state machine definition, offline and without AWS credentials:
+#   cfn-lint, sam validate --lint, checkov, asl-validator.
+# Expects the tools installed (make setup):
+#   python3 -m venv .venv-sam && .venv-sam/bin/pip install -r infra/requirements-sam.txt
+#   python3 -m venv .venv-checkov && .venv-checkov/bin/pip install -r infra/requirements-checkov.txt
+#   npm ci --prefix infra
+# Prints one line per check; exits non-zero if any check fails (output of failures follows).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+template=infra/template.yaml
+asl=statemachine/last-accessed.asl.json
+
+# sam and cfn-lint want a region; nothing here talks to AWS or needs credentials.
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_REGION="${AWS_REGION:-$AWS_DEFAULT_REGION}"
+export SAM_CLI_TELEMETRY=0
+export SAM_CLI_UPDATE_CHECK=0
+
+failed=0
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+check() {
+  local name="$1"
+  shift
+  if "$@" >"$log" 2>&1; then
+    echo "ok   $name"
+  else
+    echo "FAIL $name"
+    sed 's/^/     /' "$log"
+    failed=1
+  fi
+}
+
+need() {
+  if [[ ! -x "$1" ]]; then
+    echo "missing $1 - run make setup (see the top of infra/lint.sh)" >&2
+    exit 2
+  fi
+}
+need .venv-sam/bin/cfn-lint
+need .venv-sam/bin/sam
+need .venv-checkov/bin/checkov
+need infra/node_modules/.bin/asl-validator
+
+check "cfn-lint $template" .venv-sam/bin/cfn-lint -- "$template"
+check "sam validate --lint $template" .venv-sam/bin/sam validate --lint --template "$template"
+check "checkov $template" .venv-checkov/bin/checkov --config-file infra/.checkov.yaml -f "$template"
+check "asl-validator $asl" infra/node_modules/.bin/asl-validator --json-path "$asl"
+
+exit "$failed"
