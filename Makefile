@@ -16,7 +16,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## everything a fresh machine needs: Python venvs, cargo-lambda + zig, npm tools, crates
-	@if [ -f infra/lint.sh ]; then $(MAKE) --no-print-directory setup-infra; fi
+	$(MAKE) --no-print-directory setup-infra
 	cargo fetch --locked
 
 $(VENV)/.installed: tests/requirements.txt tests/emulator/requirements.txt
@@ -36,7 +36,7 @@ fmt: ## format the Rust code
 lint: ## rustfmt, clippy, and the stack lints (cfn-lint, sam validate --lint, checkov, asl-validator)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	@echo "stack lints: pending (infra/lint.sh lands with the SAM stack)"
+	bash infra/lint.sh
 
 build: ## compile everything (dev profile, shared by tests and the local stack)
 	cargo build --workspace --all-targets
@@ -48,7 +48,7 @@ test: setup build ## unit + adapter tests, emulator conformance, end-to-end on t
 	$(CARGO_TEST) --workspace --exclude e2e
 	$(PY) -m pytest tests/emulator -q
 	$(MAKE) --no-print-directory test-e2e
-	@echo "stack lints: pending (infra/lint.sh lands with the SAM stack)"
+	bash infra/lint.sh
 
 test-e2e: ## end-to-end tests: brings the local stack up, runs them, brings it down
 	$(PY) tests/local/stack.py up

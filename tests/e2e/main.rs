@@ -5,3 +5,4 @@
 
 mod bad_input;
 mod pipeline;
+mod sdk_parses;

@@ -23,3 +23,6 @@ where
     };
     (code, error)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Seed a realistic IAM account into the local emulator (moto + access advisor).
+
+    python tests/local/seed.py N            # uses $AWS_ENDPOINT_URL (or $EMULATOR_URL)
+    from seed import seed; truth = seed(endpoint, n=2000)
+
+N principals are split like an account at its IAM quotas (15,500 = 5,000 roles,
+5,000 users, 500 groups, 5,000 customer-managed policies), scaled proportionally.
+Each managed policy grants a few services (some with `svc:*`, some whole-account
+`*`), roles and users get 1-2 managed policies and sometimes an inline one, most
+users are in a group, and users/roles get activity spread over the last 400 days
+for some of the services they are granted (posted to the emulator's activity
+endpoint in batches). IAM calls go through boto3 with a thread pool (moto's server
+is threaded); the seed is deterministic for a given N and SEED.
+
+Seeding must happen before any throttle is configured: every IAM call counts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+ACCOUNT = "123456789012"
+# The account-maximum mix (IAM default quotas): roles, users, groups, policies.
+MAX_MIX = {"role": 5000, "user": 5000, "group": 500, "policy": 5000}
+MAX_TOTAL = sum(MAX_MIX.values())  # 15,500
+
+# (namespace, typical actions); the first 12 are the emulator's action-tracked ones.
+SERVICES = [
+    ("s3", ["GetObject", "PutObject", "ListBucket", "DeleteObject"]),
+    ("ec2", ["DescribeInstances", "RunInstances", "StopInstances", "DescribeVpcs"]),
+    ("dynamodb", ["GetItem", "PutItem", "Query", "Scan"]),
+    ("lambda", ["InvokeFunction", "GetFunction", "ListFunctions"]),
+    ("logs", ["CreateLogStream", "PutLogEvents", "GetLogEvents"]),
+    ("sqs", ["SendMessage", "ReceiveMessage", "DeleteMessage"]),
+    ("sns", ["Publish", "ListTopics"]),
+    ("kms", ["Decrypt", "Encrypt", "GenerateDataKey"]),
+    ("iam", ["GetRole", "ListRoles", "PassRole"]),
+    ("sts", ["AssumeRole", "GetCallerIdentity"]),
+    ("secretsmanager", ["GetSecretValue", "DescribeSecret"]),
+    ("cloudformation", ["DescribeStacks", "CreateStack"]),
+    ("cloudwatch", ["PutMetricData", "GetMetricData"]),
+    ("rds", ["DescribeDBInstances", "CreateDBSnapshot"]),
+    ("ecr", ["GetAuthorizationToken", "BatchGetImage"]),
+    ("ecs", ["RunTask", "DescribeServices"]),
+    ("ssm", ["GetParameter", "GetParameters"]),
+    ("kinesis", ["PutRecord", "GetRecords"]),
+    ("athena", ["StartQueryExecution", "GetQueryResults"]),
+    ("glue", ["GetTable", "GetDatabase"]),
+    ("states", ["StartExecution", "DescribeExecution"]),
+    ("events", ["PutEvents", "PutRule"]),
+    ("elasticloadbalancing", ["DescribeLoadBalancers"]),
+    ("autoscaling", ["DescribeAutoScalingGroups"]),
+    ("route53", ["ChangeResourceRecordSets", "ListHostedZones"]),
+    ("cloudfront", ["CreateInvalidation"]),
+    ("apigateway", ["GET", "POST"]),
+    ("es", ["ESHttpGet", "ESHttpPost"]),
+    ("elasticache", ["DescribeCacheClusters"]),
+    ("sagemaker", ["InvokeEndpoint", "CreateTrainingJob"]),
+    ("firehose", ["PutRecordBatch"]),
+    ("codebuild", ["StartBuild"]),
+    ("codecommit", ["GitPull"]),
+    ("cognito-idp", ["AdminGetUser"]),
+    ("xray", ["PutTraceSegments"]),
+    ("ses", ["SendEmail"]),
+    ("acm", ["DescribeCertificate"]),
+    ("redshift", ["DescribeClusters"]),
+    ("batch", ["SubmitJob"]),
+    ("organizations", ["DescribeOrganization"]),
+]
+REGIONS = ["us-east-1", "us-east-1", "us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"]
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def mix(n: int) -> dict[str, int]:
+    """How many of each type for N principals (largest remainder, proportional to the max)."""
+    raw = {k: n * v / MAX_TOTAL for k, v in MAX_MIX.items()}
+    counts = {k: int(v) for k, v in raw.items()}
+    for k in sorted(raw, key=lambda k: raw[k] - counts[k], reverse=True)[: n - sum(counts.values())]:
+        counts[k] += 1
+    return counts
+
+
+@dataclass
+class Truth:
+    """What was seeded (for checks and for the human lines)."""
+    counts: dict = field(default_factory=dict)
+    arns: list = field(default_factory=list)
+    iam_calls: int = 0
+    activity_records: int = 0
+    seconds: float = 0.0
+
+
+def policy_document(rng: random.Random, admin_share: float = 0.03) -> tuple[dict, list[str]]:
+    """A document granting a few services; returns (document, namespaces granted; ['*'] = all)."""
+    if rng.random() < admin_share:
+        return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, ["*"]
+    chosen = rng.sample(SERVICES, rng.randint(2, 5))
+    statements, granted = [], []
+    for ns, actions in chosen:
+        granted.append(ns)
+        r = rng.random()
+        if r < 0.25:
+            action = f"{ns}:*"
+        elif r < 0.45:
+            action = [f"{ns}:{a}" for a in actions]
+        elif r < 0.6:
+            action = f"{ns}:Get*"
+        else:
+            action = [f"{ns}:{a}" for a in rng.sample(actions, rng.randint(1, len(actions)))]
+        statements.append({"Effect": "Allow", "Action": action, "Resource": "*"})
+    if rng.random() < 0.1:  # a Deny the emulator (like access advisor) ignores for "granted"
+        statements.append({"Effect": "Deny", "Action": f"{chosen[0][0]}:Delete*", "Resource": "*"})
+    return {"Version": "2012-10-17", "Statement": statements}, granted
+
+
+def _post(url: str, body) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=300) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42, prefix: str = "bench",
+         activity_batch: int = 5000, now: datetime | None = None, log=print) -> Truth:
+    import boto3
+    from botocore.config import Config
+
+    started = time.time()
+    rng = random.Random(seed_value)
+    now = now or datetime.now(timezone.utc)
+    counts = mix(n)
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing",
+                       config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 10, "mode": "standard"}))
+    calls = [0]
+
+    def run(tasks):
+        """Runs (callable, kwargs) tasks on the pool, in order of the list; raises the first error."""
+        with ThreadPoolExecutor(threads) as pool:
+            for fut in [pool.submit(fn, **kw) for fn, kw in tasks]:
+                fut.result()
+        calls[0] += len(tasks)
+
+    # 1. Customer-managed policies.
+    policies = []  # (arn, granted namespaces)
+    tasks = []
+    for i in range(counts["policy"]):
+        doc, granted = policy_document(rng)
+        name = f"{prefix}-policy-{i:05d}"
+        path = rng.choice(["/", "/", "/app/", "/team/"])
+        tasks.append((iam.create_policy, dict(PolicyName=name, Path=path, PolicyDocument=json.dumps(doc))))
+        policies.append((f"arn:aws:iam::{ACCOUNT}:policy{path}{name}", granted))
+    run(tasks)
+    # 2. Groups with 1-2 managed policies.
+    groups, tasks, attach = [], [], []
+    for i in range(counts["group"]):
+        name = f"{prefix}-group-{i:04d}"
+        tasks.append((iam.create_group, dict(GroupName=name)))
+        picked = rng.sample(policies, min(len(policies), rng.randint(1, 2))) if policies else []
+        attach += [(iam.attach_group_policy, dict(GroupName=name, PolicyArn=p[0])) for p in picked]
+        groups.append((name, sum((p[1] for p in picked), [])))
+    run(tasks)
+    # 3. Roles and users with managed (1-2) and sometimes inline policies.
+    granted_of = {}  # entity ARN -> namespaces
+    tasks, inline, members = [], [], []
+    for kind in ("role", "user"):
+        for i in range(counts[kind]):
+            name = f"{prefix}-{kind}-{i:05d}"
+            path = rng.choice(["/", "/", "/service/", "/team/"])
+            arn = f"arn:aws:iam::{ACCOUNT}:{kind}{path}{name}"
+            granted = []
+            if kind == "role":
+                tasks.append((iam.create_role, dict(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)))
+            else:
+                tasks.append((iam.create_user, dict(UserName=name, Path=path)))
+            n_managed = rng.choice([0, 1, 1, 2]) if kind == "user" else rng.choice([1, 1, 2])
+            for p in (rng.sample(policies, min(len(policies), n_managed)) if policies else []):
+                fn = iam.attach_role_policy if kind == "role" else iam.attach_user_policy
+                attach.append((fn, {("RoleName" if kind == "role" else "UserName"): name, "PolicyArn": p[0]}))
+                granted += p[1]
+            if rng.random() < (0.3 if kind == "role" else 0.2) or not granted:
+                doc, g = policy_document(rng, admin_share=0.01)
+                fn = iam.put_role_policy if kind == "role" else iam.put_user_policy
+                inline.append((fn, {("RoleName" if kind == "role" else "UserName"): name, "PolicyName": "inline", "PolicyDocument": json.dumps(doc)}))
+                granted += g
+            if kind == "user" and groups and rng.random() < 0.6:
+                g = rng.choice(groups)
+                members.append((iam.add_user_to_group, dict(GroupName=g[0], UserName=name)))
+                granted += g[1]
+            granted_of[arn] = granted
+    run(tasks)
+    run(attach + inline + members)
+    # 4. Activity: most users/roles used some of their services, spread over 400 days.
+    records = []
+    all_ns = [s[0] for s in SERVICES]
+    actions_of = dict(SERVICES)
+    for arn, granted in granted_of.items():
+        if rng.random() < 0.15:
+            continue  # never used anything
+        pool = all_ns if "*" in granted else sorted(set(granted))
+        if not pool:
+            continue
+        for ns in rng.sample(pool, min(len(pool), rng.randint(1, 3))):
+            for _ in range(rng.randint(1, 2)):
+                at = now - timedelta(seconds=rng.uniform(60, 400 * 86400))
+                records.append({"entity": arn, "service": ns, "action": rng.choice(actions_of[ns]),
+                                "region": rng.choice(REGIONS), "at": at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    url = endpoint.rstrip("/") + "/moto-api/iam-access-advisor/activity"
+    for i in range(0, len(records), activity_batch):
+        _post(url, records[i:i + activity_batch])
+    truth = Truth(counts=counts, iam_calls=calls[0], activity_records=len(records), seconds=time.time() - started)
+    truth.arns = [p[0] for p in policies] + [f"arn:aws:iam::{ACCOUNT}:group/{g[0]}" for g in groups] + list(granted_of)
+    log(f"seeded {n} principals {counts} with {truth.iam_calls} IAM calls and {truth.activity_records} activity records in {truth.seconds:.1f}s")
+    return truth
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("N", "2000"))
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("EMULATOR_URL") or "http://127.0.0.1:5100"
+    seed(endpoint, n, threads=int(os.environ.get("SEED_THREADS", "8")), seed_value=int(os.environ.get("SEED", "42")))
