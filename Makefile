@@ -50,9 +50,10 @@ test: setup build ## unit + adapter tests, emulator conformance, end-to-end on t
 	$(MAKE) --no-print-directory test-e2e
 	bash infra/lint.sh
 
-test-e2e: ## end-to-end tests: brings the local stack up, runs them, brings it down
+test-e2e: ## end-to-end and report tests on the local stack (up, run, down)
 	$(PY) tests/local/stack.py up
-	source .local/env && $(CARGO_TEST) -p e2e; status=$$?; $(PY) tests/local/stack.py down; exit $$status
+	source .local/env && $(CARGO_TEST) -p e2e && $(PY) -m pytest tests/reports -q; \
+	  status=$$?; $(PY) tests/local/stack.py down; exit $$status
 
 emulator: $(VENV)/.installed ## run the emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT)
 	$(PY) tests/emulator/server.py --host 127.0.0.1 --port $(EMULATOR_PORT)

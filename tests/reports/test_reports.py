@@ -1,0 +1,129 @@
+"""Reports people act on: field by field against the seeded truth at both
+granularities, every report valid against the schema, and the stack's Athena
+queries answering right (run with DuckDB over a local run's reports)."""
+import json
+import os
+
+import duckdb
+import jsonschema
+import pytest
+import yaml
+
+from conftest import ROOT
+
+USED = {"iam", "s3", "dynamodb", "sqs", "ec2"}  # every namespace anyone used
+
+
+def reports_of(stack, output):
+    summary = stack.json(output["summary_key"])
+    return summary, {r["arn"]: r for r in (stack.json(k) for k in summary["report_keys"])}
+
+
+def svc(report, namespace):
+    return next(s for s in report["services"] if s["namespace"] == namespace)
+
+
+@pytest.mark.parametrize("run", ["service_run", "action_run"])
+def test_reports_match_the_seeded_truth(stack, account, run):
+    t, a = account, account["at"]
+    summary, reports = reports_of(stack, t[run])
+    action_level = run == "action_run"
+    extras = not action_level  # the SERVICE_LEVEL run asked for entities and granting policies
+    assert set(reports) == {t[k] for k in ("admin", "actor", "r1", "r2", "policy", "group", "m1", "m2")}
+    assert summary["counts"]["by_status"] == {"COMPLETED": 8}
+
+    admin = reports[t["admin"]]
+    namespaces = [s["namespace"] for s in admin["services"]]
+    assert len(namespaces) >= 350 and namespaces == sorted(namespaces), "a `*` principal sees every service"
+    assert svc(admin, "iam")["last_authenticated"] == a["admin_iam"]
+    assert admin["findings"]["services_used"] == 1
+    assert len(admin["findings"]["never_used_services"]) == len(namespaces) - 1
+
+    group = reports[t["group"]]
+    assert [s["namespace"] for s in group["services"]] == ["dynamodb", "s3", "sns"]
+    ddb = svc(group, "dynamodb")
+    assert (ddb["last_authenticated"], ddb["last_authenticated_entity"], ddb["last_authenticated_region"]) == (a["m1_ddb"], t["m1"], "eu-west-1")
+    assert ddb["total_authenticated_entities"] == 2 and ddb["usage"] == "unused"
+    assert svc(group, "s3")["usage"] == "used" and svc(group, "sns")["usage"] == "never_used"
+    assert group["findings"]["unused_services"] == ["dynamodb"] and group["findings"]["never_used_services"] == ["sns"]
+    if extras:
+        assert sorted(e["arn"] for e in ddb["entities"]) == sorted([t["m1"], t["m2"]])
+        assert {e["arn"]: e["last_authenticated"] for e in ddb["entities"]} == {t["m1"]: a["m1_ddb"], t["m2"]: a["m2_ddb"]}
+        assert [(g["policy_name"], g["policy_type"], g["entity_type"]) for g in svc(group, "sns")["granting_policies"]] == [("team-inline", "INLINE", "GROUP")]
+        assert "entities" not in svc(group, "sns"), "entities only for used services"
+    else:
+        assert all("entities" not in s and "granting_policies" not in s for r in reports.values() for s in r["services"])
+
+    policy = reports[t["policy"]]
+    sqs = svc(policy, "sqs")
+    assert (sqs["last_authenticated"], sqs["last_authenticated_entity"], sqs["total_authenticated_entities"]) == (a["r2_sqs"], t["r2"], 2)
+    assert svc(policy, "kms")["usage"] == "never_used"
+    if extras:
+        assert sorted(e["arn"] for e in sqs["entities"]) == sorted([t["r1"], t["r2"]])
+        r1_kms = svc(reports[t["r1"]], "kms")["granting_policies"]
+        assert [(g["policy_type"], g["policy_arn"]) for g in r1_kms] == [("MANAGED", t["policy"])]
+
+    actor = reports[t["actor"]]
+    assert actor["job"]["job_type"] == ("ACTION_LEVEL" if action_level else "SERVICE_LEVEL")
+    s3 = svc(actor, "s3")
+    assert (s3["last_authenticated"], s3["last_authenticated_region"]) == (a["actor_get"], "eu-west-1")
+    if action_level:
+        assert [(x["action"], x["usage"], x["last_accessed_time"]) for x in s3["tracked_actions"]] == [
+            ("s3:GetObject", "used", a["actor_get"]), ("s3:PutObject", "never_used", None)]
+        assert [(x["action"], x["usage"]) for x in svc(actor, "ec2")["tracked_actions"]] == [("ec2:DescribeInstances", "unused")]
+        assert actor["findings"]["unused_actions"] == ["ec2:DescribeInstances"]
+        assert actor["findings"]["never_used_actions"] == ["s3:PutObject"]
+        assert s3["action_tracking"] is True
+    else:
+        assert "tracked_actions" not in s3 and "action_tracking" not in s3
+
+
+def test_every_report_the_pipeline_wrote_validates(stack, account):
+    principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v1.schema.json")))
+    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v1.schema.json")))
+    checked = {"principal": 0, "summary": 0}
+    for key in stack.keys("reports/"):
+        kind = "summary" if key.startswith("reports/runs/") else "principal"
+        doc = stack.json(key)
+        jsonschema.validate(doc, summary_schema if kind == "summary" else principal_schema,
+                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        checked[kind] += 1
+    assert checked["principal"] >= 16 and checked["summary"] >= 2, checked
+
+
+def named_queries():
+    class Loader(yaml.SafeLoader):
+        pass
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None)
+    template = yaml.load(open(os.path.join(ROOT, "infra", "template.yaml")), Loader=Loader)
+    return {name: r["Properties"]["QueryString"].replace('"${ReportsDatabase}"."principal_reports"', "principal_reports")
+            for name, r in template["Resources"].items() if r["Type"] == "AWS::Athena::NamedQuery"}
+
+
+def test_the_stacks_athena_queries_answer_right_over_the_reports(stack, account, tmp_path):
+    t = account
+    summary, reports = reports_of(stack, t["service_run"])
+    for key in summary["report_keys"]:
+        target = tmp_path / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
+                "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
+    queries = named_queries()
+    assert set(queries) == {"UnusedServicesQuery", "NeverUsedServicesQuery", "GrantingPoliciesQuery"}
+    run_id = summary["run_id"]
+    catalog = len(reports[t["admin"]]["services"])
+
+    unused = {row[0]: row[3] for row in con.execute(queries["UnusedServicesQuery"], [run_id]).fetchall()}
+    assert unused == {t["admin"]: catalog - 1, t["group"]: 2, t["m1"]: 2, t["m2"]: 3, t["policy"]: 1, t["r1"]: 1, t["r2"]: 1, t["actor"]: 1}
+
+    never = dict(con.execute(queries["NeverUsedServicesQuery"], [run_id]).fetchall())
+    assert len(never) == catalog - len(USED) and not USED & set(never)
+    assert (never["kms"], never["sns"], never["lambda"]) == (4, 4, 1)
+
+    granting = con.execute(queries["GrantingPoliciesQuery"], [run_id]).fetchall()
+    assert (f"{t['tag']}-shared", "MANAGED", t["policy"], "kms", t["r1"]) in granting
+    assert ("team-inline", "INLINE", None, "sns", t["group"]) in granting
+    assert ("actor-inline", "INLINE", None, "ec2", t["actor"]) in granting
+    assert not any(row[4] == t["policy"] for row in granting), "IAM names granting policies of users, roles and groups only"
