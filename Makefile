@@ -7,7 +7,9 @@ PY            := $(VENV)/bin/python
 EMULATOR_PORT ?= 5000
 LAMBDA_PORT   ?= 9000
 INPUT         ?=
-CARGO_TEST    := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --no-fail-fast" || echo "cargo test --no-fail-fast")
+# Every cargo command selects the whole workspace, so features unify the same way and
+# nothing is compiled twice; the run filter (-E) picks the tests.
+NEXTEST       := cargo nextest run --workspace --no-fail-fast
 export EMULATOR_PORT LAMBDA_PORT
 
 .PHONY: help setup fmt lint test test-unit test-emulator test-e2e build build-lambdas emulator local-up local-down run demo bench deploy delete clean
@@ -45,14 +47,14 @@ build-lambdas: ## release binaries for AWS (arm64, via cargo-lambda + zig)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
 
 test: setup build ## unit + adapter tests, emulator conformance, end-to-end on the local stack, stack lints
-	$(CARGO_TEST) --workspace --exclude e2e
+	$(NEXTEST) -E 'not package(e2e)'
 	$(PY) -m pytest tests/emulator -q
 	$(MAKE) --no-print-directory test-e2e
 	bash infra/lint.sh
 
 test-e2e: ## end-to-end and report tests on the local stack (up, run, down)
 	$(PY) tests/local/stack.py up
-	source .local/env && $(CARGO_TEST) -p e2e && $(PY) -m pytest tests/reports -q; \
+	source .local/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports -q; \
 	  status=$$?; $(PY) tests/local/stack.py down; exit $$status
 
 emulator: $(VENV)/.installed ## run the emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT)

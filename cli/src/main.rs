@@ -6,7 +6,8 @@ mod summary;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: ila run [--input FILE|-] [--arn ARN]... [--granularity SERVICE_LEVEL|ACTION_LEVEL]
+const USAGE: &str =
+    "usage: ila run [--input FILE|-] [--arn ARN]... [--granularity SERVICE_LEVEL|ACTION_LEVEL]
                [--name NAME] [--state-machine ARN] [--bucket NAME] [--no-wait]
        ila summary --key KEY [--bucket NAME]
 
@@ -52,7 +53,11 @@ pub fn parse_flags(args: &[String]) -> Result<Flags, String> {
     let mut flags = Flags::default();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--input" => flags.input = Some(value()?),
             "--arn" => flags.arns.push(value()?),
@@ -74,8 +79,15 @@ pub fn setting(flag: Option<String>, env: &str, what: &str) -> Result<String, St
 }
 
 pub async fn clients() -> (aws_sdk_sfn::Client, aws_sdk_s3::Client) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
     let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
-    let s3 = aws_sdk_s3::config::Builder::from(&conf).force_path_style(path_style).build();
-    (aws_sdk_sfn::Client::new(&conf), aws_sdk_s3::Client::from_conf(s3))
+    let s3 = aws_sdk_s3::config::Builder::from(&conf)
+        .force_path_style(path_style)
+        .build();
+    (
+        aws_sdk_sfn::Client::new(&conf),
+        aws_sdk_s3::Client::from_conf(s3),
+    )
 }

@@ -6,19 +6,26 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The run input: the file (or stdin), then flags on top. Must be a JSON object.
-fn run_input(input: Option<&str>, arns: &[String], granularity: Option<&str>) -> Result<Value, String> {
+fn run_input(
+    input: Option<&str>,
+    arns: &[String],
+    granularity: Option<&str>,
+) -> Result<Value, String> {
     let mut value = match input {
         None => json!({}),
         Some(path) => {
             let text = if path == "-" {
-                std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading stdin: {e}"))?
+                std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| format!("reading stdin: {e}"))?
             } else {
                 std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
             };
             serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))?
         }
     };
-    let object = value.as_object_mut().ok_or("the run input must be a JSON object")?;
+    let object = value
+        .as_object_mut()
+        .ok_or("the run input must be a JSON object")?;
     if !arns.is_empty() {
         object.insert("arns".into(), json!(arns));
     }
@@ -30,14 +37,32 @@ fn run_input(input: Option<&str>, arns: &[String], granularity: Option<&str>) ->
 
 fn default_name() -> String {
     let now = time::OffsetDateTime::now_utc();
-    format!("ila-{:04}{:02}{:02}-{:02}{:02}{:02}-{:03}", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second(), now.millisecond())
+    format!(
+        "ila-{:04}{:02}{:02}-{:02}{:02}{:02}-{:03}",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.millisecond()
+    )
 }
 
 async fn count_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> usize {
     let mut count = 0;
     let mut token = None;
     loop {
-        let Ok(out) = s3.list_objects_v2().bucket(bucket).prefix(prefix).set_continuation_token(token).send().await else { return count };
+        let Ok(out) = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+        else {
+            return count;
+        };
         count += out.contents().len();
         token = out.next_continuation_token;
         if token.is_none() {
@@ -47,7 +72,13 @@ async fn count_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> usiz
 }
 
 async fn planned(s3: &aws_sdk_s3::Client, bucket: &str, run: &str) -> Option<Value> {
-    let out = s3.get_object().bucket(bucket).key(keys::plan_key(run)).send().await.ok()?;
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(keys::plan_key(run))
+        .send()
+        .await
+        .ok()?;
     serde_json::from_slice(&out.body.collect().await.ok()?.into_bytes()).ok()
 }
 
@@ -55,7 +86,11 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
     let flags = parse_flags(args)?;
     let machine = setting(flags.state_machine, "STATE_MACHINE_ARN", "state machine")?;
     let bucket = setting(flags.bucket, "REPORT_BUCKET", "report bucket")?;
-    let input = run_input(flags.input.as_deref(), &flags.arns, flags.granularity.as_deref())?;
+    let input = run_input(
+        flags.input.as_deref(),
+        &flags.arns,
+        flags.granularity.as_deref(),
+    )?;
     let name = flags.name.unwrap_or_else(default_name);
     let (sfn, s3) = clients().await;
     let started = sfn
@@ -65,7 +100,12 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
         .input(input.to_string())
         .send()
         .await
-        .map_err(|e| format!("StartExecution: {}", aws_sdk_sfn::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| {
+            format!(
+                "StartExecution: {}",
+                aws_sdk_sfn::error::DisplayErrorContext(&e)
+            )
+        })?;
     println!("started {}", started.execution_arn);
     if flags.no_wait {
         return Ok(true);
@@ -79,7 +119,12 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
             .execution_arn(&started.execution_arn)
             .send()
             .await
-            .map_err(|e| format!("DescribeExecution: {}", aws_sdk_sfn::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "DescribeExecution: {}",
+                    aws_sdk_sfn::error::DisplayErrorContext(&e)
+                )
+            })?;
         let status = d.status.as_str().to_string();
         if plan.is_none() {
             plan = planned(&s3, &bucket, &name).await;
@@ -89,7 +134,10 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
             Some(p) => {
                 let dt = p["dt"].as_str().unwrap_or_default();
                 let done = count_keys(&s3, &bucket, &keys::reports_prefix(dt, &name)).await;
-                format!("{status}: {done}/{} principals reported in {} batches", p["principals"], p["batches"])
+                format!(
+                    "{status}: {done}/{} principals reported in {} batches",
+                    p["principals"], p["batches"]
+                )
             }
         };
         if line != last_line {
@@ -99,13 +147,19 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
         match status.as_str() {
             "RUNNING" | "PENDING_REDRIVE" => tokio::time::sleep(Duration::from_secs(2)).await,
             "SUCCEEDED" => {
-                let output: Value = serde_json::from_str(d.output.as_deref().unwrap_or("{}")).unwrap_or_default();
-                let key = output["summary_key"].as_str().ok_or("the execution output has no summary_key")?;
+                let output: Value =
+                    serde_json::from_str(d.output.as_deref().unwrap_or("{}")).unwrap_or_default();
+                let key = output["summary_key"]
+                    .as_str()
+                    .ok_or("the execution output has no summary_key")?;
                 summary::print(&s3, &bucket, key).await?;
                 return Ok(true);
             }
             _ => {
-                eprintln!("run {status}: {}", d.error.as_deref().unwrap_or("(no error)"));
+                eprintln!(
+                    "run {status}: {}",
+                    d.error.as_deref().unwrap_or("(no error)")
+                );
                 if let Some(cause) = d.cause {
                     eprintln!("cause: {cause}");
                 }

@@ -6,22 +6,56 @@ use last_accessed::summary::RunSummary;
 pub async fn show(args: &[String]) -> Result<bool, String> {
     let flags = parse_flags(args)?;
     let bucket = setting(flags.bucket, "REPORT_BUCKET", "report bucket")?;
-    let key = flags.key.ok_or("--key KEY (the summary's S3 key) is required")?;
+    let key = flags
+        .key
+        .ok_or("--key KEY (the summary's S3 key) is required")?;
     let (_, s3) = clients().await;
     let summary = print(&s3, &bucket, &key).await?;
     Ok(summary.status == "SUCCEEDED")
 }
 
 pub async fn print(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<RunSummary, String> {
-    let out = s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| format!("GetObject s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-    let bytes = out.body.collect().await.map_err(|e| e.to_string())?.into_bytes();
-    let s: RunSummary = serde_json::from_slice(&bytes).map_err(|e| format!("s3://{bucket}/{key} is not a run summary: {e}"))?;
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "GetObject s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_bytes();
+    let s: RunSummary = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("s3://{bucket}/{key} is not a run summary: {e}"))?;
     let c = &s.counts;
     println!();
-    println!("run {} — {} in {} s ({})", s.run_id, s.status, s.duration_seconds, s.parameters.granularity.as_str());
+    println!(
+        "run {} — {} in {} s ({})",
+        s.run_id,
+        s.status,
+        s.duration_seconds,
+        s.parameters.granularity.as_str()
+    );
     let by_type: Vec<String> = c.by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
-    let by_status: Vec<String> = c.by_status.iter().map(|(t, n)| format!("{n} {t}")).collect();
-    println!("principals: {} planned, {} reported ({})", c.principals_planned, c.reports_written, by_type.join(", "));
+    let by_status: Vec<String> = c
+        .by_status
+        .iter()
+        .map(|(t, n)| format!("{n} {t}"))
+        .collect();
+    println!(
+        "principals: {} planned, {} reported ({})",
+        c.principals_planned,
+        c.reports_written,
+        by_type.join(", ")
+    );
     println!("jobs:       {}", by_status.join(", "));
     println!(
         "services:   {} granted, {} used in IAM's tracking window, {} not used for {}+ days or never",
@@ -30,11 +64,18 @@ pub async fn print(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<R
     if !s.top_unused.is_empty() {
         println!("most unused services:");
         for t in s.top_unused.iter().take(10) {
-            println!("  {:>4} of {:<4} {}", t.services_unused, t.services_granted, t.arn);
+            println!(
+                "  {:>4} of {:<4} {}",
+                t.services_unused, t.services_granted, t.arn
+            );
         }
     }
     for e in s.errors.iter().take(10) {
-        let why = e.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)).unwrap_or_default();
+        let why = e
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .unwrap_or_default();
         println!("  {} {} {}", e.status.as_str(), e.arn, why);
     }
     println!("reports:    s3://{bucket}/{}", s.reports_prefix);

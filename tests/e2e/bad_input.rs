@@ -10,24 +10,55 @@ async fn bad_input_fails_with_invalid_input_and_writes_nothing() {
     let stack = Stack::from_env().await;
     let cases = [
         (json!({"arnz": []}), "arnz: unknown field"),
-        (json!({"arns": "arn:aws:iam::123456789012:role/x"}), "arns: invalid type"),
+        (
+            json!({"arns": "arn:aws:iam::123456789012:role/x"}),
+            "arns: invalid type",
+        ),
         (json!({"arns": ["not-an-arn"]}), "arns[0]"),
-        (json!({"arns": ["arn:aws-cn:iam::123456789012:role/x"]}), "arns[0]"),
-        (json!({"arns": ["arn:aws:iam::999999999999:role/x"]}), "is in account 999999999999"),
-        (json!({"arns": ["arn:aws:iam::123456789012:role/x", "arn:aws:iam::123456789012:role/x"]}), "arns[1]"),
+        (
+            json!({"arns": ["arn:aws-cn:iam::123456789012:role/x"]}),
+            "arns[0]",
+        ),
+        (
+            json!({"arns": ["arn:aws:iam::999999999999:role/x"]}),
+            "is in account 999999999999",
+        ),
+        (
+            json!({"arns": ["arn:aws:iam::123456789012:role/x", "arn:aws:iam::123456789012:role/x"]}),
+            "arns[1]",
+        ),
         (json!({"granularity": "FINE"}), "granularity"),
         (json!({"batch_size": 0}), "batch_size"),
-        (json!({"poll": {"max_attempts": 100000}}), "poll.max_attempts"),
+        (
+            json!({"poll": {"max_attempts": 100000}}),
+            "poll.max_attempts",
+        ),
     ];
     for (input, field) in cases {
         let run = unique("bad");
         let execution = stack.run(&run, input.clone()).await;
         assert_eq!(execution.status, "FAILED", "{input}");
-        assert_eq!(execution.error.as_deref(), Some("InvalidInput"), "{input}: {:?}", execution.cause);
+        assert_eq!(
+            execution.error.as_deref(),
+            Some("InvalidInput"),
+            "{input}: {:?}",
+            execution.cause
+        );
         let cause = execution.cause.unwrap_or_default();
-        assert!(cause.contains(field), "{input}: cause {cause:?} does not name {field:?}");
-        assert!(stack.keys(&format!("work/run={run}/")).await.is_empty(), "{input}: work files written");
-        let reports: Vec<String> = stack.keys("reports/").await.into_iter().filter(|k| k.contains(&format!("/run={run}/"))).collect();
+        assert!(
+            cause.contains(field),
+            "{input}: cause {cause:?} does not name {field:?}"
+        );
+        assert!(
+            stack.keys(&format!("work/run={run}/")).await.is_empty(),
+            "{input}: work files written"
+        );
+        let reports: Vec<String> = stack
+            .keys("reports/")
+            .await
+            .into_iter()
+            .filter(|k| k.contains(&format!("/run={run}/")))
+            .collect();
         assert!(reports.is_empty(), "{input}: reports written: {reports:?}");
     }
 }

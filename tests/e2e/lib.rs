@@ -21,13 +21,19 @@ pub struct Stack {
 }
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `make test-e2e` (or `make local-up && source .local/env`)"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run `make test-e2e` (or `make local-up && source .local/env`)")
+    })
 }
 
 impl Stack {
     pub async fn from_env() -> Stack {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build();
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build();
         Stack {
             iam: aws_sdk_iam::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
@@ -40,14 +46,20 @@ impl Stack {
 
     /// A JSON request to one of the emulator's control endpoints.
     pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
-        let authority = self.emulator.trim_start_matches("http://").trim_end_matches('/');
+        let authority = self
+            .emulator
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
         let payload = body.to_string();
         let mut stream = TcpStream::connect(authority).expect("connect to the emulator");
         write!(stream, "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}", payload.len()).unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        assert!(head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"), "{method} {path}: {head}\n{body}");
+        assert!(
+            head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"),
+            "{method} {path}: {head}\n{body}"
+        );
         serde_json::from_str(body.trim()).unwrap_or(Value::Null)
     }
 
@@ -77,30 +89,63 @@ impl Stack {
         let arn = started.execution_arn;
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
-            let d = self.sfn.describe_execution().execution_arn(&arn).send().await.expect("DescribeExecution");
+            let d = self
+                .sfn
+                .describe_execution()
+                .execution_arn(&arn)
+                .send()
+                .await
+                .expect("DescribeExecution");
             if d.status.as_str() != "RUNNING" {
                 return Execution {
                     status: d.status.as_str().to_string(),
-                    output: d.output.as_deref().map(|o| serde_json::from_str(o).expect("JSON output")),
+                    output: d
+                        .output
+                        .as_deref()
+                        .map(|o| serde_json::from_str(o).expect("JSON output")),
                     error: d.error,
                     cause: d.cause,
                 };
             }
-            assert!(Instant::now() < deadline, "execution {name} still running after 300 s");
+            assert!(
+                Instant::now() < deadline,
+                "execution {name} still running after 300 s"
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 
     pub async fn keys(&self, prefix: &str) -> Vec<String> {
-        let out = self.s3.list_objects_v2().bucket(&self.bucket).prefix(prefix).send().await.expect("ListObjectsV2");
-        out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+        let out = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .expect("ListObjectsV2");
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect()
     }
 
     pub async fn json(&self, key: &str) -> Value {
-        let out = self.s3.get_object().bucket(&self.bucket).key(key).send().await.unwrap_or_else(|e| panic!("GetObject {key}: {e:?}"));
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetObject {key}: {e:?}"));
         let bytes = out.body.collect().await.unwrap().into_bytes();
         let text = std::str::from_utf8(&bytes).unwrap();
-        assert_eq!(text.trim_end().lines().count(), 1, "{key} is one line of JSON");
+        assert_eq!(
+            text.trim_end().lines().count(),
+            1,
+            "{key} is one line of JSON"
+        );
         serde_json::from_str(text).unwrap()
     }
 
@@ -118,32 +163,120 @@ impl Stack {
 
     pub async fn create_role(&self, path: &str, name: &str, policy: Value) -> String {
         let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-        let arn = self.iam.create_role().role_name(name).path(path).assume_role_policy_document(trust.to_string()).send().await.expect("CreateRole").role.unwrap().arn;
-        self.iam.put_role_policy().role_name(name).policy_name("inline").policy_document(policy.to_string()).send().await.expect("PutRolePolicy");
+        let arn = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .expect("CreateRole")
+            .role
+            .unwrap()
+            .arn;
+        self.iam
+            .put_role_policy()
+            .role_name(name)
+            .policy_name("inline")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .expect("PutRolePolicy");
         arn
     }
 
     pub async fn create_user(&self, path: &str, name: &str, policy: Option<Value>) -> String {
-        let arn = self.iam.create_user().user_name(name).path(path).send().await.expect("CreateUser").user.unwrap().arn;
+        let arn = self
+            .iam
+            .create_user()
+            .user_name(name)
+            .path(path)
+            .send()
+            .await
+            .expect("CreateUser")
+            .user
+            .unwrap()
+            .arn;
         if let Some(policy) = policy {
-            self.iam.put_user_policy().user_name(name).policy_name("inline").policy_document(policy.to_string()).send().await.expect("PutUserPolicy");
+            self.iam
+                .put_user_policy()
+                .user_name(name)
+                .policy_name("inline")
+                .policy_document(policy.to_string())
+                .send()
+                .await
+                .expect("PutUserPolicy");
         }
         arn
     }
 
-    pub async fn create_group(&self, path: &str, name: &str, policy: Value, members: &[&str]) -> String {
-        let arn = self.iam.create_group().group_name(name).path(path).send().await.expect("CreateGroup").group.unwrap().arn;
-        self.iam.put_group_policy().group_name(name).policy_name("inline").policy_document(policy.to_string()).send().await.expect("PutGroupPolicy");
+    pub async fn create_group(
+        &self,
+        path: &str,
+        name: &str,
+        policy: Value,
+        members: &[&str],
+    ) -> String {
+        let arn = self
+            .iam
+            .create_group()
+            .group_name(name)
+            .path(path)
+            .send()
+            .await
+            .expect("CreateGroup")
+            .group
+            .unwrap()
+            .arn;
+        self.iam
+            .put_group_policy()
+            .group_name(name)
+            .policy_name("inline")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .expect("PutGroupPolicy");
         for member in members {
-            self.iam.add_user_to_group().group_name(name).user_name(*member).send().await.expect("AddUserToGroup");
+            self.iam
+                .add_user_to_group()
+                .group_name(name)
+                .user_name(*member)
+                .send()
+                .await
+                .expect("AddUserToGroup");
         }
         arn
     }
 
-    pub async fn create_policy(&self, path: &str, name: &str, policy: Value, roles: &[&str]) -> String {
-        let arn = self.iam.create_policy().policy_name(name).path(path).policy_document(policy.to_string()).send().await.expect("CreatePolicy").policy.unwrap().arn.unwrap();
+    pub async fn create_policy(
+        &self,
+        path: &str,
+        name: &str,
+        policy: Value,
+        roles: &[&str],
+    ) -> String {
+        let arn = self
+            .iam
+            .create_policy()
+            .policy_name(name)
+            .path(path)
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .expect("CreatePolicy")
+            .policy
+            .unwrap()
+            .arn
+            .unwrap();
         for role in roles {
-            self.iam.attach_role_policy().role_name(*role).policy_arn(&arn).send().await.expect("AttachRolePolicy");
+            self.iam
+                .attach_role_policy()
+                .role_name(*role)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .expect("AttachRolePolicy");
         }
         arn
     }
@@ -163,12 +296,17 @@ pub fn allow(actions: &[&str]) -> Value {
 
 /// RFC 3339 (second precision, `Z`) for `days` ago.
 pub fn days_ago(days: i64) -> String {
-    let t = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() - time::Duration::days(days) - time::Duration::hours(1);
+    let t = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap()
+        - time::Duration::days(days)
+        - time::Duration::hours(1);
     t.format(&Rfc3339).unwrap()
 }
 
 /// A unique execution / resource name for one test run.
 pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}-{}", nanos % 1_000_000_000_000)
 }

@@ -29,12 +29,18 @@ impl PrincipalType {
 
     /// Groups and policies are used *through* other entities; IAM can list those.
     pub fn has_entities(self) -> bool {
-        matches!(self, PrincipalType::Group | PrincipalType::Policy | PrincipalType::AwsManagedPolicy)
+        matches!(
+            self,
+            PrincipalType::Group | PrincipalType::Policy | PrincipalType::AwsManagedPolicy
+        )
     }
 
     /// IAM's ListPoliciesGrantingServiceAccess accepts users, roles and groups only.
     pub fn has_granting_policies(self) -> bool {
-        matches!(self, PrincipalType::User | PrincipalType::Role | PrincipalType::Group)
+        matches!(
+            self,
+            PrincipalType::User | PrincipalType::Role | PrincipalType::Group
+        )
     }
 }
 
@@ -60,10 +66,14 @@ impl PrincipalArn {
         }
         let parts: Vec<&str> = text.splitn(6, ':').collect();
         let [prefix, partition, service, region, account, resource] = parts[..] else {
-            return Err(format!("{text:?} is not an ARN (expected arn:aws:iam::ACCOUNT:TYPE/NAME)"));
+            return Err(format!(
+                "{text:?} is not an ARN (expected arn:aws:iam::ACCOUNT:TYPE/NAME)"
+            ));
         };
         if prefix != "arn" {
-            return Err(format!("{text:?} is not an ARN (it must start with \"arn:\")"));
+            return Err(format!(
+                "{text:?} is not an ARN (it must start with \"arn:\")"
+            ));
         }
         if !PARTITIONS.contains(&partition) {
             return Err(format!("{text:?} has an unknown partition {partition:?}"));
@@ -92,7 +102,9 @@ impl PrincipalArn {
             }
         };
         if !aws_managed && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit())) {
-            return Err(format!("{text:?} has an invalid account id {account:?} (12 digits)"));
+            return Err(format!(
+                "{text:?} has an invalid account id {account:?} (12 digits)"
+            ));
         }
         let (path, name) = match rest.rsplit_once('/') {
             Some((path, name)) => (format!("/{path}/"), name),
@@ -100,7 +112,9 @@ impl PrincipalArn {
         };
         let name_ok = !name.is_empty()
             && name.len() <= 128
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b));
         if !name_ok {
             return Err(format!("{text:?} has an invalid name {name:?}"));
         }
@@ -163,18 +177,26 @@ mod tests {
 
     #[test]
     fn parses_each_principal_type() {
-        let role = PrincipalArn::parse("arn:aws:iam::123456789012:role/service/app/deployer").unwrap();
+        let role =
+            PrincipalArn::parse("arn:aws:iam::123456789012:role/service/app/deployer").unwrap();
         assert_eq!(role.kind(), PrincipalType::Role);
         assert_eq!(role.name(), "deployer");
         assert_eq!(role.path(), "/service/app/");
         assert_eq!(role.account(), "123456789012");
         let user = PrincipalArn::parse("arn:aws:iam::123456789012:user/alice@example.com").unwrap();
-        assert_eq!((user.kind(), user.path(), user.name()), (PrincipalType::User, "/", "alice@example.com"));
+        assert_eq!(
+            (user.kind(), user.path(), user.name()),
+            (PrincipalType::User, "/", "alice@example.com")
+        );
         let group = PrincipalArn::parse("arn:aws-cn:iam::123456789012:group/admins").unwrap();
-        assert_eq!((group.kind(), group.partition()), (PrincipalType::Group, "aws-cn"));
+        assert_eq!(
+            (group.kind(), group.partition()),
+            (PrincipalType::Group, "aws-cn")
+        );
         let policy = PrincipalArn::parse("arn:aws:iam::123456789012:policy/ReadOnly").unwrap();
         assert_eq!(policy.kind(), PrincipalType::Policy);
-        let managed = PrincipalArn::parse("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess").unwrap();
+        let managed =
+            PrincipalArn::parse("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess").unwrap();
         assert_eq!(managed.kind(), PrincipalType::AwsManagedPolicy);
         assert_eq!(managed.account(), "aws");
     }
@@ -190,7 +212,10 @@ mod tests {
             ("arn:aws:iam:us-east-1:123456789012:role/x", "has a region"),
             ("arn:aws:iam::12345:role/x", "invalid account id"),
             ("arn:aws:iam::aws:role/x", "only policies"),
-            ("arn:aws:iam::123456789012:instance-profile/x", "expected a user, role"),
+            (
+                "arn:aws:iam::123456789012:instance-profile/x",
+                "expected a user, role",
+            ),
             ("arn:aws:iam::123456789012:role/", "invalid name"),
             ("arn:aws:iam::123456789012:role/bad name", "invalid name"),
             ("arn:aws:iam::123456789012:role", "no resource"),

@@ -16,7 +16,10 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
         .with_max_attempts(config.iam_max_attempts)
         .with_initial_backoff(Duration::from_secs(1))
         .with_max_backoff(Duration::from_secs(20));
-    aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .load()
+        .await
 }
 
 /// An IAM client acting as the reader role (or as the function, if none is configured).
@@ -34,6 +37,8 @@ pub async fn iam_client(config: &Config, base: &SdkConfig) -> aws_sdk_iam::Clien
 }
 
 pub fn s3_client(config: &Config, base: &SdkConfig) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(base).force_path_style(config.s3_force_path_style).build();
+    let conf = aws_sdk_s3::config::Builder::from(base)
+        .force_path_style(config.s3_force_path_style)
+        .build();
     aws_sdk_s3::Client::from_conf(conf)
 }

@@ -32,13 +32,18 @@ pub struct Config {
 }
 
 fn var(name: &str) -> Option<String> {
-    env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Error> {
     match var(name) {
         None => Ok(default),
-        Some(text) => text.parse().map_err(|_| Error::Config(format!("{name}={text:?} is not a valid number"))),
+        Some(text) => text
+            .parse()
+            .map_err(|_| Error::Config(format!("{name}={text:?} is not a valid number"))),
     }
 }
 
@@ -47,7 +52,8 @@ impl Config {
         let config = Config {
             bucket: var("REPORT_BUCKET"),
             reader_role_arn: var("READER_ROLE_ARN"),
-            reader_session_name: var("READER_SESSION_NAME").unwrap_or_else(|| "iam-last-accessed".into()),
+            reader_session_name: var("READER_SESSION_NAME")
+                .unwrap_or_else(|| "iam-last-accessed".into()),
             iam_requests_per_second: number("IAM_REQUESTS_PER_SECOND", 5.0)?,
             iam_burst: number("IAM_BURST", 5)?,
             iam_max_attempts: number("IAM_MAX_ATTEMPTS", 8)?,
@@ -55,10 +61,13 @@ impl Config {
             max_concurrency: number("MAX_CONCURRENCY", 2)?,
             partition: var("AWS_PARTITION").unwrap_or_else(|| "aws".into()),
             account_id: var("ACCOUNT_ID"),
-            s3_force_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true" || v == "1"),
+            s3_force_path_style: var("S3_FORCE_PATH_STYLE")
+                .is_some_and(|v| v == "true" || v == "1"),
         };
         if !(config.iam_requests_per_second > 0.0 && config.iam_requests_per_second.is_finite()) {
-            return Err(Error::Config("IAM_REQUESTS_PER_SECOND must be above 0".into()));
+            return Err(Error::Config(
+                "IAM_REQUESTS_PER_SECOND must be above 0".into(),
+            ));
         }
         if config.iam_max_attempts == 0 {
             return Err(Error::Config("IAM_MAX_ATTEMPTS must be at least 1".into()));
@@ -68,6 +77,8 @@ impl Config {
 
     /// The bucket, for the functions that need one.
     pub fn require_bucket(&self) -> Result<String, Error> {
-        self.bucket.clone().ok_or_else(|| Error::Config("REPORT_BUCKET is not set".into()))
+        self.bucket
+            .clone()
+            .ok_or_else(|| Error::Config("REPORT_BUCKET is not set".into()))
     }
 }

@@ -65,13 +65,37 @@ mod tests {
     #[test]
     fn diagnostics_carry_our_names_not_rust_type_names() {
         let cases = [
-            (Error::invalid("arns[0]", "bad"), "InvalidInput", "arns[0]: bad"),
-            (Error::Throttled("x".into()), "Throttled", "IAM throttled the request after retries: x"),
-            (Error::AccessDenied("x".into()), "AccessDenied", "access denied: x"),
+            (
+                Error::invalid("arns[0]", "bad"),
+                "InvalidInput",
+                "arns[0]: bad",
+            ),
+            (
+                Error::Throttled("x".into()),
+                "Throttled",
+                "IAM throttled the request after retries: x",
+            ),
+            (
+                Error::AccessDenied("x".into()),
+                "AccessDenied",
+                "access denied: x",
+            ),
             (Error::Iam("x".into()), "IamError", "IAM call failed: x"),
-            (Error::Storage("x".into()), "StorageError", "S3 call failed: x"),
-            (Error::Config("x".into()), "ConfigError", "configuration error: x"),
-            (Error::Incomplete("x".into()), "IncompleteRun", "run incomplete: x"),
+            (
+                Error::Storage("x".into()),
+                "StorageError",
+                "S3 call failed: x",
+            ),
+            (
+                Error::Config("x".into()),
+                "ConfigError",
+                "configuration error: x",
+            ),
+            (
+                Error::Incomplete("x".into()),
+                "IncompleteRun",
+                "run incomplete: x",
+            ),
         ];
         for (error, name, message) in cases {
             let diagnostic: Diagnostic = error.into();

@@ -82,7 +82,12 @@ fn yes() -> bool {
 
 impl Discovery {
     fn all_types() -> Vec<EntityType> {
-        vec![EntityType::User, EntityType::Role, EntityType::Group, EntityType::Policy]
+        vec![
+            EntityType::User,
+            EntityType::Role,
+            EntityType::Group,
+            EntityType::Policy,
+        ]
     }
     fn root_path() -> String {
         "/".into()
@@ -113,7 +118,11 @@ pub struct PollOptions {
 
 impl Default for PollOptions {
     fn default() -> Self {
-        PollOptions { initial_wait_seconds: 5, max_wait_seconds: 60, max_attempts: 60 }
+        PollOptions {
+            initial_wait_seconds: 5,
+            max_wait_seconds: 60,
+            max_attempts: 60,
+        }
     }
 }
 
@@ -133,7 +142,12 @@ pub struct ReportOptions {
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { unused_days: 90, entities: false, max_entity_services: 50, granting_policies: false }
+        ReportOptions {
+            unused_days: 90,
+            entities: false,
+            max_entity_services: 50,
+            granting_policies: false,
+        }
     }
 }
 
@@ -163,7 +177,10 @@ fn check_range(field: &str, value: u32, low: u32, high: u32) -> Result<u32, Erro
     if (low..=high).contains(&value) {
         Ok(value)
     } else {
-        Err(Error::invalid(field, format!("{value} is out of range {low}..={high}")))
+        Err(Error::invalid(
+            field,
+            format!("{value} is out of range {low}..={high}"),
+        ))
     }
 }
 
@@ -173,13 +190,22 @@ impl RunInput {
     pub fn parse(input: &serde_json::Value, defaults: &InputDefaults) -> Result<RunInput, Error> {
         let raw: RawRunInput = match input {
             serde_json::Value::Null => RawRunInput::default(),
-            serde_json::Value::Object(_) => serde_path_to_error::deserialize(input).map_err(|e| {
-                let path = e.path().to_string();
-                let field = if path == "." { "input".to_string() } else { path };
-                Error::invalid(&field, e.into_inner())
-            })?,
+            serde_json::Value::Object(_) => {
+                serde_path_to_error::deserialize(input).map_err(|e| {
+                    let path = e.path().to_string();
+                    let field = if path == "." {
+                        "input".to_string()
+                    } else {
+                        path
+                    };
+                    Error::invalid(&field, e.into_inner())
+                })?
+            }
             other => {
-                return Err(Error::invalid("input", format!("expected a JSON object, got {}", json_kind(other))))
+                return Err(Error::invalid(
+                    "input",
+                    format!("expected a JSON object, got {}", json_kind(other)),
+                ))
             }
         };
         Self::check(raw, defaults)
@@ -187,7 +213,10 @@ impl RunInput {
 
     fn check(raw: RawRunInput, defaults: &InputDefaults) -> Result<RunInput, Error> {
         if raw.arns.len() > MAX_ARNS {
-            return Err(Error::invalid("arns", format!("{} ARNs; at most {MAX_ARNS} per run", raw.arns.len())));
+            return Err(Error::invalid(
+                "arns",
+                format!("{} ARNs; at most {MAX_ARNS} per run", raw.arns.len()),
+            ));
         }
         let mut seen = BTreeSet::new();
         let mut arns = Vec::with_capacity(raw.arns.len());
@@ -197,14 +226,21 @@ impl RunInput {
             if arn.partition() != defaults.partition {
                 return Err(Error::invalid(
                     &field,
-                    format!("{text:?} is in partition {:?}; this scan reads {:?}", arn.partition(), defaults.partition),
+                    format!(
+                        "{text:?} is in partition {:?}; this scan reads {:?}",
+                        arn.partition(),
+                        defaults.partition
+                    ),
                 ));
             }
             if let Some(account) = &defaults.account {
                 if arn.kind() != PrincipalType::AwsManagedPolicy && arn.account() != account {
                     return Err(Error::invalid(
                         &field,
-                        format!("{text:?} is in account {}; this scan reads account {account}", arn.account()),
+                        format!(
+                            "{text:?} is in account {}; this scan reads account {account}",
+                            arn.account()
+                        ),
                     ));
                 }
             }
@@ -218,26 +254,59 @@ impl RunInput {
             (None, true) => Some(Discovery::default()),
             (None, false) => None,
         };
-        let batch_size = check_range("batch_size", raw.batch_size.unwrap_or(defaults.batch_size), 1, MAX_BATCH_SIZE)?;
-        let max_concurrency =
-            check_range("max_concurrency", raw.max_concurrency.unwrap_or(defaults.max_concurrency), 1, 1000)?;
+        let batch_size = check_range(
+            "batch_size",
+            raw.batch_size.unwrap_or(defaults.batch_size),
+            1,
+            MAX_BATCH_SIZE,
+        )?;
+        let max_concurrency = check_range(
+            "max_concurrency",
+            raw.max_concurrency.unwrap_or(defaults.max_concurrency),
+            1,
+            1000,
+        )?;
         let poll = raw.poll;
-        check_range("poll.initial_wait_seconds", poll.initial_wait_seconds, 0, 3600)?;
+        check_range(
+            "poll.initial_wait_seconds",
+            poll.initial_wait_seconds,
+            0,
+            3600,
+        )?;
         check_range("poll.max_wait_seconds", poll.max_wait_seconds, 0, 3600)?;
         check_range("poll.max_attempts", poll.max_attempts, 1, 1000)?;
         if poll.max_wait_seconds < poll.initial_wait_seconds {
-            return Err(Error::invalid("poll.max_wait_seconds", "must not be below poll.initial_wait_seconds"));
+            return Err(Error::invalid(
+                "poll.max_wait_seconds",
+                "must not be below poll.initial_wait_seconds",
+            ));
         }
         let report = raw.report;
         check_range("report.unused_days", report.unused_days, 1, 400)?;
-        check_range("report.max_entity_services", report.max_entity_services, 1, 500)?;
-        Ok(RunInput { arns, discover, granularity: raw.granularity, batch_size, max_concurrency, poll, report })
+        check_range(
+            "report.max_entity_services",
+            report.max_entity_services,
+            1,
+            500,
+        )?;
+        Ok(RunInput {
+            arns,
+            discover,
+            granularity: raw.granularity,
+            batch_size,
+            max_concurrency,
+            poll,
+            report,
+        })
     }
 }
 
 fn check_discovery(d: Discovery) -> Result<Discovery, Error> {
     if d.types.is_empty() {
-        return Err(Error::invalid("discover.types", "must name at least one of user, role, group, policy"));
+        return Err(Error::invalid(
+            "discover.types",
+            "must name at least one of user, role, group, policy",
+        ));
     }
     let unique: BTreeSet<_> = d.types.iter().collect();
     if unique.len() != d.types.len() {
@@ -245,11 +314,17 @@ fn check_discovery(d: Discovery) -> Result<Discovery, Error> {
     }
     let p = &d.path_prefix;
     if !p.starts_with('/') || p.len() > 512 || !p.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(Error::invalid("discover.path_prefix", format!("{p:?} must start with / and hold printable ASCII")));
+        return Err(Error::invalid(
+            "discover.path_prefix",
+            format!("{p:?} must start with / and hold printable ASCII"),
+        ));
     }
     if let Some(pattern) = &d.name_pattern {
         if pattern.is_empty() || pattern.len() > 128 {
-            return Err(Error::invalid("discover.name_pattern", "must hold 1 to 128 characters"));
+            return Err(Error::invalid(
+                "discover.name_pattern",
+                "must hold 1 to 128 characters",
+            ));
         }
     }
     if d.tags.len() > 50 {
@@ -257,7 +332,10 @@ fn check_discovery(d: Discovery) -> Result<Discovery, Error> {
     }
     for key in d.tags.keys() {
         if key.is_empty() || key.len() > 128 {
-            return Err(Error::invalid("discover.tags", format!("tag key {key:?} must hold 1 to 128 characters")));
+            return Err(Error::invalid(
+                "discover.tags",
+                format!("tag key {key:?} must hold 1 to 128 characters"),
+            ));
         }
     }
     Ok(d)
@@ -303,7 +381,12 @@ mod tests {
     use serde_json::json;
 
     fn defaults() -> InputDefaults {
-        InputDefaults { batch_size: 50, max_concurrency: 4, partition: "aws".into(), account: Some("123456789012".into()) }
+        InputDefaults {
+            batch_size: 50,
+            max_concurrency: 4,
+            partition: "aws".into(),
+            account: Some("123456789012".into()),
+        }
     }
 
     fn invalid(input: serde_json::Value) -> String {
@@ -348,33 +431,80 @@ mod tests {
             (json!([1]), "input: expected a JSON object, got an array"),
             (json!("x"), "input: expected a JSON object"),
             (json!({"arnz": []}), "arnz: unknown field `arnz`"),
-            (json!({"arns": "arn:aws:iam::123456789012:role/a"}), "arns: invalid type"),
+            (
+                json!({"arns": "arn:aws:iam::123456789012:role/a"}),
+                "arns: invalid type",
+            ),
             (json!({"arns": ["nope"]}), "arns[0]: \"nope\" is not an ARN"),
-            (json!({"arns": ["arn:aws-cn:iam::123456789012:role/a"]}), "arns[0]: \"arn:aws-cn"),
-            (json!({"arns": ["arn:aws:iam::999999999999:role/a"]}), "arns[0]: \"arn:aws:iam::999999999999:role/a\" is in account 999999999999"),
-            (json!({"arns": ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"]}), "arns[1]: \"arn:aws:iam::123456789012:role/a\" is listed twice"),
-            (json!({"granularity": "FINE"}), "granularity: unknown variant `FINE`"),
-            (json!({"batch_size": 0}), "batch_size: 0 is out of range 1..=500"),
+            (
+                json!({"arns": ["arn:aws-cn:iam::123456789012:role/a"]}),
+                "arns[0]: \"arn:aws-cn",
+            ),
+            (
+                json!({"arns": ["arn:aws:iam::999999999999:role/a"]}),
+                "arns[0]: \"arn:aws:iam::999999999999:role/a\" is in account 999999999999",
+            ),
+            (
+                json!({"arns": ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"]}),
+                "arns[1]: \"arn:aws:iam::123456789012:role/a\" is listed twice",
+            ),
+            (
+                json!({"granularity": "FINE"}),
+                "granularity: unknown variant `FINE`",
+            ),
+            (
+                json!({"batch_size": 0}),
+                "batch_size: 0 is out of range 1..=500",
+            ),
             (json!({"batch_size": -1}), "batch_size: invalid value"),
             (json!({"batch_size": 1.5}), "batch_size: invalid type"),
-            (json!({"max_concurrency": 5000}), "max_concurrency: 5000 is out of range"),
-            (json!({"poll": {"max_attempts": 0}}), "poll.max_attempts: 0 is out of range"),
-            (json!({"poll": {"wait": 1}}), "poll.wait: unknown field `wait`"),
-            (json!({"poll": {"initial_wait_seconds": 10, "max_wait_seconds": 5}}), "poll.max_wait_seconds"),
-            (json!({"report": {"unused_days": 0}}), "report.unused_days: 0 is out of range"),
-            (json!({"discover": {"types": []}}), "discover.types: must name"),
-            (json!({"discover": {"types": ["bucket"]}}), "discover.types[0]: unknown variant `bucket`"),
-            (json!({"discover": {"path_prefix": "service/"}}), "discover.path_prefix"),
+            (
+                json!({"max_concurrency": 5000}),
+                "max_concurrency: 5000 is out of range",
+            ),
+            (
+                json!({"poll": {"max_attempts": 0}}),
+                "poll.max_attempts: 0 is out of range",
+            ),
+            (
+                json!({"poll": {"wait": 1}}),
+                "poll.wait: unknown field `wait`",
+            ),
+            (
+                json!({"poll": {"initial_wait_seconds": 10, "max_wait_seconds": 5}}),
+                "poll.max_wait_seconds",
+            ),
+            (
+                json!({"report": {"unused_days": 0}}),
+                "report.unused_days: 0 is out of range",
+            ),
+            (
+                json!({"discover": {"types": []}}),
+                "discover.types: must name",
+            ),
+            (
+                json!({"discover": {"types": ["bucket"]}}),
+                "discover.types[0]: unknown variant `bucket`",
+            ),
+            (
+                json!({"discover": {"path_prefix": "service/"}}),
+                "discover.path_prefix",
+            ),
         ];
         for (input, expected) in cases {
             let message = invalid(input.clone());
-            assert!(message.contains(expected), "{input}: {message:?} lacks {expected:?}");
+            assert!(
+                message.contains(expected),
+                "{input}: {message:?} lacks {expected:?}"
+            );
         }
     }
 
     #[test]
     fn too_many_arns_is_refused() {
-        let arns: Vec<String> = (0..=MAX_ARNS).map(|i| format!("arn:aws:iam::123456789012:role/r{i}")).collect();
+        let arns: Vec<String> = (0..=MAX_ARNS)
+            .map(|i| format!("arn:aws:iam::123456789012:role/r{i}"))
+            .collect();
         assert!(invalid(json!({ "arns": arns })).starts_with("arns: 10001 ARNs"));
     }
 

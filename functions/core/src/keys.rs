@@ -35,7 +35,12 @@ pub fn reports_prefix(dt: &str, run_id: &str) -> String {
 }
 
 pub fn report_key(dt: &str, run_id: &str, arn: &PrincipalArn) -> String {
-    format!("{}{}/{}.json", reports_prefix(dt, run_id), arn.kind().as_str(), url_safe(arn.name()))
+    format!(
+        "{}{}/{}.json",
+        reports_prefix(dt, run_id),
+        arn.kind().as_str(),
+        url_safe(arn.name())
+    )
 }
 
 pub fn summary_key(dt: &str, run_id: &str) -> String {
@@ -61,7 +66,8 @@ mod tests {
 
     #[test]
     fn report_keys_are_partitioned_and_url_safe() {
-        let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/ops/alice+admin@example.com").unwrap();
+        let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/ops/alice+admin@example.com")
+            .unwrap();
         assert_eq!(
             report_key("2026-11-25", "run-1", &arn),
             "reports/principals/dt=2026-11-25/run=run-1/user/alice%2Badmin%40example.com.json"
@@ -71,7 +77,10 @@ mod tests {
             report_key("2026-11-25", "r", &managed),
             "reports/principals/dt=2026-11-25/run=r/aws_managed_policy/ReadOnlyAccess.json"
         );
-        assert_eq!(summary_key("2026-11-25", "r"), "reports/runs/dt=2026-11-25/run=r/summary.json");
+        assert_eq!(
+            summary_key("2026-11-25", "r"),
+            "reports/runs/dt=2026-11-25/run=r/summary.json"
+        );
         assert_eq!(result_key("r", 7), "work/run=r/results/000007.json");
     }
 }

@@ -31,11 +31,16 @@ where
     if let Err(e) = &deps {
         tracing::error!(error = %e, "cannot start");
     }
-    lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-        let deps = deps.as_ref().map(Clone::clone).map_err(|e| Error::Config(e.to_string()));
-        let fut = deps.map(|d| handler(d, event));
-        // Boxed: the handlers' futures are deep enough to overflow rustc's layout query.
-        Box::pin(async move { fut?.await })
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let deps = deps
+                .as_ref()
+                .map(Clone::clone)
+                .map_err(|e| Error::Config(e.to_string()));
+            let fut = deps.map(|d| handler(d, event));
+            // Boxed: the handlers' futures are deep enough to overflow rustc's layout query.
+            Box::pin(async move { fut?.await })
+        },
+    ))
     .await
 }

@@ -91,7 +91,9 @@ pub struct BatchState {
 
 impl BatchState {
     pub fn count_pending(jobs: &[Job]) -> u32 {
-        jobs.iter().filter(|j| j.status == JobStatus::InProgress).count() as u32
+        jobs.iter()
+            .filter(|j| j.status == JobStatus::InProgress)
+            .count() as u32
     }
 }
 
@@ -107,17 +109,30 @@ mod tests {
 
     #[test]
     fn wait_doubles_then_caps() {
-        let poll = PollOptions { initial_wait_seconds: 5, max_wait_seconds: 60, max_attempts: 10 };
+        let poll = PollOptions {
+            initial_wait_seconds: 5,
+            max_wait_seconds: 60,
+            max_attempts: 10,
+        };
         let waits: Vec<u32> = (0..6).map(|a| next_wait(&poll, a)).collect();
         assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
         assert_eq!(next_wait(&poll, 1000), 60);
-        let zero = PollOptions { initial_wait_seconds: 0, max_wait_seconds: 0, max_attempts: 3 };
+        let zero = PollOptions {
+            initial_wait_seconds: 0,
+            max_wait_seconds: 0,
+            max_attempts: 3,
+        };
         assert_eq!(next_wait(&zero, 5), 0);
     }
 
     #[test]
     fn job_status_serialises_as_iam_spells_it() {
-        let text = serde_json::to_string(&[JobStatus::InProgress, JobStatus::TimedOut, JobStatus::NotFound]).unwrap();
+        let text = serde_json::to_string(&[
+            JobStatus::InProgress,
+            JobStatus::TimedOut,
+            JobStatus::NotFound,
+        ])
+        .unwrap();
         assert_eq!(text, r#"["IN_PROGRESS","TIMED_OUT","NOT_FOUND"]"#);
     }
 }

@@ -16,12 +16,19 @@ pub struct Pacer {
 impl Pacer {
     pub fn new(rate_per_second: f64, burst: u32) -> Pacer {
         let burst = f64::from(burst.max(1));
-        Pacer { rate: rate_per_second, burst, state: Mutex::new((burst, Instant::now())) }
+        Pacer {
+            rate: rate_per_second,
+            burst,
+            state: Mutex::new((burst, Instant::now())),
+        }
     }
 
     /// Reserves one token and returns how long to wait before using it.
     fn reserve(&self) -> Duration {
-        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let (tokens, last) = &mut *guard;
         let now = Instant::now();
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
@@ -59,6 +66,9 @@ mod tests {
             pacer.acquire().await;
         }
         let elapsed = start.elapsed().as_secs_f64();
-        assert!((0.99..1.01).contains(&elapsed), "10 more tokens at 10/s take 1 s, took {elapsed}");
+        assert!(
+            (0.99..1.01).contains(&elapsed),
+            "10 more tokens at 10/s take 1 s, took {elapsed}"
+        );
     }
 }

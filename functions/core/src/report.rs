@@ -8,14 +8,16 @@ use time::OffsetDateTime;
 
 pub const REPORT_SCHEMA_VERSION: &str = "1.0.0";
 
-
 /// RFC 3339 UTC timestamps, second precision, `Z` suffix (IAM's own precision).
 pub mod utc {
     use time::format_description::well_known::Rfc3339;
     use time::OffsetDateTime;
 
     pub fn format(t: OffsetDateTime) -> String {
-        let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
+        let t = t
+            .to_offset(time::UtcOffset::UTC)
+            .replace_nanosecond(0)
+            .unwrap_or(t);
         t.format(&Rfc3339).unwrap_or_default()
     }
 
@@ -190,16 +192,31 @@ fn usage_of(last: Option<&str>, now: OffsetDateTime, unused_days: u32) -> (Usage
         None => (Usage::NeverUsed, None),
         Some(t) => {
             let days = (now - t).whole_days().max(0);
-            (if days >= unused_days as i64 { Usage::Unused } else { Usage::Used }, Some(days))
+            (
+                if days >= unused_days as i64 {
+                    Usage::Unused
+                } else {
+                    Usage::Used
+                },
+                Some(days),
+            )
         }
     }
 }
 
 /// Builds the report of a principal whose job ended with `status`.
-pub fn build_report(ctx: &ReportContext<'_>, job_id: Option<&str>, status: JobStatus, details: JobDetails) -> PrincipalReport {
+pub fn build_report(
+    ctx: &ReportContext<'_>,
+    job_id: Option<&str>,
+    status: JobStatus,
+    details: JobDetails,
+) -> PrincipalReport {
     let unused_days = ctx.options.unused_days;
     let action_level = ctx.granularity == Granularity::ActionLevel;
-    let mut findings = Findings { unused_days, ..Findings::default() };
+    let mut findings = Findings {
+        unused_days,
+        ..Findings::default()
+    };
     let mut entities = details.entities;
     let mut granting = details.granting_policies;
     let mut services: Vec<ServiceReport> = Vec::with_capacity(details.services.len());
@@ -217,7 +234,8 @@ pub fn build_report(ctx: &ReportContext<'_>, job_id: Option<&str>, status: JobSt
             actions
                 .into_iter()
                 .map(|a| {
-                    let (usage, _) = usage_of(a.last_accessed_time.as_deref(), ctx.now, unused_days);
+                    let (usage, _) =
+                        usage_of(a.last_accessed_time.as_deref(), ctx.now, unused_days);
                     let action = format!("{}:{}", s.namespace, a.action_name.unwrap_or_default());
                     match usage {
                         Usage::Unused => findings.unused_actions.push(action.clone()),
@@ -235,7 +253,9 @@ pub fn build_report(ctx: &ReportContext<'_>, job_id: Option<&str>, status: JobSt
                 .collect::<Vec<_>>()
         });
         if action_level && tracked_actions.is_none() {
-            findings.services_without_action_tracking.push(s.namespace.clone());
+            findings
+                .services_without_action_tracking
+                .push(s.namespace.clone());
         }
         services.push(ServiceReport {
             entities: take_for(&mut entities, &s.namespace),
@@ -279,12 +299,18 @@ pub fn build_report(ctx: &ReportContext<'_>, job_id: Option<&str>, status: JobSt
 }
 
 fn take_for<T>(list: &mut Vec<(String, Vec<T>)>, namespace: &str) -> Option<Vec<T>> {
-    list.iter().position(|(ns, _)| ns == namespace).map(|i| list.swap_remove(i).1)
+    list.iter()
+        .position(|(ns, _)| ns == namespace)
+        .map(|i| list.swap_remove(i).1)
 }
 
 /// Namespaces of a report's services that were not used within the threshold
 /// (the ones whose granting policies are worth naming).
-pub fn unused_namespaces(services: &[ServiceAccess], now: OffsetDateTime, unused_days: u32) -> Vec<String> {
+pub fn unused_namespaces(
+    services: &[ServiceAccess],
+    now: OffsetDateTime,
+    unused_days: u32,
+) -> Vec<String> {
     services
         .iter()
         .filter(|s| usage_of(s.last_authenticated.as_deref(), now, unused_days).0 != Usage::Used)
@@ -304,7 +330,8 @@ mod tests {
             name: format!("Service {ns}"),
             namespace: ns.into(),
             last_authenticated: last.map(str::to_string),
-            last_authenticated_entity: last.map(|_| "arn:aws:iam::123456789012:role/app".to_string()),
+            last_authenticated_entity: last
+                .map(|_| "arn:aws:iam::123456789012:role/app".to_string()),
             last_authenticated_region: last.map(|_| "eu-west-1".to_string()),
             total_authenticated_entities: Some(if last.is_some() { 1 } else { 0 }),
             tracked_actions: actions,
@@ -323,18 +350,44 @@ mod tests {
     #[test]
     fn findings_split_used_unused_and_never_used() {
         let arn = PrincipalArn::parse("arn:aws:iam::123456789012:role/app").unwrap();
-        let options = ReportOptions { unused_days: 90, ..ReportOptions::default() };
-        let ctx = ReportContext { arn: &arn, run_id: "run-1", granularity: Granularity::ActionLevel, options: &options, now: NOW };
+        let options = ReportOptions {
+            unused_days: 90,
+            ..ReportOptions::default()
+        };
+        let ctx = ReportContext {
+            arn: &arn,
+            run_id: "run-1",
+            granularity: Granularity::ActionLevel,
+            options: &options,
+            now: NOW,
+        };
         let details = JobDetails {
             job_type: Some("ACTION_LEVEL".into()),
             created: Some("2026-11-25T11:59:00Z".into()),
             completed: Some("2026-11-25T11:59:05Z".into()),
             services: vec![
-                service("s3", Some("2026-11-20T00:00:00Z"), Some(vec![action("GetObject", Some("2026-11-20T00:00:00Z")), action("PutObject", Some("2026-01-01T00:00:00Z")), action("DeleteObject", None)])),
+                service(
+                    "s3",
+                    Some("2026-11-20T00:00:00Z"),
+                    Some(vec![
+                        action("GetObject", Some("2026-11-20T00:00:00Z")),
+                        action("PutObject", Some("2026-01-01T00:00:00Z")),
+                        action("DeleteObject", None),
+                    ]),
+                ),
                 service("ec2", Some("2026-08-27T12:00:00Z"), None),
                 service("kms", None, None),
             ],
-            granting_policies: vec![("kms".into(), vec![GrantingPolicy { policy_name: "Admin".into(), policy_type: "MANAGED".into(), policy_arn: Some("arn:aws:iam::123456789012:policy/Admin".into()), entity_type: None, entity_name: None }])],
+            granting_policies: vec![(
+                "kms".into(),
+                vec![GrantingPolicy {
+                    policy_name: "Admin".into(),
+                    policy_type: "MANAGED".into(),
+                    policy_arn: Some("arn:aws:iam::123456789012:policy/Admin".into()),
+                    entity_type: None,
+                    entity_name: None,
+                }],
+            )],
             ..JobDetails::default()
         };
         let report = build_report(&ctx, Some("job-1"), JobStatus::Completed, details);
@@ -349,7 +402,10 @@ mod tests {
         assert_eq!(report.services[0].usage, Usage::Used);
         assert_eq!(report.services[0].days_since_last_authenticated, Some(5));
         assert_eq!(report.services[1].action_tracking, Some(false));
-        assert_eq!(report.services[2].granting_policies.as_ref().unwrap()[0].policy_name, "Admin");
+        assert_eq!(
+            report.services[2].granting_policies.as_ref().unwrap()[0].policy_name,
+            "Admin"
+        );
         assert_eq!(report.services[0].granting_policies, None);
         assert_eq!(report.generated_at, "2026-11-25T12:00:00Z");
         assert_eq!(report.job.id.as_deref(), Some("job-1"));
@@ -362,8 +418,17 @@ mod tests {
     fn service_level_reports_have_no_action_fields() {
         let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/bob").unwrap();
         let options = ReportOptions::default();
-        let ctx = ReportContext { arn: &arn, run_id: "r", granularity: Granularity::ServiceLevel, options: &options, now: NOW };
-        let details = JobDetails { services: vec![service("s3", None, None)], ..JobDetails::default() };
+        let ctx = ReportContext {
+            arn: &arn,
+            run_id: "r",
+            granularity: Granularity::ServiceLevel,
+            options: &options,
+            now: NOW,
+        };
+        let details = JobDetails {
+            services: vec![service("s3", None, None)],
+            ..JobDetails::default()
+        };
         let report = build_report(&ctx, Some("j"), JobStatus::Completed, details);
         let json = serde_json::to_value(&report).unwrap();
         assert!(json["services"][0].get("action_tracking").is_none());
@@ -375,9 +440,26 @@ mod tests {
     fn a_failed_job_gets_a_report_with_its_error() {
         let arn = PrincipalArn::parse("arn:aws:iam::123456789012:group/ops").unwrap();
         let options = ReportOptions::default();
-        let ctx = ReportContext { arn: &arn, run_id: "r", granularity: Granularity::ServiceLevel, options: &options, now: NOW };
-        let error = JobError { code: "NoSuchEntity".into(), message: "gone".into() };
-        let report = build_report(&ctx, None, JobStatus::NotFound, JobDetails { error: Some(error.clone()), ..JobDetails::default() });
+        let ctx = ReportContext {
+            arn: &arn,
+            run_id: "r",
+            granularity: Granularity::ServiceLevel,
+            options: &options,
+            now: NOW,
+        };
+        let error = JobError {
+            code: "NoSuchEntity".into(),
+            message: "gone".into(),
+        };
+        let report = build_report(
+            &ctx,
+            None,
+            JobStatus::NotFound,
+            JobDetails {
+                error: Some(error.clone()),
+                ..JobDetails::default()
+            },
+        );
         assert_eq!(report.job.status, JobStatus::NotFound);
         assert_eq!(report.job.error, Some(error));
         assert!(report.services.is_empty());
@@ -386,7 +468,11 @@ mod tests {
 
     #[test]
     fn unused_namespaces_include_never_used() {
-        let services = vec![service("s3", Some("2026-11-20T00:00:00Z"), None), service("ec2", Some("2025-01-01T00:00:00Z"), None), service("kms", None, None)];
+        let services = vec![
+            service("s3", Some("2026-11-20T00:00:00Z"), None),
+            service("ec2", Some("2025-01-01T00:00:00Z"), None),
+            service("kms", None, None),
+        ];
         assert_eq!(unused_namespaces(&services, NOW, 90), ["ec2", "kms"]);
     }
 }

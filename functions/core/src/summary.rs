@@ -98,30 +98,61 @@ pub struct RunSummary {
 }
 
 /// Folds the batch results into the summary.
-pub fn summarize(plan: PlanRecord, mut results: Vec<BatchResult>, finished_at: String, duration_seconds: i64, reports_prefix: String) -> RunSummary {
+pub fn summarize(
+    plan: PlanRecord,
+    mut results: Vec<BatchResult>,
+    finished_at: String,
+    duration_seconds: i64,
+    reports_prefix: String,
+) -> RunSummary {
     results.sort_by_key(|r| r.index);
-    let mut counts = Counts { principals_planned: plan.principals, batches_planned: plan.batches, batches_reported: results.len() as u32, ..Counts::default() };
+    let mut counts = Counts {
+        principals_planned: plan.principals,
+        batches_planned: plan.batches,
+        batches_reported: results.len() as u32,
+        ..Counts::default()
+    };
     let mut top = Vec::new();
     let mut errors = Vec::new();
     let mut report_keys = Vec::new();
     for outcome in results.into_iter().flat_map(|r| r.principals) {
         counts.reports_written += 1;
-        *counts.by_status.entry(outcome.status.as_str().to_string()).or_default() += 1;
-        *counts.by_type.entry(outcome.principal_type.as_str().to_string()).or_default() += 1;
+        *counts
+            .by_status
+            .entry(outcome.status.as_str().to_string())
+            .or_default() += 1;
+        *counts
+            .by_type
+            .entry(outcome.principal_type.as_str().to_string())
+            .or_default() += 1;
         counts.services_granted += outcome.services_granted as u64;
         counts.services_used += outcome.services_used as u64;
         counts.services_unused += outcome.services_unused as u64;
         if outcome.status != JobStatus::Completed {
-            errors.push(PrincipalError { arn: outcome.arn.clone(), status: outcome.status, error: outcome.error.clone() });
+            errors.push(PrincipalError {
+                arn: outcome.arn.clone(),
+                status: outcome.status,
+                error: outcome.error.clone(),
+            });
         }
         if outcome.services_unused > 0 {
-            top.push(TopPrincipal { arn: outcome.arn.clone(), services_unused: outcome.services_unused, services_granted: outcome.services_granted, report_key: outcome.report_key.clone() });
+            top.push(TopPrincipal {
+                arn: outcome.arn.clone(),
+                services_unused: outcome.services_unused,
+                services_granted: outcome.services_granted,
+                report_key: outcome.report_key.clone(),
+            });
         }
         report_keys.push(outcome.report_key);
     }
-    top.sort_by(|a, b| b.services_unused.cmp(&a.services_unused).then_with(|| a.arn.cmp(&b.arn)));
+    top.sort_by(|a, b| {
+        b.services_unused
+            .cmp(&a.services_unused)
+            .then_with(|| a.arn.cmp(&b.arn))
+    });
     top.truncate(TOP_PRINCIPALS);
-    let complete = counts.reports_written == plan.principals && counts.batches_reported == plan.batches;
+    let complete =
+        counts.reports_written == plan.principals && counts.batches_reported == plan.batches;
     RunSummary {
         schema_version: SUMMARY_SCHEMA_VERSION.to_string(),
         run_id: plan.run_id.clone(),
@@ -152,39 +183,74 @@ mod tests {
             services_granted: 10,
             services_used: 10 - unused,
             services_unused: unused,
-            error: (status != JobStatus::Completed).then(|| JobError { code: "X".into(), message: "y".into() }),
+            error: (status != JobStatus::Completed).then(|| JobError {
+                code: "X".into(),
+                message: "y".into(),
+            }),
         }
     }
 
     fn plan(principals: u32, batches: u32) -> PlanRecord {
         PlanRecord {
-            run_id: "r".into(), dt: "2026-11-25".into(), started_at: "2026-11-25T00:00:00Z".into(),
-            granularity: Granularity::ServiceLevel, batch_size: 2, max_concurrency: 1,
-            poll: PollOptions::default(), report: ReportOptions::default(), explicit_arns: 0,
-            discover: None, principals, batches,
+            run_id: "r".into(),
+            dt: "2026-11-25".into(),
+            started_at: "2026-11-25T00:00:00Z".into(),
+            granularity: Granularity::ServiceLevel,
+            batch_size: 2,
+            max_concurrency: 1,
+            poll: PollOptions::default(),
+            report: ReportOptions::default(),
+            explicit_arns: 0,
+            discover: None,
+            principals,
+            batches,
         }
     }
 
     #[test]
     fn counts_ranks_and_lists_errors() {
         let results = vec![
-            BatchResult { index: 1, principals: vec![outcome("c", JobStatus::Failed, 0)] },
-            BatchResult { index: 0, principals: vec![outcome("a", JobStatus::Completed, 3), outcome("b", JobStatus::Completed, 7)] },
+            BatchResult {
+                index: 1,
+                principals: vec![outcome("c", JobStatus::Failed, 0)],
+            },
+            BatchResult {
+                index: 0,
+                principals: vec![
+                    outcome("a", JobStatus::Completed, 3),
+                    outcome("b", JobStatus::Completed, 7),
+                ],
+            },
         ];
-        let s = summarize(plan(3, 2), results, "2026-11-25T00:01:00Z".into(), 60, "p/".into());
+        let s = summarize(
+            plan(3, 2),
+            results,
+            "2026-11-25T00:01:00Z".into(),
+            60,
+            "p/".into(),
+        );
         assert_eq!(s.status, "SUCCEEDED");
         assert_eq!(s.counts.reports_written, 3);
         assert_eq!(s.counts.by_status["COMPLETED"], 2);
         assert_eq!(s.counts.by_status["FAILED"], 1);
         assert_eq!(s.counts.services_unused, 10);
-        assert_eq!(s.top_unused.iter().map(|t| t.arn.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(
+            s.top_unused
+                .iter()
+                .map(|t| t.arn.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
         assert_eq!(s.errors.len(), 1);
         assert_eq!(s.report_keys, ["k/a", "k/b", "k/c"]);
     }
 
     #[test]
     fn a_missing_batch_makes_the_run_incomplete() {
-        let results = vec![BatchResult { index: 0, principals: vec![outcome("a", JobStatus::Completed, 0)] }];
+        let results = vec![BatchResult {
+            index: 0,
+            principals: vec![outcome("a", JobStatus::Completed, 0)],
+        }];
         let s = summarize(plan(2, 2), results, "t".into(), 1, "p/".into());
         assert_eq!(s.status, "INCOMPLETE");
     }

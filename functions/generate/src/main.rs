@@ -4,5 +4,8 @@ use last_accessed::handlers::generate;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    last_accessed::serve(false, |deps, event| async move { generate::handle(&deps, event.payload).await }).await
+    last_accessed::serve(false, |deps, event| async move {
+        generate::handle(&deps, event.payload).await
+    })
+    .await
 }

@@ -5,7 +5,12 @@ use last_accessed::handlers::plan;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     last_accessed::serve(true, |deps, event| async move {
-        plan::handle(&deps, event.payload, Some(&event.context.invoked_function_arn)).await
+        plan::handle(
+            &deps,
+            event.payload,
+            Some(&event.context.invoked_function_arn),
+        )
+        .await
     })
     .await
 }

@@ -10,11 +10,14 @@ use aws_sdk_iam::types::{PolicyScopeType, Tag};
 use std::collections::BTreeMap;
 
 fn parse(arn: &str) -> Result<PrincipalArn, Error> {
-    PrincipalArn::parse(arn).map_err(|why| Error::Iam(format!("IAM listed an unexpected ARN: {why}")))
+    PrincipalArn::parse(arn)
+        .map_err(|why| Error::Iam(format!("IAM listed an unexpected ARN: {why}")))
 }
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
 }
 
 macro_rules! list_all {
@@ -23,7 +26,12 @@ macro_rules! list_all {
         let mut marker: Option<String> = None;
         loop {
             $self.pacer.acquire().await;
-            let out = $call.set_marker(marker.take()).max_items(1000).send().await.map_err(|e| classify($op, e).1)?;
+            let out = $call
+                .set_marker(marker.take())
+                .max_items(1000)
+                .send()
+                .await
+                .map_err(|e| classify($op, e).1)?;
             for $item in out.$items().iter() {
                 found.push(parse($arn)?);
             }
@@ -45,23 +53,66 @@ impl AccessAdvisor {
         let mut candidates = Vec::new();
         for kind in &filter.types {
             let arns = match kind {
-                EntityType::User => list_all!(self, "ListUsers", iam.list_users().path_prefix(prefix), users, |u| &u.arn),
-                EntityType::Role => list_all!(self, "ListRoles", iam.list_roles().path_prefix(prefix), roles, |r| &r.arn),
-                EntityType::Group => list_all!(self, "ListGroups", iam.list_groups().path_prefix(prefix), groups, |g| &g.arn),
+                EntityType::User => list_all!(
+                    self,
+                    "ListUsers",
+                    iam.list_users().path_prefix(prefix),
+                    users,
+                    |u| &u.arn
+                ),
+                EntityType::Role => list_all!(
+                    self,
+                    "ListRoles",
+                    iam.list_roles().path_prefix(prefix),
+                    roles,
+                    |r| &r.arn
+                ),
+                EntityType::Group => list_all!(
+                    self,
+                    "ListGroups",
+                    iam.list_groups().path_prefix(prefix),
+                    groups,
+                    |g| &g.arn
+                ),
                 EntityType::Policy => {
-                    let mut local = list_all!(self, "ListPolicies", iam.list_policies().scope(PolicyScopeType::Local).path_prefix(prefix), policies, |p| p.arn.as_deref().unwrap_or_default());
+                    let mut local = list_all!(
+                        self,
+                        "ListPolicies",
+                        iam.list_policies()
+                            .scope(PolicyScopeType::Local)
+                            .path_prefix(prefix),
+                        policies,
+                        |p| p.arn.as_deref().unwrap_or_default()
+                    );
                     if filter.aws_managed_policies {
-                        local.extend(list_all!(self, "ListPolicies", iam.list_policies().scope(PolicyScopeType::Aws).only_attached(true).path_prefix(prefix), policies, |p| p.arn.as_deref().unwrap_or_default()));
+                        local.extend(list_all!(
+                            self,
+                            "ListPolicies",
+                            iam.list_policies()
+                                .scope(PolicyScopeType::Aws)
+                                .only_attached(true)
+                                .path_prefix(prefix),
+                            policies,
+                            |p| p.arn.as_deref().unwrap_or_default()
+                        ));
                     }
                     local
                 }
             };
             for arn in arns {
-                let tags = if filter.tags.is_empty() { None } else { Some(self.tags_of(&arn).await?) };
+                let tags = if filter.tags.is_empty() {
+                    None
+                } else {
+                    Some(self.tags_of(&arn).await?)
+                };
                 candidates.push(Candidate { arn, tags });
             }
         }
-        Ok(candidates.into_iter().filter(|c| keep(c, filter)).map(|c| c.arn).collect())
+        Ok(candidates
+            .into_iter()
+            .filter(|c| keep(c, filter))
+            .map(|c| c.arn)
+            .collect())
     }
 
     /// Tags of a user, role or policy (groups carry none).
@@ -70,9 +121,27 @@ impl AccessAdvisor {
         self.pacer.acquire().await;
         let iam = &self.iam;
         let tags = match arn.kind() {
-            User => iam.list_user_tags().user_name(arn.name()).send().await.map(|o| tag_map(&o.tags)).map_err(|e| classify("ListUserTags", e).1)?,
-            Role => iam.list_role_tags().role_name(arn.name()).send().await.map(|o| tag_map(&o.tags)).map_err(|e| classify("ListRoleTags", e).1)?,
-            Policy | AwsManagedPolicy => iam.list_policy_tags().policy_arn(arn.as_str()).send().await.map(|o| tag_map(o.tags())).map_err(|e| classify("ListPolicyTags", e).1)?,
+            User => iam
+                .list_user_tags()
+                .user_name(arn.name())
+                .send()
+                .await
+                .map(|o| tag_map(&o.tags))
+                .map_err(|e| classify("ListUserTags", e).1)?,
+            Role => iam
+                .list_role_tags()
+                .role_name(arn.name())
+                .send()
+                .await
+                .map(|o| tag_map(&o.tags))
+                .map_err(|e| classify("ListRoleTags", e).1)?,
+            Policy | AwsManagedPolicy => iam
+                .list_policy_tags()
+                .policy_arn(arn.as_str())
+                .send()
+                .await
+                .map(|o| tag_map(o.tags()))
+                .map_err(|e| classify("ListPolicyTags", e).1)?,
             Group => BTreeMap::new(),
         };
         Ok(tags)

@@ -44,7 +44,10 @@ fn time(t: &DateTime) -> Option<String> {
 }
 
 fn job_error(e: Option<&aws_sdk_iam::types::ErrorDetails>) -> Option<JobError> {
-    e.map(|e| JobError { code: e.code.clone(), message: e.message.clone() })
+    e.map(|e| JobError {
+        code: e.code.clone(),
+        message: e.message.clone(),
+    })
 }
 
 fn status_of(s: &JobStatusType) -> Result<JobStatus, Error> {
@@ -52,12 +55,18 @@ fn status_of(s: &JobStatusType) -> Result<JobStatus, Error> {
         JobStatusType::InProgress => Ok(JobStatus::InProgress),
         JobStatusType::Completed => Ok(JobStatus::Completed),
         JobStatusType::Failed => Ok(JobStatus::Failed),
-        other => Err(Error::Iam(format!("IAM returned an unknown job status {:?}", other.as_str()))),
+        other => Err(Error::Iam(format!(
+            "IAM returned an unknown job status {:?}",
+            other.as_str()
+        ))),
     }
 }
 
 fn not_found(code: &Option<String>, e: &Error) -> Option<JobError> {
-    (code.as_deref() == Some("NoSuchEntity")).then(|| JobError { code: "NoSuchEntity".into(), message: e.to_string() })
+    (code.as_deref() == Some("NoSuchEntity")).then(|| JobError {
+        code: "NoSuchEntity".into(),
+        message: e.to_string(),
+    })
 }
 
 impl AccessAdvisor {
@@ -66,17 +75,30 @@ impl AccessAdvisor {
     }
 
     #[tracing::instrument(skip(self), fields(arn = %arn))]
-    pub async fn generate(&self, arn: &PrincipalArn, granularity: Granularity) -> Result<Generated, Error> {
+    pub async fn generate(
+        &self,
+        arn: &PrincipalArn,
+        granularity: Granularity,
+    ) -> Result<Generated, Error> {
         self.pacer.acquire().await;
         let level = match granularity {
             Granularity::ServiceLevel => AccessAdvisorUsageGranularityType::ServiceLevel,
             Granularity::ActionLevel => AccessAdvisorUsageGranularityType::ActionLevel,
         };
-        match self.iam.generate_service_last_accessed_details().arn(arn.as_str()).granularity(level).send().await {
+        match self
+            .iam
+            .generate_service_last_accessed_details()
+            .arn(arn.as_str())
+            .granularity(level)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Generated::Job(out.job_id.unwrap_or_default()).validated()?),
             Err(err) => {
                 let (code, error) = classify("GenerateServiceLastAccessedDetails", err);
-                not_found(&code, &error).map(Generated::NotFound).ok_or(error)
+                not_found(&code, &error)
+                    .map(Generated::NotFound)
+                    .ok_or(error)
             }
         }
     }
@@ -94,12 +116,19 @@ impl AccessAdvisor {
             .send()
             .await;
         match out {
-            Ok(out) => Ok(Poll { status: status_of(out.job_status())?, error: job_error(out.error()) }),
+            Ok(out) => Ok(Poll {
+                status: status_of(out.job_status())?,
+                error: job_error(out.error()),
+            }),
             // The job is gone (expired, or never ours): the principal's report says so.
             Err(err) => match classify("GetServiceLastAccessedDetails", err) {
-                (code, error) if code.as_deref() == Some("NoSuchEntity") => {
-                    Ok(Poll { status: JobStatus::Failed, error: Some(JobError { code: "NoSuchEntity".into(), message: error.to_string() }) })
-                }
+                (code, error) if code.as_deref() == Some("NoSuchEntity") => Ok(Poll {
+                    status: JobStatus::Failed,
+                    error: Some(JobError {
+                        code: "NoSuchEntity".into(),
+                        message: error.to_string(),
+                    }),
+                }),
                 (_, error) => Err(error),
             },
         }
@@ -131,20 +160,30 @@ impl AccessAdvisor {
             }
             let truncated = out.is_truncated();
             marker = out.marker.clone();
-            details.services.extend(out.services_last_accessed.into_iter().map(service_access));
+            details
+                .services
+                .extend(out.services_last_accessed.into_iter().map(service_access));
             if !truncated {
                 return Ok(details);
             }
             if marker.is_none() {
-                return Err(Error::Iam("GetServiceLastAccessedDetails: IsTruncated without a Marker".into()));
+                return Err(Error::Iam(
+                    "GetServiceLastAccessedDetails: IsTruncated without a Marker".into(),
+                ));
             }
         }
-        Err(Error::Iam(format!("GetServiceLastAccessedDetails: more than {MAX_PAGES} pages for job {job_id}")))
+        Err(Error::Iam(format!(
+            "GetServiceLastAccessedDetails: more than {MAX_PAGES} pages for job {job_id}"
+        )))
     }
 
     /// Which users and roles used `namespace` through a group or policy (every page).
     #[tracing::instrument(skip(self))]
-    pub async fn entities(&self, job_id: &str, namespace: &str) -> Result<Vec<EntityAccess>, Error> {
+    pub async fn entities(
+        &self,
+        job_id: &str,
+        namespace: &str,
+    ) -> Result<Vec<EntityAccess>, Error> {
         let mut all = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -176,18 +215,26 @@ impl AccessAdvisor {
                 return Ok(all);
             }
         }
-        Err(Error::Iam(format!("GetServiceLastAccessedDetailsWithEntities: more than {MAX_PAGES} pages")))
+        Err(Error::Iam(format!(
+            "GetServiceLastAccessedDetailsWithEntities: more than {MAX_PAGES} pages"
+        )))
     }
 
     /// The policies granting each namespace, at most 200 namespaces per call.
     #[tracing::instrument(skip(self, namespaces), fields(arn = %arn, namespaces = namespaces.len()))]
-    pub async fn granting_policies(&self, arn: &PrincipalArn, namespaces: &[String]) -> Result<Vec<(String, Vec<GrantingPolicy>)>, Error> {
+    pub async fn granting_policies(
+        &self,
+        arn: &PrincipalArn,
+        namespaces: &[String],
+    ) -> Result<Vec<(String, Vec<GrantingPolicy>)>, Error> {
         let mut all = Vec::new();
         for chunk in namespaces.chunks(MAX_NAMESPACES_PER_CALL) {
             let mut marker: Option<String> = None;
             for page in 0..=MAX_PAGES {
                 if page == MAX_PAGES {
-                    return Err(Error::Iam(format!("ListPoliciesGrantingServiceAccess: more than {MAX_PAGES} pages")));
+                    return Err(Error::Iam(format!(
+                        "ListPoliciesGrantingServiceAccess: more than {MAX_PAGES} pages"
+                    )));
                 }
                 self.pacer.acquire().await;
                 let out = self
@@ -201,14 +248,22 @@ impl AccessAdvisor {
                     .map_err(|e| classify("ListPoliciesGrantingServiceAccess", e).1)?;
                 for entry in out.policies_granting_service_access {
                     let ns = entry.service_namespace.unwrap_or_default();
-                    let policies = entry.policies.unwrap_or_default().into_iter().map(|p| GrantingPolicy {
-                        policy_name: p.policy_name,
-                        policy_type: p.policy_type.as_str().to_string(),
-                        policy_arn: p.policy_arn,
-                        entity_type: p.entity_type.map(|t| t.as_str().to_string()),
-                        entity_name: p.entity_name,
-                    });
-                    match all.iter_mut().find(|(n, _): &&mut (String, Vec<GrantingPolicy>)| *n == ns) {
+                    let policies =
+                        entry
+                            .policies
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|p| GrantingPolicy {
+                                policy_name: p.policy_name,
+                                policy_type: p.policy_type.as_str().to_string(),
+                                policy_arn: p.policy_arn,
+                                entity_type: p.entity_type.map(|t| t.as_str().to_string()),
+                                entity_name: p.entity_name,
+                            });
+                    match all
+                        .iter_mut()
+                        .find(|(n, _): &&mut (String, Vec<GrantingPolicy>)| *n == ns)
+                    {
                         Some((_, list)) => list.extend(policies),
                         None => all.push((ns, policies.collect())),
                     }
@@ -226,7 +281,9 @@ impl AccessAdvisor {
 impl Generated {
     fn validated(self) -> Result<Self, Error> {
         match &self {
-            Generated::Job(id) if id.is_empty() => Err(Error::Iam("GenerateServiceLastAccessedDetails returned no JobId".into())),
+            Generated::Job(id) if id.is_empty() => Err(Error::Iam(
+                "GenerateServiceLastAccessedDetails returned no JobId".into(),
+            )),
             _ => Ok(self),
         }
     }

@@ -9,16 +9,30 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// Maps an SDK error to our named errors; `Ok(code)` hands back IAM's error code for
 /// the caller to decide (e.g. NoSuchEntity is an outcome, not a failure).
-pub(crate) fn classify<E, R>(operation: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> (Option<String>, Error)
+pub(crate) fn classify<E, R>(
+    operation: &str,
+    err: aws_sdk_iam::error::SdkError<E, R>,
+) -> (Option<String>, Error)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = err.code().map(str::to_string);
-    let message = format!("{operation}: {}", aws_sdk_iam::error::DisplayErrorContext(&err));
+    let message = format!(
+        "{operation}: {}",
+        aws_sdk_iam::error::DisplayErrorContext(&err)
+    );
     let error = match code.as_deref() {
-        Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown") => Error::Throttled(message),
-        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => Error::AccessDenied(message),
+        Some(
+            "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "SlowDown",
+        ) => Error::Throttled(message),
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
+            Error::AccessDenied(message)
+        }
         _ => Error::Iam(message),
     };
     (code, error)

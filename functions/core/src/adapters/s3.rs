@@ -11,8 +11,14 @@ pub struct ReportStore {
     pub bucket: String,
 }
 
-fn storage<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(what: String, err: aws_sdk_s3::error::SdkError<E, R>) -> Error {
-    Error::Storage(format!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&err)))
+fn storage<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    what: String,
+    err: aws_sdk_s3::error::SdkError<E, R>,
+) -> Error {
+    Error::Storage(format!(
+        "{what}: {}",
+        aws_sdk_s3::error::DisplayErrorContext(&err)
+    ))
 }
 
 impl ReportStore {
@@ -23,7 +29,8 @@ impl ReportStore {
     /// Stores `value` as one line of JSON (valid JSON and JSON Lines).
     #[tracing::instrument(skip(self, value))]
     pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), Error> {
-        let mut body = serde_json::to_vec(value).map_err(|e| Error::Storage(format!("encoding {key}: {e}")))?;
+        let mut body = serde_json::to_vec(value)
+            .map_err(|e| Error::Storage(format!("encoding {key}: {e}")))?;
         body.push(b'\n');
         self.s3
             .put_object()
@@ -46,8 +53,14 @@ impl ReportStore {
             .send()
             .await
             .map_err(|e| storage(format!("GetObject s3://{}/{key}", self.bucket), e))?;
-        let bytes = out.body.collect().await.map_err(|e| Error::Storage(format!("reading {key}: {e}")))?.into_bytes();
-        serde_json::from_slice(&bytes).map_err(|e| Error::Storage(format!("decoding s3://{}/{key}: {e}", self.bucket)))
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Storage(format!("reading {key}: {e}")))?
+            .into_bytes();
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Storage(format!("decoding s3://{}/{key}: {e}", self.bucket)))
     }
 
     /// Every key under `prefix`, in S3's (lexicographic) order.
@@ -64,7 +77,11 @@ impl ReportStore {
                 .send()
                 .await
                 .map_err(|e| storage(format!("ListObjectsV2 s3://{}/{prefix}", self.bucket), e))?;
-            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
             token = out.next_continuation_token.clone();
             if !out.is_truncated.unwrap_or(false) || token.is_none() {
                 return Ok(keys);

@@ -10,8 +10,8 @@ use aws_sdk_iam::operation::generate_service_last_accessed_details::GenerateServ
 use aws_sdk_iam::operation::get_service_last_accessed_details::GetServiceLastAccessedDetailsOutput;
 use aws_sdk_iam::operation::list_policies_granting_service_access::ListPoliciesGrantingServiceAccessOutput;
 use aws_sdk_iam::types::{
-    ErrorDetails, JobStatusType, ListPoliciesGrantingServiceAccessEntry, PolicyGrantingServiceAccess, PolicyType,
-    ServiceLastAccessed, TrackedActionLastAccessed,
+    ErrorDetails, JobStatusType, ListPoliciesGrantingServiceAccessEntry,
+    PolicyGrantingServiceAccess, PolicyType, ServiceLastAccessed, TrackedActionLastAccessed,
 };
 use aws_sdk_iam::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -23,12 +23,13 @@ const THROTTLED: &str = r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2
 const NO_SUCH_ENTITY: &str = r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The role with name gone cannot be found.</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
 
 fn advisor(rules: &[&Rule], attempts: u32) -> AccessAdvisor {
-    let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, rules, |c| c.retry_config(
-        aws_sdk_iam::config::retry::RetryConfig::standard()
-            .with_max_attempts(attempts)
-            .with_initial_backoff(Duration::from_millis(1))
-            .with_max_backoff(Duration::from_millis(2))
-    ));
+    let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, rules, |c| c
+        .retry_config(
+            aws_sdk_iam::config::retry::RetryConfig::standard()
+                .with_max_attempts(attempts)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(2))
+        ));
     AccessAdvisor::new(iam, Arc::new(Pacer::new(1000.0, 1000)))
 }
 
@@ -36,7 +37,11 @@ fn role() -> PrincipalArn {
     PrincipalArn::parse("arn:aws:iam::123456789012:role/app").unwrap()
 }
 
-fn page(status: JobStatusType, services: Vec<ServiceLastAccessed>, marker: Option<&str>) -> GetServiceLastAccessedDetailsOutput {
+fn page(
+    status: JobStatusType,
+    services: Vec<ServiceLastAccessed>,
+    marker: Option<&str>,
+) -> GetServiceLastAccessedDetailsOutput {
     GetServiceLastAccessedDetailsOutput::builder()
         .job_status(status)
         .job_creation_date(DateTime::from_secs(1_764_000_000))
@@ -49,8 +54,17 @@ fn page(status: JobStatusType, services: Vec<ServiceLastAccessed>, marker: Optio
 }
 
 fn service(ns: &str, used: bool) -> ServiceLastAccessed {
-    let b = ServiceLastAccessed::builder().service_name(format!("Service {ns}")).service_namespace(ns);
-    let b = if used { b.last_authenticated(DateTime::from_secs(1_763_000_000)).last_authenticated_entity("arn:aws:iam::123456789012:role/app").last_authenticated_region("eu-west-1").total_authenticated_entities(1) } else { b.total_authenticated_entities(0) };
+    let b = ServiceLastAccessed::builder()
+        .service_name(format!("Service {ns}"))
+        .service_namespace(ns);
+    let b = if used {
+        b.last_authenticated(DateTime::from_secs(1_763_000_000))
+            .last_authenticated_entity("arn:aws:iam::123456789012:role/app")
+            .last_authenticated_region("eu-west-1")
+            .total_authenticated_entities(1)
+    } else {
+        b.total_authenticated_entities(0)
+    };
     b.build().unwrap()
 }
 
@@ -60,25 +74,49 @@ async fn throttling_is_retried_by_the_sdk_and_nothing_is_lost() {
         .sequence()
         .http_status(400, Some(THROTTLED.into()))
         .times(2)
-        .output(|| GenerateServiceLastAccessedDetailsOutput::builder().job_id("job-1").build())
+        .output(|| {
+            GenerateServiceLastAccessedDetailsOutput::builder()
+                .job_id("job-1")
+                .build()
+        })
         .build();
     let advisor = advisor(&[&rule], 3);
-    assert_eq!(advisor.generate(&role(), Granularity::ServiceLevel).await.unwrap(), Generated::Job("job-1".into()));
+    assert_eq!(
+        advisor
+            .generate(&role(), Granularity::ServiceLevel)
+            .await
+            .unwrap(),
+        Generated::Job("job-1".into())
+    );
     assert_eq!(rule.num_calls(), 3);
 }
 
 #[tokio::test]
 async fn throttling_beyond_the_retries_is_our_throttled_error() {
-    let rule = mock!(Client::generate_service_last_accessed_details).sequence().http_status(400, Some(THROTTLED.into())).times(2).build();
-    let err = advisor(&[&rule], 2).generate(&role(), Granularity::ActionLevel).await.unwrap_err();
+    let rule = mock!(Client::generate_service_last_accessed_details)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .times(2)
+        .build();
+    let err = advisor(&[&rule], 2)
+        .generate(&role(), Granularity::ActionLevel)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Throttled(_)), "{err:?}");
     assert_eq!(err.name(), "Throttled");
 }
 
 #[tokio::test]
 async fn a_vanished_principal_is_an_outcome_not_a_failure() {
-    let rule = mock!(Client::generate_service_last_accessed_details).sequence().http_status(404, Some(NO_SUCH_ENTITY.into())).build();
-    match advisor(&[&rule], 1).generate(&role(), Granularity::ServiceLevel).await.unwrap() {
+    let rule = mock!(Client::generate_service_last_accessed_details)
+        .sequence()
+        .http_status(404, Some(NO_SUCH_ENTITY.into()))
+        .build();
+    match advisor(&[&rule], 1)
+        .generate(&role(), Granularity::ServiceLevel)
+        .await
+        .unwrap()
+    {
         Generated::NotFound(e) => {
             assert_eq!(e.code, "NoSuchEntity");
             assert!(e.message.contains("cannot be found"), "{}", e.message);
@@ -96,13 +134,25 @@ async fn poll_sees_in_progress_then_completed_then_failed() {
         .output(|| page(JobStatusType::Completed, vec![service("s3", true)], None))
         .output(|| {
             let mut p = page(JobStatusType::Failed, vec![], None);
-            p.error = Some(ErrorDetails::builder().code("Internal").message("job failed").build().unwrap());
+            p.error = Some(
+                ErrorDetails::builder()
+                    .code("Internal")
+                    .message("job failed")
+                    .build()
+                    .unwrap(),
+            );
             p
         })
         .build();
     let advisor = advisor(&[&rule], 1);
-    assert_eq!(advisor.poll("job-1").await.unwrap().status, JobStatus::InProgress);
-    assert_eq!(advisor.poll("job-1").await.unwrap().status, JobStatus::Completed);
+    assert_eq!(
+        advisor.poll("job-1").await.unwrap().status,
+        JobStatus::InProgress
+    );
+    assert_eq!(
+        advisor.poll("job-1").await.unwrap().status,
+        JobStatus::Completed
+    );
     let failed = advisor.poll("job-1").await.unwrap();
     assert_eq!(failed.status, JobStatus::Failed);
     assert_eq!(failed.error.unwrap().message, "job failed");
@@ -112,23 +162,56 @@ async fn poll_sees_in_progress_then_completed_then_failed() {
 async fn details_follow_the_marker_over_every_page_and_keep_every_field() {
     let first = mock!(Client::get_service_last_accessed_details)
         .match_requests(|r| r.marker().is_none() && r.max_items() == Some(1000))
-        .then_output(|| page(JobStatusType::Completed, vec![service("ec2", false), service("s3", true)], Some("m1")));
-    let second = mock!(Client::get_service_last_accessed_details).match_requests(|r| r.marker() == Some("m1")).then_output(|| {
-        let tracked = ServiceLastAccessed::builder()
-            .service_name("AWS Identity and Access Management")
-            .service_namespace("iam")
-            .tracked_actions_last_accessed(TrackedActionLastAccessed::builder().action_name("ListRoles").last_accessed_time(DateTime::from_secs(1_763_000_000)).last_accessed_region("us-east-1").build())
-            .build()
-            .unwrap();
-        page(JobStatusType::Completed, vec![tracked], None)
-    });
-    let details = advisor(&[&first, &second], 1).details("job-1").await.unwrap();
-    let namespaces: Vec<&str> = details.services.iter().map(|s| s.namespace.as_str()).collect();
+        .then_output(|| {
+            page(
+                JobStatusType::Completed,
+                vec![service("ec2", false), service("s3", true)],
+                Some("m1"),
+            )
+        });
+    let second = mock!(Client::get_service_last_accessed_details)
+        .match_requests(|r| r.marker() == Some("m1"))
+        .then_output(|| {
+            let tracked = ServiceLastAccessed::builder()
+                .service_name("AWS Identity and Access Management")
+                .service_namespace("iam")
+                .tracked_actions_last_accessed(
+                    TrackedActionLastAccessed::builder()
+                        .action_name("ListRoles")
+                        .last_accessed_time(DateTime::from_secs(1_763_000_000))
+                        .last_accessed_region("us-east-1")
+                        .build(),
+                )
+                .build()
+                .unwrap();
+            page(JobStatusType::Completed, vec![tracked], None)
+        });
+    let details = advisor(&[&first, &second], 1)
+        .details("job-1")
+        .await
+        .unwrap();
+    let namespaces: Vec<&str> = details
+        .services
+        .iter()
+        .map(|s| s.namespace.as_str())
+        .collect();
     assert_eq!(namespaces, ["ec2", "s3", "iam"]);
     let s3 = &details.services[1];
-    assert_eq!(s3.last_authenticated.as_deref(), Some("2025-11-13T02:13:20Z"));
-    assert_eq!((s3.last_authenticated_region.as_deref(), s3.total_authenticated_entities), (Some("eu-west-1"), Some(1)));
-    assert!(details.services[0].tracked_actions.is_none(), "no tracking stays distinguishable from no actions");
+    assert_eq!(
+        s3.last_authenticated.as_deref(),
+        Some("2025-11-13T02:13:20Z")
+    );
+    assert_eq!(
+        (
+            s3.last_authenticated_region.as_deref(),
+            s3.total_authenticated_entities
+        ),
+        (Some("eu-west-1"), Some(1))
+    );
+    assert!(
+        details.services[0].tracked_actions.is_none(),
+        "no tracking stays distinguishable from no actions"
+    );
     let actions = details.services[2].tracked_actions.as_ref().unwrap();
     assert_eq!(actions[0].action_name.as_deref(), Some("ListRoles"));
     assert_eq!(details.created.as_deref(), Some("2025-11-24T16:00:00Z"));
@@ -137,7 +220,17 @@ async fn details_follow_the_marker_over_every_page_and_keep_every_field() {
 
 #[tokio::test]
 async fn a_marker_that_never_ends_is_stopped() {
-    let endless = mock!(Client::get_service_last_accessed_details).sequence().output(|| page(JobStatusType::Completed, vec![service("s3", false)], Some("again"))).repeatedly().build();
+    let endless = mock!(Client::get_service_last_accessed_details)
+        .sequence()
+        .output(|| {
+            page(
+                JobStatusType::Completed,
+                vec![service("s3", false)],
+                Some("again"),
+            )
+        })
+        .repeatedly()
+        .build();
     let err = advisor(&[&endless], 1).details("job-1").await.unwrap_err();
     assert!(err.to_string().contains("more than 100 pages"), "{err}");
 }
@@ -148,15 +241,46 @@ async fn granting_policies_are_asked_at_most_200_namespaces_at_a_time() {
     let rule = mock!(Client::list_policies_granting_service_access)
         .match_requests(|r| r.service_namespaces().len() <= MAX_NAMESPACES_PER_CALL)
         .sequence()
-        .output(|| ListPoliciesGrantingServiceAccessOutput::builder()
-            .policies_granting_service_access(ListPoliciesGrantingServiceAccessEntry::builder().service_namespace("svc000").policies(PolicyGrantingServiceAccess::builder().policy_name("inline").policy_type(PolicyType::Inline).entity_type(aws_sdk_iam::types::PolicyOwnerEntityType::Role).entity_name("app").build().unwrap()).build())
-            .is_truncated(false)
-            .build()
-            .unwrap())
-        .output(|| ListPoliciesGrantingServiceAccessOutput::builder().set_policies_granting_service_access(Some(vec![])).is_truncated(false).build().unwrap())
+        .output(|| {
+            ListPoliciesGrantingServiceAccessOutput::builder()
+                .policies_granting_service_access(
+                    ListPoliciesGrantingServiceAccessEntry::builder()
+                        .service_namespace("svc000")
+                        .policies(
+                            PolicyGrantingServiceAccess::builder()
+                                .policy_name("inline")
+                                .policy_type(PolicyType::Inline)
+                                .entity_type(aws_sdk_iam::types::PolicyOwnerEntityType::Role)
+                                .entity_name("app")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .is_truncated(false)
+                .build()
+                .unwrap()
+        })
+        .output(|| {
+            ListPoliciesGrantingServiceAccessOutput::builder()
+                .set_policies_granting_service_access(Some(vec![]))
+                .is_truncated(false)
+                .build()
+                .unwrap()
+        })
         .build();
-    let found = advisor(&[&rule], 1).granting_policies(&role(), &namespaces).await.unwrap();
+    let found = advisor(&[&rule], 1)
+        .granting_policies(&role(), &namespaces)
+        .await
+        .unwrap();
     assert_eq!(rule.num_calls(), 2);
     assert_eq!(found.len(), 1);
-    assert_eq!((found[0].0.as_str(), found[0].1[0].policy_type.as_str(), found[0].1[0].entity_name.as_deref()), ("svc000", "INLINE", Some("app")));
+    assert_eq!(
+        (
+            found[0].0.as_str(),
+            found[0].1[0].policy_type.as_str(),
+            found[0].1[0].entity_name.as_deref()
+        ),
+        ("svc000", "INLINE", Some("app"))
+    );
 }

@@ -25,13 +25,25 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
     state.attempt += 1;
     if state.attempt >= state.run.poll.max_attempts {
         let message = format!("job still IN_PROGRESS after {} polls", state.attempt);
-        for job in state.jobs.iter_mut().filter(|j| j.status == JobStatus::InProgress) {
+        for job in state
+            .jobs
+            .iter_mut()
+            .filter(|j| j.status == JobStatus::InProgress)
+        {
             job.status = JobStatus::TimedOut;
-            job.error = Some(JobError { code: "TimedOut".into(), message: message.clone() });
+            job.error = Some(JobError {
+                code: "TimedOut".into(),
+                message: message.clone(),
+            });
         }
     }
     state.pending = BatchState::count_pending(&state.jobs);
     state.wait_seconds = next_wait(&state.run.poll, state.attempt);
-    tracing::info!(batch = state.index, attempt = state.attempt, pending = state.pending, "checked");
+    tracing::info!(
+        batch = state.index,
+        attempt = state.attempt,
+        pending = state.pending,
+        "checked"
+    );
     Ok(state)
 }

@@ -16,8 +16,18 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
             let span = tracing::info_span!("principal", arn = %arn);
             async move {
                 Ok::<_, Error>(match deps.advisor.generate(&arn, granularity).await? {
-                    Generated::Job(id) => Job { arn, job_id: Some(id), status: JobStatus::InProgress, error: None },
-                    Generated::NotFound(error) => Job { arn, job_id: None, status: JobStatus::NotFound, error: Some(error) },
+                    Generated::Job(id) => Job {
+                        arn,
+                        job_id: Some(id),
+                        status: JobStatus::InProgress,
+                        error: None,
+                    },
+                    Generated::NotFound(error) => Job {
+                        arn,
+                        job_id: None,
+                        status: JobStatus::NotFound,
+                        error: Some(error),
+                    },
                 })
             }
             .instrument(span)
@@ -27,5 +37,12 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
         .await?;
     let pending = BatchState::count_pending(&jobs);
     tracing::info!(batch = batch.index, jobs = jobs.len(), pending, "generated");
-    Ok(BatchState { wait_seconds: next_wait(&run.poll, 0), run, index: batch.index, jobs, attempt: 0, pending })
+    Ok(BatchState {
+        wait_seconds: next_wait(&run.poll, 0),
+        run,
+        index: batch.index,
+        jobs,
+        attempt: 0,
+        pending,
+    })
 }

@@ -37,12 +37,25 @@ impl Deps {
         let base = clients::sdk_config(&config).await;
         let pacer = Arc::new(Pacer::new(config.iam_requests_per_second, config.iam_burst));
         let advisor = AccessAdvisor::new(clients::iam_client(&config, &base).await, pacer);
-        let store = if needs_bucket { Some(ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?)) } else { None };
-        Ok(Deps { config, advisor, store })
+        let store = if needs_bucket {
+            Some(ReportStore::new(
+                clients::s3_client(&config, &base),
+                config.require_bucket()?,
+            ))
+        } else {
+            None
+        };
+        Ok(Deps {
+            config,
+            advisor,
+            store,
+        })
     }
 
     pub fn store(&self) -> Result<&ReportStore, Error> {
-        self.store.as_ref().ok_or_else(|| Error::Config("REPORT_BUCKET is not set".into()))
+        self.store
+            .as_ref()
+            .ok_or_else(|| Error::Config("REPORT_BUCKET is not set".into()))
     }
 }
 
@@ -50,7 +63,11 @@ impl Deps {
 pub fn decode<T: DeserializeOwned>(what: &str, event: serde_json::Value) -> Result<T, Error> {
     serde_path_to_error::deserialize(event).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { what.to_string() } else { format!("{what}.{path}") };
+        let field = if path == "." {
+            what.to_string()
+        } else {
+            format!("{what}.{path}")
+        };
         Error::invalid(&field, e.into_inner())
     })
 }

@@ -38,29 +38,49 @@ pub struct PlanOutput {
 /// The account of `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
 pub fn account_of_function(arn: &str) -> Option<String> {
     let account = arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_string())
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
 }
 
 fn check_run_id(name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty() && name.len() <= 80 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    let ok = !name.is_empty()
+        && name.len() <= 80
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid("execution name", format!("{name:?}: use 1-80 of A-Z a-z 0-9 - _ . (it names the run's S3 prefix)")))
+        Err(Error::invalid(
+            "execution name",
+            format!("{name:?}: use 1-80 of A-Z a-z 0-9 - _ . (it names the run's S3 prefix)"),
+        ))
     }
 }
 
 #[tracing::instrument(skip(deps, event))]
-pub async fn handle(deps: &Deps, event: serde_json::Value, function_arn: Option<&str>) -> Result<PlanOutput, Error> {
+pub async fn handle(
+    deps: &Deps,
+    event: serde_json::Value,
+    function_arn: Option<&str>,
+) -> Result<PlanOutput, Error> {
     let event: PlanEvent = decode("event", event)?;
     check_run_id(&event.execution_name)?;
-    let started = utc::parse(&event.start_time).ok_or_else(|| Error::invalid("start_time", format!("{:?} is not RFC 3339", event.start_time)))?;
+    let started = utc::parse(&event.start_time).ok_or_else(|| {
+        Error::invalid(
+            "start_time",
+            format!("{:?} is not RFC 3339", event.start_time),
+        )
+    })?;
     let config = &deps.config;
     let defaults = InputDefaults {
         batch_size: config.batch_size,
         max_concurrency: config.max_concurrency,
         partition: config.partition.clone(),
-        account: config.account_id.clone().or_else(|| function_arn.and_then(account_of_function)),
+        account: config
+            .account_id
+            .clone()
+            .or_else(|| function_arn.and_then(account_of_function)),
     };
     let input = RunInput::parse(&event.input, &defaults)?;
     let discovered = match &input.discover {
@@ -91,9 +111,21 @@ pub async fn handle(deps: &Deps, event: serde_json::Value, function_arn: Option<
     let batches_key = keys::batches_key(&run_id);
     store.put_json(&batches_key, &batches).await?;
     store.put_json(&keys::plan_key(&run_id), &record).await?;
-    tracing::info!(run_id, principals = count, batches = batches.len(), "planned");
+    tracing::info!(
+        run_id,
+        principals = count,
+        batches = batches.len(),
+        "planned"
+    );
     Ok(PlanOutput {
-        run: RunContext { run_id, dt, started_at, granularity: input.granularity, poll: input.poll, report: input.report },
+        run: RunContext {
+            run_id,
+            dt,
+            started_at,
+            granularity: input.granularity,
+            poll: input.poll,
+            report: input.report,
+        },
         bucket: store.bucket.clone(),
         batches_key,
         principals: count,
@@ -108,7 +140,10 @@ mod tests {
 
     #[test]
     fn account_comes_from_the_function_arn() {
-        assert_eq!(account_of_function("arn:aws:lambda:eu-west-1:123456789012:function:plan").as_deref(), Some("123456789012"));
+        assert_eq!(
+            account_of_function("arn:aws:lambda:eu-west-1:123456789012:function:plan").as_deref(),
+            Some("123456789012")
+        );
         assert_eq!(account_of_function("nonsense"), None);
     }
 

@@ -29,17 +29,38 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<SummarizeOu
     let store = deps.store()?;
     let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
     let keys_found = store.list_keys(&keys::results_prefix(&run.run_id)).await?;
-    let results: Vec<BatchResult> = stream::iter(keys_found).map(|key| async move { store.get_json(&key).await }).buffered(16).try_collect().await?;
+    let results: Vec<BatchResult> = stream::iter(keys_found)
+        .map(|key| async move { store.get_json(&key).await })
+        .buffered(16)
+        .try_collect()
+        .await?;
     let now = OffsetDateTime::now_utc();
-    let duration = utc::parse(&run.started_at).map(|s| (now - s).whole_seconds()).unwrap_or(0);
-    let summary = summarize(plan, results, utc::format(now), duration, keys::reports_prefix(&run.dt, &run.run_id));
+    let duration = utc::parse(&run.started_at)
+        .map(|s| (now - s).whole_seconds())
+        .unwrap_or(0);
+    let summary = summarize(
+        plan,
+        results,
+        utc::format(now),
+        duration,
+        keys::reports_prefix(&run.dt, &run.run_id),
+    );
     let summary_key = keys::summary_key(&run.dt, &run.run_id);
     store.put_json(&summary_key, &summary).await?;
-    tracing::info!(run_id = run.run_id, status = summary.status, reports = summary.counts.reports_written, "summarized");
+    tracing::info!(
+        run_id = run.run_id,
+        status = summary.status,
+        reports = summary.counts.reports_written,
+        "summarized"
+    );
     if summary.status != "SUCCEEDED" {
         return Err(Error::Incomplete(format!(
             "{} of {} principals reported ({} of {} batches); see s3://{}/{summary_key}",
-            summary.counts.reports_written, summary.counts.principals_planned, summary.counts.batches_reported, summary.counts.batches_planned, store.bucket
+            summary.counts.reports_written,
+            summary.counts.principals_planned,
+            summary.counts.batches_reported,
+            summary.counts.batches_planned,
+            store.bucket
         )));
     }
     Ok(SummarizeOutput {

@@ -21,7 +21,12 @@ pub struct WriteOutput {
 }
 
 /// Reads what IAM has for a finished job, with the optional extras.
-async fn job_details(deps: &Deps, state: &BatchState, job: &Job, job_id: &str) -> Result<JobDetails, Error> {
+async fn job_details(
+    deps: &Deps,
+    state: &BatchState,
+    job: &Job,
+    job_id: &str,
+) -> Result<JobDetails, Error> {
     let options = &state.run.report;
     let kind = job.arn.kind();
     let mut details = deps.advisor.details(job_id).await?;
@@ -39,7 +44,11 @@ async fn job_details(deps: &Deps, state: &BatchState, job: &Job, job_id: &str) -
         }
     }
     if options.granting_policies && kind.has_granting_policies() {
-        let unused = unused_namespaces(&details.services, OffsetDateTime::now_utc(), options.unused_days);
+        let unused = unused_namespaces(
+            &details.services,
+            OffsetDateTime::now_utc(),
+            options.unused_days,
+        );
         if !unused.is_empty() {
             details.granting_policies = deps.advisor.granting_policies(&job.arn, &unused).await?;
         }
@@ -51,14 +60,32 @@ async fn write_one(deps: &Deps, state: &BatchState, job: &Job) -> Result<Princip
     let store = deps.store()?;
     let details = match (job.status, job.job_id.as_deref()) {
         (JobStatus::Completed, Some(id)) => job_details(deps, state, job, id).await?,
-        (JobStatus::InProgress, _) => return Err(Error::invalid("jobs", format!("{} is still IN_PROGRESS; Write runs after Check", job.arn))),
-        _ => JobDetails { error: job.error.clone(), ..JobDetails::default() },
+        (JobStatus::InProgress, _) => {
+            return Err(Error::invalid(
+                "jobs",
+                format!("{} is still IN_PROGRESS; Write runs after Check", job.arn),
+            ))
+        }
+        _ => JobDetails {
+            error: job.error.clone(),
+            ..JobDetails::default()
+        },
     };
-    let ctx = ReportContext { arn: &job.arn, run_id: &state.run.run_id, granularity: state.run.granularity, options: &state.run.report, now: OffsetDateTime::now_utc() };
+    let ctx = ReportContext {
+        arn: &job.arn,
+        run_id: &state.run.run_id,
+        granularity: state.run.granularity,
+        options: &state.run.report,
+        now: OffsetDateTime::now_utc(),
+    };
     let report = build_report(&ctx, job.job_id.as_deref(), job.status, details);
     let key = keys::report_key(&state.run.dt, &state.run.run_id, &job.arn);
     store.put_json(&key, &report).await?;
-    let unused = report.services.iter().filter(|s| s.usage != Usage::Used).count() as u32;
+    let unused = report
+        .services
+        .iter()
+        .filter(|s| s.usage != Usage::Used)
+        .count() as u32;
     Ok(PrincipalOutcome {
         arn: report.arn,
         principal_type: report.principal_type,
@@ -75,7 +102,10 @@ async fn write_one(deps: &Deps, state: &BatchState, job: &Job) -> Result<Princip
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput, Error> {
     let state: BatchState = decode("event", event)?;
     let principals: Vec<PrincipalOutcome> = stream::iter(state.jobs.iter())
-        .map(|job| write_one(deps, &state, job).instrument(tracing::info_span!("principal", arn = %job.arn)))
+        .map(|job| {
+            write_one(deps, &state, job)
+                .instrument(tracing::info_span!("principal", arn = %job.arn))
+        })
         .buffered(PRINCIPALS_IN_FLIGHT)
         .try_collect()
         .await?;
@@ -83,8 +113,21 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput
     for p in &principals {
         *by_status.entry(p.status.as_str().to_string()).or_insert(0) += 1;
     }
-    let result = BatchResult { index: state.index, principals };
-    deps.store()?.put_json(&keys::result_key(&state.run.run_id, state.index), &result).await?;
-    tracing::info!(batch = state.index, written = result.principals.len(), "written");
-    Ok(WriteOutput { index: state.index, written: result.principals.len() as u32, by_status })
+    let result = BatchResult {
+        index: state.index,
+        principals,
+    };
+    deps.store()?
+        .put_json(&keys::result_key(&state.run.run_id, state.index), &result)
+        .await?;
+    tracing::info!(
+        batch = state.index,
+        written = result.principals.len(),
+        "written"
+    );
+    Ok(WriteOutput {
+        index: state.index,
+        written: result.principals.len() as u32,
+        by_status,
+    })
 }
