@@ -62,3 +62,32 @@ async fn bad_input_fails_with_invalid_input_and_writes_nothing() {
         assert!(reports.is_empty(), "{input}: reports written: {reports:?}");
     }
 }
+
+/// Input that is not JSON never starts a run: Step Functions refuses it.
+#[tokio::test]
+async fn non_json_input_is_refused_before_any_run() {
+    let stack = Stack::from_env().await;
+    let run = unique("notjson");
+    let started = stack
+        .sfn
+        .start_execution()
+        .state_machine_arn(&stack.state_machine)
+        .name(&run)
+        .input("{\"arns\": [")
+        .send()
+        .await;
+    // AWS answers InvalidExecutionInput; moto an UnknownError. Either way: no execution.
+    assert!(started.is_err(), "a run started on non-JSON input");
+    let listed = stack
+        .sfn
+        .list_executions()
+        .state_machine_arn(&stack.state_machine)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        listed.executions().iter().all(|e| e.name() != run),
+        "an execution named {run} exists"
+    );
+    assert!(stack.keys(&format!("work/run={run}/")).await.is_empty());
+}

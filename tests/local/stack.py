@@ -160,11 +160,19 @@ def create_resources(endpoint):
     return reader, machine
 
 
+def port_free(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
 def up():
     os.makedirs(LOCAL, exist_ok=True)
     for name in PROCESSES:
         stop(name)
     port, lport = emulator_port(), lambda_port()
+    for p, var in ((port, "EMULATOR_PORT"), (lport, "LAMBDA_PORT")):
+        if not port_free(p):
+            sys.exit(f"port {p} is in use by another process: stop it, or set {var} (and LOCAL_DIR) for a second stack")
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, EMULATOR_PORT=str(port), LAMBDA_BRIDGE_URL=f"http://127.0.0.1:{lport}")
     log(f"starting the emulator on {endpoint}")

@@ -107,7 +107,7 @@ proptest! {
     #[test]
     fn run_input_parsing_never_panics(input in json_value()) {
         match RunInput::parse(&input, &defaults()) {
-            Ok(run) => prop_assert!(run.batch_size >= 1 && run.arns.len() <= 10_000),
+            Ok(run) => prop_assert!(run.batch_size >= 1 && run.arns.len() <= last_accessed::input::MAX_ARNS),
             Err(e) => prop_assert_eq!(e.name(), "InvalidInput"),
         }
     }
