@@ -43,10 +43,11 @@ lint: ## rustfmt, clippy, and the stack lints (cfn-lint, sam validate --lint, ch
 build: ## compile everything (dev profile, shared by tests and the local stack)
 	cargo build --workspace --all-targets
 
-build-lambdas: ## release binaries for AWS (arm64, via cargo-lambda + zig)
+build-lambdas: setup ## release binaries for AWS (arm64, cargo-lambda + zig from .venv)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
 
 test: setup build ## unit + adapter tests, emulator conformance, end-to-end on the local stack, stack lints
+	cargo fmt --all -- --check
 	$(NEXTEST) -E 'not package(e2e)'
 	$(PY) -m pytest tests/emulator -q
 	$(MAKE) --no-print-directory test-e2e
@@ -66,8 +67,8 @@ local-up: setup build ## emulator + cargo lambda watch + the stack in moto; writ
 local-down: ## stop everything local-up started
 	$(PY) tests/local/stack.py down
 
-run: ## start a run on the configured state machine: make run INPUT=file.json
-	@[ -f .local/env ] && source .local/env; cargo run --quiet -p ila -- run $(if $(INPUT),--input $(INPUT),)
+run: build ## start a run on the configured state machine, follow it, print the summary: make run INPUT=file.json
+	@if [ -f .local/env ]; then source .local/env; fi; target/debug/ila run $(if $(INPUT),--input $(INPUT),)
 
 demo: setup build ## fresh clone → a scan of a seeded account, reports in ./demo-reports/
 	bash tests/local/demo.sh
@@ -75,9 +76,10 @@ demo: setup build ## fresh clone → a scan of a seeded account, reports in ./de
 bench: setup build ## a scan of N principals at an emulated IAM rate; prints figures
 	bash tests/local/bench.sh
 
-deploy: build-lambdas ## sam build + sam deploy (guided the first time; samconfig kept)
-	cd infra && ../.venv-sam/bin/sam build --template template.yaml && \
-	  if grep -q '^\[default.deploy' samconfig.toml 2>/dev/null && [ -z "$(GUIDED)" ]; then ../.venv-sam/bin/sam deploy; else ../.venv-sam/bin/sam deploy --guided; fi
+deploy: setup ## sam build (cargo-lambda, arm64) + sam deploy; guided the first time (or GUIDED=1), samconfig kept
+	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ../.venv-sam/bin/sam build --template template.yaml && \
+	  if [ -z "$(GUIDED)" ] && grep -q '^region' samconfig.toml; then \
+	    ../.venv-sam/bin/sam deploy; else ../.venv-sam/bin/sam deploy --guided; fi
 
 delete: ## delete the deployed stack (the report bucket is retained)
 	cd infra && ../.venv-sam/bin/sam delete

@@ -2,7 +2,7 @@
 //! seeding the emulator, running an execution to its end, reading reports.
 
 use serde_json::{json, Value};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
@@ -44,21 +44,50 @@ impl Stack {
         }
     }
 
-    /// A JSON request to one of the emulator's control endpoints.
+    /// A JSON request to one of the emulator's control endpoints (GET sends no body).
+    /// The response is read by its Content-Length, never by waiting for the server to
+    /// close, and a stuck server fails the test after 30 s instead of hanging it.
     pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
         let authority = self
             .emulator
             .trim_start_matches("http://")
             .trim_end_matches('/');
-        let payload = body.to_string();
+        let payload = if method == "GET" {
+            String::new()
+        } else {
+            body.to_string()
+        };
         let mut stream = TcpStream::connect(authority).expect("connect to the emulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         write!(stream, "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}", payload.len()).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        let mut reader = BufReader::new(stream);
+        let mut status = String::new();
+        reader.read_line(&mut status).expect("a status line");
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).expect("a header line");
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().expect("a numeric Content-Length");
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).expect("the response body");
+        let body = String::from_utf8_lossy(&body);
         assert!(
-            head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"),
-            "{method} {path}: {head}\n{body}"
+            status
+                .split(' ')
+                .nth(1)
+                .is_some_and(|code| code.starts_with('2')),
+            "{method} {path}: {status}{body}"
         );
         serde_json::from_str(body.trim()).unwrap_or(Value::Null)
     }

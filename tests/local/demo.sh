@@ -9,6 +9,6 @@ $PY tests/local/stack.py up
 source .local/env
 $PY tests/local/demo.py seed
 run="demo-$(date -u +%Y%m%d-%H%M%S)"
-cargo run --quiet -p ila -- run --input examples/demo.json --name "$run"
+target/debug/ila run --input examples/demo.json --name "$run"
 rm -rf demo-reports
 $PY tests/local/demo.py copy "$run" demo-reports
