@@ -4,7 +4,7 @@ use last_accessed::handlers::check;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    last_accessed::serve(false, |deps, event| async move {
+    last_accessed::serve(true, |deps, event| async move {
         check::handle(&deps, event.payload).await
     })
     .await

@@ -15,7 +15,8 @@ pub struct Config {
     pub reader_session_name: String,
     /// This function's share of IAM's rate, requests per second (`IAM_REQUESTS_PER_SECOND`).
     pub iam_requests_per_second: f64,
-    /// Token-bucket burst (`IAM_BURST`).
+    /// Token-bucket burst (`IAM_BURST`, default 1: a new invocation must not add a
+    /// burst on top of the others' steady rate).
     pub iam_burst: u32,
     /// Attempts per IAM call, including the first, for throttling and transient errors (`IAM_MAX_ATTEMPTS`).
     pub iam_max_attempts: u32,
@@ -55,7 +56,7 @@ impl Config {
             reader_session_name: var("READER_SESSION_NAME")
                 .unwrap_or_else(|| "iam-last-accessed".into()),
             iam_requests_per_second: number("IAM_REQUESTS_PER_SECOND", 5.0)?,
-            iam_burst: number("IAM_BURST", 5)?,
+            iam_burst: number("IAM_BURST", 1)?,
             iam_max_attempts: number("IAM_MAX_ATTEMPTS", 8)?,
             batch_size: number("BATCH_SIZE", 50)?,
             max_concurrency: number("MAX_CONCURRENCY", 2)?,

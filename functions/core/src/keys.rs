@@ -30,6 +30,11 @@ pub fn result_key(run_id: &str, index: u32) -> String {
     format!("{}{index:06}.json", results_prefix(run_id))
 }
 
+/// A finished job as Check read it, for Write.
+pub fn job_key(run_id: &str, job_id: &str) -> String {
+    format!("{}jobs/{}.json", work_prefix(run_id), url_safe(job_id))
+}
+
 pub fn reports_prefix(dt: &str, run_id: &str) -> String {
     format!("{PRINCIPALS_PREFIX}dt={dt}/run={run_id}/")
 }

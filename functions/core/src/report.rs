@@ -70,7 +70,7 @@ pub struct GrantingPolicy {
 }
 
 /// Everything IAM said about one finished job.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct JobDetails {
     pub job_type: Option<String>,
     pub created: Option<String>,

@@ -31,11 +31,15 @@ pub enum Generated {
     NotFound(JobError),
 }
 
-/// A job's status as one poll saw it.
+/// What one read of a job found.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Poll {
-    pub status: JobStatus,
-    pub error: Option<JobError>,
+pub enum JobRead {
+    InProgress,
+    /// COMPLETED (every page read) or FAILED (with IAM's error).
+    Finished {
+        status: JobStatus,
+        details: JobDetails,
+    },
 }
 
 fn time(t: &DateTime) -> Option<String> {
@@ -103,59 +107,53 @@ impl AccessAdvisor {
         }
     }
 
-    /// One cheap poll (MaxItems=1). Completion is decided on JobStatus only: the SDK
-    /// fills the required JobCompletionDate with 1970-01-01 while a job runs.
+    /// Polls a job by reading it: one GetServiceLastAccessedDetails call with
+    /// MaxItems=1000 costs IAM the same as a MaxItems=1 poll, and a job has ~400
+    /// services at most, so the poll that finds it COMPLETED usually is its whole read.
+    /// Completion is decided on JobStatus only (the SDK fills the required
+    /// JobCompletionDate with 1970-01-01 while a job runs).
     #[tracing::instrument(skip(self))]
-    pub async fn poll(&self, job_id: &str) -> Result<Poll, Error> {
-        self.pacer.acquire().await;
-        let out = self
-            .iam
-            .get_service_last_accessed_details()
-            .job_id(job_id)
-            .max_items(1)
-            .send()
-            .await;
-        match out {
-            Ok(out) => Ok(Poll {
-                status: status_of(out.job_status())?,
-                error: job_error(out.error()),
-            }),
-            // The job is gone (expired, or never ours): the principal's report says so.
-            Err(err) => match classify("GetServiceLastAccessedDetails", err) {
-                (code, error) if code.as_deref() == Some("NoSuchEntity") => Ok(Poll {
-                    status: JobStatus::Failed,
-                    error: Some(JobError {
-                        code: "NoSuchEntity".into(),
-                        message: error.to_string(),
-                    }),
-                }),
-                (_, error) => Err(error),
-            },
-        }
-    }
-
-    /// Every page of a finished job.
-    #[tracing::instrument(skip(self))]
-    pub async fn details(&self, job_id: &str) -> Result<JobDetails, Error> {
+    pub async fn read(&self, job_id: &str) -> Result<JobRead, Error> {
         let mut details = JobDetails::default();
         let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        for page in 0..MAX_PAGES {
             self.pacer.acquire().await;
-            let out = self
+            let sent = self
                 .iam
                 .get_service_last_accessed_details()
                 .job_id(job_id)
                 .max_items(1000)
                 .set_marker(marker.take())
                 .send()
-                .await
-                .map_err(|e| classify("GetServiceLastAccessedDetails", e).1)?;
-            if details.created.is_none() {
+                .await;
+            let out = match sent {
+                Ok(out) => out,
+                // The job is gone (expired, or never ours): the principal's report says so.
+                Err(err) => match classify("GetServiceLastAccessedDetails", err) {
+                    (code, error) if code.as_deref() == Some("NoSuchEntity") && page == 0 => {
+                        let error = JobError {
+                            code: "NoSuchEntity".into(),
+                            message: error.to_string(),
+                        };
+                        return Ok(JobRead::Finished {
+                            status: JobStatus::Failed,
+                            details: JobDetails {
+                                error: Some(error),
+                                ..JobDetails::default()
+                            },
+                        });
+                    }
+                    (_, error) => return Err(error),
+                },
+            };
+            let status = status_of(out.job_status())?;
+            if page == 0 {
+                if status == JobStatus::InProgress {
+                    return Ok(JobRead::InProgress);
+                }
                 details.job_type = out.job_type().map(|t| t.as_str().to_string());
                 details.created = time(out.job_creation_date());
-                if out.job_status() != &JobStatusType::InProgress {
-                    details.completed = time(out.job_completion_date());
-                }
+                details.completed = time(out.job_completion_date());
                 details.error = job_error(out.error());
             }
             let truncated = out.is_truncated();
@@ -164,7 +162,7 @@ impl AccessAdvisor {
                 .services
                 .extend(out.services_last_accessed.into_iter().map(service_access));
             if !truncated {
-                return Ok(details);
+                return Ok(JobRead::Finished { status, details });
             }
             if marker.is_none() {
                 return Err(Error::Iam(

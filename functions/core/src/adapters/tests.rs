@@ -1,6 +1,6 @@
 //! Adapter tests: the real aws-sdk-iam client, its HTTP answered by aws-smithy-mocks.
 
-use super::iam::{AccessAdvisor, Generated, MAX_NAMESPACES_PER_CALL};
+use super::iam::{AccessAdvisor, Generated, JobRead, MAX_NAMESPACES_PER_CALL};
 use crate::arn::PrincipalArn;
 use crate::error::Error;
 use crate::input::Granularity;
@@ -126,9 +126,9 @@ async fn a_vanished_principal_is_an_outcome_not_a_failure() {
 }
 
 #[tokio::test]
-async fn poll_sees_in_progress_then_completed_then_failed() {
+async fn a_read_sees_in_progress_then_completed_then_failed() {
     let rule = mock!(Client::get_service_last_accessed_details)
-        .match_requests(|r| r.max_items() == Some(1) && r.job_id() == Some("job-1"))
+        .match_requests(|r| r.max_items() == Some(1000) && r.job_id() == Some("job-1"))
         .sequence()
         .output(|| page(JobStatusType::InProgress, vec![], None))
         .output(|| page(JobStatusType::Completed, vec![service("s3", true)], None))
@@ -145,17 +145,25 @@ async fn poll_sees_in_progress_then_completed_then_failed() {
         })
         .build();
     let advisor = advisor(&[&rule], 1);
-    assert_eq!(
-        advisor.poll("job-1").await.unwrap().status,
-        JobStatus::InProgress
-    );
-    assert_eq!(
-        advisor.poll("job-1").await.unwrap().status,
-        JobStatus::Completed
-    );
-    let failed = advisor.poll("job-1").await.unwrap();
-    assert_eq!(failed.status, JobStatus::Failed);
-    assert_eq!(failed.error.unwrap().message, "job failed");
+    assert_eq!(advisor.read("job-1").await.unwrap(), JobRead::InProgress);
+    match advisor.read("job-1").await.unwrap() {
+        JobRead::Finished { status, details } => {
+            assert_eq!(status, JobStatus::Completed);
+            assert_eq!(
+                details.services[0].namespace, "s3",
+                "the poll that finds it done is its read"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match advisor.read("job-1").await.unwrap() {
+        JobRead::Finished { status, details } => {
+            assert_eq!(status, JobStatus::Failed);
+            assert_eq!(details.error.unwrap().message, "job failed");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rule.num_calls(), 3, "one call per read");
 }
 
 #[tokio::test]
@@ -186,10 +194,11 @@ async fn details_follow_the_marker_over_every_page_and_keep_every_field() {
                 .unwrap();
             page(JobStatusType::Completed, vec![tracked], None)
         });
-    let details = advisor(&[&first, &second], 1)
-        .details("job-1")
-        .await
-        .unwrap();
+    let JobRead::Finished { details, .. } =
+        advisor(&[&first, &second], 1).read("job-1").await.unwrap()
+    else {
+        panic!("a completed job")
+    };
     let namespaces: Vec<&str> = details
         .services
         .iter()
@@ -231,7 +240,7 @@ async fn a_marker_that_never_ends_is_stopped() {
         })
         .repeatedly()
         .build();
-    let err = advisor(&[&endless], 1).details("job-1").await.unwrap_err();
+    let err = advisor(&[&endless], 1).read("job-1").await.unwrap_err();
     assert!(err.to_string().contains("more than 100 pages"), "{err}");
 }
 

@@ -1,22 +1,35 @@
 //! Check: poll the batch's jobs still IN_PROGRESS, compute the next wait, and give up
-//! (TIMED_OUT) at the poll limit.
+//! (TIMED_OUT) at the poll limit. The poll that finds a job COMPLETED is also its read:
+//! Check stores the result under the run's work prefix, and Write builds the report
+//! from it without asking IAM again (IAM's rate is the scan's bottleneck, S3's is not).
 
 use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
+use crate::adapters::iam::JobRead;
 use crate::error::Error;
+use crate::keys;
 use crate::model::{next_wait, BatchState, Job, JobError, JobStatus};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
     let mut state: BatchState = decode("event", event)?;
+    let store = deps.store()?;
+    let run_id = state.run.run_id.clone();
     let jobs: Vec<Job> = stream::iter(std::mem::take(&mut state.jobs))
-        .map(|mut job| async move {
-            if let (JobStatus::InProgress, Some(id)) = (job.status, job.job_id.as_deref()) {
-                let poll = deps.advisor.poll(id).await?;
-                job.status = poll.status;
-                job.error = poll.error;
+        .map(|mut job| {
+            let run_id = &run_id;
+            async move {
+                if let (JobStatus::InProgress, Some(id)) = (job.status, job.job_id.as_deref()) {
+                    if let JobRead::Finished { status, details } = deps.advisor.read(id).await? {
+                        if status == JobStatus::Completed {
+                            store.put_json(&keys::job_key(run_id, id), &details).await?;
+                        }
+                        job.status = status;
+                        job.error = details.error;
+                    }
+                }
+                Ok::<_, Error>(job)
             }
-            Ok::<_, Error>(job)
         })
         .buffered(PRINCIPALS_IN_FLIGHT)
         .try_collect()

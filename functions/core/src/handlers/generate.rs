@@ -10,6 +10,7 @@ use tracing::Instrument;
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
     let BatchEvent { run, batch } = decode("event", event)?;
+    let started = std::time::Instant::now();
     let granularity = run.granularity;
     let jobs: Vec<Job> = stream::iter(batch.arns)
         .map(|arn| {
@@ -37,8 +38,11 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
         .await?;
     let pending = BatchState::count_pending(&jobs);
     tracing::info!(batch = batch.index, jobs = jobs.len(), pending, "generated");
+    // The first wait counts from the first job's creation: when generating the batch took
+    // longer than the wait (a paced batch usually does), Check polls at once.
+    let elapsed = started.elapsed().as_secs().min(u64::from(u32::MAX)) as u32;
     Ok(BatchState {
-        wait_seconds: next_wait(&run.poll, 0),
+        wait_seconds: next_wait(&run.poll, 0).saturating_sub(elapsed),
         run,
         index: batch.index,
         jobs,

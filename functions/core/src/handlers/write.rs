@@ -2,6 +2,7 @@
 //! batch's outcome for Summarize.
 
 use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
+use crate::adapters::iam::JobRead;
 use crate::error::Error;
 use crate::keys;
 use crate::model::{BatchState, Job, JobStatus};
@@ -29,7 +30,25 @@ async fn job_details(
 ) -> Result<JobDetails, Error> {
     let options = &state.run.report;
     let kind = job.arn.kind();
-    let mut details = deps.advisor.details(job_id).await?;
+    let stashed = deps
+        .store()?
+        .get_json::<JobDetails>(&keys::job_key(&state.run.run_id, job_id))
+        .await;
+    let mut details = match stashed {
+        Ok(details) => details,
+        Err(e) => {
+            tracing::warn!(error = %e, "no stored read of the job; reading it from IAM");
+            match deps.advisor.read(job_id).await? {
+                JobRead::Finished { details, .. } => details,
+                JobRead::InProgress => {
+                    return Err(Error::Iam(format!(
+                        "job {job_id} of {} is IN_PROGRESS again",
+                        job.arn
+                    )))
+                }
+            }
+        }
+    };
     if options.entities && kind.has_entities() {
         let used: Vec<String> = details
             .services
