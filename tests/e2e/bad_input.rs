@@ -33,6 +33,22 @@ async fn bad_input_fails_with_invalid_input_and_writes_nothing() {
             json!({"poll": {"max_attempts": 100000}}),
             "poll.max_attempts",
         ),
+        (
+            json!({"report": {"unused_days": 401}}),
+            "report.unused_days",
+        ),
+        (
+            json!({"discover": {"types": ["bucket"]}}),
+            "discover.types[0]",
+        ),
+        (
+            json!({"discover": {"path_prefix": "/no-such-path/"}}),
+            "discover: no principal in the account matches",
+        ),
+        (
+            json!({"arns": (0..=5000).map(|i| format!("arn:aws:iam::123456789012:role/r{i}")).collect::<Vec<_>>()}),
+            "arns: 5001 ARNs",
+        ),
     ];
     for (input, field) in cases {
         let run = unique("bad");

@@ -88,6 +88,13 @@ pub async fn handle(
         None => Vec::new(),
     };
     let principals = plan::merge(&input.arns, discovered);
+    if principals.is_empty() {
+        // An empty scan would be a silent empty report: say why instead.
+        return Err(Error::invalid(
+            "discover",
+            "no principal in the account matches the discovery filters, and no arns were given",
+        ));
+    }
     let count = principals.len() as u32;
     let batches = plan::batches(principals, input.batch_size);
     let run_id = event.execution_name;
