@@ -375,3 +375,95 @@ async fn failed_and_vanished_principals_are_reported_and_the_run_succeeds() {
     let o = stack.report(&summary, &ok).await;
     assert_eq!(namespaces(&o), ["s3"]);
 }
+
+#[tokio::test]
+async fn discovery_filters_by_name_and_tags_skips_service_linked_roles_and_merges_arns() {
+    let stack = Stack::from_env().await;
+    stack.configure(json!({"job_seconds": 1.0, "fail": []}));
+    let run = unique("filters");
+    let path = format!("/e2e/{run}/");
+    let tag = |team: &str| {
+        aws_sdk_iam::types::Tag::builder()
+            .key("team")
+            .value(team)
+            .build()
+            .unwrap()
+    };
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]}).to_string();
+    let mut arns = Vec::new();
+    for (role_path, name, team) in [
+        (path.as_str(), format!("{run}-app-web"), "web"),
+        (path.as_str(), format!("{run}-app-db"), "db"),
+        (path.as_str(), format!("{run}-batch"), "web"),
+        (
+            "/aws-service-role/ecs.amazonaws.com/",
+            format!("{run}-app-slr"),
+            "web",
+        ),
+    ] {
+        let created = stack
+            .iam
+            .create_role()
+            .role_name(&name)
+            .path(role_path)
+            .assume_role_policy_document(&trust)
+            .tags(tag(team))
+            .send()
+            .await
+            .unwrap();
+        arns.push(created.role.unwrap().arn);
+    }
+    let filter = json!({"types": ["role"], "path_prefix": "/", "name_pattern": format!("{run}-app-*"), "tags": {"team": "web"}});
+    let poll = json!({"initial_wait_seconds": 1, "max_wait_seconds": 1});
+
+    let execution = stack
+        .run(
+            &run,
+            json!({"discover": filter, "arns": [arns[0]], "poll": poll}),
+        )
+        .await;
+    assert_eq!(
+        execution.status, "SUCCEEDED",
+        "{:?} {:?}",
+        execution.error, execution.cause
+    );
+    let output = execution.output.unwrap();
+    let summary = summary_of(&stack, &output).await;
+    let reported: Vec<&str> = summary["report_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        reported,
+        [format!("{run}-app-web.json")],
+        "name and tag filters, no service-linked role, the explicit ARN once"
+    );
+
+    let mut with_slr = filter.clone();
+    with_slr["skip_service_linked_roles"] = json!(false);
+    let execution = stack
+        .run(
+            &format!("{run}-slr"),
+            json!({"discover": with_slr, "poll": poll}),
+        )
+        .await;
+    assert_eq!(
+        execution.status, "SUCCEEDED",
+        "{:?} {:?}",
+        execution.error, execution.cause
+    );
+    let summary = summary_of(&stack, &execution.output.unwrap()).await;
+    let mut reported: Vec<String> = summary["report_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect();
+    reported.sort();
+    assert_eq!(
+        reported,
+        [format!("{run}-app-slr.json"), format!("{run}-app-web.json")]
+    );
+}

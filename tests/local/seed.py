@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from botocore.exceptions import ResponseParserError
+
 ACCOUNT = "123456789012"
 # The account-maximum mix (IAM default quotas): roles, users, groups, policies.
 MAX_MIX = {"role": 5000, "user": 5000, "group": 500, "policy": 5000}
@@ -141,10 +143,25 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
                        config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 10, "mode": "standard"}))
     calls = [0]
 
+    def call(fn, **kw):
+        # moto's IAM backend is not thread-safe: a concurrent CreateRole can fail with
+        # "dictionary changed size during iteration" (an HTML 500). Such a call created
+        # nothing, so it is retried; EntityAlreadyExists on a retry means it had.
+        for attempt in range(6):
+            try:
+                return fn(**kw)
+            except ResponseParserError:
+                time.sleep(0.05 * (attempt + 1))
+            except iam.exceptions.EntityAlreadyExistsException:
+                if attempt == 0:
+                    raise
+                return None
+        return fn(**kw)
+
     def run(tasks):
         """Runs (callable, kwargs) tasks on the pool, in order of the list; raises the first error."""
         with ThreadPoolExecutor(threads) as pool:
-            for fut in [pool.submit(fn, **kw) for fn, kw in tasks]:
+            for fut in [pool.submit(call, fn, **kw) for fn, kw in tasks]:
                 fut.result()
         calls[0] += len(tasks)
 
