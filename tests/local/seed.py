@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from botocore.exceptions import ResponseParserError
+from botocore.parsers import ResponseParserError
 
 ACCOUNT = "123456789012"
 # The account-maximum mix (IAM default quotas): roles, users, groups, policies.
