@@ -2,13 +2,16 @@ use e2e::{unique, Stack};
 use serde_json::json;
 
 /// Each class of bad input ends the execution in the `InvalidInput` Fail state, with a
-/// Cause naming the field, and nothing written for that run. (A non-object input such
-/// as `[1, 2]` is refused by Plan too — see the unit tests — but moto's engine fails on
-/// it before Plan runs, with States.Runtime, so it is not exercised here.)
+/// Cause naming the field, and nothing written for that run.
 #[tokio::test]
 async fn bad_input_fails_with_invalid_input_and_writes_nothing() {
     let stack = Stack::from_env().await;
     let cases = [
+        (json!([1, 2]), "input: expected a JSON object, got an array"),
+        (
+            json!("scan everything"),
+            "input: expected a JSON object, got a string",
+        ),
         (json!({"arnz": []}), "arnz: unknown field"),
         (
             json!({"arns": "arn:aws:iam::123456789012:role/x"}),

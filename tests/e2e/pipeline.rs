@@ -467,3 +467,41 @@ async fn discovery_filters_by_name_and_tags_skips_service_linked_roles_and_merge
         [format!("{run}-app-slr.json"), format!("{run}-app-web.json")]
     );
 }
+
+#[tokio::test]
+async fn jobs_still_running_at_the_poll_limit_are_reported_timed_out() {
+    let stack = Stack::from_env().await;
+    let run = unique("timeout");
+    let role = stack
+        .create_role(
+            &format!("/e2e/{run}/"),
+            &format!("{run}-slow"),
+            allow(&["s3:ListBucket"]),
+        )
+        .await;
+    stack.configure(json!({"job_seconds": 60.0, "fail": []}));
+    let execution = stack
+        .run(&run, json!({"arns": [role], "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 2}}))
+        .await;
+    stack.configure(json!({"job_seconds": 1.0}));
+    assert_eq!(
+        execution.status, "SUCCEEDED",
+        "{:?} {:?}",
+        execution.error, execution.cause
+    );
+    let output = execution.output.unwrap();
+    assert_eq!(output["by_status"], json!({"TIMED_OUT": 1}));
+    let summary = summary_of(&stack, &output).await;
+    let report = stack.report(&summary, &role).await;
+    assert_eq!(report["job"]["status"], "TIMED_OUT");
+    assert_eq!(report["job"]["error"]["code"], "TimedOut");
+    assert_eq!(
+        report["job"]["error"]["message"],
+        "job still IN_PROGRESS after 2 polls"
+    );
+    assert!(
+        report["job"]["id"].is_string(),
+        "the JobId is kept, to read the job later"
+    );
+    assert_eq!(summary["errors"][0]["status"], "TIMED_OUT");
+}

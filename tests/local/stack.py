@@ -72,11 +72,10 @@ def stop(name):
             if not alive(pid):
                 break
             time.sleep(0.1)
-        else:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    try:  # whatever is left of the group (cargo lambda's function processes)
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
     os.remove(path)
 
 
@@ -175,29 +174,35 @@ def up():
             sys.exit(f"port {p} is in use by another process: stop it, or set {var} (and LOCAL_DIR) for a second stack")
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, EMULATOR_PORT=str(port), LAMBDA_BRIDGE_URL=f"http://127.0.0.1:{lport}")
-    log(f"starting the emulator on {endpoint}")
-    emulator = start("emulator", [os.path.join(VENV_BIN, "python"), "tests/emulator/server.py", "--host", "127.0.0.1", "--port", str(port)], env)
-    wait_port(port, emulator, "emulator", 60)
-    reader, machine = create_resources(endpoint)
-    with open(os.path.join(LOCAL, "lambda.env"), "w") as f:
-        for k, v in lambda_env(endpoint, reader).items():
-            f.write(f"{k}={v}\n")
-    log(f"starting cargo lambda watch on 127.0.0.1:{lport}")
-    watch_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
-    watch = start("watch", [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
-                            "--invoke-port", str(lport), "--ignore-changes", "--concurrency", os.environ.get("LAMBDA_CONCURRENCY", "4"),
-                            "--env-file", os.path.join(LOCAL, "lambda.env")], watch_env)
-    wait_port(lport, watch, "watch", 600)
-    exports = {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "S3_FORCE_PATH_STYLE": "true",
-        "EMULATOR_URL": endpoint, "LAMBDA_URL": f"http://127.0.0.1:{lport}",
-        "STATE_MACHINE_ARN": machine, "REPORT_BUCKET": BUCKET, "READER_ROLE_ARN": reader, "ACCOUNT_ID": ACCOUNT,
-    }
-    with open(os.path.join(LOCAL, "env"), "w") as f:
-        for k, v in exports.items():
-            f.write(f"export {k}={v}\n")
-    log(f"up: state machine {machine}, bucket {BUCKET}; source .local/env")
+    try:
+        log(f"starting the emulator on {endpoint}")
+        emulator = start("emulator", [os.path.join(VENV_BIN, "python"), "tests/emulator/server.py", "--host", "127.0.0.1", "--port", str(port)], env)
+        wait_port(port, emulator, "emulator", 60)
+        reader, machine = create_resources(endpoint)
+        with open(os.path.join(LOCAL, "lambda.env"), "w") as f:
+            for k, v in lambda_env(endpoint, reader).items():
+                f.write(f"{k}={v}\n")
+        log(f"starting cargo lambda watch on 127.0.0.1:{lport}")
+        watch_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
+        watch = start("watch", [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
+                                "--invoke-port", str(lport), "--ignore-changes", "--concurrency", os.environ.get("LAMBDA_CONCURRENCY", "4"),
+                                "--env-file", os.path.join(LOCAL, "lambda.env")], watch_env)
+        wait_port(lport, watch, "watch", 600)
+        exports = {
+            "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "S3_FORCE_PATH_STYLE": "true",
+            "EMULATOR_URL": endpoint, "LAMBDA_URL": f"http://127.0.0.1:{lport}",
+            "STATE_MACHINE_ARN": machine, "REPORT_BUCKET": BUCKET, "READER_ROLE_ARN": reader, "ACCOUNT_ID": ACCOUNT,
+        }
+        with open(os.path.join(LOCAL, "env"), "w") as f:
+            for k, v in exports.items():
+                f.write(f"export {k}={v}\n")
+        log(f"up: state machine {machine}, bucket {BUCKET}; source .local/env")
+    except BaseException:
+        log("up failed: stopping what it started")
+        for name in PROCESSES:
+            stop(name)
+        raise
 
 
 def down():

@@ -134,6 +134,16 @@ impl PrincipalArn {
     pub fn as_str(&self) -> &str {
         &self.arn
     }
+    /// Which principal this is, whatever the spelling: IAM names are unique per type
+    /// regardless of case and path, so `role/App` and `role/ops/app` are one role.
+    pub fn identity(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.account,
+            self.kind.as_str(),
+            self.name.to_ascii_lowercase()
+        )
+    }
     pub fn partition(&self) -> &str {
         &self.partition
     }

@@ -246,8 +246,11 @@ impl RunInput {
                     ));
                 }
             }
-            if !seen.insert(text.clone()) {
-                return Err(Error::invalid(&field, format!("{text:?} is listed twice")));
+            if !seen.insert(arn.identity()) {
+                return Err(Error::invalid(
+                    &field,
+                    format!("{text:?} is listed twice (IAM names ignore case)"),
+                ));
             }
             arns.push(arn);
         }
@@ -447,8 +450,8 @@ mod tests {
                 "arns[0]: \"arn:aws:iam::999999999999:role/a\" is in account 999999999999",
             ),
             (
-                json!({"arns": ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"]}),
-                "arns[1]: \"arn:aws:iam::123456789012:role/a\" is listed twice",
+                json!({"arns": ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/A"]}),
+                "arns[1]: \"arn:aws:iam::123456789012:role/A\" is listed twice",
             ),
             (
                 json!({"granularity": "FINE"}),

@@ -48,7 +48,7 @@ pub fn merge(explicit: &[PrincipalArn], discovered: Vec<PrincipalArn>) -> Vec<Pr
         .iter()
         .cloned()
         .chain(discovered)
-        .filter(|a| seen.insert(a.as_str().to_string()))
+        .filter(|a| seen.insert(a.identity()))
         .collect()
 }
 

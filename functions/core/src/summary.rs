@@ -78,6 +78,15 @@ pub struct Counts {
     pub batches_reported: u32,
 }
 
+/// Why the batches' Map failed, as Step Functions reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFailure {
+    #[serde(rename = "Error", default)]
+    pub error: Option<String>,
+    #[serde(rename = "Cause", default)]
+    pub cause: Option<String>,
+}
+
 /// The run summary (`reports/runs/dt=…/run=…/summary.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -93,6 +102,9 @@ pub struct RunSummary {
     pub counts: Counts,
     pub top_unused: Vec<TopPrincipal>,
     pub errors: Vec<PrincipalError>,
+    /// Set when a batch failed beyond its retries (the run then ends `IncompleteRun`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<RunFailure>,
     pub reports_prefix: String,
     pub report_keys: Vec<String>,
 }
@@ -104,6 +116,7 @@ pub fn summarize(
     finished_at: String,
     duration_seconds: i64,
     reports_prefix: String,
+    failure: Option<RunFailure>,
 ) -> RunSummary {
     results.sort_by_key(|r| r.index);
     let mut counts = Counts {
@@ -165,6 +178,7 @@ pub fn summarize(
         counts,
         top_unused: top,
         errors,
+        failure,
         reports_prefix,
         report_keys,
     }
@@ -228,6 +242,7 @@ mod tests {
             "2026-11-25T00:01:00Z".into(),
             60,
             "p/".into(),
+            None,
         );
         assert_eq!(s.status, "SUCCEEDED");
         assert_eq!(s.counts.reports_written, 3);
@@ -251,7 +266,19 @@ mod tests {
             index: 0,
             principals: vec![outcome("a", JobStatus::Completed, 0)],
         }];
-        let s = summarize(plan(2, 2), results, "t".into(), 1, "p/".into());
+        let failure = RunFailure {
+            error: Some("AccessDenied".into()),
+            cause: Some("no".into()),
+        };
+        let s = summarize(
+            plan(2, 2),
+            results,
+            "t".into(),
+            1,
+            "p/".into(),
+            Some(failure.clone()),
+        );
         assert_eq!(s.status, "INCOMPLETE");
+        assert_eq!(s.failure, Some(failure));
     }
 }

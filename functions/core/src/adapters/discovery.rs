@@ -99,25 +99,35 @@ impl AccessAdvisor {
                     local
                 }
             };
-            for arn in arns {
-                let tags = if filter.tags.is_empty() {
-                    None
-                } else {
-                    Some(self.tags_of(&arn).await?)
-                };
-                candidates.push(Candidate { arn, tags });
-            }
+            candidates.extend(arns.into_iter().map(|arn| Candidate { arn, tags: None }));
         }
-        Ok(candidates
-            .into_iter()
-            .filter(|c| keep(c, filter))
-            .map(|c| c.arn)
-            .collect())
+        // Path, name and service-linked filters first: tags cost one IAM call each, so
+        // they are fetched only for the principals still in the running.
+        let untagged = Discovery {
+            tags: Default::default(),
+            ..filter.clone()
+        };
+        let mut kept = Vec::new();
+        for mut candidate in candidates.into_iter().filter(|c| keep(c, &untagged)) {
+            if !filter.tags.is_empty() {
+                candidate.tags = Some(self.tags_of(&candidate.arn).await?);
+                if !keep(&candidate, filter) {
+                    continue;
+                }
+            }
+            kept.push(candidate.arn);
+        }
+        Ok(kept)
     }
 
     /// Tags of a user, role or policy (groups carry none).
     async fn tags_of(&self, arn: &PrincipalArn) -> Result<BTreeMap<String, String>, Error> {
         use crate::arn::PrincipalType::*;
+        if matches!(arn.kind(), Group | AwsManagedPolicy) {
+            // Groups carry no tags; AWS-managed policies none of this account's (and the
+            // reader role may not list them): they match no tag filter.
+            return Ok(BTreeMap::new());
+        }
         self.pacer.acquire().await;
         let iam = &self.iam;
         let tags = match arn.kind() {
@@ -135,14 +145,14 @@ impl AccessAdvisor {
                 .await
                 .map(|o| tag_map(&o.tags))
                 .map_err(|e| classify("ListRoleTags", e).1)?,
-            Policy | AwsManagedPolicy => iam
+            Policy => iam
                 .list_policy_tags()
                 .policy_arn(arn.as_str())
                 .send()
                 .await
                 .map(|o| tag_map(o.tags()))
                 .map_err(|e| classify("ListPolicyTags", e).1)?,
-            Group => BTreeMap::new(),
+            Group | AwsManagedPolicy => BTreeMap::new(),
         };
         Ok(tags)
     }

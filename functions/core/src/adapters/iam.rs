@@ -1,6 +1,6 @@
 //! IAM's access-advisor API: generate a job, poll it, read every page of it.
 
-use super::classify;
+use super::{classify, principal_outcome};
 use crate::arn::PrincipalArn;
 use crate::error::Error;
 use crate::input::Granularity;
@@ -27,8 +27,12 @@ pub struct AccessAdvisor {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Generated {
     Job(String),
-    /// The principal does not exist (any more): recorded, not fatal.
-    NotFound(JobError),
+    /// The principal does not exist any more (NOT_FOUND) or IAM refused it (FAILED):
+    /// recorded with IAM's error, not fatal to the batch.
+    Refused {
+        status: JobStatus,
+        error: JobError,
+    },
 }
 
 /// What one read of a job found.
@@ -66,13 +70,6 @@ fn status_of(s: &JobStatusType) -> Result<JobStatus, Error> {
     }
 }
 
-fn not_found(code: &Option<String>, e: &Error) -> Option<JobError> {
-    (code.as_deref() == Some("NoSuchEntity")).then(|| JobError {
-        code: "NoSuchEntity".into(),
-        message: e.to_string(),
-    })
-}
-
 impl AccessAdvisor {
     pub fn new(iam: aws_sdk_iam::Client, pacer: Arc<Pacer>) -> Self {
         AccessAdvisor { iam, pacer }
@@ -99,10 +96,8 @@ impl AccessAdvisor {
         {
             Ok(out) => Ok(Generated::Job(out.job_id.unwrap_or_default()).validated()?),
             Err(err) => {
-                let (code, error) = classify("GenerateServiceLastAccessedDetails", err);
-                not_found(&code, &error)
-                    .map(Generated::NotFound)
-                    .ok_or(error)
+                let (status, error) = principal_outcome("GenerateServiceLastAccessedDetails", err)?;
+                Ok(Generated::Refused { status, error })
             }
         }
     }
@@ -128,23 +123,19 @@ impl AccessAdvisor {
                 .await;
             let out = match sent {
                 Ok(out) => out,
-                // The job is gone (expired, or never ours): the principal's report says so.
-                Err(err) => match classify("GetServiceLastAccessedDetails", err) {
-                    (code, error) if code.as_deref() == Some("NoSuchEntity") && page == 0 => {
-                        let error = JobError {
-                            code: "NoSuchEntity".into(),
-                            message: error.to_string(),
-                        };
-                        return Ok(JobRead::Finished {
-                            status: JobStatus::Failed,
-                            details: JobDetails {
-                                error: Some(error),
-                                ..JobDetails::default()
-                            },
-                        });
-                    }
-                    (_, error) => return Err(error),
-                },
+                // The job is gone (expired, or never ours) or refused: the principal's
+                // report says so, with IAM's error.
+                Err(err) if page == 0 => {
+                    let (_, error) = principal_outcome("GetServiceLastAccessedDetails", err)?;
+                    return Ok(JobRead::Finished {
+                        status: JobStatus::Failed,
+                        details: JobDetails {
+                            error: Some(error),
+                            ..JobDetails::default()
+                        },
+                    });
+                }
+                Err(err) => return Err(classify("GetServiceLastAccessedDetails", err).1),
             };
             let status = status_of(out.job_status())?;
             if page == 0 {

@@ -38,5 +38,30 @@ where
     (code, error)
 }
 
+/// IAM's answer about one principal rather than about the scan: `NoSuchEntity` (the
+/// principal is gone) and `InvalidInput` (IAM refuses this principal) become that
+/// principal's outcome, with IAM's own code and message; anything else stays an error
+/// of the batch (and is retried).
+pub(crate) fn principal_outcome<E, R>(
+    operation: &str,
+    err: aws_sdk_iam::error::SdkError<E, R>,
+) -> Result<(crate::model::JobStatus, crate::model::JobError), Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use crate::model::{JobError, JobStatus};
+    let status = match err.code() {
+        Some("NoSuchEntity") => JobStatus::NotFound,
+        Some("InvalidInput") => JobStatus::Failed,
+        _ => return Err(classify(operation, err).1),
+    };
+    let error = JobError {
+        code: err.code().unwrap_or_default().to_string(),
+        message: err.message().unwrap_or_default().to_string(),
+    };
+    Ok((status, error))
+}
+
 #[cfg(test)]
 mod tests;

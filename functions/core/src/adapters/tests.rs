@@ -117,12 +117,48 @@ async fn a_vanished_principal_is_an_outcome_not_a_failure() {
         .await
         .unwrap()
     {
-        Generated::NotFound(e) => {
-            assert_eq!(e.code, "NoSuchEntity");
-            assert!(e.message.contains("cannot be found"), "{}", e.message);
+        Generated::Refused { status, error } => {
+            assert_eq!(status, JobStatus::NotFound);
+            assert_eq!(error.code, "NoSuchEntity");
+            assert_eq!(
+                error.message, "The role with name gone cannot be found.",
+                "IAM's message, not the SDK's whole context"
+            );
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_principal_iam_refuses_is_failed_and_access_denied_stays_an_error() {
+    const INVALID: &str = r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>InvalidInput</Code><Message>ARN arn:aws:iam::aws:policy/X is not valid.</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+    const DENIED: &str = r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+    let rule = mock!(Client::generate_service_last_accessed_details)
+        .sequence()
+        .http_status(400, Some(INVALID.into()))
+        .http_status(403, Some(DENIED.into()))
+        .build();
+    let advisor = advisor(&[&rule], 1);
+    match advisor
+        .generate(&role(), Granularity::ServiceLevel)
+        .await
+        .unwrap()
+    {
+        Generated::Refused { status, error } => assert_eq!(
+            (status, error.code.as_str()),
+            (JobStatus::Failed, "InvalidInput")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let err = advisor
+        .generate(&role(), Granularity::ServiceLevel)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.name(),
+        "AccessDenied",
+        "a reader role that may not read is the scan's problem: {err}"
+    );
 }
 
 #[tokio::test]

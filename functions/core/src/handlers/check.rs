@@ -21,9 +21,8 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
             async move {
                 if let (JobStatus::InProgress, Some(id)) = (job.status, job.job_id.as_deref()) {
                     if let JobRead::Finished { status, details } = deps.advisor.read(id).await? {
-                        if status == JobStatus::Completed {
-                            store.put_json(&keys::job_key(run_id, id), &details).await?;
-                        }
+                        // FAILED reads are kept too: their dates and error go in the report.
+                        store.put_json(&keys::job_key(run_id, id), &details).await?;
                         job.status = status;
                         job.error = details.error;
                     }

@@ -23,10 +23,10 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
                         status: JobStatus::InProgress,
                         error: None,
                     },
-                    Generated::NotFound(error) => Job {
+                    Generated::Refused { status, error } => Job {
                         arn,
                         job_id: None,
-                        status: JobStatus::NotFound,
+                        status,
                         error: Some(error),
                     },
                 })

@@ -5,7 +5,7 @@ use super::{decode, Deps};
 use crate::error::Error;
 use crate::keys;
 use crate::report::utc;
-use crate::summary::{summarize, BatchResult, PlanRecord};
+use crate::summary::{summarize, BatchResult, PlanRecord, RunFailure};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,9 +22,21 @@ pub struct SummarizeOutput {
     pub by_status: BTreeMap<String, u32>,
 }
 
+/// Summarize's event: Plan's output, and the Map's error when a batch failed.
+#[derive(Debug, Deserialize)]
+struct SummarizeEvent {
+    #[serde(flatten)]
+    plan: PlanOutput,
+    #[serde(default)]
+    error: Option<RunFailure>,
+}
+
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<SummarizeOutput, Error> {
-    let plan_output: PlanOutput = decode("event", event)?;
+    let SummarizeEvent {
+        plan: plan_output,
+        error: failure,
+    } = decode("event", event)?;
     let run = &plan_output.run;
     let store = deps.store()?;
     let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
@@ -44,6 +56,7 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<SummarizeOu
         utc::format(now),
         duration,
         keys::reports_prefix(&run.dt, &run.run_id),
+        failure,
     );
     let summary_key = keys::summary_key(&run.dt, &run.run_id);
     store.put_json(&summary_key, &summary).await?;
@@ -53,9 +66,20 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<SummarizeOu
         reports = summary.counts.reports_written,
         "summarized"
     );
-    if summary.status != "SUCCEEDED" {
+    if summary.status != "SUCCEEDED" || summary.failure.is_some() {
+        let why = summary
+            .failure
+            .as_ref()
+            .map(|f| {
+                format!(
+                    " after {}: {}",
+                    f.error.as_deref().unwrap_or("an error"),
+                    f.cause.as_deref().unwrap_or("")
+                )
+            })
+            .unwrap_or_default();
         return Err(Error::Incomplete(format!(
-            "{} of {} principals reported ({} of {} batches); see s3://{}/{summary_key}",
+            "{} of {} principals reported ({} of {} batches){why}; see s3://{}/{summary_key}",
             summary.counts.reports_written,
             summary.counts.principals_planned,
             summary.counts.batches_reported,

@@ -85,6 +85,15 @@ async fn write_one(deps: &Deps, state: &BatchState, job: &Job) -> Result<Princip
                 format!("{} is still IN_PROGRESS; Write runs after Check", job.arn),
             ))
         }
+        // A FAILED job's stored read carries IAM's dates and error; a job without one
+        // (never created, or timed out) has only the error Generate or Check recorded.
+        (JobStatus::Failed, Some(id)) => store
+            .get_json::<JobDetails>(&keys::job_key(&state.run.run_id, id))
+            .await
+            .unwrap_or_else(|_| JobDetails {
+                error: job.error.clone(),
+                ..JobDetails::default()
+            }),
         _ => JobDetails {
             error: job.error.clone(),
             ..JobDetails::default()
