@@ -95,6 +95,7 @@ async fn explicit_arns_of_each_type_match_the_seeded_truth() {
             json!({
                 "arns": [role_a, user_1, group, policy],
                 "batch_size": 2,
+            "iam_requests_per_second": 20,
                 "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 30},
                 "report": {"entities": true, "granting_policies": true, "unused_days": 90}
             }),

@@ -51,6 +51,7 @@ struct RawRunInput {
     granularity: Granularity,
     batch_size: Option<u32>,
     max_concurrency: Option<u32>,
+    iam_requests_per_second: Option<f64>,
     #[serde(default)]
     poll: PollOptions,
     #[serde(default)]
@@ -161,6 +162,9 @@ pub struct RunInput {
     pub granularity: Granularity,
     pub batch_size: u32,
     pub max_concurrency: u32,
+    /// Each Lambda's IAM rate for this run; `None`: the stack's `IAM_REQUESTS_PER_SECOND`.
+    /// The run's total is about `max_concurrency` times this.
+    pub iam_requests_per_second: Option<f64>,
     pub poll: PollOptions,
     pub report: ReportOptions,
 }
@@ -271,6 +275,14 @@ impl RunInput {
             1,
             1000,
         )?;
+        if let Some(rate) = raw.iam_requests_per_second {
+            if !(0.1..=100.0).contains(&rate) {
+                return Err(Error::invalid(
+                    "iam_requests_per_second",
+                    format!("{rate} is out of range 0.1..=100"),
+                ));
+            }
+        }
         let poll = raw.poll;
         check_range(
             "poll.initial_wait_seconds",
@@ -300,6 +312,7 @@ impl RunInput {
             granularity: raw.granularity,
             batch_size,
             max_concurrency,
+            iam_requests_per_second: raw.iam_requests_per_second,
             poll,
             report,
         })
@@ -463,6 +476,10 @@ mod tests {
             ),
             (json!({"batch_size": -1}), "batch_size: invalid value"),
             (json!({"batch_size": 1.5}), "batch_size: invalid type"),
+            (
+                json!({"iam_requests_per_second": 0}),
+                "iam_requests_per_second: 0 is out of range",
+            ),
             (
                 json!({"max_concurrency": 5000}),
                 "max_concurrency: 5000 is out of range",

@@ -16,6 +16,9 @@ pub struct RunContext {
     pub granularity: Granularity,
     pub poll: PollOptions,
     pub report: ReportOptions,
+    /// This run's per-Lambda IAM rate, when the run input set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_requests_per_second: Option<f64>,
 }
 
 /// One item of the Distributed Map: a batch of principals sharing one wait loop.

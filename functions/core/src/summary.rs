@@ -19,6 +19,8 @@ pub struct PlanRecord {
     pub granularity: Granularity,
     pub batch_size: u32,
     pub max_concurrency: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_requests_per_second: Option<f64>,
     pub poll: PollOptions,
     pub report: ReportOptions,
     pub explicit_arns: u32,
@@ -212,6 +214,7 @@ mod tests {
             granularity: Granularity::ServiceLevel,
             batch_size: 2,
             max_concurrency: 1,
+            iam_requests_per_second: None,
             poll: PollOptions::default(),
             report: ReportOptions::default(),
             explicit_arns: 0,

@@ -15,12 +15,13 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
     let mut state: BatchState = decode("event", event)?;
     let store = deps.store()?;
     let run_id = state.run.run_id.clone();
+    let advisor = &deps.advisor_for(&state.run);
     let jobs: Vec<Job> = stream::iter(std::mem::take(&mut state.jobs))
         .map(|mut job| {
             let run_id = &run_id;
             async move {
                 if let (JobStatus::InProgress, Some(id)) = (job.status, job.job_id.as_deref()) {
-                    if let JobRead::Finished { status, details } = deps.advisor.read(id).await? {
+                    if let JobRead::Finished { status, details } = advisor.read(id).await? {
                         // FAILED reads are kept too: their dates and error go in the report.
                         store.put_json(&keys::job_key(run_id, id), &details).await?;
                         job.status = status;

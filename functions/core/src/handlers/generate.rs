@@ -12,11 +12,12 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState,
     let BatchEvent { run, batch } = decode("event", event)?;
     let started = std::time::Instant::now();
     let granularity = run.granularity;
+    let advisor = &deps.advisor_for(&run);
     let jobs: Vec<Job> = stream::iter(batch.arns)
         .map(|arn| {
             let span = tracing::info_span!("principal", arn = %arn);
             async move {
-                Ok::<_, Error>(match deps.advisor.generate(&arn, granularity).await? {
+                Ok::<_, Error>(match advisor.generate(&arn, granularity).await? {
                     Generated::Job(id) => Job {
                         arn,
                         job_id: Some(id),

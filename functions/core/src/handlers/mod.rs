@@ -52,6 +52,18 @@ impl Deps {
         })
     }
 
+    /// The IAM adapter paced for this run: the run input's rate if it set one (a fresh
+    /// bucket for this invocation), else the function's configured one.
+    pub fn advisor_for(&self, run: &crate::model::RunContext) -> AccessAdvisor {
+        match run.iam_requests_per_second {
+            Some(rate) => AccessAdvisor::new(
+                self.advisor.iam.clone(),
+                Arc::new(Pacer::new(rate, self.config.iam_burst)),
+            ),
+            None => self.advisor.clone(),
+        }
+    }
+
     pub fn store(&self) -> Result<&ReportStore, Error> {
         self.store
             .as_ref()

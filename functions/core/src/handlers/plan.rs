@@ -11,6 +11,9 @@ use crate::report::utc;
 use crate::summary::PlanRecord;
 use serde::{Deserialize, Serialize};
 
+/// At most this many batches per run (15,500 principals need 8 per batch).
+pub const MAX_BATCHES: usize = 2_000;
+
 /// What the state machine passes to Plan.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,7 +87,16 @@ pub async fn handle(
     };
     let input = RunInput::parse(&event.input, &defaults)?;
     let discovered = match &input.discover {
-        Some(filter) => deps.advisor.discover(filter).await?,
+        Some(filter) => {
+            let advisor = match input.iam_requests_per_second {
+                Some(rate) => crate::adapters::iam::AccessAdvisor::new(
+                    deps.advisor.iam.clone(),
+                    std::sync::Arc::new(crate::pacing::Pacer::new(rate, deps.config.iam_burst)),
+                ),
+                None => deps.advisor.clone(),
+            };
+            advisor.discover(filter).await?
+        }
         None => Vec::new(),
     };
     let principals = plan::merge(&input.arns, discovered);
@@ -97,6 +109,13 @@ pub async fn handle(
     }
     let count = principals.len() as u32;
     let batches = plan::batches(principals, input.batch_size);
+    if batches.len() > MAX_BATCHES {
+        // The Map gathers every child's (small) output: keep it far below 256 KiB.
+        return Err(Error::invalid(
+            "batch_size",
+            format!("{count} principals in batches of {} make {} batches; at most {MAX_BATCHES}: raise batch_size", input.batch_size, batches.len()),
+        ));
+    }
     let run_id = event.execution_name;
     let started_at = utc::format(started);
     let dt = started_at[..10].to_string();
@@ -108,6 +127,7 @@ pub async fn handle(
         granularity: input.granularity,
         batch_size: input.batch_size,
         max_concurrency: input.max_concurrency,
+        iam_requests_per_second: input.iam_requests_per_second,
         poll: input.poll,
         report: input.report,
         explicit_arns: input.arns.len() as u32,
@@ -132,6 +152,7 @@ pub async fn handle(
             granularity: input.granularity,
             poll: input.poll,
             report: input.report,
+            iam_requests_per_second: input.iam_requests_per_second,
         },
         bucket: store.bucket.clone(),
         batches_key,

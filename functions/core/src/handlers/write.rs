@@ -29,6 +29,7 @@ async fn job_details(
     job_id: &str,
 ) -> Result<JobDetails, Error> {
     let options = &state.run.report;
+    let advisor = deps.advisor_for(&state.run);
     let kind = job.arn.kind();
     let stashed = deps
         .store()?
@@ -38,7 +39,7 @@ async fn job_details(
         Ok(details) => details,
         Err(e) => {
             tracing::warn!(error = %e, "no stored read of the job; reading it from IAM");
-            match deps.advisor.read(job_id).await? {
+            match advisor.read(job_id).await? {
                 JobRead::Finished { details, .. } => details,
                 JobRead::InProgress => {
                     return Err(Error::Iam(format!(
@@ -58,7 +59,7 @@ async fn job_details(
             .map(|s| s.namespace.clone())
             .collect();
         for namespace in used {
-            let entities = deps.advisor.entities(job_id, &namespace).await?;
+            let entities = advisor.entities(job_id, &namespace).await?;
             details.entities.push((namespace, entities));
         }
     }
@@ -69,7 +70,7 @@ async fn job_details(
             options.unused_days,
         );
         if !unused.is_empty() {
-            details.granting_policies = deps.advisor.granting_policies(&job.arn, &unused).await?;
+            details.granting_policies = advisor.granting_policies(&job.arn, &unused).await?;
         }
     }
     Ok(details)
