@@ -54,7 +54,7 @@ test: setup build ## unit + adapter tests, emulator conformance, end-to-end on t
 	bash infra/lint.sh
 
 test-e2e: ## end-to-end and report tests on the local stack (up, run, down)
-	$(PY) tests/local/stack.py up
+	IAM_PAGE_SIZE=100 $(PY) tests/local/stack.py up
 	source .local/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports -q; \
 	  status=$$?; $(PY) tests/local/stack.py down; exit $$status
 

@@ -115,6 +115,7 @@ def lambda_env(endpoint, reader_arn):
         "IAM_BURST": os.environ.get("IAM_BURST", "10"),
         "IAM_MAX_ATTEMPTS": os.environ.get("IAM_MAX_ATTEMPTS", "8"),
         "BATCH_SIZE": os.environ.get("BATCH_SIZE", "50"),
+        "IAM_PAGE_SIZE": os.environ.get("IAM_PAGE_SIZE", "1000"),
         "MAX_CONCURRENCY": os.environ.get("MAX_CONCURRENCY", "4"),
         "AWS_LAMBDA_LOG_LEVEL": os.environ.get("AWS_LAMBDA_LOG_LEVEL", "info"),
     }
@@ -192,7 +193,7 @@ def up():
             "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "S3_FORCE_PATH_STYLE": "true",
             "EMULATOR_URL": endpoint, "LAMBDA_URL": f"http://127.0.0.1:{lport}",
-            "STATE_MACHINE_ARN": machine, "REPORT_BUCKET": BUCKET, "READER_ROLE_ARN": reader, "ACCOUNT_ID": ACCOUNT,
+            "STATE_MACHINE_ARN": machine, "IAM_PAGE_SIZE": os.environ.get("IAM_PAGE_SIZE", "1000"), "REPORT_BUCKET": BUCKET, "READER_ROLE_ARN": reader, "ACCOUNT_ID": ACCOUNT,
         }
         with open(os.path.join(LOCAL, "env"), "w") as f:
             for k, v in exports.items():

@@ -28,6 +28,8 @@ pub struct Config {
     pub partition: String,
     /// The account the scan reads (`ACCOUNT_ID`); unset: taken from the function's ARN.
     pub account_id: Option<String>,
+    /// MaxItems of access-advisor pages (`IAM_PAGE_SIZE`, 1–1000, default 1000).
+    pub iam_page_size: i32,
     /// Path-style S3 addressing, for local endpoints (`S3_FORCE_PATH_STYLE`).
     pub s3_force_path_style: bool,
 }
@@ -62,6 +64,7 @@ impl Config {
             max_concurrency: number("MAX_CONCURRENCY", 2)?,
             partition: var("AWS_PARTITION").unwrap_or_else(|| "aws".into()),
             account_id: var("ACCOUNT_ID"),
+            iam_page_size: number("IAM_PAGE_SIZE", 1000)?,
             s3_force_path_style: var("S3_FORCE_PATH_STYLE")
                 .is_some_and(|v| v == "true" || v == "1"),
         };
@@ -69,6 +72,9 @@ impl Config {
             return Err(Error::Config(
                 "IAM_REQUESTS_PER_SECOND must be above 0".into(),
             ));
+        }
+        if !(1..=1000).contains(&config.iam_page_size) {
+            return Err(Error::Config("IAM_PAGE_SIZE must be 1 to 1000".into()));
         }
         if config.iam_max_attempts == 0 {
             return Err(Error::Config("IAM_MAX_ATTEMPTS must be at least 1".into()));

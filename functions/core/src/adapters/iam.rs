@@ -21,6 +21,9 @@ pub const MAX_NAMESPACES_PER_CALL: usize = 200;
 pub struct AccessAdvisor {
     pub iam: aws_sdk_iam::Client,
     pub pacer: Arc<Pacer>,
+    /// MaxItems of GetServiceLastAccessedDetails(WithEntities) pages: 1000 (IAM's
+    /// maximum) in production; the tests lower it to walk several pages end to end.
+    pub page_size: i32,
 }
 
 /// What GenerateServiceLastAccessedDetails gave for one principal.
@@ -72,7 +75,23 @@ fn status_of(s: &JobStatusType) -> Result<JobStatus, Error> {
 
 impl AccessAdvisor {
     pub fn new(iam: aws_sdk_iam::Client, pacer: Arc<Pacer>) -> Self {
-        AccessAdvisor { iam, pacer }
+        AccessAdvisor {
+            iam,
+            pacer,
+            page_size: 1000,
+        }
+    }
+
+    pub fn with_page_size(self, page_size: i32) -> Self {
+        AccessAdvisor { page_size, ..self }
+    }
+
+    /// The same client and page size, another pace.
+    pub fn with_pacer(&self, pacer: Arc<Pacer>) -> Self {
+        AccessAdvisor {
+            pacer,
+            ..self.clone()
+        }
     }
 
     #[tracing::instrument(skip(self), fields(arn = %arn))]
@@ -103,7 +122,7 @@ impl AccessAdvisor {
     }
 
     /// Polls a job by reading it: one GetServiceLastAccessedDetails call with
-    /// MaxItems=1000 costs IAM the same as a MaxItems=1 poll, and a job has ~400
+    /// MaxItems=1000 (the page size) costs IAM the same as a MaxItems=1 poll, and a job has ~400
     /// services at most, so the poll that finds it COMPLETED usually is its whole read.
     /// Completion is decided on JobStatus only (the SDK fills the required
     /// JobCompletionDate with 1970-01-01 while a job runs).
@@ -117,7 +136,7 @@ impl AccessAdvisor {
                 .iam
                 .get_service_last_accessed_details()
                 .job_id(job_id)
-                .max_items(1000)
+                .max_items(self.page_size)
                 .set_marker(marker.take())
                 .send()
                 .await;
@@ -182,7 +201,7 @@ impl AccessAdvisor {
                 .get_service_last_accessed_details_with_entities()
                 .job_id(job_id)
                 .service_namespace(namespace)
-                .max_items(1000)
+                .max_items(self.page_size)
                 .set_marker(marker.take())
                 .send()
                 .await

@@ -36,7 +36,8 @@ impl Deps {
         let config = Config::from_env()?;
         let base = clients::sdk_config(&config).await;
         let pacer = Arc::new(Pacer::new(config.iam_requests_per_second, config.iam_burst));
-        let advisor = AccessAdvisor::new(clients::iam_client(&config, &base).await, pacer);
+        let advisor = AccessAdvisor::new(clients::iam_client(&config, &base).await, pacer)
+            .with_page_size(config.iam_page_size);
         let store = if needs_bucket {
             Some(ReportStore::new(
                 clients::s3_client(&config, &base),
@@ -54,14 +55,17 @@ impl Deps {
 
     /// The IAM adapter paced for this run: the run input's rate if it set one (a fresh
     /// bucket for this invocation), else the function's configured one.
-    pub fn advisor_for(&self, run: &crate::model::RunContext) -> AccessAdvisor {
-        match run.iam_requests_per_second {
-            Some(rate) => AccessAdvisor::new(
-                self.advisor.iam.clone(),
-                Arc::new(Pacer::new(rate, self.config.iam_burst)),
-            ),
+    pub fn advisor_at(&self, rate: Option<f64>) -> AccessAdvisor {
+        match rate {
+            Some(rate) => self
+                .advisor
+                .with_pacer(Arc::new(Pacer::new(rate, self.config.iam_burst))),
             None => self.advisor.clone(),
         }
+    }
+
+    pub fn advisor_for(&self, run: &crate::model::RunContext) -> AccessAdvisor {
+        self.advisor_at(run.iam_requests_per_second)
     }
 
     pub fn store(&self) -> Result<&ReportStore, Error> {

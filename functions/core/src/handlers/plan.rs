@@ -88,13 +88,7 @@ pub async fn handle(
     let input = RunInput::parse(&event.input, &defaults)?;
     let discovered = match &input.discover {
         Some(filter) => {
-            let advisor = match input.iam_requests_per_second {
-                Some(rate) => crate::adapters::iam::AccessAdvisor::new(
-                    deps.advisor.iam.clone(),
-                    std::sync::Arc::new(crate::pacing::Pacer::new(rate, deps.config.iam_burst)),
-                ),
-                None => deps.advisor.clone(),
-            };
+            let advisor = deps.advisor_at(input.iam_requests_per_second);
             advisor.discover(filter).await?
         }
         None => Vec::new(),
