@@ -506,3 +506,85 @@ async fn jobs_still_running_at_the_poll_limit_are_reported_timed_out() {
     );
     assert_eq!(summary["errors"][0]["status"], "TIMED_OUT");
 }
+
+/// `{}` — what the schedule sends by default — scans every user, role, group and
+/// customer-managed policy of the account.
+#[tokio::test]
+async fn an_empty_input_scans_every_principal_of_the_account() {
+    let stack = Stack::from_env().await;
+    stack.configure(json!({"job_seconds": 1.0, "fail": []}));
+    let run = unique("everything");
+    stack
+        .create_user(
+            &format!("/e2e/{run}/"),
+            &format!("{run}-u"),
+            Some(allow(&["sqs:SendMessage"])),
+        )
+        .await;
+    let iam = &stack.iam;
+    let mut expected: Vec<String> = Vec::new();
+    expected.extend(
+        iam.list_users()
+            .max_items(1000)
+            .send()
+            .await
+            .unwrap()
+            .users
+            .into_iter()
+            .map(|u| u.arn),
+    );
+    expected.extend(
+        iam.list_roles()
+            .max_items(1000)
+            .send()
+            .await
+            .unwrap()
+            .roles
+            .into_iter()
+            .map(|r| r.arn)
+            .filter(|a| !a.contains(":role/aws-service-role/")),
+    );
+    expected.extend(
+        iam.list_groups()
+            .max_items(1000)
+            .send()
+            .await
+            .unwrap()
+            .groups
+            .into_iter()
+            .map(|g| g.arn),
+    );
+    expected.extend(
+        iam.list_policies()
+            .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+            .max_items(1000)
+            .send()
+            .await
+            .unwrap()
+            .policies
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.arn),
+    );
+    expected.sort();
+
+    let execution = stack.run(&run, json!({})).await;
+    assert_eq!(
+        execution.status, "SUCCEEDED",
+        "{:?} {:?}",
+        execution.error, execution.cause
+    );
+    let summary = summary_of(&stack, execution.output.as_ref().unwrap()).await;
+    assert_eq!(summary["parameters"]["granularity"], "SERVICE_LEVEL");
+    let mut reported = Vec::new();
+    for key in summary["report_keys"].as_array().unwrap() {
+        reported.push(
+            stack.json(key.as_str().unwrap()).await["arn"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    reported.sort();
+    assert_eq!(reported, expected);
+}
