@@ -1,8 +1,9 @@
-//! Write: read every page of each finished job, build the report, store it; then the
-//! batch's outcome for Summarize.
+//! Write: build each principal's report from the job Check stored (plus, on request,
+//! entities and granting policies from IAM), store it; then the batch's outcome for
+//! Summarize.
 
 use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
-use crate::adapters::iam::JobRead;
+use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::error::Error;
 use crate::keys;
 use crate::model::{BatchState, Job, JobStatus};
@@ -24,12 +25,12 @@ pub struct WriteOutput {
 /// Reads what IAM has for a finished job, with the optional extras.
 async fn job_details(
     deps: &Deps,
+    advisor: &AccessAdvisor,
     state: &BatchState,
     job: &Job,
     job_id: &str,
 ) -> Result<JobDetails, Error> {
     let options = &state.run.report;
-    let advisor = deps.advisor_for(&state.run);
     let kind = job.arn.kind();
     let stashed = deps
         .store()?
@@ -76,10 +77,15 @@ async fn job_details(
     Ok(details)
 }
 
-async fn write_one(deps: &Deps, state: &BatchState, job: &Job) -> Result<PrincipalOutcome, Error> {
+async fn write_one(
+    deps: &Deps,
+    advisor: &AccessAdvisor,
+    state: &BatchState,
+    job: &Job,
+) -> Result<PrincipalOutcome, Error> {
     let store = deps.store()?;
     let details = match (job.status, job.job_id.as_deref()) {
-        (JobStatus::Completed, Some(id)) => job_details(deps, state, job, id).await?,
+        (JobStatus::Completed, Some(id)) => job_details(deps, advisor, state, job, id).await?,
         (JobStatus::InProgress, _) => {
             return Err(Error::invalid(
                 "jobs",
@@ -130,9 +136,11 @@ async fn write_one(deps: &Deps, state: &BatchState, job: &Job) -> Result<Princip
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput, Error> {
     let state: BatchState = decode("event", event)?;
+    // One pace for the whole invocation, shared by every principal of the batch.
+    let advisor = &deps.advisor_for(&state.run);
     let principals: Vec<PrincipalOutcome> = stream::iter(state.jobs.iter())
         .map(|job| {
-            write_one(deps, &state, job)
+            write_one(deps, advisor, &state, job)
                 .instrument(tracing::info_span!("principal", arn = %job.arn))
         })
         .buffered(PRINCIPALS_IN_FLIGHT)
