@@ -12,10 +12,10 @@ INPUT         ?=
 NEXTEST       := cargo nextest run --workspace --no-fail-fast
 export EMULATOR_PORT LAMBDA_PORT
 
-.PHONY: help setup fmt lint test test-unit test-emulator test-e2e build build-lambdas emulator local-up local-down run demo bench deploy delete clean
+.PHONY: help setup fmt lint test test-e2e build build-lambdas emulator local-up local-down run demo bench deploy delete clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## everything a fresh machine needs: Python venvs, cargo-lambda + zig, npm tools, crates
 	$(MAKE) --no-print-directory setup-infra
@@ -55,7 +55,7 @@ test: setup build ## unit + adapter tests, emulator conformance, end-to-end on t
 
 test-e2e: ## end-to-end and report tests on the local stack (up, run, down)
 	IAM_PAGE_SIZE=100 $(PY) tests/local/stack.py up
-	source .local/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports -q; \
+	source $${LOCAL_DIR:-.local}/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports -q; \
 	  status=$$?; $(PY) tests/local/stack.py down; exit $$status
 
 emulator: $(VENV)/.installed ## run the emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT)
