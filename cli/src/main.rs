@@ -4,6 +4,7 @@
 mod progress;
 mod summary;
 
+use last_accessed::adapters::s3::ReportStore;
 use std::process::ExitCode;
 
 const USAGE: &str =
@@ -78,7 +79,8 @@ pub fn setting(flag: Option<String>, env: &str, what: &str) -> Result<String, St
         .ok_or_else(|| format!("no {what}: pass it as a flag or set {env} (`source .local/env` for the local stack)"))
 }
 
-pub async fn clients() -> (aws_sdk_sfn::Client, aws_sdk_s3::Client) {
+/// The Step Functions client and the report bucket (through the core's `ReportStore`).
+pub async fn clients(bucket: String) -> (aws_sdk_sfn::Client, ReportStore) {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
@@ -88,6 +90,6 @@ pub async fn clients() -> (aws_sdk_sfn::Client, aws_sdk_s3::Client) {
         .build();
     (
         aws_sdk_sfn::Client::new(&conf),
-        aws_sdk_s3::Client::from_conf(s3),
+        ReportStore::new(aws_sdk_s3::Client::from_conf(s3), bucket),
     )
 }

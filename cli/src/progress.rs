@@ -2,6 +2,7 @@
 
 use crate::{clients, parse_flags, setting, summary};
 use last_accessed::keys;
+use last_accessed::summary::PlanRecord;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -49,39 +50,6 @@ fn default_name() -> String {
     )
 }
 
-async fn count_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> usize {
-    let mut count = 0;
-    let mut token = None;
-    loop {
-        let Ok(out) = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-        else {
-            return count;
-        };
-        count += out.contents().len();
-        token = out.next_continuation_token;
-        if token.is_none() {
-            return count;
-        }
-    }
-}
-
-async fn planned(s3: &aws_sdk_s3::Client, bucket: &str, run: &str) -> Option<Value> {
-    let out = s3
-        .get_object()
-        .bucket(bucket)
-        .key(keys::plan_key(run))
-        .send()
-        .await
-        .ok()?;
-    serde_json::from_slice(&out.body.collect().await.ok()?.into_bytes()).ok()
-}
-
 pub async fn run(args: &[String]) -> Result<bool, String> {
     let flags = parse_flags(args)?;
     let machine = setting(flags.state_machine, "STATE_MACHINE_ARN", "state machine")?;
@@ -92,7 +60,7 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
         flags.granularity.as_deref(),
     )?;
     let name = flags.name.unwrap_or_else(default_name);
-    let (sfn, s3) = clients().await;
+    let (sfn, store) = clients(bucket).await;
     let started = sfn
         .start_execution()
         .state_machine_arn(&machine)
@@ -111,7 +79,7 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
         return Ok(true);
     }
     let clock = Instant::now();
-    let mut plan: Option<Value> = None;
+    let mut plan: Option<PlanRecord> = None;
     let mut last_line = String::new();
     loop {
         let d = sfn
@@ -127,16 +95,17 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
             })?;
         let status = d.status.as_str().to_string();
         if plan.is_none() {
-            plan = planned(&s3, &bucket, &name).await;
+            // Not there until Plan has run.
+            plan = store.get_json(&keys::plan_key(&name)).await.ok();
         }
         let line = match &plan {
             None => format!("{status}: planning"),
             Some(p) => {
-                let dt = p["dt"].as_str().unwrap_or_default();
-                let done = count_keys(&s3, &bucket, &keys::reports_prefix(dt, &name)).await;
+                let prefix = keys::reports_prefix(&p.dt, &name);
+                let done = store.list_keys(&prefix).await.map(|k| k.len()).unwrap_or(0);
                 format!(
                     "{status}: {done}/{} principals reported in {} batches",
-                    p["principals"], p["batches"]
+                    p.principals, p.batches
                 )
             }
         };
@@ -152,7 +121,7 @@ pub async fn run(args: &[String]) -> Result<bool, String> {
                 let key = output["summary_key"]
                     .as_str()
                     .ok_or("the execution output has no summary_key")?;
-                summary::print(&s3, &bucket, key).await?;
+                summary::print(&store, key).await?;
                 return Ok(true);
             }
             _ => {

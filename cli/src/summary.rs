@@ -1,6 +1,7 @@
 //! Printing a run summary for people.
 
 use crate::{clients, parse_flags, setting};
+use last_accessed::adapters::s3::ReportStore;
 use last_accessed::summary::RunSummary;
 
 pub async fn show(args: &[String]) -> Result<bool, String> {
@@ -9,32 +10,14 @@ pub async fn show(args: &[String]) -> Result<bool, String> {
     let key = flags
         .key
         .ok_or("--key KEY (the summary's S3 key) is required")?;
-    let (_, s3) = clients().await;
-    let summary = print(&s3, &bucket, &key).await?;
+    let (_, store) = clients(bucket).await;
+    let summary = print(&store, &key).await?;
     Ok(summary.status == "SUCCEEDED")
 }
 
-pub async fn print(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<RunSummary, String> {
-    let out = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "GetObject s3://{bucket}/{key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_bytes();
-    let s: RunSummary = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("s3://{bucket}/{key} is not a run summary: {e}"))?;
+pub async fn print(store: &ReportStore, key: &str) -> Result<RunSummary, String> {
+    let s: RunSummary = store.get_json(key).await.map_err(|e| e.to_string())?;
+    let bucket = &store.bucket;
     let c = &s.counts;
     println!();
     println!(

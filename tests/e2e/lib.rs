@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: the local stack's clients (from `.local/env`),
 //! seeding the emulator, running an execution to its end, reading reports.
 
+use last_accessed::adapters::s3::ReportStore;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -144,19 +145,12 @@ impl Stack {
         }
     }
 
+    /// Every key under `prefix` (all pages: the bucket outgrows one listing).
     pub async fn keys(&self, prefix: &str) -> Vec<String> {
-        let out = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .send()
+        ReportStore::new(self.s3.clone(), self.bucket.clone())
+            .list_keys(prefix)
             .await
-            .expect("ListObjectsV2");
-        out.contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_string))
-            .collect()
+            .expect("ListObjectsV2")
     }
 
     pub async fn json(&self, key: &str) -> Value {
@@ -316,6 +310,19 @@ pub struct Execution {
     pub output: Option<Value>,
     pub error: Option<String>,
     pub cause: Option<String>,
+}
+
+impl Execution {
+    /// The output of an execution that must have succeeded (else the test fails with
+    /// the execution's error and cause).
+    pub fn succeeded(self) -> Value {
+        assert_eq!(
+            self.status, "SUCCEEDED",
+            "{:?} {:?}",
+            self.error, self.cause
+        );
+        self.output.expect("a succeeded execution has an output")
+    }
 }
 
 /// An IAM policy allowing `actions` on everything.

@@ -101,12 +101,7 @@ async fn explicit_arns_of_each_type_match_the_seeded_truth() {
             }),
         )
         .await;
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let output = execution.output.unwrap();
+    let output = execution.succeeded();
     assert_eq!(
         (
             output["principals"].as_u64(),
@@ -245,12 +240,7 @@ async fn discovery_at_action_level_waits_through_several_polls() {
         )
         .await;
     stack.configure(json!({"job_seconds": 1.0}));
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let output = execution.output.unwrap();
+    let output = execution.succeeded();
     assert_eq!(
         output["principals"], 2,
         "discovery finds exactly the principals under the path"
@@ -347,12 +337,7 @@ async fn failed_and_vanished_principals_are_reported_and_the_run_succeeds() {
 
     let execution = stack.run(&run, json!({"arns": [ok, failing, vanished], "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1}})).await;
     stack.configure(json!({"fail": []}));
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let output = execution.output.unwrap();
+    let output = execution.succeeded();
     assert_eq!(
         output["by_status"],
         json!({"COMPLETED": 1, "FAILED": 1, "NOT_FOUND": 1})
@@ -423,12 +408,7 @@ async fn discovery_filters_by_name_and_tags_skips_service_linked_roles_and_merge
             json!({"discover": filter, "arns": [arns[0]], "poll": poll}),
         )
         .await;
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let output = execution.output.unwrap();
+    let output = execution.succeeded();
     let summary = summary_of(&stack, &output).await;
     let reported: Vec<&str> = summary["report_keys"]
         .as_array()
@@ -450,12 +430,7 @@ async fn discovery_filters_by_name_and_tags_skips_service_linked_roles_and_merge
             json!({"discover": with_slr, "poll": poll}),
         )
         .await;
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let summary = summary_of(&stack, &execution.output.unwrap()).await;
+    let summary = summary_of(&stack, &execution.succeeded()).await;
     let mut reported: Vec<String> = summary["report_keys"]
         .as_array()
         .unwrap()
@@ -485,12 +460,7 @@ async fn jobs_still_running_at_the_poll_limit_are_reported_timed_out() {
         .run(&run, json!({"arns": [role], "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 2}}))
         .await;
     stack.configure(json!({"job_seconds": 1.0}));
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let output = execution.output.unwrap();
+    let output = execution.succeeded();
     assert_eq!(output["by_status"], json!({"TIMED_OUT": 1}));
     let summary = summary_of(&stack, &output).await;
     let report = stack.report(&summary, &role).await;
@@ -569,12 +539,7 @@ async fn an_empty_input_scans_every_principal_of_the_account() {
     expected.sort();
 
     let execution = stack.run(&run, json!({})).await;
-    assert_eq!(
-        execution.status, "SUCCEEDED",
-        "{:?} {:?}",
-        execution.error, execution.cause
-    );
-    let summary = summary_of(&stack, execution.output.as_ref().unwrap()).await;
+    let summary = summary_of(&stack, &execution.succeeded()).await;
     assert_eq!(summary["parameters"]["granularity"], "SERVICE_LEVEL");
     let mut reported = Vec::new();
     for key in summary["report_keys"].as_array().unwrap() {

@@ -7,7 +7,7 @@ use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::error::Error;
 use crate::keys;
 use crate::model::{BatchState, Job, JobStatus};
-use crate::report::{build_report, unused_namespaces, JobDetails, ReportContext, Usage};
+use crate::report::{build_report, unused_namespaces, JobDetails, ReportContext};
 use crate::summary::{BatchResult, PrincipalOutcome};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -116,11 +116,7 @@ async fn write_one(
     let report = build_report(&ctx, job.job_id.as_deref(), job.status, details);
     let key = keys::report_key(&state.run.dt, &state.run.run_id, &job.arn);
     store.put_json(&key, &report).await?;
-    let unused = report
-        .services
-        .iter()
-        .filter(|s| s.usage != Usage::Used)
-        .count() as u32;
+    let unused = report.findings.cut_candidates();
     Ok(PrincipalOutcome {
         arn: report.arn,
         principal_type: report.principal_type,
