@@ -46,6 +46,9 @@ pub enum JobStatus {
     TimedOut,
     /// The principal was gone (NoSuchEntity) when its job was to be created or read.
     NotFound,
+    /// IAM refused the reader this principal (an SCP, a permissions boundary, a
+    /// resource-scoped Deny): the report carries IAM's AccessDenied message.
+    Denied,
 }
 
 impl JobStatus {
@@ -56,6 +59,7 @@ impl JobStatus {
             JobStatus::Failed => "FAILED",
             JobStatus::TimedOut => "TIMED_OUT",
             JobStatus::NotFound => "NOT_FOUND",
+            JobStatus::Denied => "DENIED",
         }
     }
 }

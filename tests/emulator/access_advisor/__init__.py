@@ -12,9 +12,12 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import bridge, catalog, control, operations, throttle
+    from . import authz, bridge, catalog, cloudformation, control, operations, stepfunctions, throttle
 
     operations.install()
+    cloudformation.install()  # SAM/CloudFormation gaps of moto (cloudformation.py)
+    stepfunctions.install()  # Step Functions engine gaps of moto (stepfunctions.py)
+    authz.install()  # IAM enforcement: signatures and identity policies (authz.py)
     throttle.install()
     control.install()
     bridge.install()

@@ -23,6 +23,10 @@ def _default_config() -> Dict[str, Any]:
         "throttle": {"rate": None, "burst": None, "fraction": 0.0},
         "fail": [],
         "lambda_bridge_url": os.environ.get("LAMBDA_BRIDGE_URL") or None,
+        # deployed function name -> bridge URL of the runtime serving it (see bridge.py)
+        "lambda_bridge_functions": {},
+        # principal ARNs IAM answers AccessDenied for (see authz.py)
+        "deny": [],
     }
 
 
@@ -75,6 +79,16 @@ class State:
                 if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
                     raise ConfigError("fail must be a list of ARNs")
                 new[key] = list(value)
+            elif key == "deny":
+                if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+                    raise ConfigError("deny must be a list of ARNs")
+                new[key] = list(value)
+            elif key == "lambda_bridge_functions":
+                if not isinstance(value, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+                ):
+                    raise ConfigError("lambda_bridge_functions must map function names to URLs")
+                new[key] = {k: v.rstrip("/") for k, v in value.items()}
             elif key == "lambda_bridge_url":
                 if value is not None and not isinstance(value, str):
                     raise ConfigError("lambda_bridge_url must be a string or null")

@@ -44,15 +44,30 @@ impl ReportStore {
         Ok(())
     }
 
+    /// The JSON document at `key`; a missing key is a `StorageError` too.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
-        let out = self
+        self.get_json_opt(key).await?.ok_or_else(|| {
+            Error::Storage(format!("GetObject s3://{}/{key}: NoSuchKey", self.bucket))
+        })
+    }
+
+    /// Like [`ReportStore::get_json`], but a missing key (`NoSuchKey`) is `Ok(None)`;
+    /// every other failure stays a `StorageError`.
+    pub async fn get_json_opt<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        let sent = self
             .s3
             .get_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
-            .await
-            .map_err(|e| storage(format!("GetObject s3://{}/{key}", self.bucket), e))?;
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None)
+            }
+            Err(err) => return Err(storage(format!("GetObject s3://{}/{key}", self.bucket), err)),
+        };
         let bytes = out
             .body
             .collect()
@@ -60,6 +75,7 @@ impl ReportStore {
             .map_err(|e| Error::Storage(format!("reading {key}: {e}")))?
             .into_bytes();
         serde_json::from_slice(&bytes)
+            .map(Some)
             .map_err(|e| Error::Storage(format!("decoding s3://{}/{key}: {e}", self.bucket)))
     }
 
