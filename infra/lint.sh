@@ -50,6 +50,14 @@ need infra/node_modules/.bin/asl-validator
 check "cfn-lint $template" .venv-sam/bin/cfn-lint -- "$template"
 check "sam validate --lint $template" .venv-sam/bin/sam validate --lint --template "$template"
 check "checkov $template" .venv-checkov/bin/checkov --config-file infra/.checkov.yaml -f "$template"
-check "asl-validator $asl" infra/node_modules/.bin/asl-validator --json-path "$asl"
+# The ASL as deployed: DefinitionSubstitutions filled in (the raw file's "arn:${Partition}:…"
+# is not an ARN until CloudFormation substitutes it). Every placeholder must be filled.
+deployed_asl="$(mktemp --suffix=.json)"
+trap 'rm -f "$log" "$deployed_asl"' EXIT
+sed -e 's/\${Partition}/aws/g' \
+    -e 's/\${\([A-Za-z]*\)FunctionArn}/arn:aws:lambda:us-east-1:123456789012:function:\1/g' \
+    "$asl" >"$deployed_asl"
+check "asl placeholders filled" bash -c "! grep -n '\\\${' '$deployed_asl'"
+check "asl-validator $asl" infra/node_modules/.bin/asl-validator --json-path "$deployed_asl"
 
 exit "$failed"

@@ -2,7 +2,7 @@
 
 use crate::{clients, parse_flags, setting};
 use last_accessed::adapters::s3::ReportStore;
-use last_accessed::summary::RunSummary;
+use last_accessed::summary::{RunStatus, RunSummary};
 
 pub async fn show(args: &[String]) -> Result<bool, String> {
     let flags = parse_flags(args)?;
@@ -12,7 +12,7 @@ pub async fn show(args: &[String]) -> Result<bool, String> {
         .ok_or("--key KEY (the summary's S3 key) is required")?;
     let (_, store) = clients(bucket).await;
     let summary = print(&store, &key).await?;
-    Ok(summary.status == "SUCCEEDED")
+    Ok(summary.status == RunStatus::Succeeded)
 }
 
 pub async fn print(store: &ReportStore, key: &str) -> Result<RunSummary, String> {
@@ -23,7 +23,7 @@ pub async fn print(store: &ReportStore, key: &str) -> Result<RunSummary, String>
     println!(
         "run {} — {} in {} s ({})",
         s.run_id,
-        s.status,
+        s.status.as_str(),
         s.duration_seconds,
         s.parameters.granularity.as_str()
     );
@@ -60,6 +60,12 @@ pub async fn print(store: &ReportStore, key: &str) -> Result<RunSummary, String>
             .map(|e| format!("{}: {}", e.code, e.message))
             .unwrap_or_default();
         println!("  {} {} {}", e.status.as_str(), e.arn, why);
+    }
+    if !s.missing.is_empty() {
+        println!("without a report: {} principals", s.missing.len());
+        for m in s.missing.iter().take(10) {
+            println!("  {} — {}", m.arn, m.reason);
+        }
     }
     println!("reports:    s3://{bucket}/{}", s.reports_prefix);
     println!("summary:    s3://{bucket}/{key}");

@@ -52,6 +52,12 @@ async fn bad_input_fails_with_invalid_input_and_writes_nothing() {
             json!({"arns": (0..=5000).map(|i| format!("arn:aws:iam::123456789012:role/r{i}")).collect::<Vec<_>>()}),
             "arns: 5001 ARNs",
         ),
+        // Work one invocation can't finish within Lambda's 900 s at the run's rate.
+        (
+            json!({"arns": ["arn:aws:iam::123456789012:role/x"], "iam_requests_per_second": 0.1,
+                   "report": {"entities": true, "max_entity_services": 100}}),
+            "report.max_entity_services: one principal may need 100 IAM calls",
+        ),
     ];
     for (input, field) in cases {
         let run = unique("bad");

@@ -209,6 +209,26 @@ impl Stack {
         arn
     }
 
+    /// The name of the stack's role whose name contains `part` (CloudFormation names
+    /// roles `STACK-LogicalId-SUFFIX`).
+    pub async fn role_named_like(&self, part: &str) -> String {
+        let mut marker = None;
+        loop {
+            let out = self
+                .iam
+                .list_roles()
+                .set_marker(marker)
+                .send()
+                .await
+                .expect("ListRoles");
+            if let Some(role) = out.roles.iter().find(|r| r.role_name.contains(part)) {
+                return role.role_name.clone();
+            }
+            marker = out.marker;
+            assert!(marker.is_some(), "no role named like {part}");
+        }
+    }
+
     pub async fn create_user(&self, path: &str, name: &str, policy: Option<Value>) -> String {
         let arn = self
             .iam

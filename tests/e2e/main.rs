@@ -5,4 +5,5 @@
 
 mod bad_input;
 mod pipeline;
+mod resilience;
 mod sdk_parses;

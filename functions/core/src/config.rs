@@ -32,6 +32,9 @@ pub struct Config {
     pub iam_page_size: i32,
     /// Path-style S3 addressing, for local endpoints (`S3_FORCE_PATH_STYLE`).
     pub s3_force_path_style: bool,
+    /// A run with more than this percentage of its principals FAILED fails
+    /// (`MAX_FAILED_PERCENT`, 0–100, default 50; Summarize's stack parameter).
+    pub max_failed_percent: f64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -67,7 +70,11 @@ impl Config {
             iam_page_size: number("IAM_PAGE_SIZE", 1000)?,
             s3_force_path_style: var("S3_FORCE_PATH_STYLE")
                 .is_some_and(|v| v == "true" || v == "1"),
+            max_failed_percent: number("MAX_FAILED_PERCENT", 50.0)?,
         };
+        if !(0.0..=100.0).contains(&config.max_failed_percent) {
+            return Err(Error::Config("MAX_FAILED_PERCENT must be 0 to 100".into()));
+        }
         if !(config.iam_requests_per_second > 0.0 && config.iam_requests_per_second.is_finite()) {
             return Err(Error::Config(
                 "IAM_REQUESTS_PER_SECOND must be above 0".into(),

@@ -28,6 +28,9 @@ pub enum Error {
     /// The run ended without a report for every planned principal (the summary says which).
     #[error("run incomplete: {0}")]
     Incomplete(String),
+    /// More than the allowed share of the run's principals ended FAILED: systemic.
+    #[error("too many principals failed: {0}")]
+    TooManyFailures(String),
 }
 
 impl Error {
@@ -41,6 +44,7 @@ impl Error {
             Error::Storage(_) => "StorageError",
             Error::Config(_) => "ConfigError",
             Error::Incomplete(_) => "IncompleteRun",
+            Error::TooManyFailures(_) => "TooManyFailures",
         }
     }
 
@@ -95,6 +99,11 @@ mod tests {
                 Error::Incomplete("x".into()),
                 "IncompleteRun",
                 "run incomplete: x",
+            ),
+            (
+                Error::TooManyFailures("x".into()),
+                "TooManyFailures",
+                "too many principals failed: x",
             ),
         ];
         for (error, name, message) in cases {

@@ -30,6 +30,15 @@ pub fn result_key(run_id: &str, index: u32) -> String {
     format!("{}{index:06}.json", results_prefix(run_id))
 }
 
+pub fn failures_prefix(run_id: &str) -> String {
+    format!("{}failures/", work_prefix(run_id))
+}
+
+/// Why a batch failed beyond its retries, written by Write's failure step for Summarize.
+pub fn failure_key(run_id: &str, index: u32) -> String {
+    format!("{}{index:06}.json", failures_prefix(run_id))
+}
+
 /// A finished job as Check read it, for Write.
 pub fn job_key(run_id: &str, job_id: &str) -> String {
     format!("{}jobs/{}.json", work_prefix(run_id), url_safe(job_id))

@@ -5,6 +5,7 @@
 pub mod adapters;
 pub mod arn;
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod handlers;

@@ -6,25 +6,10 @@ use crate::model::{JobError, JobStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub const REPORT_SCHEMA_VERSION: &str = "1.0.0";
+pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
 
-/// RFC 3339 UTC timestamps, second precision, `Z` suffix (IAM's own precision).
-pub mod utc {
-    use time::format_description::well_known::Rfc3339;
-    use time::OffsetDateTime;
-
-    pub fn format(t: OffsetDateTime) -> String {
-        let t = t
-            .to_offset(time::UtcOffset::UTC)
-            .replace_nanosecond(0)
-            .unwrap_or(t);
-        t.format(&Rfc3339).unwrap_or_default()
-    }
-
-    pub fn parse(text: &str) -> Option<OffsetDateTime> {
-        OffsetDateTime::parse(text, &Rfc3339).ok()
-    }
-}
+/// Re-exported for the adapters; the module lives in [`crate::clock`].
+pub use crate::clock::utc;
 
 /// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,7 +157,11 @@ pub struct PrincipalReport {
     pub account: String,
     pub partition: String,
     pub run_id: String,
+    /// When the report was written.
     pub generated_at: String,
+    /// The instant "days since last use" and "unused" are judged at: the run's start,
+    /// the same for every report of the run (schema 1.1).
+    pub as_of: String,
     pub job: JobSection,
     pub services: Vec<ServiceReport>,
     pub findings: Findings,
@@ -184,7 +173,10 @@ pub struct ReportContext<'a> {
     pub run_id: &'a str,
     pub granularity: Granularity,
     pub options: &'a ReportOptions,
-    pub now: OffsetDateTime,
+    /// The run's `as_of` (its start): every judgement of the report is made at it.
+    pub as_of: OffsetDateTime,
+    /// When the report is written.
+    pub written_at: OffsetDateTime,
 }
 
 fn usage_of(last: Option<&str>, now: OffsetDateTime, unused_days: u32) -> (Usage, Option<i64>) {
@@ -221,7 +213,7 @@ pub fn build_report(
     let mut granting = details.granting_policies;
     let mut services: Vec<ServiceReport> = Vec::with_capacity(details.services.len());
     for s in details.services {
-        let (usage, days) = usage_of(s.last_authenticated.as_deref(), ctx.now, unused_days);
+        let (usage, days) = usage_of(s.last_authenticated.as_deref(), ctx.as_of, unused_days);
         match usage {
             Usage::Used => findings.services_used += 1,
             Usage::Unused => {
@@ -235,7 +227,7 @@ pub fn build_report(
                 .into_iter()
                 .map(|a| {
                     let (usage, _) =
-                        usage_of(a.last_accessed_time.as_deref(), ctx.now, unused_days);
+                        usage_of(a.last_accessed_time.as_deref(), ctx.as_of, unused_days);
                     let action = format!("{}:{}", s.namespace, a.action_name.unwrap_or_default());
                     match usage {
                         Usage::Unused => findings.unused_actions.push(action.clone()),
@@ -283,7 +275,8 @@ pub fn build_report(
         account: arn.account().to_string(),
         partition: arn.partition().to_string(),
         run_id: ctx.run_id.to_string(),
-        generated_at: utc::format(ctx.now),
+        generated_at: utc::format(ctx.written_at),
+        as_of: utc::format(ctx.as_of),
         job: JobSection {
             id: job_id.map(str::to_string),
             granularity: ctx.granularity,
@@ -359,7 +352,8 @@ mod tests {
             run_id: "run-1",
             granularity: Granularity::ActionLevel,
             options: &options,
-            now: NOW,
+            as_of: NOW,
+            written_at: NOW,
         };
         let details = JobDetails {
             job_type: Some("ACTION_LEVEL".into()),
@@ -423,7 +417,8 @@ mod tests {
             run_id: "r",
             granularity: Granularity::ServiceLevel,
             options: &options,
-            now: NOW,
+            as_of: NOW,
+            written_at: NOW,
         };
         let details = JobDetails {
             services: vec![service("s3", None, None)],
@@ -445,7 +440,8 @@ mod tests {
             run_id: "r",
             granularity: Granularity::ServiceLevel,
             options: &options,
-            now: NOW,
+            as_of: NOW,
+            written_at: NOW,
         };
         let error = JobError {
             code: "NoSuchEntity".into(),

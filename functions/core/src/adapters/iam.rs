@@ -1,6 +1,7 @@
 //! IAM's access-advisor API: generate a job, poll it, read every page of it.
 
-use super::{classify, principal_outcome};
+use super::pages::Pages;
+use super::{classify, principal_outcome, Denial};
 use crate::arn::PrincipalArn;
 use crate::error::Error;
 use crate::input::Granularity;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 /// IAM pages hold at most 1000 items; a job never has more than a few pages, so a
 /// runaway Marker loop is a bug we stop rather than follow.
-pub const MAX_PAGES: usize = 100;
+pub use super::pages::MAX_PAGES;
 /// ListPoliciesGrantingServiceAccess takes at most 200 namespaces per call.
 pub const MAX_NAMESPACES_PER_CALL: usize = 200;
 
@@ -115,7 +116,13 @@ impl AccessAdvisor {
         {
             Ok(out) => Ok(Generated::Job(out.job_id.unwrap_or_default()).validated()?),
             Err(err) => {
-                let (status, error) = principal_outcome("GenerateServiceLastAccessedDetails", err)?;
+                // An AccessDenied here is about this principal (an SCP, a boundary, a
+                // resource-scoped Deny): its report says DENIED, the batch goes on.
+                let (status, error) = principal_outcome(
+                    "GenerateServiceLastAccessedDetails",
+                    err,
+                    Denial::OfPrincipal,
+                )?;
                 Ok(Generated::Refused { status, error })
             }
         }
@@ -128,24 +135,27 @@ impl AccessAdvisor {
     /// JobCompletionDate with 1970-01-01 while a job runs).
     #[tracing::instrument(skip(self))]
     pub async fn read(&self, job_id: &str) -> Result<JobRead, Error> {
+        const OPERATION: &str = "GetServiceLastAccessedDetails";
         let mut details = JobDetails::default();
-        let mut marker: Option<String> = None;
-        for page in 0..MAX_PAGES {
+        let mut status = JobStatus::InProgress;
+        let mut pages = Pages::iam(format!("{OPERATION} (job {job_id})"), MAX_PAGES);
+        while let Some(page) = pages.next()? {
             self.pacer.acquire().await;
             let sent = self
                 .iam
                 .get_service_last_accessed_details()
                 .job_id(job_id)
                 .max_items(self.page_size)
-                .set_marker(marker.take())
+                .set_marker(page.marker)
                 .send()
                 .await;
             let out = match sent {
                 Ok(out) => out,
                 // The job is gone (expired, or never ours) or refused: the principal's
-                // report says so, with IAM's error.
-                Err(err) if page == 0 => {
-                    let (_, error) = principal_outcome("GetServiceLastAccessedDetails", err)?;
+                // report says so, with IAM's error. The reader may read the jobs it
+                // creates, so an AccessDenied here is the scan's problem.
+                Err(err) if page.index == 0 => {
+                    let (_, error) = principal_outcome(OPERATION, err, Denial::OfScan)?;
                     return Ok(JobRead::Finished {
                         status: JobStatus::Failed,
                         details: JobDetails {
@@ -154,10 +164,10 @@ impl AccessAdvisor {
                         },
                     });
                 }
-                Err(err) => return Err(classify("GetServiceLastAccessedDetails", err).1),
+                Err(err) => return Err(classify(OPERATION, err).1),
             };
-            let status = status_of(out.job_status())?;
-            if page == 0 {
+            status = status_of(out.job_status())?;
+            if page.index == 0 {
                 if status == JobStatus::InProgress {
                     return Ok(JobRead::InProgress);
                 }
@@ -166,23 +176,12 @@ impl AccessAdvisor {
                 details.completed = time(out.job_completion_date());
                 details.error = job_error(out.error());
             }
-            let truncated = out.is_truncated();
-            marker = out.marker.clone();
             details
                 .services
                 .extend(out.services_last_accessed.into_iter().map(service_access));
-            if !truncated {
-                return Ok(JobRead::Finished { status, details });
-            }
-            if marker.is_none() {
-                return Err(Error::Iam(
-                    "GetServiceLastAccessedDetails: IsTruncated without a Marker".into(),
-                ));
-            }
+            pages.turn(out.is_truncated, out.marker)?;
         }
-        Err(Error::Iam(format!(
-            "GetServiceLastAccessedDetails: more than {MAX_PAGES} pages for job {job_id}"
-        )))
+        Ok(JobRead::Finished { status, details })
     }
 
     /// Which users and roles used `namespace` through a group or policy (every page).
@@ -192,9 +191,10 @@ impl AccessAdvisor {
         job_id: &str,
         namespace: &str,
     ) -> Result<Vec<EntityAccess>, Error> {
+        const OPERATION: &str = "GetServiceLastAccessedDetailsWithEntities";
         let mut all = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::iam(OPERATION, MAX_PAGES);
+        while let Some(page) = pages.next()? {
             self.pacer.acquire().await;
             let out = self
                 .iam
@@ -202,12 +202,10 @@ impl AccessAdvisor {
                 .job_id(job_id)
                 .service_namespace(namespace)
                 .max_items(self.page_size)
-                .set_marker(marker.take())
+                .set_marker(page.marker)
                 .send()
                 .await
-                .map_err(|e| classify("GetServiceLastAccessedDetailsWithEntities", e).1)?;
-            let truncated = out.is_truncated();
-            marker = out.marker.clone();
+                .map_err(|e| classify(OPERATION, e).1)?;
             all.extend(out.entity_details_list.into_iter().filter_map(|d| {
                 let info = d.entity_info?;
                 Some(EntityAccess {
@@ -219,13 +217,9 @@ impl AccessAdvisor {
                     last_authenticated: d.last_authenticated.as_ref().and_then(time),
                 })
             }));
-            if !truncated || marker.is_none() {
-                return Ok(all);
-            }
+            pages.turn(out.is_truncated, out.marker)?;
         }
-        Err(Error::Iam(format!(
-            "GetServiceLastAccessedDetailsWithEntities: more than {MAX_PAGES} pages"
-        )))
+        Ok(all)
     }
 
     /// The policies granting each namespace, at most 200 namespaces per call.
@@ -235,25 +229,21 @@ impl AccessAdvisor {
         arn: &PrincipalArn,
         namespaces: &[String],
     ) -> Result<Vec<(String, Vec<GrantingPolicy>)>, Error> {
+        const OPERATION: &str = "ListPoliciesGrantingServiceAccess";
         let mut all = Vec::new();
         for chunk in namespaces.chunks(MAX_NAMESPACES_PER_CALL) {
-            let mut marker: Option<String> = None;
-            for page in 0..=MAX_PAGES {
-                if page == MAX_PAGES {
-                    return Err(Error::Iam(format!(
-                        "ListPoliciesGrantingServiceAccess: more than {MAX_PAGES} pages"
-                    )));
-                }
+            let mut pages = Pages::iam(OPERATION, MAX_PAGES);
+            while let Some(page) = pages.next()? {
                 self.pacer.acquire().await;
                 let out = self
                     .iam
                     .list_policies_granting_service_access()
                     .arn(arn.as_str())
                     .set_service_namespaces(Some(chunk.to_vec()))
-                    .set_marker(marker.take())
+                    .set_marker(page.marker)
                     .send()
                     .await
-                    .map_err(|e| classify("ListPoliciesGrantingServiceAccess", e).1)?;
+                    .map_err(|e| classify(OPERATION, e).1)?;
                 for entry in out.policies_granting_service_access {
                     let ns = entry.service_namespace.unwrap_or_default();
                     let policies =
@@ -276,10 +266,7 @@ impl AccessAdvisor {
                         None => all.push((ns, policies.collect())),
                     }
                 }
-                marker = out.marker;
-                if !out.is_truncated || marker.is_none() {
-                    break;
-                }
+                pages.turn(out.is_truncated, out.marker)?;
             }
         }
         Ok(all)

@@ -1,7 +1,8 @@
 //! Thin adapters over the SDK clients: they make the calls and translate to domain types.
 
-pub mod discovery;
+pub mod directory;
 pub mod iam;
+pub mod pages;
 pub mod s3;
 
 use crate::error::Error;
@@ -38,22 +39,37 @@ where
     (code, error)
 }
 
+/// Whom an `AccessDenied` answer is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Denial {
+    /// The call is about one principal and a refusal can be too: an SCP, a permissions
+    /// boundary or a resource-scoped Deny may keep the reader from that principal only
+    /// (GenerateServiceLastAccessedDetails). The principal's outcome is `DENIED`.
+    OfPrincipal,
+    /// A refusal means the reader role lacks what the scan needs (reading a job it
+    /// created, listing): `Error::AccessDenied`, an error of the whole batch.
+    OfScan,
+}
+
 /// IAM's answer about one principal rather than about the scan: `NoSuchEntity` (the
 /// principal is gone) and `InvalidInput` (IAM refuses this principal) become that
-/// principal's outcome, with IAM's own code and message; anything else stays an error
-/// of the batch (and is retried).
+/// principal's outcome, with IAM's own code and message; so does `AccessDenied` when
+/// `denial` is [`Denial::OfPrincipal`]. Anything else stays an error of the batch (and
+/// is retried).
 pub(crate) fn principal_outcome<E, R>(
     operation: &str,
     err: aws_sdk_iam::error::SdkError<E, R>,
+    denial: Denial,
 ) -> Result<(crate::model::JobStatus, crate::model::JobError), Error>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     use crate::model::{JobError, JobStatus};
-    let status = match err.code() {
-        Some("NoSuchEntity") => JobStatus::NotFound,
-        Some("InvalidInput") => JobStatus::Failed,
+    let status = match (err.code(), denial) {
+        (Some("NoSuchEntity"), _) => JobStatus::NotFound,
+        (Some("InvalidInput"), _) => JobStatus::Failed,
+        (Some("AccessDenied" | "AccessDeniedException"), Denial::OfPrincipal) => JobStatus::Denied,
         _ => return Err(classify(operation, err).1),
     };
     let error = JobError {

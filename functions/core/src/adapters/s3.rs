@@ -1,5 +1,6 @@
 //! The report bucket: JSON documents in, JSON documents out.
 
+use super::pages::{Pages, MAX_S3_PAGES};
 use crate::error::Error;
 use aws_sdk_s3::primitives::ByteStream;
 use serde::de::DeserializeOwned;
@@ -9,6 +10,9 @@ use serde::Serialize;
 pub struct ReportStore {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
+    /// The page guard of [`ReportStore::list_keys`]: [`MAX_S3_PAGES`] unless a test
+    /// lowers it.
+    pub(crate) max_pages: usize,
 }
 
 fn storage<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
@@ -23,7 +27,16 @@ fn storage<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
 
 impl ReportStore {
     pub fn new(s3: aws_sdk_s3::Client, bucket: String) -> Self {
-        ReportStore { s3, bucket }
+        ReportStore {
+            s3,
+            bucket,
+            max_pages: MAX_S3_PAGES,
+        }
+    }
+
+    /// The same store with another page guard for [`ReportStore::list_keys`].
+    pub fn with_max_pages(self, max_pages: usize) -> Self {
+        ReportStore { max_pages, ..self }
     }
 
     /// Stores `value` as one line of JSON (valid JSON and JSON Lines).
@@ -66,7 +79,12 @@ impl ReportStore {
             Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
                 return Ok(None)
             }
-            Err(err) => return Err(storage(format!("GetObject s3://{}/{key}", self.bucket), err)),
+            Err(err) => {
+                return Err(storage(
+                    format!("GetObject s3://{}/{key}", self.bucket),
+                    err,
+                ))
+            }
         };
         let bytes = out
             .body
@@ -79,29 +97,33 @@ impl ReportStore {
             .map_err(|e| Error::Storage(format!("decoding s3://{}/{key}: {e}", self.bucket)))
     }
 
-    /// Every key under `prefix`, in S3's (lexicographic) order.
+    /// Every key under `prefix`, in S3's (lexicographic) order, following every
+    /// continuation token (at most [`MAX_S3_PAGES`] pages of up to 1000 keys; more is
+    /// a `StorageError`).
     pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let operation = format!("ListObjectsV2 s3://{}/{prefix}", self.bucket);
         let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let mut pages = Pages::s3(operation.clone(), self.max_pages);
+        while let Some(page) = pages.next()? {
             let out = self
                 .s3
                 .list_objects_v2()
                 .bucket(&self.bucket)
                 .prefix(prefix)
-                .set_continuation_token(token.take())
+                .set_continuation_token(page.marker)
                 .send()
                 .await
-                .map_err(|e| storage(format!("ListObjectsV2 s3://{}/{prefix}", self.bucket), e))?;
+                .map_err(|e| storage(operation.clone(), e))?;
             keys.extend(
                 out.contents()
                     .iter()
                     .filter_map(|o| o.key().map(str::to_string)),
             );
-            token = out.next_continuation_token.clone();
-            if !out.is_truncated.unwrap_or(false) || token.is_none() {
-                return Ok(keys);
-            }
+            pages.turn(
+                out.is_truncated.unwrap_or(false),
+                out.next_continuation_token,
+            )?;
         }
+        Ok(keys)
     }
 }

@@ -1,14 +1,105 @@
 //! Generate: one GenerateServiceLastAccessedDetails per principal of the batch.
+//!
+//! Also the run's preflight (`{"probe": true, "run": …}`), before any batch: one job on
+//! the reader role itself and one read of it. A reader that cannot do its job at all
+//! fails the run there with `AccessDenied` naming the action, instead of producing N
+//! DENIED reports; a principal IAM refuses inside a batch is that principal's outcome.
 
 use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
-use crate::adapters::iam::Generated;
+use crate::adapters::iam::{Generated, JobRead};
+use crate::arn::PrincipalArn;
 use crate::error::Error;
-use crate::model::{next_wait, BatchEvent, BatchState, Job, JobStatus};
+use crate::input::Granularity;
+use crate::model::{next_wait, BatchEvent, BatchState, Job, JobStatus, RunContext};
 use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+/// What Generate answers: a batch's state, or the preflight's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum GenerateOutput {
+    Batch(BatchState),
+    Probe(ProbeOutput),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeOutput {
+    pub reader: String,
+    pub job_id: String,
+    pub job_status: JobStatus,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeEvent {
+    #[allow(dead_code)]
+    probe: bool,
+    #[allow(dead_code)]
+    run: RunContext,
+}
+
 #[tracing::instrument(skip(deps, event))]
-pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
+pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<GenerateOutput, Error> {
+    if event.get("probe").is_some() {
+        let _: ProbeEvent = decode("event", event)?;
+        return probe(deps).await.map(GenerateOutput::Probe);
+    }
+    batch(deps, event).await.map(GenerateOutput::Batch)
+}
+
+/// The preflight: can the reader start a job and read it? Any refusal here is the
+/// reader's, not a principal's, so it fails the run.
+async fn probe(deps: &Deps) -> Result<ProbeOutput, Error> {
+    let reader = deps.config.reader_role_arn.as_deref().ok_or_else(|| {
+        Error::Config(
+            "READER_ROLE_ARN is not set: Generate reads IAM through the reader role".into(),
+        )
+    })?;
+    let arn = PrincipalArn::parse(reader)
+        .map_err(|why| Error::Config(format!("READER_ROLE_ARN={reader:?}: {why}")))?;
+    let job_id = match deps
+        .advisor
+        .generate(&arn, Granularity::ServiceLevel)
+        .await?
+    {
+        Generated::Job(id) => id,
+        Generated::Refused { status, error } => {
+            let message = format!(
+                "the reader role may not start access-advisor jobs: iam:GenerateServiceLastAccessedDetails on {reader} was refused ({}, {}): {}",
+                status.as_str(),
+                error.code,
+                error.message
+            );
+            return Err(match status {
+                JobStatus::Denied => Error::AccessDenied(message),
+                _ => Error::Iam(message),
+            });
+        }
+    };
+    let job_status = match deps.advisor.read(&job_id).await.map_err(|e| match e {
+        Error::AccessDenied(m) => Error::AccessDenied(format!(
+            "the reader role may not read access-advisor jobs: iam:GetServiceLastAccessedDetails: {m}"
+        )),
+        other => other,
+    })? {
+        JobRead::InProgress => JobStatus::InProgress,
+        JobRead::Finished { status, .. } => status,
+    };
+    tracing::info!(
+        reader,
+        job_id,
+        status = job_status.as_str(),
+        "preflight passed"
+    );
+    Ok(ProbeOutput {
+        reader: reader.to_string(),
+        job_id,
+        job_status,
+    })
+}
+
+async fn batch(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
     let BatchEvent { run, batch } = decode("event", event)?;
     let started = std::time::Instant::now();
     let granularity = run.granularity;

@@ -2,6 +2,7 @@
 //! hand the Map only small handles.
 
 use super::{decode, Deps};
+use crate::adapters::directory::{Directory, Discovered};
 use crate::error::Error;
 use crate::input::{InputDefaults, RunInput};
 use crate::keys;
@@ -86,12 +87,23 @@ pub async fn handle(
             .or_else(|| function_arn.and_then(account_of_function)),
     };
     let input = RunInput::parse(&event.input, &defaults)?;
-    let discovered = match &input.discover {
+    // Every invocation must fit its timeout: batches shrink to what one invocation can do
+    // at the run's rate, and work that can't fit one principal is refused here.
+    let rate = input
+        .iam_requests_per_second
+        .unwrap_or(config.iam_requests_per_second);
+    let batch_size = plan::fitted_batch_size(input.batch_size, rate, &input.report)?;
+    let Discovered {
+        principals: discovered,
+        skipped,
+    } = match &input.discover {
         Some(filter) => {
             let advisor = deps.advisor_at(input.iam_requests_per_second);
-            advisor.discover(filter).await?
+            let directory = Directory::new(advisor.iam.clone(), advisor.pacer.clone());
+            let max_tag_calls = (plan::INVOCATION_BUDGET_SECONDS * rate) as u64;
+            directory.discover(filter, max_tag_calls).await?
         }
-        None => Vec::new(),
+        None => Discovered::default(),
     };
     let principals = plan::merge(&input.arns, discovered);
     if principals.is_empty() {
@@ -102,12 +114,12 @@ pub async fn handle(
         ));
     }
     let count = principals.len() as u32;
-    let batches = plan::batches(principals, input.batch_size);
+    let batches = plan::batches(principals, batch_size);
     if batches.len() > MAX_BATCHES {
         // The Map gathers every child's (small) output: keep it far below 256 KiB.
         return Err(Error::invalid(
             "batch_size",
-            format!("{count} principals in batches of {} make {} batches; at most {MAX_BATCHES}: raise batch_size", input.batch_size, batches.len()),
+            format!("{count} principals in batches of up to {batch_size} make {} batches; at most {MAX_BATCHES}: raise batch_size or iam_requests_per_second", batches.len()),
         ));
     }
     let run_id = event.execution_name;
@@ -119,7 +131,8 @@ pub async fn handle(
         dt: dt.clone(),
         started_at: started_at.clone(),
         granularity: input.granularity,
-        batch_size: input.batch_size,
+        batch_size,
+        batch_size_requested: input.batch_size,
         max_concurrency: input.max_concurrency,
         iam_requests_per_second: input.iam_requests_per_second,
         poll: input.poll,
@@ -128,6 +141,7 @@ pub async fn handle(
         discover: input.discover.clone(),
         principals: count,
         batches: batches.len() as u32,
+        skipped,
     };
     let batches_key = keys::batches_key(&run_id);
     store.put_json(&batches_key, &batches).await?;

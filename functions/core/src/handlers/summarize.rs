@@ -2,27 +2,32 @@
 
 use super::plan::PlanOutput;
 use super::{decode, Deps};
+use crate::clock::utc;
 use crate::error::Error;
 use crate::keys;
-use crate::report::utc;
-use crate::summary::{summarize, BatchResult, PlanRecord, RunFailure};
+use crate::model::Batch;
+use crate::summary::{
+    summarize, BatchFailure, BatchResult, Closing, PlanRecord, RunFailure, RunRecords, RunStatus,
+};
 use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummarizeOutput {
     pub run_id: String,
-    pub status: String,
+    pub status: RunStatus,
     pub bucket: String,
     pub summary_key: String,
+    pub as_of: String,
     pub principals: u32,
     pub reports_written: u32,
     pub by_status: BTreeMap<String, u32>,
 }
 
-/// Summarize's event: Plan's output, and the Map's error when a batch failed.
+/// Summarize's event: Plan's output, and the Map's error when the Map itself failed.
 #[derive(Debug, Deserialize)]
 struct SummarizeEvent {
     #[serde(flatten)]
@@ -31,69 +36,106 @@ struct SummarizeEvent {
     error: Option<RunFailure>,
 }
 
+/// Every JSON document under `prefix`, a few reads at a time.
+async fn read_all<T: DeserializeOwned>(deps: &Deps, prefix: &str) -> Result<Vec<T>, Error> {
+    let store = deps.store()?;
+    let found = store.list_keys(prefix).await?;
+    stream::iter(found)
+        .map(|key| async move { store.get_json(&key).await })
+        .buffered(16)
+        .try_collect()
+        .await
+}
+
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<SummarizeOutput, Error> {
     let SummarizeEvent {
         plan: plan_output,
-        error: failure,
+        error: map_failure,
     } = decode("event", event)?;
     let run = &plan_output.run;
     let store = deps.store()?;
     let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
-    let keys_found = store.list_keys(&keys::results_prefix(&run.run_id)).await?;
-    let results: Vec<BatchResult> = stream::iter(keys_found)
-        .map(|key| async move { store.get_json(&key).await })
-        .buffered(16)
-        .try_collect()
-        .await?;
+    let results: Vec<BatchResult> = read_all(deps, &keys::results_prefix(&run.run_id)).await?;
+    let failures: Vec<BatchFailure> = read_all(deps, &keys::failures_prefix(&run.run_id)).await?;
+    // The batch list is read only when some batch has no result: to name its principals.
+    let unreported = if (results.len() as u32) < plan.batches {
+        let reported: BTreeSet<u32> = results.iter().map(|r| r.index).collect();
+        let batches: Vec<Batch> = store.get_json(&plan_output.batches_key).await?;
+        batches
+            .into_iter()
+            .filter(|b| !reported.contains(&b.index))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let now = OffsetDateTime::now_utc();
     let duration = utc::parse(&run.started_at)
         .map(|s| (now - s).whole_seconds())
         .unwrap_or(0);
     let summary = summarize(
         plan,
-        results,
-        utc::format(now),
-        duration,
-        keys::reports_prefix(&run.dt, &run.run_id),
-        failure,
+        RunRecords {
+            results,
+            failures,
+            unreported,
+            map_failure,
+        },
+        Closing {
+            finished_at: utc::format(now),
+            duration_seconds: duration,
+            reports_prefix: keys::reports_prefix(&run.dt, &run.run_id),
+            max_failed_percent: deps.config.max_failed_percent,
+        },
     );
     let summary_key = keys::summary_key(&run.dt, &run.run_id);
     store.put_json(&summary_key, &summary).await?;
+    let counts = &summary.counts;
     tracing::info!(
         run_id = run.run_id,
-        status = summary.status,
-        reports = summary.counts.reports_written,
+        status = summary.status.as_str(),
+        reports = counts.reports_written,
+        missing = counts.principals_missing,
         "summarized"
     );
-    if summary.status != "SUCCEEDED" || summary.failure.is_some() {
-        let why = summary
-            .failure
-            .as_ref()
-            .map(|f| {
-                format!(
-                    " after {}: {}",
-                    f.error.as_deref().unwrap_or("an error"),
-                    f.cause.as_deref().unwrap_or("")
-                )
-            })
-            .unwrap_or_default();
-        return Err(Error::Incomplete(format!(
-            "{} of {} principals reported ({} of {} batches){why}; see s3://{}/{summary_key}",
-            summary.counts.reports_written,
-            summary.counts.principals_planned,
-            summary.counts.batches_reported,
-            summary.counts.batches_planned,
-            store.bucket
-        )));
+    let see = format!("see s3://{}/{summary_key}", store.bucket);
+    match summary.status {
+        RunStatus::Succeeded => Ok(SummarizeOutput {
+            run_id: summary.run_id,
+            status: summary.status,
+            bucket: store.bucket.clone(),
+            summary_key,
+            as_of: summary.as_of,
+            principals: counts.principals_planned,
+            reports_written: counts.reports_written,
+            by_status: counts.by_status.clone(),
+        }),
+        RunStatus::Failed => Err(Error::TooManyFailures(format!(
+            "{} of {} principals FAILED, more than the {}% allowed (MaxFailedPercent): a systemic failure, not N findings; {see}",
+            counts.by_status.get("FAILED").copied().unwrap_or(0),
+            counts.principals_planned,
+            deps.config.max_failed_percent,
+        ))),
+        RunStatus::Incomplete => {
+            let why = summary
+                .failure
+                .as_ref()
+                .map(|f| {
+                    format!(
+                        " after {}: {}",
+                        f.error.as_deref().unwrap_or("an error"),
+                        f.cause.as_deref().unwrap_or("")
+                    )
+                })
+                .unwrap_or_default();
+            Err(Error::Incomplete(format!(
+                "{} of {} principals reported ({} of {} batches; {} principals without a report, named in the summary){why}; {see}",
+                counts.reports_written,
+                counts.principals_planned,
+                counts.batches_reported,
+                counts.batches_planned,
+                counts.principals_missing,
+            )))
+        }
     }
-    Ok(SummarizeOutput {
-        run_id: summary.run_id,
-        status: summary.status,
-        bucket: store.bucket.clone(),
-        summary_key,
-        principals: summary.counts.principals_planned,
-        reports_written: summary.counts.reports_written,
-        by_status: summary.counts.by_status,
-    })
 }

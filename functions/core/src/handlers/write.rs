@@ -1,14 +1,16 @@
 //! Write: build each principal's report from the job Check stored (plus, on request,
 //! entities and granting policies from IAM), store it; then the batch's outcome for
-//! Summarize.
+//! Summarize. Its second duty: when a batch fails beyond its retries, the child's Catch
+//! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
 use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{AccessAdvisor, JobRead};
+use crate::clock;
 use crate::error::Error;
 use crate::keys;
-use crate::model::{BatchState, Job, JobStatus};
+use crate::model::{BatchState, Job, JobStatus, RunContext};
 use crate::report::{build_report, unused_namespaces, JobDetails, ReportContext};
-use crate::summary::{BatchResult, PrincipalOutcome};
+use crate::summary::{BatchFailure, BatchResult, PrincipalOutcome, RunFailure};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,35 +24,41 @@ pub struct WriteOutput {
     pub by_status: BTreeMap<String, u32>,
 }
 
-/// Reads what IAM has for a finished job, with the optional extras.
-async fn job_details(
+/// The finished job Check stored, or, when there is none (a redrive after `work/`
+/// expired), IAM's own read of it — with the status that read found, so a job that is
+/// FAILED or gone by then is never reported COMPLETED. Any S3 failure other than a
+/// missing key is a `StorageError`: never a silent fallback.
+async fn finished_job(
     deps: &Deps,
     advisor: &AccessAdvisor,
-    state: &BatchState,
+    run: &RunContext,
     job: &Job,
     job_id: &str,
+) -> Result<(JobStatus, JobDetails), Error> {
+    let key = keys::job_key(&run.run_id, job_id);
+    if let Some(details) = deps.store()?.get_json_opt::<JobDetails>(&key).await? {
+        return Ok((job.status, details));
+    }
+    tracing::warn!(job_id, "no stored read of the job; reading it from IAM");
+    match advisor.read(job_id).await? {
+        JobRead::Finished { status, details } => Ok((status, details)),
+        JobRead::InProgress => Err(Error::Iam(format!(
+            "job {job_id} of {} is IN_PROGRESS again",
+            job.arn
+        ))),
+    }
+}
+
+/// Adds what the run asked for beyond the job itself: entities and granting policies.
+async fn with_extras(
+    advisor: &AccessAdvisor,
+    run: &RunContext,
+    job: &Job,
+    job_id: &str,
+    mut details: JobDetails,
 ) -> Result<JobDetails, Error> {
-    let options = &state.run.report;
+    let options = &run.report;
     let kind = job.arn.kind();
-    let stashed = deps
-        .store()?
-        .get_json::<JobDetails>(&keys::job_key(&state.run.run_id, job_id))
-        .await;
-    let mut details = match stashed {
-        Ok(details) => details,
-        Err(e) => {
-            tracing::warn!(error = %e, "no stored read of the job; reading it from IAM");
-            match advisor.read(job_id).await? {
-                JobRead::Finished { details, .. } => details,
-                JobRead::InProgress => {
-                    return Err(Error::Iam(format!(
-                        "job {job_id} of {} is IN_PROGRESS again",
-                        job.arn
-                    )))
-                }
-            }
-        }
-    };
     if options.entities && kind.has_entities() {
         let used: Vec<String> = details
             .services
@@ -67,7 +75,7 @@ async fn job_details(
     if options.granting_policies && kind.has_granting_policies() {
         let unused = unused_namespaces(
             &details.services,
-            OffsetDateTime::now_utc(),
+            clock::as_of(&run.started_at),
             options.unused_days,
         );
         if !unused.is_empty() {
@@ -84,8 +92,16 @@ async fn write_one(
     job: &Job,
 ) -> Result<PrincipalOutcome, Error> {
     let store = deps.store()?;
-    let details = match (job.status, job.job_id.as_deref()) {
-        (JobStatus::Completed, Some(id)) => job_details(deps, advisor, state, job, id).await?,
+    let run = &state.run;
+    let (status, details) = match (job.status, job.job_id.as_deref()) {
+        (JobStatus::Completed, Some(id)) => {
+            let (status, details) = finished_job(deps, advisor, run, job, id).await?;
+            if status == JobStatus::Completed {
+                (status, with_extras(advisor, run, job, id, details).await?)
+            } else {
+                (status, details)
+            }
+        }
         (JobStatus::InProgress, _) => {
             return Err(Error::invalid(
                 "jobs",
@@ -94,33 +110,40 @@ async fn write_one(
         }
         // A FAILED job's stored read carries IAM's dates and error; a job without one
         // (never created, or timed out) has only the error Generate or Check recorded.
-        (JobStatus::Failed, Some(id)) => store
-            .get_json::<JobDetails>(&keys::job_key(&state.run.run_id, id))
-            .await
-            .unwrap_or_else(|_| JobDetails {
+        (JobStatus::Failed, Some(id)) => {
+            let stored = store
+                .get_json_opt::<JobDetails>(&keys::job_key(&run.run_id, id))
+                .await?;
+            let details = stored.unwrap_or_else(|| JobDetails {
                 error: job.error.clone(),
                 ..JobDetails::default()
-            }),
-        _ => JobDetails {
-            error: job.error.clone(),
-            ..JobDetails::default()
-        },
+            });
+            (job.status, details)
+        }
+        _ => (
+            job.status,
+            JobDetails {
+                error: job.error.clone(),
+                ..JobDetails::default()
+            },
+        ),
     };
     let ctx = ReportContext {
         arn: &job.arn,
-        run_id: &state.run.run_id,
-        granularity: state.run.granularity,
-        options: &state.run.report,
-        now: OffsetDateTime::now_utc(),
+        run_id: &run.run_id,
+        granularity: run.granularity,
+        options: &run.report,
+        as_of: clock::as_of(&run.started_at),
+        written_at: OffsetDateTime::now_utc(),
     };
-    let report = build_report(&ctx, job.job_id.as_deref(), job.status, details);
+    let report = build_report(&ctx, job.job_id.as_deref(), status, details);
     let key = keys::report_key(&state.run.dt, &state.run.run_id, &job.arn);
     store.put_json(&key, &report).await?;
     let unused = report.findings.cut_candidates();
     Ok(PrincipalOutcome {
         arn: report.arn,
         principal_type: report.principal_type,
-        status: job.status,
+        status,
         report_key: key,
         services_granted: report.findings.services_granted,
         services_used: report.findings.services_used,
@@ -129,8 +152,50 @@ async fn write_one(
     })
 }
 
+/// The child's Catch: the state the failed step had (a batch event or a batch state),
+/// with Step Functions' error under `failure`.
+#[derive(Debug, Deserialize)]
+struct FailureEvent {
+    failure: RunFailure,
+    run: RunContext,
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    batch: Option<BatchIndex>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BatchIndex {
+    index: u32,
+}
+
+async fn record_failure(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput, Error> {
+    let event: FailureEvent = decode("event", event)?;
+    let index = event
+        .index
+        .or(event.batch.map(|b| b.index))
+        .ok_or_else(|| Error::invalid("event.index", "a failed batch names its index"))?;
+    let record = BatchFailure {
+        index,
+        error: event.failure.error,
+        cause: event.failure.cause,
+    };
+    tracing::warn!(batch = index, error = ?record.error, "batch failed; recorded");
+    deps.store()?
+        .put_json(&keys::failure_key(&event.run.run_id, index), &record)
+        .await?;
+    Ok(WriteOutput {
+        index,
+        written: 0,
+        by_status: BTreeMap::new(),
+    })
+}
+
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput, Error> {
+    if event.get("failure").is_some() {
+        return record_failure(deps, event).await;
+    }
     let state: BatchState = decode("event", event)?;
     // One pace for the whole invocation, shared by every principal of the batch.
     let advisor = &deps.advisor_for(&state.run);
