@@ -1,9 +1,12 @@
 #!/usr/bin/env python
 """Start moto's server (foreground) with the IAM access-advisor extension.
 
-    python tests/emulator/server.py [--host 127.0.0.1] [--port 5000]
+    python tests/emulator/server.py [--host 127.0.0.1] [--port 5000] [--enforce-iam]
 
-The port defaults to $EMULATOR_PORT, else 5000.
+The port defaults to $EMULATOR_PORT, else 5000.  --enforce-iam (or env
+EMULATOR_ENFORCE_IAM=1) makes every request need a valid SigV4 signature of known
+credentials and an allowing identity policy (access_advisor/authz.py); the
+administrator key testing/testing keeps working.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", "-H", default="127.0.0.1")
     parser.add_argument("--port", "-p", type=int,
                         default=int(os.environ.get("EMULATOR_PORT") or 5000))
+    parser.add_argument("--enforce-iam", action="store_true",
+                        help="authenticate (SigV4) and authorize (identity policies) every "
+                             "request; also env EMULATOR_ENFORCE_IAM=1")
     args = parser.parse_args(argv)
 
     # moto's Step Functions engine calls Lambda at localhost:$MOTO_PORT
@@ -34,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     import access_advisor
 
     access_advisor.install()
+
+    from access_advisor import authz
+
+    enforce = args.enforce_iam or authz.env_enabled()
+    if enforce:
+        authz.enable()
 
     from moto.moto_api._internal.models import moto_api_backend
     from moto.moto_server.werkzeug_app import (
@@ -58,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
 
     host, port = server.server_address[:2]
+    if enforce:
+        print("IAM enforcement on: SigV4 + identity policies; administrator key testing/testing "
+              f"(user {authz.ADMIN_USER})", flush=True)
     print(f"emulator ready on http://{host}:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.1)

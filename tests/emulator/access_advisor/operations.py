@@ -39,6 +39,17 @@ def _identity(resp: Any) -> str:
 
 def generate_service_last_accessed_details(self: Any) -> ActionResult:
     arn = self._get_param("Arn")
+    # --- config "deny" (authz.py): IAM's answer when an SCP denies the call for this ARN
+    from . import authz
+    from .state import STATE
+
+    if isinstance(arn, str) and arn in STATE.get_config().get("deny", []):
+        caller = authz.current_caller()
+        raise authz.iam_access_denied(authz.deny_message(
+            caller.arn if caller else _identity(self),
+            "iam:GenerateServiceLastAccessedDetails", arn,
+            "with an explicit deny in a service control policy"))
+    # --- end of the deny check
     granularity = self._get_param("Granularity") or "SERVICE_LEVEL"
     if granularity not in GRANULARITIES:
         raise ValidationError(
