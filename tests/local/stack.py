@@ -1,13 +1,32 @@
 #!/usr/bin/env python3
-"""The local stack: emulator (moto + access advisor) + `cargo lambda watch` + our
-resources created in moto from the same ASL file the SAM stack deploys.
+"""The local stack: the emulator (moto + access advisor), infra/template.yaml deployed into
+it as a CloudFormation stack, and one `cargo lambda watch` per deployed function.
 
-    python tests/local/stack.py up     # writes .local/env (export lines)
-    python tests/local/stack.py down   # stops every process by its PID
+    python tests/local/stack.py up [--template PATH]   # writes $LOCAL_DIR/env (export lines)
+    python tests/local/stack.py down                    # stops every process by its PID
 
-Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000); state directory LOCAL_DIR (.local).
-Everything it starts is recorded in $LOCAL_DIR/*.pid and logs to $LOCAL_DIR/*.log.
+`up` does what `sam package` + `sam deploy` do, offline: it uploads each function's code
+(a dummy zip: the code is served by `cargo lambda watch`) and the state machine's
+definition to an artifact bucket in moto, points CodeUri / DefinitionUri at them, runs the
+SAM transform (aws-sam-translator, no AWS call), and creates the result as the
+CloudFormation stack `iam-last-accessed` (STACK_NAME) in moto. Parameters for local runs
+come from IAM_REQUESTS_PER_SECOND (50), IAM_BURST (10), MAX_CONCURRENCY (4), BATCH_SIZE
+(50), AWS_LAMBDA_LOG_LEVEL (info); the schedule is disabled. The template is TEMPLATE or
+--template (default infra/template.yaml); a copy elsewhere may keep the relative
+CodeUri / DefinitionUri of the original (they are resolved next to the copy, else in infra/).
+
+Each function runs in its own `cargo lambda watch` on LAMBDA_PORT, LAMBDA_PORT+1, … (in the
+template's order), with an env file made of the function's deployed Environment (as
+GetFunctionConfiguration returns it) plus the local-only endpoint settings and the
+credentials of `function_credentials_env`. The emulator's Lambda bridge
+(`lambda_bridge_functions`) routes each deployed function to its runtime.
+
+Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000, and the next ones); state directory LOCAL_DIR
+(.local). Everything it starts is recorded in $LOCAL_DIR/*.pid and logs to $LOCAL_DIR/*.log.
 """
+import glob
+import hashlib
+import io
 import json
 import os
 import signal
@@ -15,22 +34,27 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
-import io
 import zipfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # LOCAL_DIR lets two stacks run side by side (with other EMULATOR_PORT / LAMBDA_PORT).
 LOCAL = os.path.abspath(os.environ.get("LOCAL_DIR", os.path.join(ROOT, ".local")))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
-ASL = os.path.join(ROOT, "statemachine", "last-accessed.asl.json")
-FUNCTIONS = ["plan", "generate", "check", "write", "summarize"]
+DEFAULT_TEMPLATE = os.path.join(ROOT, "infra", "template.yaml")
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-BUCKET = "iam-last-accessed-local"
-READER_ROLE = "iam-last-accessed-reader"
-STATE_MACHINE = "iam-last-accessed"
-PROCESSES = ["watch", "emulator"]  # stopped in this order
+STACK_NAME = os.environ.get("STACK_NAME", "iam-last-accessed")
+ARTIFACT_BUCKET = "iam-last-accessed-local-artifacts"
+# Credentials never inherited by a function runtime from this process's environment.
+CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                   "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_SECURITY_TOKEN")
+
+
+def function_credentials_env(function_name: str, role_arn: str) -> dict:
+    """The credential variables of the runtime serving the deployed function `function_name`
+    (whose execution role is `role_arn`). The IAM-enforcement work replaces this body (e.g.
+    with AWS_CONFIG_FILE naming a profile whose credential_process yields the role's keys)."""
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 def emulator_port():
@@ -72,11 +96,19 @@ def stop(name):
             if not alive(pid):
                 break
             time.sleep(0.1)
-    try:  # whatever is left of the group (cargo lambda's function processes)
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    if pid:
+        try:  # whatever is left of the group (cargo lambda's function processes)
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
     os.remove(path)
+
+
+def stop_all():
+    """Every watcher (whatever functions the last template had), then the emulator."""
+    for path in sorted(glob.glob(os.path.join(LOCAL, "watch*.pid"))):
+        stop(os.path.basename(path)[: -len(".pid")])
+    stop("emulator")
 
 
 def start(name, argv, env):
@@ -89,75 +121,16 @@ def start(name, argv, env):
 
 
 def wait_port(port, proc, name, seconds):
+    logfile = os.path.join(LOCAL, f"{name}.log")
     deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"{name} exited with {proc.returncode}; see .local/{name}.log")
+            raise SystemExit(f"{name} exited with {proc.returncode}; see {logfile}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    sys.exit(f"{name} did not listen on {port} within {seconds}s; see .local/{name}.log")
-
-
-def lambda_env(endpoint, reader_arn):
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "REPORT_BUCKET": BUCKET,
-        "READER_ROLE_ARN": reader_arn,
-        "READER_SESSION_NAME": "iam-last-accessed",
-        "S3_FORCE_PATH_STYLE": "true",
-        "ACCOUNT_ID": ACCOUNT,
-        "IAM_REQUESTS_PER_SECOND": os.environ.get("IAM_REQUESTS_PER_SECOND", "50"),
-        "IAM_BURST": os.environ.get("IAM_BURST", "10"),
-        "IAM_MAX_ATTEMPTS": os.environ.get("IAM_MAX_ATTEMPTS", "8"),
-        "BATCH_SIZE": os.environ.get("BATCH_SIZE", "50"),
-        "IAM_PAGE_SIZE": os.environ.get("IAM_PAGE_SIZE", "1000"),
-        "MAX_CONCURRENCY": os.environ.get("MAX_CONCURRENCY", "4"),
-        "AWS_LAMBDA_LOG_LEVEL": os.environ.get("AWS_LAMBDA_LOG_LEVEL", "info"),
-    }
-
-
-def dummy_zip():
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("bootstrap", "served by cargo lambda watch through the emulator's Lambda bridge\n")
-    return buf.getvalue()
-
-
-def create_resources(endpoint):
-    import boto3
-
-    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    iam, s3, lam, sfn = (boto3.client(s, **kw) for s in ("iam", "s3", "lambda", "stepfunctions"))
-    s3.create_bucket(Bucket=BUCKET)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-    reader = iam.create_role(RoleName=READER_ROLE, Path="/iam-last-accessed/", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=READER_ROLE, PolicyName="read-access-advisor", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-            "iam:GenerateServiceLastAccessedDetails", "iam:GetServiceLastAccessedDetails",
-            "iam:GetServiceLastAccessedDetailsWithEntities", "iam:ListPoliciesGrantingServiceAccess",
-            "iam:ListUsers", "iam:ListRoles", "iam:ListGroups", "iam:ListPolicies",
-            "iam:ListUserTags", "iam:ListRoleTags", "iam:ListPolicyTags"]}]}))
-    exec_role = iam.create_role(RoleName="iam-last-accessed-exec", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    code = dummy_zip()
-    arns = {}
-    for name in FUNCTIONS:
-        fn = lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=exec_role, Handler="bootstrap",
-                                 Code={"ZipFile": code}, Architectures=["arm64"], Timeout=900)
-        arns[f"{name.capitalize()}FunctionArn"] = fn["FunctionArn"]
-    definition = open(ASL).read()
-    for key, value in arns.items():
-        definition = definition.replace("${%s}" % key, value)
-    if "${" in definition:
-        sys.exit("statemachine: unsubstituted placeholder left in the ASL")
-    machine = sfn.create_state_machine(name=STATE_MACHINE, definition=definition, roleArn=exec_role, type="STANDARD")["stateMachineArn"]
-    return reader, machine
+    raise SystemExit(f"{name} did not listen on {port} within {seconds}s; see {logfile}")
 
 
 def port_free(port):
@@ -165,62 +138,263 @@ def port_free(port):
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def up():
+# ------------------------------------------------------------------ the template
+def load_template(path):
+    """A CloudFormation YAML (or JSON) template with its short-form intrinsics (!Ref, !Sub, …)
+    turned into their long forms, as CloudFormation reads it."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def intrinsic(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        if suffix == "Ref":
+            return {"Ref": value}
+        if suffix == "Condition":
+            return {"Condition": value}
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {f"Fn::{suffix}": value}
+
+    Loader.add_multi_constructor("!", intrinsic)
+    with open(path) as f:
+        return yaml.load(f, Loader=Loader)
+
+
+def dummy_zip(binary):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
+        z.writestr(info, f"{binary}: served by cargo lambda watch through the emulator's Lambda bridge\n")
+    return buf.getvalue()
+
+
+def local_path(uri, template_path):
+    """A template-relative path, next to the template, else next to infra/template.yaml."""
+    for base in (os.path.dirname(os.path.abspath(template_path)), os.path.dirname(DEFAULT_TEMPLATE)):
+        candidate = os.path.normpath(os.path.join(base, uri))
+        if os.path.exists(candidate):
+            return candidate
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(template_path)), uri))
+
+
+def package(template, template_path, s3):
+    """What `sam package` does: upload code and definitions, point the template at them.
+    Returns {function logical id: binary name}."""
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+
+    def upload(body):
+        key = hashlib.md5(body).hexdigest()
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=body)
+        return f"s3://{ARTIFACT_BUCKET}/{key}"
+
+    global_code = ((template.get("Globals") or {}).get("Function") or {}).get("CodeUri")
+    binaries = {}
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        props = resource.setdefault("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function":
+            code_uri = props.get("CodeUri", global_code)
+            if not isinstance(code_uri, str) or code_uri.startswith("s3://"):
+                raise SystemExit(f"{logical_id}: CodeUri must be a local path (got {code_uri!r})")
+            build = (resource.get("Metadata") or {}).get("BuildProperties") or {}
+            binary = build.get("Binary") or os.path.basename(os.path.normpath(code_uri))
+            binaries[logical_id] = binary
+            props["CodeUri"] = upload(dummy_zip(binary))
+        elif resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+            uri = props["DefinitionUri"]
+            if not uri.startswith("s3://"):
+                with open(local_path(uri, template_path), "rb") as f:
+                    props["DefinitionUri"] = upload(f.read())
+    return binaries
+
+
+def translate(template):
+    """The AWS::Serverless-2016-10-31 transform, offline (as `sam validate` runs it): the
+    template names no AWS-managed policy by name, so the policy map is empty."""
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
+    return translator.translate(template, parameter_values={}, get_managed_policy_map=lambda: {})
+
+
+def stack_parameters(template):
+    wanted = {
+        "IamRequestsPerSecond": os.environ.get("IAM_REQUESTS_PER_SECOND", "50"),
+        "IamBurst": os.environ.get("IAM_BURST", "10"),
+        "MaxConcurrency": os.environ.get("MAX_CONCURRENCY", "4"),
+        "BatchSize": os.environ.get("BATCH_SIZE", "50"),
+        "ScheduleEnabled": "false",
+        "LogLevel": os.environ.get("AWS_LAMBDA_LOG_LEVEL", "info").lower(),
+    }
+    declared = template.get("Parameters") or {}
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in wanted.items() if k in declared]
+
+
+def deploy(endpoint, template_path):
+    """Package, transform and create the stack; returns (outputs, functions) where functions
+    is a list of {logical, name, binary, role, env} in the template's order."""
+    import boto3
+
+    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3, cfn, lam = (boto3.client(s, **kw) for s in ("s3", "cloudformation", "lambda"))
+    template = load_template(template_path)
+    binaries = package(template, template_path, s3)
+    translated = translate(template)
+    body = json.dumps(translated, separators=(",", ":"))
+    with open(os.path.join(LOCAL, "template.json"), "w") as f:
+        json.dump(translated, f, indent=1)
+    args = dict(StackName=STACK_NAME, Parameters=stack_parameters(translated),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
+    if len(body) > 51200:  # CloudFormation's TemplateBody limit: upload it, as sam deploy does
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=f"{STACK_NAME}.template", Body=body.encode())
+        args["TemplateURL"] = f"https://{ARTIFACT_BUCKET}.s3.amazonaws.com/{STACK_NAME}.template"
+    else:
+        args["TemplateBody"] = body
+    log(f"creating stack {STACK_NAME} from {os.path.relpath(template_path, ROOT)}")
+    cfn.create_stack(**args)
+    deadline = time.time() + 300
+    while True:
+        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        events = cfn.describe_stack_events(StackName=STACK_NAME)["StackEvents"]
+        for e in reversed(events):
+            if e.get("ResourceStatusReason") and "FAILED" in e["ResourceStatus"]:
+                log(f"  {e['LogicalResourceId']} ({e['ResourceType']}): {e['ResourceStatus']}: {e['ResourceStatusReason']}")
+        raise SystemExit(f"stack {STACK_NAME} ended {stack['StackStatus']}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cfn.describe_stack_resources(StackName=STACK_NAME)["StackResources"]}
+    functions = []
+    for logical, binary in binaries.items():
+        if logical not in physical:
+            continue  # a function under a false Condition
+        conf = lam.get_function_configuration(FunctionName=physical[logical])
+        functions.append({"logical": logical, "name": conf["FunctionName"], "binary": binary, "role": conf["Role"],
+                          "env": (conf.get("Environment") or {}).get("Variables") or {}})
+    return outputs, functions
+
+
+# ------------------------------------------------------------------ the runtimes
+def runtime_env(function, endpoint):
+    """The function's deployed Environment + what only a local runtime needs."""
+    env = dict(function["env"])
+    env.update({
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "S3_FORCE_PATH_STYLE": "true",
+        "IAM_PAGE_SIZE": os.environ.get("IAM_PAGE_SIZE", "1000"),
+        "IAM_MAX_ATTEMPTS": os.environ.get("IAM_MAX_ATTEMPTS", "8"),
+        "AWS_LAMBDA_LOG_LEVEL": os.environ.get("AWS_LAMBDA_LOG_LEVEL", "info"),
+    })
+    env.update(function_credentials_env(function["name"], function["role"]))
+    return env
+
+
+def watcher_env():
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    env["PATH"] = f"{VENV_BIN}:{os.environ.get('PATH', '')}"
+    return env
+
+
+def up(template_path):
     os.makedirs(LOCAL, exist_ok=True)
-    for name in PROCESSES:
-        stop(name)
+    stop_all()
+    template_path = os.path.abspath(template_path)
+    if not os.path.exists(template_path):
+        raise SystemExit(f"no template {template_path}")
     port, lport = emulator_port(), lambda_port()
-    for p, var in ((port, "EMULATOR_PORT"), (lport, "LAMBDA_PORT")):
+    count = sum(1 for r in (load_template(template_path).get("Resources") or {}).values()
+                if r.get("Type") == "AWS::Serverless::Function")
+    for p, var in [(port, "EMULATOR_PORT")] + [(lport + i, "LAMBDA_PORT") for i in range(count)]:
         if not port_free(p):
-            sys.exit(f"port {p} is in use by another process: stop it, or set {var} (and LOCAL_DIR) for a second stack")
+            raise SystemExit(f"port {p} is in use by another process: stop it, or set {var} (and LOCAL_DIR) for a second stack")
     endpoint = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, EMULATOR_PORT=str(port), LAMBDA_BRIDGE_URL=f"http://127.0.0.1:{lport}")
+    env = dict(os.environ, EMULATOR_PORT=str(port))
+    env.pop("LAMBDA_BRIDGE_URL", None)
     try:
         log(f"starting the emulator on {endpoint}")
         emulator = start("emulator", [os.path.join(VENV_BIN, "python"), "tests/emulator/server.py", "--host", "127.0.0.1", "--port", str(port)], env)
         wait_port(port, emulator, "emulator", 60)
-        reader, machine = create_resources(endpoint)
-        with open(os.path.join(LOCAL, "lambda.env"), "w") as f:
-            for k, v in lambda_env(endpoint, reader).items():
-                f.write(f"{k}={v}\n")
-        log(f"starting cargo lambda watch on 127.0.0.1:{lport}")
-        watch_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
-        watch = start("watch", [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
-                                "--invoke-port", str(lport), "--ignore-changes", "--concurrency", os.environ.get("LAMBDA_CONCURRENCY", "4"),
-                                "--env-file", os.path.join(LOCAL, "lambda.env")], watch_env)
-        wait_port(lport, watch, "watch", 600)
+        outputs, functions = deploy(endpoint, template_path)
+        routes, watchers = {}, []
+        for i, fn in enumerate(functions):
+            fport, name = lport + i, f"watch-{fn['binary']}"
+            env_file = os.path.join(LOCAL, f"lambda-{fn['binary']}.env")
+            with open(env_file, "w") as f:
+                for k, v in runtime_env(fn, endpoint).items():
+                    f.write(f"{k}={v}\n")
+            log(f"starting cargo lambda watch for {fn['name']} ({fn['binary']}) on 127.0.0.1:{fport}")
+            proc = start(name, [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
+                                "--invoke-port", str(fport), "--ignore-changes", "--concurrency", os.environ.get("LAMBDA_CONCURRENCY", "4"),
+                                "--env-file", env_file], watcher_env())
+            watchers.append((fport, proc, name))
+            routes[fn["name"]] = f"http://127.0.0.1:{fport}/{fn['binary']}"
+        for fport, proc, name in watchers:
+            wait_port(fport, proc, name, 600)
+        control(endpoint, {"lambda_bridge_functions": routes})
         exports = {
             "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "S3_FORCE_PATH_STYLE": "true",
             "EMULATOR_URL": endpoint, "LAMBDA_URL": f"http://127.0.0.1:{lport}",
-            "STATE_MACHINE_ARN": machine, "IAM_PAGE_SIZE": os.environ.get("IAM_PAGE_SIZE", "1000"), "REPORT_BUCKET": BUCKET, "READER_ROLE_ARN": reader, "ACCOUNT_ID": ACCOUNT,
+            "STATE_MACHINE_ARN": outputs["StateMachineArn"], "IAM_PAGE_SIZE": os.environ.get("IAM_PAGE_SIZE", "1000"),
+            "REPORT_BUCKET": outputs["ReportBucketName"], "READER_ROLE_ARN": outputs["ReaderRoleArn"], "ACCOUNT_ID": ACCOUNT,
+            "STACK_NAME": STACK_NAME,
         }
+        if outputs.get("AlarmTopicArn"):
+            exports["ALARM_TOPIC_ARN"] = outputs["AlarmTopicArn"]
         with open(os.path.join(LOCAL, "env"), "w") as f:
             for k, v in exports.items():
                 f.write(f"export {k}={v}\n")
-        log(f"up: state machine {machine}, bucket {BUCKET}; source .local/env")
+        log(f"up: stack {STACK_NAME}, state machine {exports['STATE_MACHINE_ARN']}, bucket {exports['REPORT_BUCKET']}; "
+            f"source {os.path.relpath(os.path.join(LOCAL, 'env'), ROOT)}")
     except BaseException:
         log("up failed: stopping what it started")
-        for name in PROCESSES:
-            stop(name)
+        stop_all()
         raise
 
 
+def control(endpoint, config):
+    import urllib.request
+
+    req = urllib.request.Request(f"{endpoint}/moto-api/iam-access-advisor/config", data=json.dumps(config).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
 def down():
-    for name in PROCESSES:
-        stop(name)
-    for leftover in ("env", "lambda.env"):
+    stop_all()
+    for leftover in ["env", "lambda.env", "template.json"] + [os.path.basename(p) for p in glob.glob(os.path.join(LOCAL, "lambda-*.env"))]:
         path = os.path.join(LOCAL, leftover)
         if os.path.exists(path):
             os.remove(path)
     log("down")
 
 
-if __name__ == "__main__":
-    command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "up":
-        up()
-    elif command == "down":
-        down()
+def main(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="the local stack", usage="stack.py up [--template PATH] | down")
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--template", default=os.environ.get("TEMPLATE") or DEFAULT_TEMPLATE,
+                        help="the SAM template to deploy (default: $TEMPLATE, else infra/template.yaml)")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        up(args.template)
     else:
-        sys.exit("usage: stack.py up|down")
+        down()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

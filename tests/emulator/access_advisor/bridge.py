@@ -1,9 +1,16 @@
 """Forward moto Lambda invocations to a local runtime (e.g. `cargo lambda watch`).
 
-When a bridge URL is configured (env LAMBDA_BRIDGE_URL at start, or config
-key ``lambda_bridge_url``), Invoke POSTs the payload to
-``{url}/2015-03-31/functions/{function_name}/invocations`` and returns the
-response body.  A non-2xx answer becomes an ``Unhandled`` function error whose
+Routing, per deployed function name:
+
+- config ``lambda_bridge_functions`` maps it to ``{runtime URL}/{binary}``, e.g.
+  ``http://127.0.0.1:9001/plan``: Invoke POSTs the payload to
+  ``http://127.0.0.1:9001/2015-03-31/functions/plan/invocations`` (a URL without a
+  path means binary = the function's name);
+- else, with a bridge URL (env LAMBDA_BRIDGE_URL at start, or config key
+  ``lambda_bridge_url``), to ``{url}/2015-03-31/functions/{function_name}/invocations``;
+- else moto's own behaviour.
+
+The response body is returned.  A non-2xx answer becomes an ``Unhandled`` function error whose
 payload is ``{"errorType": ..., "errorMessage": ...}``, so Step Functions'
 Catch sees Error == errorType exactly as on AWS.
 """
@@ -12,7 +19,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
+from urllib.parse import urlsplit
 
 from .state import STATE
 
@@ -23,6 +31,22 @@ CLIENT_TIMEOUT_SECONDS = 15 * 60 + 30
 
 def bridge_url() -> Optional[str]:
     return STATE.get_config().get("lambda_bridge_url")
+
+
+def route(function_name: str) -> Optional[Tuple[str, str]]:
+    """(runtime URL, function name the runtime knows) for a deployed function, or None."""
+    config = STATE.get_config()
+    target = (config.get("lambda_bridge_functions") or {}).get(function_name)
+    if target:
+        parts = urlsplit(target)
+        path = parts.path.strip("/")
+        if not path:
+            return target.rstrip("/"), function_name
+        prefix, _, binary = path.rpartition("/")
+        base = f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+        return base, binary
+    url = config.get("lambda_bridge_url")
+    return (url, function_name) if url else None
 
 
 def _normalise_error(body: bytes) -> bytes:
@@ -63,9 +87,7 @@ def call_bridge(url: str, function_name: str, body: Any) -> tuple:
 
 
 def _bridged_invoke(self: Any, function_name: str, qualifier: Optional[str], body: Any,
-                    headers: Any, response_headers: Any, url: str) -> bytes:
-    fn = self.get_function(function_name, qualifier)
-    name = fn.function_name
+                    headers: Any, response_headers: Any, url: str, name: str) -> bytes:
     inv_type = (headers.get("X-Amz-Invocation-Type") or headers.get("x-amz-invocation-type")
                 or "RequestResponse") if headers is not None else "RequestResponse"
     if inv_type == "DryRun":
@@ -94,11 +116,13 @@ def install() -> None:
         def make(original: Any) -> Any:
             def invoke(self: Any, function_name: str, qualifier: Optional[str], body: Any,
                        headers: Any, response_headers: Any) -> Any:
-                url = bridge_url()
-                if not url:
+                fn = self.get_function(function_name, qualifier)
+                target = route(fn.function_name)
+                if target is None:
                     return original(self, function_name, qualifier, body, headers, response_headers)
+                url, name = target
                 return _bridged_invoke(self, function_name, qualifier, body, headers,
-                                       response_headers, url)
+                                       response_headers, url, name)
 
             return invoke
 
