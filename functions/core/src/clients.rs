@@ -1,5 +1,5 @@
-//! SDK clients, built once per cold start. All IAM calls go through the reader role
-//! with a fixed session name: IAM lets only the caller that generated a JobId read it.
+//! SDK clients, built once per cold start. Access-advisor calls go through the reader
+//! role with a fixed session name: IAM lets only the caller that generated a JobId read it.
 
 use crate::config::Config;
 use aws_config::retry::RetryConfig;
@@ -22,18 +22,21 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
         .await
 }
 
-/// An IAM client acting as the reader role (or as the function, if none is configured).
-pub async fn iam_client(config: &Config, base: &SdkConfig) -> aws_sdk_iam::Client {
-    let mut builder = aws_sdk_iam::config::Builder::from(base);
-    if let Some(role) = &config.reader_role_arn {
-        let provider = AssumeRoleProvider::builder(role)
-            .session_name(&config.reader_session_name)
-            .configure(base)
-            .build()
-            .await;
-        builder = builder.credentials_provider(provider);
-    }
-    aws_sdk_iam::Client::from_conf(builder.build())
+/// An IAM client acting as `role`, assumed with the configured (fixed) session name.
+pub async fn assumed_iam_client(
+    config: &Config,
+    base: &SdkConfig,
+    role: &str,
+) -> aws_sdk_iam::Client {
+    let provider = AssumeRoleProvider::builder(role)
+        .session_name(&config.reader_session_name)
+        .configure(base)
+        .build()
+        .await;
+    let conf = aws_sdk_iam::config::Builder::from(base)
+        .credentials_provider(provider)
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
 }
 
 pub fn s3_client(config: &Config, base: &SdkConfig) -> aws_sdk_s3::Client {

@@ -19,16 +19,18 @@ pub mod summary;
 
 pub use error::Error;
 
-/// Runs a handler on the Lambda runtime: tracing from the standard variables, deps built
-/// once; a failure to build them is reported as the (named) error of every invocation.
-pub async fn serve<F, Fut, T>(needs_bucket: bool, handler: F) -> Result<(), lambda_runtime::Error>
+/// Runs a handler on the Lambda runtime: tracing from the standard variables, the
+/// handler's own dependencies built once; a failure to build them is reported as the
+/// (named) error of every invocation.
+pub async fn serve<D, F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(handlers::Deps, lambda_runtime::LambdaEvent<serde_json::Value>) -> Fut,
+    D: handlers::Dependencies,
+    F: Fn(std::sync::Arc<D>, lambda_runtime::LambdaEvent<serde_json::Value>) -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,
     T: serde::Serialize,
 {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = handlers::Deps::from_env(needs_bucket).await;
+    let deps = D::from_env().await.map(std::sync::Arc::new);
     if let Err(e) = &deps {
         tracing::error!(error = %e, "cannot start");
     }
@@ -36,8 +38,11 @@ where
         |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let deps = deps
                 .as_ref()
-                .map(Clone::clone)
-                .map_err(|e| Error::Config(e.to_string()));
+                .map(std::sync::Arc::clone)
+                .map_err(|e| match e {
+                    Error::Config(why) => Error::Config(why.clone()),
+                    other => Error::Config(other.to_string()),
+                });
             let fut = deps.map(|d| handler(d, event));
             // Boxed: the handlers' futures are deep enough to overflow rustc's layout query.
             Box::pin(async move { fut?.await })

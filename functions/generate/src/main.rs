@@ -1,10 +1,11 @@
 //! The `generate` Lambda: glue only; the handler is `last_accessed::handlers::generate`.
 
-use last_accessed::handlers::generate;
+use last_accessed::handlers::{generate, GenerateDeps};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    last_accessed::serve(false, |deps, event| async move {
+    last_accessed::serve(|deps: Arc<GenerateDeps>, event| async move {
         generate::handle(&deps, event.payload).await
     })
     .await

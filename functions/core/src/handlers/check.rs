@@ -3,7 +3,7 @@
 //! Check stores the result under the run's work prefix, and Write builds the report
 //! from it without asking IAM again (IAM's rate is the scan's bottleneck, S3's is not).
 
-use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
+use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::JobRead;
 use crate::error::Error;
 use crate::keys;
@@ -11,11 +11,11 @@ use crate::model::{next_wait, BatchState, Job, JobError, JobStatus};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 #[tracing::instrument(skip(deps, event))]
-pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
+pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<BatchState, Error> {
     let mut state: BatchState = decode("event", event)?;
-    let store = deps.store()?;
+    let store = &deps.store;
     let run_id = state.run.run_id.clone();
-    let advisor = &deps.advisor_for(&state.run);
+    let advisor = &paced(&deps.config, &deps.advisor, &state.run);
     let jobs: Vec<Job> = stream::iter(std::mem::take(&mut state.jobs))
         .map(|mut job| {
             let run_id = &run_id;

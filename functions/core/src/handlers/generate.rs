@@ -5,9 +5,8 @@
 //! fails the run there with `AccessDenied` naming the action, instead of producing N
 //! DENIED reports; a principal IAM refuses inside a batch is that principal's outcome.
 
-use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
+use super::{decode, paced, GenerateDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{Generated, JobRead};
-use crate::arn::PrincipalArn;
 use crate::error::Error;
 use crate::input::Granularity;
 use crate::model::{next_wait, BatchEvent, BatchState, Job, JobStatus, RunContext};
@@ -40,7 +39,10 @@ struct ProbeEvent {
 }
 
 #[tracing::instrument(skip(deps, event))]
-pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<GenerateOutput, Error> {
+pub async fn handle(
+    deps: &GenerateDeps,
+    event: serde_json::Value,
+) -> Result<GenerateOutput, Error> {
     if event.get("probe").is_some() {
         let _: ProbeEvent = decode("event", event)?;
         return probe(deps).await.map(GenerateOutput::Probe);
@@ -50,17 +52,12 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<GenerateOut
 
 /// The preflight: can the reader start a job and read it? Any refusal here is the
 /// reader's, not a principal's, so it fails the run.
-async fn probe(deps: &Deps) -> Result<ProbeOutput, Error> {
-    let reader = deps.config.reader_role_arn.as_deref().ok_or_else(|| {
-        Error::Config(
-            "READER_ROLE_ARN is not set: Generate reads IAM through the reader role".into(),
-        )
-    })?;
-    let arn = PrincipalArn::parse(reader)
-        .map_err(|why| Error::Config(format!("READER_ROLE_ARN={reader:?}: {why}")))?;
+async fn probe(deps: &GenerateDeps) -> Result<ProbeOutput, Error> {
+    let reader = deps.reader.as_str();
+    let arn = &deps.reader;
     let job_id = match deps
         .advisor
-        .generate(&arn, Granularity::ServiceLevel)
+        .generate(arn, Granularity::ServiceLevel)
         .await?
     {
         Generated::Job(id) => id,
@@ -99,11 +96,11 @@ async fn probe(deps: &Deps) -> Result<ProbeOutput, Error> {
     })
 }
 
-async fn batch(deps: &Deps, event: serde_json::Value) -> Result<BatchState, Error> {
+async fn batch(deps: &GenerateDeps, event: serde_json::Value) -> Result<BatchState, Error> {
     let BatchEvent { run, batch } = decode("event", event)?;
     let started = std::time::Instant::now();
     let granularity = run.granularity;
-    let advisor = &deps.advisor_for(&run);
+    let advisor = &paced(&deps.config, &deps.advisor, &run);
     let jobs: Vec<Job> = stream::iter(batch.arns)
         .map(|arn| {
             let span = tracing::info_span!("principal", arn = %arn);

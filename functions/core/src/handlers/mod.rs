@@ -8,71 +8,147 @@ pub mod plan;
 pub mod summarize;
 pub mod write;
 
+use crate::adapters::directory::Directory;
 use crate::adapters::iam::AccessAdvisor;
 use crate::adapters::s3::ReportStore;
+use crate::arn::PrincipalArn;
 use crate::clients;
 use crate::config::Config;
 use crate::error::Error;
+use crate::model::RunContext;
 use crate::pacing::Pacer;
 use serde::de::DeserializeOwned;
+use std::future::Future;
 use std::sync::Arc;
 
 /// How many principals of a batch a Lambda works on at once; the pacer still bounds
 /// the IAM request rate, this only hides call latency.
 pub const PRINCIPALS_IN_FLIGHT: usize = 8;
 
-/// What the handlers need, built once per cold start.
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub config: Config,
-    pub advisor: AccessAdvisor,
-    pub store: Option<ReportStore>,
+/// A handler's dependencies, built once per cold start from the function's environment.
+/// Each handler has its own: what it may touch is what it was given.
+pub trait Dependencies: Sized + Send + Sync + 'static {
+    fn from_env() -> impl Future<Output = Result<Self, Error>> + Send;
 }
 
-impl Deps {
-    /// Reads the environment and builds the clients. `needs_bucket`: Plan, Write and
-    /// Summarize store things; Generate and Check only talk to IAM.
-    pub async fn from_env(needs_bucket: bool) -> Result<Deps, Error> {
+/// A pacer for one invocation: the run input's rate if it set one, else the function's.
+fn pacer_for(config: &Config, rate: Option<f64>) -> Arc<Pacer> {
+    Arc::new(Pacer::new(
+        rate.unwrap_or(config.iam_requests_per_second),
+        config.iam_burst,
+    ))
+}
+
+/// The reader role's IAM client: Generate, Check and Write read IAM through it, with
+/// one fixed session name (IAM lets only the caller that created a JobId read it).
+async fn reader(
+    config: &Config,
+    base: &aws_config::SdkConfig,
+) -> Result<(PrincipalArn, AccessAdvisor), Error> {
+    let role = config.reader_role_arn.as_deref().ok_or_else(|| {
+        Error::Config(
+            "READER_ROLE_ARN is not set: this function reads IAM through the reader role".into(),
+        )
+    })?;
+    let arn = PrincipalArn::parse(role)
+        .map_err(|why| Error::Config(format!("READER_ROLE_ARN={role:?}: {why}")))?;
+    let iam = clients::assumed_iam_client(config, base, role).await;
+    let advisor =
+        AccessAdvisor::new(iam, pacer_for(config, None)).with_page_size(config.iam_page_size);
+    Ok((arn, advisor))
+}
+
+/// Plan: the run input's defaults, its own IAM client for discovery (lists only: it never
+/// assumes the reader role), and the bucket for the batch list.
+#[derive(Debug, Clone)]
+pub struct PlanDeps {
+    pub config: Config,
+    pub iam: aws_sdk_iam::Client,
+    pub store: ReportStore,
+}
+
+impl PlanDeps {
+    /// Discovery paced for this run.
+    pub fn directory(&self, rate: Option<f64>) -> Directory {
+        Directory::new(self.iam.clone(), pacer_for(&self.config, rate))
+    }
+}
+
+impl Dependencies for PlanDeps {
+    async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env()?;
         let base = clients::sdk_config(&config).await;
-        let pacer = Arc::new(Pacer::new(config.iam_requests_per_second, config.iam_burst));
-        let advisor = AccessAdvisor::new(clients::iam_client(&config, &base).await, pacer)
-            .with_page_size(config.iam_page_size);
-        let store = if needs_bucket {
-            Some(ReportStore::new(
-                clients::s3_client(&config, &base),
-                config.require_bucket()?,
-            ))
-        } else {
-            None
-        };
-        Ok(Deps {
+        Ok(PlanDeps {
+            iam: aws_sdk_iam::Client::new(&base),
+            store: ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?),
             config,
-            advisor,
-            store,
         })
     }
+}
 
-    /// The IAM adapter paced for this run: the run input's rate if it set one (a fresh
-    /// bucket for this invocation), else the function's configured one.
-    pub fn advisor_at(&self, rate: Option<f64>) -> AccessAdvisor {
-        match rate {
-            Some(rate) => self
-                .advisor
-                .with_pacer(Arc::new(Pacer::new(rate, self.config.iam_burst))),
-            None => self.advisor.clone(),
-        }
-    }
+/// Generate: the reader role, and its ARN for the run's preflight. No bucket.
+#[derive(Debug, Clone)]
+pub struct GenerateDeps {
+    pub config: Config,
+    pub reader: PrincipalArn,
+    pub advisor: AccessAdvisor,
+}
 
-    pub fn advisor_for(&self, run: &crate::model::RunContext) -> AccessAdvisor {
-        self.advisor_at(run.iam_requests_per_second)
+impl Dependencies for GenerateDeps {
+    async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        let base = clients::sdk_config(&config).await;
+        let (reader, advisor) = reader(&config, &base).await?;
+        Ok(GenerateDeps {
+            config,
+            reader,
+            advisor,
+        })
     }
+}
 
-    pub fn store(&self) -> Result<&ReportStore, Error> {
-        self.store
-            .as_ref()
-            .ok_or_else(|| Error::Config("REPORT_BUCKET is not set".into()))
+/// Check and Write: the reader role, and the bucket (finished jobs, reports, results).
+#[derive(Debug, Clone)]
+pub struct JobDeps {
+    pub config: Config,
+    pub advisor: AccessAdvisor,
+    pub store: ReportStore,
+}
+
+impl Dependencies for JobDeps {
+    async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        let base = clients::sdk_config(&config).await;
+        let (_, advisor) = reader(&config, &base).await?;
+        Ok(JobDeps {
+            store: ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?),
+            config,
+            advisor,
+        })
     }
+}
+
+/// Summarize: the bucket only; it makes no IAM call.
+#[derive(Debug, Clone)]
+pub struct SummarizeDeps {
+    pub config: Config,
+    pub store: ReportStore,
+}
+
+impl Dependencies for SummarizeDeps {
+    async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        let base = clients::sdk_config(&config).await;
+        Ok(SummarizeDeps {
+            store: ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?),
+            config,
+        })
+    }
+}
+
+/// The reader's IAM adapter paced for this run: one bucket for the whole invocation.
+pub fn paced(config: &Config, advisor: &AccessAdvisor, run: &RunContext) -> AccessAdvisor {
+    advisor.with_pacer(pacer_for(config, run.iam_requests_per_second))
 }
 
 /// Decodes an event, naming the offending field.

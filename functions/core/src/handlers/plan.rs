@@ -1,8 +1,8 @@
 //! Plan: validate the run input, find the principals, write the batches to S3 and
 //! hand the Map only small handles.
 
-use super::{decode, Deps};
-use crate::adapters::directory::{Directory, Discovered};
+use super::{decode, PlanDeps};
+use crate::adapters::directory::Discovered;
 use crate::error::Error;
 use crate::input::{InputDefaults, RunInput};
 use crate::keys;
@@ -64,7 +64,7 @@ fn check_run_id(name: &str) -> Result<(), Error> {
 
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(
-    deps: &Deps,
+    deps: &PlanDeps,
     event: serde_json::Value,
     function_arn: Option<&str>,
 ) -> Result<PlanOutput, Error> {
@@ -98,8 +98,7 @@ pub async fn handle(
         skipped,
     } = match &input.discover {
         Some(filter) => {
-            let advisor = deps.advisor_at(input.iam_requests_per_second);
-            let directory = Directory::new(advisor.iam.clone(), advisor.pacer.clone());
+            let directory = deps.directory(input.iam_requests_per_second);
             let max_tag_calls = (plan::INVOCATION_BUDGET_SECONDS * rate) as u64;
             directory.discover(filter, max_tag_calls).await?
         }
@@ -125,7 +124,7 @@ pub async fn handle(
     let run_id = event.execution_name;
     let started_at = utc::format(started);
     let dt = started_at[..10].to_string();
-    let store = deps.store()?;
+    let store = &deps.store;
     let record = PlanRecord {
         run_id: run_id.clone(),
         dt: dt.clone(),

@@ -1,7 +1,7 @@
 //! Summarize: fold the batch results into the run summary, written last.
 
 use super::plan::PlanOutput;
-use super::{decode, Deps};
+use super::{decode, SummarizeDeps};
 use crate::clock::utc;
 use crate::error::Error;
 use crate::keys;
@@ -37,8 +37,11 @@ struct SummarizeEvent {
 }
 
 /// Every JSON document under `prefix`, a few reads at a time.
-async fn read_all<T: DeserializeOwned>(deps: &Deps, prefix: &str) -> Result<Vec<T>, Error> {
-    let store = deps.store()?;
+async fn read_all<T: DeserializeOwned>(
+    deps: &SummarizeDeps,
+    prefix: &str,
+) -> Result<Vec<T>, Error> {
+    let store = &deps.store;
     let found = store.list_keys(prefix).await?;
     stream::iter(found)
         .map(|key| async move { store.get_json(&key).await })
@@ -48,13 +51,16 @@ async fn read_all<T: DeserializeOwned>(deps: &Deps, prefix: &str) -> Result<Vec<
 }
 
 #[tracing::instrument(skip(deps, event))]
-pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<SummarizeOutput, Error> {
+pub async fn handle(
+    deps: &SummarizeDeps,
+    event: serde_json::Value,
+) -> Result<SummarizeOutput, Error> {
     let SummarizeEvent {
         plan: plan_output,
         error: map_failure,
     } = decode("event", event)?;
     let run = &plan_output.run;
-    let store = deps.store()?;
+    let store = &deps.store;
     let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
     let results: Vec<BatchResult> = read_all(deps, &keys::results_prefix(&run.run_id)).await?;
     let failures: Vec<BatchFailure> = read_all(deps, &keys::failures_prefix(&run.run_id)).await?;

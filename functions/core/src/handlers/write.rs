@@ -3,7 +3,7 @@
 //! Summarize. Its second duty: when a batch fails beyond its retries, the child's Catch
 //! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
-use super::{decode, Deps, PRINCIPALS_IN_FLIGHT};
+use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::clock;
 use crate::error::Error;
@@ -29,14 +29,14 @@ pub struct WriteOutput {
 /// FAILED or gone by then is never reported COMPLETED. Any S3 failure other than a
 /// missing key is a `StorageError`: never a silent fallback.
 async fn finished_job(
-    deps: &Deps,
+    deps: &JobDeps,
     advisor: &AccessAdvisor,
     run: &RunContext,
     job: &Job,
     job_id: &str,
 ) -> Result<(JobStatus, JobDetails), Error> {
     let key = keys::job_key(&run.run_id, job_id);
-    if let Some(details) = deps.store()?.get_json_opt::<JobDetails>(&key).await? {
+    if let Some(details) = deps.store.get_json_opt::<JobDetails>(&key).await? {
         return Ok((job.status, details));
     }
     tracing::warn!(job_id, "no stored read of the job; reading it from IAM");
@@ -86,12 +86,12 @@ async fn with_extras(
 }
 
 async fn write_one(
-    deps: &Deps,
+    deps: &JobDeps,
     advisor: &AccessAdvisor,
     state: &BatchState,
     job: &Job,
 ) -> Result<PrincipalOutcome, Error> {
-    let store = deps.store()?;
+    let store = &deps.store;
     let run = &state.run;
     let (status, details) = match (job.status, job.job_id.as_deref()) {
         (JobStatus::Completed, Some(id)) => {
@@ -169,7 +169,7 @@ struct BatchIndex {
     index: u32,
 }
 
-async fn record_failure(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput, Error> {
+async fn record_failure(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOutput, Error> {
     let event: FailureEvent = decode("event", event)?;
     let index = event
         .index
@@ -181,7 +181,7 @@ async fn record_failure(deps: &Deps, event: serde_json::Value) -> Result<WriteOu
         cause: event.failure.cause,
     };
     tracing::warn!(batch = index, error = ?record.error, "batch failed; recorded");
-    deps.store()?
+    deps.store
         .put_json(&keys::failure_key(&event.run.run_id, index), &record)
         .await?;
     Ok(WriteOutput {
@@ -192,13 +192,13 @@ async fn record_failure(deps: &Deps, event: serde_json::Value) -> Result<WriteOu
 }
 
 #[tracing::instrument(skip(deps, event))]
-pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput, Error> {
+pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOutput, Error> {
     if event.get("failure").is_some() {
         return record_failure(deps, event).await;
     }
     let state: BatchState = decode("event", event)?;
     // One pace for the whole invocation, shared by every principal of the batch.
-    let advisor = &deps.advisor_for(&state.run);
+    let advisor = &paced(&deps.config, &deps.advisor, &state.run);
     let principals: Vec<PrincipalOutcome> = stream::iter(state.jobs.iter())
         .map(|job| {
             write_one(deps, advisor, &state, job)
@@ -215,7 +215,7 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<WriteOutput
         index: state.index,
         principals,
     };
-    deps.store()?
+    deps.store
         .put_json(&keys::result_key(&state.run.run_id, state.index), &result)
         .await?;
     tracing::info!(
