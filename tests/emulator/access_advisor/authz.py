@@ -83,7 +83,7 @@ class _Usage:
         self.allowed: Dict[str, Dict[str, int]] = {}
         self.resources: Dict[str, Dict[str, List[str]]] = {}
         self.denied: List[Dict[str, str]] = []
-        # access key id -> Caller (credential lookups are linear scans in moto)
+        # access key id -> Caller of an STS session (moto finds sessions by a linear scan)
         self.callers: Dict[str, "Caller"] = {}
         # (service principal, role arn, session name) -> moto AssumedRole
         self.service_sessions: Dict[Tuple[str, str, str], Any] = {}
@@ -237,7 +237,7 @@ def find_caller(access_key_id: str) -> Optional[Caller]:
                     break
             if found:
                 break
-    if found is not None:
+    if found is not None and found.kind == "role":  # user keys are a dict lookup anyway
         with LOCK:
             USAGE.callers[access_key_id] = found
     return found
@@ -1058,14 +1058,15 @@ def error_response(service: str, protocol: str, code: str, message: str) -> Tupl
     service's own shape."""
     rid = str(uuid.uuid4())
     if service == "s3":
+        s3_rid = rid.replace("-", "")[:16].upper()
         if code == "AccessDenied":
             s3_code, status = "AccessDenied", 403
         else:
             s3_code, message, status = S3_ERRORS.get(code, (code, message, 403))
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{s3_code}</Code>'
-                f"<Message>{_xml_escape(message)}</Message><RequestId>{rid[:16].upper()}</RequestId>"
+                f"<Message>{_xml_escape(message)}</Message><RequestId>{s3_rid}</RequestId>"
                 f"<HostId>{rid}</HostId></Error>")
-        return status, [("Content-Type", "application/xml"), ("x-amz-request-id", rid[:16].upper())], body.encode()
+        return status, [("Content-Type", "application/xml"), ("x-amz-request-id", s3_rid)], body.encode()
     if protocol in ("json", "rest-json"):
         jcode = JSON_CODES.get(code, code)
         status = 400 if protocol == "json" else 403
