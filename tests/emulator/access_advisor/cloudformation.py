@@ -229,7 +229,7 @@ def _define_placeholders() -> None:
             doc = res.properties["PolicyDocument"]
             for topic in res.properties.get("Topics") or []:
                 sns_backends[account_id][region_name].set_topic_attribute(
-                    topic, "Policy", doc if isinstance(doc, str) else json.dumps(doc))
+                    topic, "policy", doc if isinstance(doc, str) else json.dumps(doc))
             res.name = generated(res.stack_name, res.logical_id)  # Ref: a generated Id
             return res
 
