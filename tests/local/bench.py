@@ -13,7 +13,9 @@ The figures are the LAST lines of stdout, one `name: value` each. Lines starting
 How the Map children are measured: moto runs a Distributed Map's children inline and
 throws their history away (list_executions(mapRunArn) / their histories do not exist
 locally). So the bench puts a recording proxy between the emulator's Lambda bridge and
-`cargo lambda watch` (emulator config `lambda_bridge_url`), records every invocation
+the `cargo lambda watch` of each function (emulator config `lambda_bridge_functions`:
+each deployed function is routed to the proxy, which forwards it to the function's own
+runtime, as the bridge would), records every invocation
 (function, batch index, outcome) and rebuilds each child execution's history exactly
 as AWS Step Functions writes it for this ASL: ExecutionStarted; per Task state
 TaskStateEntered, (TaskScheduled, TaskStarted, TaskSucceeded|TaskFailed) per attempt,
@@ -22,6 +24,7 @@ history is moto's real one.
 """
 from __future__ import annotations
 
+import glob
 import http.client
 import json
 import os
@@ -67,13 +70,22 @@ def http_json(url, body=None, method=None):
 
 # ---------------------------------------------------------------- recording proxy
 class Recorder:
-    def __init__(self, target):
-        u = urllib.parse.urlparse(target)
-        self.host, self.port = u.hostname, u.port
+    def __init__(self, upstreams, default=None):
+        """upstreams: binary name -> runtime base URL; default: the URL for any other name."""
+        self.upstreams = {fn: self._address(url) for fn, url in upstreams.items()}
+        self.default = self._address(default) if default else None
         self.lock = threading.Lock()
         self.records = []  # dicts: fn, index, t0, t1, ok, error, pending, wait
         self.in_flight = Counter()
         self.peak_in_flight = Counter()
+
+    @staticmethod
+    def _address(url):
+        u = urllib.parse.urlparse(url)
+        return u.hostname, u.port
+
+    def upstream(self, fn):
+        return self.upstreams.get(fn) or self.default
 
 
 def make_handler(rec: Recorder):
@@ -106,7 +118,8 @@ def make_handler(rec: Recorder):
             t0 = time.time()
             status, headers, out = 502, {}, b'{"errorType":"Lambda.BenchProxy","errorMessage":"upstream failed"}'
             try:
-                conn = http.client.HTTPConnection(rec.host, rec.port, timeout=16 * 60)
+                host, port = rec.upstream(fn)
+                conn = http.client.HTTPConnection(host, port, timeout=16 * 60)
                 conn.request("POST", self.path, body=body, headers={"Content-Type": "application/json"})
                 resp = conn.getresponse()
                 status, out = resp.status, resp.read()
@@ -141,8 +154,8 @@ def make_handler(rec: Recorder):
     return Handler
 
 
-def start_proxy(target):
-    rec = Recorder(target)
+def start_proxy(upstreams, default=None):
+    rec = Recorder(upstreams, default)
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(rec))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -175,8 +188,8 @@ def child_histories(records):
     return out
 
 
-def rss_by_function(watch_pid):
-    """VmHWM (MB) of our binaries: target/debug/<fn> processes under `cargo lambda watch`."""
+def rss_by_function(watch_pids):
+    """VmHWM (MB) of our binaries: target/debug/<fn> processes under the `cargo lambda watch`es."""
     parents, exes = {}, {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -192,7 +205,7 @@ def rss_by_function(watch_pid):
     def under_watch(pid):
         seen = 0
         while pid > 1 and seen < 64:
-            if pid == watch_pid:
+            if pid in watch_pids:
                 return True
             pid = parents.get(pid, 0)
             seen += 1
@@ -243,10 +256,19 @@ def main():
         f"IAM_BURST={os.environ.get('IAM_BURST')} MAX_CONCURRENCY={os.environ.get('MAX_CONCURRENCY')} BATCH_SIZE={os.environ.get('BATCH_SIZE')} "
         f"LAMBDA_CONCURRENCY={os.environ.get('LAMBDA_CONCURRENCY')}")
 
-    # 3. the recording proxy in front of cargo lambda watch
-    original_bridge = cfg.get("lambda_bridge_url") or env["LAMBDA_URL"]
-    server, rec = start_proxy(original_bridge)
-    http_json(control + "/config", {"lambda_bridge_url": f"http://127.0.0.1:{server.server_address[1]}"})
+    # 3. the recording proxy in front of each function's cargo lambda watch
+    original_routes = cfg.get("lambda_bridge_functions") or {}
+    original_bridge = cfg.get("lambda_bridge_url")
+    upstreams = {}
+    for target in original_routes.values():  # {deployed name: "http://127.0.0.1:PORT/BINARY"}
+        base, _, binary = target.rstrip("/").rpartition("/")
+        upstreams[binary] = base
+    server, rec = start_proxy(upstreams, default=original_bridge or env["LAMBDA_URL"])
+    proxy = f"http://127.0.0.1:{server.server_address[1]}"
+    http_json(control + "/config", {
+        "lambda_bridge_functions": {name: f"{proxy}/{target.rstrip('/').rpartition('/')[2]}" for name, target in original_routes.items()},
+        "lambda_bridge_url": proxy,
+    })
 
     # 4. one full scan
     run_input = {"discover": {"types": ALL_TYPES}, "granularity": granularity}
@@ -272,7 +294,7 @@ def main():
         time.sleep(0.5)
     t_end = time.time()
     stats1 = http_json(control + "/stats")
-    http_json(control + "/config", {"lambda_bridge_url": original_bridge})
+    http_json(control + "/config", {"lambda_bridge_functions": original_routes, "lambda_bridge_url": original_bridge})
     server.shutdown()
     if d.get("stopDate") and d.get("startDate"):
         wall = (d["stopDate"] - d["startDate"]).total_seconds()
@@ -291,7 +313,7 @@ def main():
     principals = output.get("principals") or counts.get("principals_planned") or 0
     reports = output.get("reports_written") if "reports_written" in output else counts.get("reports_written", 0)
     by_status = output.get("by_status") or counts.get("by_status")
-    say(f"by_status: {json.dumps(by_status)}  (principals include the stack's own 2 roles)")
+    say(f"by_status: {json.dumps(by_status)}  (principals include the stack's own roles)")
 
     calls = {k: v - stats0["calls"].get(k, 0) for k, v in stats1["calls"].items() if v - stats0["calls"].get(k, 0)}
     throttled = {k: v - stats0["throttled"].get(k, 0) for k, v in stats1["throttled"].items() if v - stats0["throttled"].get(k, 0)}
@@ -325,8 +347,8 @@ def main():
             f"Wait seconds scheduled total {sum(waits):.0f}")
 
     # 6. peak RSS of the binaries (cargo lambda watch keeps the instances alive)
-    watch_pid = int(open(os.path.join(local_dir, "watch.pid")).read().strip())
-    peak, instances = rss_by_function(watch_pid)
+    watch_pids = {int(open(p).read().strip()) for p in glob.glob(os.path.join(local_dir, "watch*.pid"))}
+    peak, instances = rss_by_function(watch_pids)
 
     # 7. the peer: Cloud Custodian's usage filter, same account, emulator, R and job time
     peer_lines = []

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
 trap '$PY tests/local/stack.py down' EXIT
 $PY tests/local/stack.py up
-source .local/env
+source "${LOCAL_DIR:-.local}/env"
 $PY tests/local/demo.py seed
 run="demo-$(date -u +%Y%m%d-%H%M%S)"
 target/debug/ila run --input examples/demo.json --name "$run"
