@@ -2,7 +2,7 @@
 
 use crate::{clients, parse_flags, setting, summary};
 use last_accessed::keys;
-use last_accessed::summary::PlanRecord;
+use last_accessed::records::PlanRecord;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

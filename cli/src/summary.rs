@@ -2,7 +2,7 @@
 
 use crate::{clients, parse_flags, setting};
 use last_accessed::adapters::s3::ReportStore;
-use last_accessed::summary::{RunStatus, RunSummary};
+use last_accessed::run_summary::{RunStatus, RunSummary};
 
 pub async fn show(args: &[String]) -> Result<bool, String> {
     let flags = parse_flags(args)?;

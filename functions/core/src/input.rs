@@ -370,29 +370,6 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
-/// `*` matches any run of characters, `?` exactly one; case-sensitive like IAM names.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,16 +505,5 @@ mod tests {
             .map(|i| format!("arn:aws:iam::123456789012:role/r{i}"))
             .collect();
         assert!(invalid(json!({ "arns": arns })).starts_with("arns: 5001 ARNs"));
-    }
-
-    #[test]
-    fn glob_matches_like_a_shell() {
-        assert!(glob_match("app-*", "app-web"));
-        assert!(glob_match("*-prod", "db-prod"));
-        assert!(glob_match("a?c", "abc"));
-        assert!(glob_match("*", ""));
-        assert!(!glob_match("app-*", "web-app"));
-        assert!(!glob_match("a?c", "ac"));
-        assert!(glob_match("*a*b*", "xxaxxbxx"));
     }
 }

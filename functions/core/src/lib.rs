@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod arn;
+pub mod batching;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -13,9 +14,11 @@ pub mod input;
 pub mod keys;
 pub mod model;
 pub mod pacing;
-pub mod plan;
+pub mod polling;
+pub mod records;
 pub mod report;
-pub mod summary;
+pub mod run_summary;
+pub mod selection;
 
 pub use error::Error;
 

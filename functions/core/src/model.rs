@@ -104,33 +104,9 @@ impl BatchState {
     }
 }
 
-/// The wait before poll number `attempt` (0-based): doubling from the initial wait, capped.
-pub fn next_wait(poll: &PollOptions, attempt: u32) -> u32 {
-    let factor = 1u64 << attempt.min(16);
-    (poll.initial_wait_seconds as u64 * factor).min(poll.max_wait_seconds as u64) as u32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wait_doubles_then_caps() {
-        let poll = PollOptions {
-            initial_wait_seconds: 5,
-            max_wait_seconds: 60,
-            max_attempts: 10,
-        };
-        let waits: Vec<u32> = (0..6).map(|a| next_wait(&poll, a)).collect();
-        assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
-        assert_eq!(next_wait(&poll, 1000), 60);
-        let zero = PollOptions {
-            initial_wait_seconds: 0,
-            max_wait_seconds: 0,
-            max_attempts: 3,
-        };
-        assert_eq!(next_wait(&zero, 5), 0);
-    }
 
     #[test]
     fn job_status_serialises_as_iam_spells_it() {

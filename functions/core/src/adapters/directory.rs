@@ -11,11 +11,12 @@ use crate::arn::{PrincipalArn, PrincipalType};
 use crate::error::Error;
 use crate::input::{Discovery, EntityType};
 use crate::pacing::Pacer;
-use crate::plan::{keep, Candidate};
+pub use crate::selection::Skipped;
+use crate::selection::{keep, Candidate};
 use aws_sdk_iam::error::SdkError;
 use aws_sdk_iam::types::{PolicyScopeType, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde::{Deserialize, Serialize};
+
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
@@ -38,15 +39,6 @@ pub struct Discovered {
     pub principals: Vec<PrincipalArn>,
     /// The principals left out for a reason of their own, each with that reason.
     pub skipped: Vec<Skipped>,
-}
-
-/// A principal discovery left out: it vanished while being read, or IAM listed an ARN
-/// this scan does not support.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub arn: String,
-    /// e.g. `vanished: NoSuchEntity: …` or `unsupported ARN: …`.
-    pub reason: String,
 }
 
 /// One page of a listing: its items and what it says about the rest.

@@ -7,7 +7,8 @@ use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::JobRead;
 use crate::error::Error;
 use crate::keys;
-use crate::model::{next_wait, BatchState, Job, JobError, JobStatus};
+use crate::model::{BatchState, Job, JobStatus};
+use crate::polling;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 #[tracing::instrument(skip(deps, event))]
@@ -35,23 +36,7 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<BatchSta
         .try_collect()
         .await?;
     state.jobs = jobs;
-    state.attempt += 1;
-    if state.attempt >= state.run.poll.max_attempts {
-        let message = format!("job still IN_PROGRESS after {} polls", state.attempt);
-        for job in state
-            .jobs
-            .iter_mut()
-            .filter(|j| j.status == JobStatus::InProgress)
-        {
-            job.status = JobStatus::TimedOut;
-            job.error = Some(JobError {
-                code: "TimedOut".into(),
-                message: message.clone(),
-            });
-        }
-    }
-    state.pending = BatchState::count_pending(&state.jobs);
-    state.wait_seconds = next_wait(&state.run.poll, state.attempt);
+    polling::after_poll(&mut state);
     tracing::info!(
         batch = state.index,
         attempt = state.attempt,

@@ -3,13 +3,13 @@
 
 use super::{decode, PlanDeps};
 use crate::adapters::directory::Discovered;
+use crate::batching;
 use crate::error::Error;
 use crate::input::{InputDefaults, RunInput};
 use crate::keys;
 use crate::model::RunContext;
-use crate::plan;
+use crate::records::PlanRecord;
 use crate::report::utc;
-use crate::summary::PlanRecord;
 use serde::{Deserialize, Serialize};
 
 /// At most this many batches per run (15,500 principals need 8 per batch).
@@ -92,19 +92,19 @@ pub async fn handle(
     let rate = input
         .iam_requests_per_second
         .unwrap_or(config.iam_requests_per_second);
-    let batch_size = plan::fitted_batch_size(input.batch_size, rate, &input.report)?;
+    let batch_size = batching::fitted_batch_size(input.batch_size, rate, &input.report)?;
     let Discovered {
         principals: discovered,
         skipped,
     } = match &input.discover {
         Some(filter) => {
             let directory = deps.directory(input.iam_requests_per_second);
-            let max_tag_calls = (plan::INVOCATION_BUDGET_SECONDS * rate) as u64;
+            let max_tag_calls = (batching::INVOCATION_BUDGET_SECONDS * rate) as u64;
             directory.discover(filter, max_tag_calls).await?
         }
         None => Discovered::default(),
     };
-    let principals = plan::merge(&input.arns, discovered);
+    let principals = batching::merge(&input.arns, discovered);
     if principals.is_empty() {
         // An empty scan would be a silent empty report: say why instead.
         return Err(Error::invalid(
@@ -113,7 +113,7 @@ pub async fn handle(
         ));
     }
     let count = principals.len() as u32;
-    let batches = plan::batches(principals, batch_size);
+    let batches = batching::batches(principals, batch_size);
     if batches.len() > MAX_BATCHES {
         // The Map gathers every child's (small) output: keep it far below 256 KiB.
         return Err(Error::invalid(

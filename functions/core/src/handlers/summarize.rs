@@ -6,9 +6,8 @@ use crate::clock::utc;
 use crate::error::Error;
 use crate::keys;
 use crate::model::Batch;
-use crate::summary::{
-    summarize, BatchFailure, BatchResult, Closing, PlanRecord, RunFailure, RunRecords, RunStatus,
-};
+use crate::records::{BatchFailure, BatchResult, PlanRecord, RunFailure};
+use crate::run_summary::{summarize, Closing, RunRecords, RunStatus};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -1,46 +1,12 @@
-//! Choosing the principals of a run and cutting them into batches: pure code.
+//! Cutting a run's principals into batches: explicit ARNs merged with discovered ones,
+//! batches bounded by count, by one invocation's time budget at the run's IAM rate, and
+//! by payload bytes. Pure code.
 
 use crate::arn::PrincipalArn;
 use crate::error::Error;
-use crate::input::{glob_match, Discovery, ReportOptions};
+use crate::input::ReportOptions;
 use crate::model::Batch;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// A principal as discovery listed it, before the filters.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub arn: PrincipalArn,
-    /// Tags, when they were fetched (only if the discovery filters on tags).
-    pub tags: Option<BTreeMap<String, String>>,
-}
-
-/// Service-linked roles are owned by AWS services; their policies cannot be cut.
-pub fn is_service_linked_role(arn: &PrincipalArn) -> bool {
-    arn.path().starts_with("/aws-service-role/")
-}
-
-/// Does a listed principal pass the discovery filters?
-pub fn keep(candidate: &Candidate, filter: &Discovery) -> bool {
-    let arn = &candidate.arn;
-    if !arn.path().starts_with(&filter.path_prefix) {
-        return false;
-    }
-    if filter.skip_service_linked_roles && is_service_linked_role(arn) {
-        return false;
-    }
-    if let Some(pattern) = &filter.name_pattern {
-        if !glob_match(pattern, arn.name()) {
-            return false;
-        }
-    }
-    if !filter.tags.is_empty() {
-        let Some(tags) = &candidate.tags else {
-            return false;
-        };
-        return filter.tags.iter().all(|(k, v)| tags.get(k) == Some(v));
-    }
-    true
-}
+use std::collections::BTreeSet;
 
 /// Explicit ARNs first (in their order), then discovered ones, each once.
 pub fn merge(explicit: &[PrincipalArn], discovered: Vec<PrincipalArn>) -> Vec<PrincipalArn> {
@@ -139,73 +105,6 @@ mod tests {
 
     fn arn(text: &str) -> PrincipalArn {
         PrincipalArn::parse(text).unwrap()
-    }
-
-    fn candidate(text: &str, tags: Option<&[(&str, &str)]>) -> Candidate {
-        Candidate {
-            arn: arn(text),
-            tags: tags.map(|t| {
-                t.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            }),
-        }
-    }
-
-    #[test]
-    fn filters_by_path_name_tags_and_service_linked() {
-        let all = Discovery::default();
-        let slr = candidate("arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS", None);
-        assert!(!keep(&slr, &all));
-        assert!(keep(
-            &slr,
-            &Discovery {
-                skip_service_linked_roles: false,
-                ..Discovery::default()
-            }
-        ));
-        let app = candidate(
-            "arn:aws:iam::123456789012:role/apps/app-web",
-            Some(&[("team", "web")]),
-        );
-        assert!(keep(
-            &app,
-            &Discovery {
-                path_prefix: "/apps/".into(),
-                ..Discovery::default()
-            }
-        ));
-        assert!(!keep(
-            &app,
-            &Discovery {
-                path_prefix: "/ops/".into(),
-                ..Discovery::default()
-            }
-        ));
-        assert!(keep(
-            &app,
-            &Discovery {
-                name_pattern: Some("app-*".into()),
-                ..Discovery::default()
-            }
-        ));
-        assert!(!keep(
-            &app,
-            &Discovery {
-                name_pattern: Some("db-*".into()),
-                ..Discovery::default()
-            }
-        ));
-        let tagged = |k: &str, v: &str| Discovery {
-            tags: [(k.to_string(), v.to_string())].into(),
-            ..Discovery::default()
-        };
-        assert!(keep(&app, &tagged("team", "web")));
-        assert!(!keep(&app, &tagged("team", "db")));
-        assert!(!keep(
-            &candidate("arn:aws:iam::123456789012:role/x", None),
-            &tagged("team", "web")
-        ));
     }
 
     #[test]
