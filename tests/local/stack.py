@@ -52,9 +52,13 @@ CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TO
 
 def function_credentials_env(function_name: str, role_arn: str) -> dict:
     """The credential variables of the runtime serving the deployed function `function_name`
-    (whose execution role is `role_arn`). The IAM-enforcement work replaces this body (e.g.
-    with AWS_CONFIG_FILE naming a profile whose credential_process yields the role's keys)."""
-    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    (whose execution role is `role_arn`): AWS_CONFIG_FILE names a profile whose
+    credential_process asks the emulator for an STS session of the function's role, as
+    Lambda gives it (tests/emulator/lambda_credentials.py; the emulator runs --enforce-iam)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
+    from lambda_credentials import config_file_env
+
+    return config_file_env(function_name, LOCAL, os.path.join(VENV_BIN, "python"))
 
 
 def emulator_port():
@@ -324,7 +328,8 @@ def up(template_path):
     env.pop("LAMBDA_BRIDGE_URL", None)
     try:
         log(f"starting the emulator on {endpoint}")
-        emulator = start("emulator", [os.path.join(VENV_BIN, "python"), "tests/emulator/server.py", "--host", "127.0.0.1", "--port", str(port)], env)
+        emulator = start("emulator", [os.path.join(VENV_BIN, "python"), "tests/emulator/server.py", "--host", "127.0.0.1", "--port", str(port),
+                                      "--enforce-iam"], env)
         wait_port(port, emulator, "emulator", 60)
         outputs, functions = deploy(endpoint, template_path)
         routes, watchers = {}, []
