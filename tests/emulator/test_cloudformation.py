@@ -68,6 +68,24 @@ def test_novalue_inside_a_list_removes_the_element(api):
     assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
 
 
+def test_role_policies_are_json_text_and_managed_arns_attached(api):
+    template = {"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": STATES_TRUST,
+        "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"],
+        "Policies": [{"PolicyName": "invoke", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}}]}}},
+        "Outputs": {"Role": {"Value": {"Ref": "Role"}}}}
+    cfn, stack = create_stack(api, "roles", template)
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    iam, role = api.iam(), outputs(stack)["Role"]
+    doc = iam.get_role_policy(RoleName=role, PolicyName="invoke")["PolicyDocument"]
+    assert doc["Statement"][0]["Action"] == "lambda:InvokeFunction"
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"]
+    details = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+    assert [d["RolePolicyList"][0]["PolicyName"] for d in details if d["RoleName"] == role] == ["invoke"]
+
+
 def test_number_parameter_is_a_string_where_referenced(api):
     template = {
         "Parameters": {"Rate": {"Type": "Number", "Default": 5}, "Burst": {"Type": "Number", "Default": 1}},

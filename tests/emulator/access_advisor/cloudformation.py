@@ -17,6 +17,9 @@ Each behaviour follows an AWS document, named in tests/emulator/README.md
   the backend the API uses (moto's CloudFormation created it in the non-executing
   backend, invisible to StartExecution when ``execute_state_machine`` is on).
 - ``AWS::Lambda::Function``: ``Architectures`` and ``Tags`` kept.
+- ``AWS::IAM::Role``: inline ``Policies`` stored as JSON text (as IAM keeps them; moto
+  kept the dict and GetAccountAuthorizationDetails failed); ``ManagedPolicyArns`` attached
+  (moto ignored them; an AWS-managed one is loaded from moto's copy if need be).
 - ``AWS::SNS::TopicPolicy``, ``AWS::SNS::Subscription``: applied through moto's SNS backend.
 - ``AWS::S3::BucketPolicy`` (see its class), ``AWS::Glue::Database``, ``AWS::Glue::Table``, ``AWS::Athena::NamedQuery``,
   ``AWS::Scheduler::Schedule``, ``AWS::CloudWatch::Alarm``: recorded placeholders
@@ -472,9 +475,52 @@ def _patch_lambda() -> None:
     LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
+# -------------------------------------------------------------------------- IAM
+def _ensure_aws_managed_policy(backend: Any, arn: str) -> None:
+    """moto loads AWS-managed policies only on request (MOTO_IAM_LOAD_MANAGED_POLICIES):
+    an AWS-managed policy a template attaches is loaded alone from moto's copy."""
+    if not arn.startswith("arn:aws:iam::aws:policy/") or arn in backend.managed_policies:
+        return
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    name = arn.rsplit("/", 1)[-1]
+    data = json.loads(aws_managed_policies_data).get(name)
+    if data is None:
+        return  # unknown to moto: attach_role_policy reports it
+    policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+    if policy.arn == arn:
+        backend.managed_policies[policy.arn] = policy
+
+
+def _patch_iam_role() -> None:
+    from moto.iam.models import Role, iam_backends
+    from moto.utilities.utils import get_partition
+
+    original = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        props = cloudformation_json["Properties"]
+        # IAM keeps an inline policy as its JSON text (moto's CloudFormation stored the
+        # dict, which GetAccountAuthorizationDetails / GetRolePolicy could not serialise).
+        for policy in props.get("Policies") or []:
+            if isinstance(policy, dict) and not isinstance(policy.get("PolicyDocument"), str):
+                policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
+        role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for arn in props.get("ManagedPolicyArns") or []:
+            _ensure_aws_managed_policy(backend, arn)
+            backend.attach_role_policy(arn, role.name)
+        return role
+
+    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+
 def install() -> None:
     _define_placeholders()
     _patch_parsing()
     _patch_stack()
     _patch_state_machine()
     _patch_lambda()
+    _patch_iam_role()
