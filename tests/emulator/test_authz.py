@@ -162,6 +162,25 @@ def test_unsigned_and_wrong_token_are_rejected(api):
     assert err(e.value)[0] == "InvalidClientTokenId"
 
 
+def test_presigned_url(api):
+    s3 = boto3.client(
+        "s3", region_name=REGION, endpoint_url=api.url, config=Config(signature_version="s3v4"),
+        aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="presigned")
+    s3.put_object(Bucket="presigned", Key="dir/a b.txt", Body=b"hello")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "presigned", "Key": "dir/a b.txt"},
+                                    ExpiresIn=300)
+    assert requests.get(url, timeout=10).content == b"hello"
+    tampered = url.replace("a%20b.txt", "other.txt")
+    r = requests.get(tampered, timeout=10)
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text
+    sigv2 = api.client("s3").generate_presigned_url(  # boto3's default S3 presigning: SigV2
+        "get_object", Params={"Bucket": "presigned", "Key": "dir/a b.txt"})
+    if "AWSAccessKeyId=" in sigv2:
+        r = requests.get(sigv2, timeout=10)
+        assert r.status_code == 400 and "<Code>InvalidRequest</Code>" in r.text
+
+
 # ------------------------------------------------------------------- authorization
 def test_resource_scoped_role_policy(api):
     iam, s3 = api.iam(), api.client("s3")

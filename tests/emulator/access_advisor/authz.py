@@ -330,8 +330,8 @@ def parse_signature(environ: Dict[str, Any]) -> Signed:
                           qs.get("X-Amz-Security-Token"))
         except (KeyError, ValueError):
             raise AuthError("IncompleteSignature", "Presigned URL is missing parameters.")
-    if auth:
-        raise AuthError("IncompleteSignature", "Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is accepted.")
+    if auth or ("AWSAccessKeyId" in qs and "Signature" in qs):
+        raise AuthError("UnsupportedSignature")
     raise AuthError("MissingAuthenticationToken", "Request is missing Authentication Token")
 
 
@@ -1020,6 +1020,8 @@ AUTH_MESSAGES = {
         "documentation for details."),
     "IncompleteSignature": "The request signature does not conform to AWS standards.",
     "RequestTimeTooSkewed": "Signature expired",
+    "UnsupportedSignature": "The request signature does not conform to AWS standards: only "
+                            "Signature Version 4 (AWS4-HMAC-SHA256) is accepted.",
 }
 JSON_CODES = {
     "AccessDenied": "AccessDeniedException",
@@ -1029,6 +1031,7 @@ JSON_CODES = {
     "ExpiredToken": "ExpiredTokenException",
     "SignatureDoesNotMatch": "InvalidSignatureException",
     "IncompleteSignature": "IncompleteSignatureException",
+    "UnsupportedSignature": "IncompleteSignatureException",
     "RequestTimeTooSkewed": "InvalidSignatureException",
 }
 S3_ERRORS = {
@@ -1040,6 +1043,8 @@ S3_ERRORS = {
     "SignatureDoesNotMatch": ("SignatureDoesNotMatch",
                               "The request signature we calculated does not match the signature "
                               "you provided. Check your key and signing method.", 403),
+    "UnsupportedSignature": ("InvalidRequest", "The authorization mechanism you have provided is "
+                             "not supported. Please use AWS4-HMAC-SHA256.", 400),
     "IncompleteSignature": ("AuthorizationHeaderMalformed",
                             "The authorization header is malformed.", 400),
     "RequestTimeTooSkewed": ("RequestTimeTooSkewed",
@@ -1083,12 +1088,13 @@ def error_response(service: str, protocol: str, code: str, message: str) -> Tupl
                 f"<Message>{_xml_escape(message)}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>")
         return (401 if ec2_code == "AuthFailure" else 403), [("Content-Type", "text/xml")], body.encode()
     xml_code = {"RequestTimeTooSkewed": "SignatureDoesNotMatch",
+                "UnsupportedSignature": "IncompleteSignature",
                 "InvalidToken": "InvalidClientTokenId"}.get(code, code)
     body = (f'<ErrorResponse xmlns="https://{service}.amazonaws.com/doc/">\n  <Error>\n'
             f"    <Type>Sender</Type>\n    <Code>{xml_code}</Code>\n"
             f"    <Message>{_xml_escape(message)}</Message>\n  </Error>\n"
             f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n")
-    status = 400 if code == "IncompleteSignature" else 403
+    status = 400 if xml_code == "IncompleteSignature" else 403
     return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body.encode()
 
 
