@@ -570,7 +570,7 @@ def identity_documents(caller: Caller) -> List[Any]:
         obj = backend.users.get(caller.name)
         kind = "user"
     else:
-        obj = next((r for r in list(backend.roles.values()) if r.arn == caller.principal_arn), None)
+        obj = _role_lookup(backend, caller.principal_arn.split("/")[-1], arn=caller.principal_arn)
         kind = "role"
     if obj is None:
         return []
@@ -656,11 +656,26 @@ def _find_role(arn: str, account: str, partition: str = "aws") -> Any:
         backend = iam_backends[acct][parts[1] or partition]
     except Exception:  # noqa: BLE001
         return None
-    name = parts[5].split("/")[-1]
-    for role in list(backend.roles.values()):
-        if role.name == name and role.arn == arn:
-            return role
-    return None
+    return _role_lookup(backend, parts[5].split("/")[-1], arn=arn)
+
+
+_ROLE_IDS: Dict[Tuple[int, str], str] = {}
+
+
+def _role_lookup(backend: Any, name: str, arn: Optional[str] = None) -> Any:
+    """A role by name (and ARN), remembering its id: moto keys roles by id, and a scan
+    per request is slow in accounts of thousands of roles."""
+    key = (id(backend), name)
+    role_id = _ROLE_IDS.get(key)
+    role = backend.roles.get(role_id) if role_id else None
+    if role is None or role.name != name:
+        role = next((r for r in list(backend.roles.values()) if r.name == name), None)
+        if role is None:
+            return None
+        _ROLE_IDS[key] = role.id
+    if arn is not None and role.arn != arn:
+        return None
+    return role
 
 
 # ====================================================================== request analysis
@@ -839,7 +854,7 @@ def _iam_entity_arn(req: Request, kind: str, name: str, path: Optional[str] = No
         elif kind == "group":
             obj = backend.groups.get(name)
         elif kind == "role":
-            obj = next((r for r in list(backend.roles.values()) if r.name == name), None)
+            obj = _role_lookup(backend, name)
         else:
             obj = None
         if obj is not None:
