@@ -3,7 +3,7 @@
 //! by payload bytes. Pure code.
 
 use crate::arn::PrincipalArn;
-use crate::error::Error;
+use crate::error::InputError;
 use crate::input::ReportOptions;
 use crate::model::Batch;
 use std::collections::BTreeSet;
@@ -50,12 +50,16 @@ pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
 /// The batch size that lets every invocation finish within its budget at `rate` IAM
 /// requests per second: the requested size, or smaller. Work that cannot fit even one
 /// principal is refused, naming the field to change.
-pub fn fitted_batch_size(requested: u32, rate: f64, report: &ReportOptions) -> Result<u32, Error> {
+pub fn fitted_batch_size(
+    requested: u32,
+    rate: f64,
+    report: &ReportOptions,
+) -> Result<u32, InputError> {
     let (per_principal, field) = calls_per_principal(report);
     let capacity = (INVOCATION_BUDGET_SECONDS * rate).floor() as u64;
     let fit = capacity / per_principal;
     if fit == 0 {
-        return Err(Error::invalid(
+        return Err(InputError::invalid(
             field,
             format!(
                 "one principal may need {per_principal} IAM calls in one invocation: {:.0} s at {rate} requests/s, over the {INVOCATION_BUDGET_SECONDS:.0} s an invocation may spend (Lambda stops at 900 s); lower report.max_entity_services or raise iam_requests_per_second",
@@ -173,7 +177,7 @@ mod tests {
             max_entity_services: 100,
             ..ReportOptions::default()
         };
-        let err = fitted_batch_size(50, 0.1, &heavy).unwrap_err();
+        let err = crate::error::Error::from(fitted_batch_size(50, 0.1, &heavy).unwrap_err());
         assert_eq!(err.name(), "InvalidInput");
         assert!(
             err.to_string().starts_with("report.max_entity_services:"),

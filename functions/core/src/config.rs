@@ -1,7 +1,8 @@
 //! The function's configuration, read once at init from the environment the stack sets.
 
-use crate::error::Error;
+use crate::error::ConfigError;
 use std::env;
+use std::sync::Arc;
 
 /// Everything a Lambda of ours reads from its environment.
 #[derive(Debug, Clone)]
@@ -44,17 +45,32 @@ fn var(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Error> {
+fn number<T>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
     match var(name) {
         None => Ok(default),
-        Some(text) => text
-            .parse()
-            .map_err(|_| Error::Config(format!("{name}={text:?} is not a valid number"))),
+        Some(text) => text.parse().map_err(|e| ConfigError::NotANumber {
+            name,
+            source: Arc::new(e),
+            text,
+        }),
+    }
+}
+
+/// A check of one variable's value: `Ok` or why not.
+fn check(ok: bool, name: &'static str, why: &'static str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange { name, why })
     }
 }
 
 impl Config {
-    pub fn from_env() -> Result<Config, Error> {
+    pub fn from_env() -> Result<Config, ConfigError> {
         let config = Config {
             bucket: var("REPORT_BUCKET"),
             reader_role_arn: var("READER_ROLE_ARN"),
@@ -72,27 +88,35 @@ impl Config {
                 .is_some_and(|v| v == "true" || v == "1"),
             max_failed_percent: number("MAX_FAILED_PERCENT", 50.0)?,
         };
-        if !(0.0..=100.0).contains(&config.max_failed_percent) {
-            return Err(Error::Config("MAX_FAILED_PERCENT must be 0 to 100".into()));
-        }
-        if !(config.iam_requests_per_second > 0.0 && config.iam_requests_per_second.is_finite()) {
-            return Err(Error::Config(
-                "IAM_REQUESTS_PER_SECOND must be above 0".into(),
-            ));
-        }
-        if !(1..=1000).contains(&config.iam_page_size) {
-            return Err(Error::Config("IAM_PAGE_SIZE must be 1 to 1000".into()));
-        }
-        if config.iam_max_attempts == 0 {
-            return Err(Error::Config("IAM_MAX_ATTEMPTS must be at least 1".into()));
-        }
+        check(
+            (0.0..=100.0).contains(&config.max_failed_percent),
+            "MAX_FAILED_PERCENT",
+            "must be 0 to 100",
+        )?;
+        let rate = config.iam_requests_per_second;
+        check(
+            rate > 0.0 && rate.is_finite(),
+            "IAM_REQUESTS_PER_SECOND",
+            "must be above 0",
+        )?;
+        check(
+            (1..=1000).contains(&config.iam_page_size),
+            "IAM_PAGE_SIZE",
+            "must be 1 to 1000",
+        )?;
+        check(
+            config.iam_max_attempts > 0,
+            "IAM_MAX_ATTEMPTS",
+            "must be at least 1",
+        )?;
         Ok(config)
     }
 
     /// The bucket, for the functions that need one.
-    pub fn require_bucket(&self) -> Result<String, Error> {
-        self.bucket
-            .clone()
-            .ok_or_else(|| Error::Config("REPORT_BUCKET is not set".into()))
+    pub fn require_bucket(&self) -> Result<String, ConfigError> {
+        self.bucket.clone().ok_or(ConfigError::Unset {
+            name: "REPORT_BUCKET",
+            why: "this function reads and writes the report bucket",
+        })
     }
 }

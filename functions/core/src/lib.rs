@@ -23,8 +23,8 @@ pub mod selection;
 pub use error::Error;
 
 /// Runs a handler on the Lambda runtime: tracing from the standard variables, the
-/// handler's own dependencies built once; a failure to build them is reported as the
-/// (named) error of every invocation.
+/// handler's own dependencies built once; a failure to build them (always a
+/// [`error::ConfigError`]) is reported, as itself, by every invocation.
 pub async fn serve<D, F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     D: handlers::Dependencies,
@@ -42,10 +42,7 @@ where
             let deps = deps
                 .as_ref()
                 .map(std::sync::Arc::clone)
-                .map_err(|e| match e {
-                    Error::Config(why) => Error::Config(why.clone()),
-                    other => Error::Config(other.to_string()),
-                });
+                .map_err(|e| Error::Config(e.clone()));
             let fut = deps.map(|d| handler(d, event));
             // Boxed: the handlers' futures are deep enough to overflow rustc's layout query.
             Box::pin(async move { fut?.await })

@@ -108,7 +108,7 @@ proptest! {
     fn run_input_parsing_never_panics(input in json_value()) {
         match RunInput::parse(&input, &defaults()) {
             Ok(run) => prop_assert!(run.batch_size >= 1 && run.arns.len() <= last_accessed::input::MAX_ARNS),
-            Err(e) => prop_assert_eq!(e.name(), "InvalidInput"),
+            Err(e) => prop_assert_eq!(last_accessed::Error::from(e).name(), "InvalidInput"),
         }
     }
 

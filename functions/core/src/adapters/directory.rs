@@ -8,7 +8,7 @@
 use super::classify;
 use super::pages::{Pages, MAX_LIST_PAGES};
 use crate::arn::{PrincipalArn, PrincipalType};
-use crate::error::Error;
+use crate::error::{Error, IamError, InputError, PageError};
 use crate::input::{Discovery, EntityType};
 use crate::pacing::Pacer;
 pub use crate::selection::Skipped;
@@ -48,20 +48,16 @@ struct Chunk<T> {
     marker: Option<String>,
 }
 
-/// Why a page could not be read.
+/// Why a page about one principal could not be read.
 enum Miss {
     /// NoSuchEntity: the principal asked about is gone (the reason says so).
     Vanished(String),
-    Failed(Error),
+    Failed(IamError),
 }
 
-impl Miss {
-    /// For calls about the account rather than one principal, a vanishing is a failure.
-    fn into_error(self) -> Error {
-        match self {
-            Miss::Failed(e) => e,
-            Miss::Vanished(why) => Error::Iam(why),
-        }
+impl From<PageError> for Miss {
+    fn from(error: PageError) -> Self {
+        Miss::Failed(error.into())
     }
 }
 
@@ -76,7 +72,7 @@ where
             err.message().unwrap_or_default()
         ))
     } else {
-        Miss::Failed(classify(operation, err).1)
+        Miss::Failed(classify(operation, err))
     }
 }
 
@@ -106,21 +102,21 @@ impl Directory {
     }
 
     /// Walks every page of one paginated call, pacing each; `fetch` sends the call for
-    /// one marker.
-    async fn walk<T, F, Fut>(&self, operation: &str, mut fetch: F) -> Result<Vec<T>, Miss>
+    /// one marker. `E` is [`IamError`] for calls about the account, [`Miss`] for calls
+    /// about one principal.
+    async fn walk<T, E, F, Fut>(&self, operation: &str, mut fetch: F) -> Result<Vec<T>, E>
     where
+        E: From<PageError>,
         F: FnMut(Option<String>) -> Fut,
-        Fut: Future<Output = Result<Chunk<T>, Miss>>,
+        Fut: Future<Output = Result<Chunk<T>, E>>,
     {
         let mut all = Vec::new();
         let mut pages = Pages::iam(operation, MAX_LIST_PAGES);
-        while let Some(page) = pages.next().map_err(Miss::Failed)? {
+        while let Some(page) = pages.next()? {
             self.pacer.acquire().await;
             let chunk = fetch(page.marker).await?;
             all.extend(chunk.items);
-            pages
-                .turn(chunk.truncated, chunk.marker)
-                .map_err(Miss::Failed)?;
+            pages.turn(chunk.truncated, chunk.marker)?;
         }
         Ok(all)
     }
@@ -131,9 +127,9 @@ impl Directory {
         kind: EntityType,
         prefix: &str,
         aws_managed: bool,
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<Vec<String>, IamError> {
         let iam = &self.iam;
-        let listed = match kind {
+        match kind {
             EntityType::User => {
                 self.walk("ListUsers", |marker| {
                     let sent = iam
@@ -143,9 +139,7 @@ impl Directory {
                         .set_marker(marker)
                         .send();
                     async move {
-                        let out = sent
-                            .await
-                            .map_err(|e| Miss::Failed(classify("ListUsers", e).1))?;
+                        let out = sent.await.map_err(|e| classify("ListUsers", e))?;
                         Ok(Chunk {
                             items: out.users.into_iter().map(|u| u.arn).collect(),
                             truncated: out.is_truncated,
@@ -164,9 +158,7 @@ impl Directory {
                         .set_marker(marker)
                         .send();
                     async move {
-                        let out = sent
-                            .await
-                            .map_err(|e| Miss::Failed(classify("ListRoles", e).1))?;
+                        let out = sent.await.map_err(|e| classify("ListRoles", e))?;
                         Ok(Chunk {
                             items: out.roles.into_iter().map(|r| r.arn).collect(),
                             truncated: out.is_truncated,
@@ -185,9 +177,7 @@ impl Directory {
                         .set_marker(marker)
                         .send();
                     async move {
-                        let out = sent
-                            .await
-                            .map_err(|e| Miss::Failed(classify("ListGroups", e).1))?;
+                        let out = sent.await.map_err(|e| classify("ListGroups", e))?;
                         Ok(Chunk {
                             items: out.groups.into_iter().map(|g| g.arn).collect(),
                             truncated: out.is_truncated,
@@ -213,9 +203,7 @@ impl Directory {
                         .set_marker(marker)
                         .send();
                     async move {
-                        let out = sent
-                            .await
-                            .map_err(|e| Miss::Failed(classify("ListPolicies", e).1))?;
+                        let out = sent.await.map_err(|e| classify("ListPolicies", e))?;
                         Ok(Chunk {
                             items: out
                                 .policies
@@ -230,8 +218,7 @@ impl Directory {
                 })
                 .await
             }
-        };
-        listed.map_err(Miss::into_error)
+        }
     }
 
     /// Every principal of the chosen types that passes the filters, in IAM's order,
@@ -309,7 +296,7 @@ impl Directory {
         let each = |read: TagRead, n: usize| if read == TagRead::Each { n as u64 } else { 0 };
         let needed = each(user_read, users) + each(role_read, roles) + policies as u64;
         if needed > max_tag_calls {
-            return Err(Error::invalid(
+            return Err(InputError::invalid(
                 "discover.tags",
                 format!(
                     "the tag filter needs {needed} IAM calls, one per principal ({} users, {} roles, {} policies), \
@@ -319,7 +306,8 @@ impl Directory {
                     each(role_read, roles),
                     policies
                 ),
-            ));
+            )
+            .into());
         }
         tracing::info!(
             users,
@@ -352,7 +340,7 @@ impl Directory {
                 None => match self.tags_of(&candidate.arn).await {
                     Ok(tags) => Ok(tags),
                     Err(Miss::Vanished(why)) => Err(why),
-                    Err(Miss::Failed(e)) => return Err(e),
+                    Err(Miss::Failed(e)) => return Err(e.into()),
                 },
             };
             match tags {
@@ -374,7 +362,7 @@ impl Directory {
     async fn bulk_tags(
         &self,
         kind: EntityType,
-    ) -> Result<HashMap<String, BTreeMap<String, String>>, Error> {
+    ) -> Result<HashMap<String, BTreeMap<String, String>>, IamError> {
         use aws_sdk_iam::types::EntityType as Filter;
         let filter = match kind {
             EntityType::User => Filter::User,
@@ -392,9 +380,7 @@ impl Directory {
                     .set_marker(marker)
                     .send();
                 async move {
-                    let out = sent
-                        .await
-                        .map_err(|e| Miss::Failed(classify(OPERATION, e).1))?;
+                    let out = sent.await.map_err(|e| classify(OPERATION, e))?;
                     let users = out
                         .user_detail_list
                         .unwrap_or_default()
@@ -405,15 +391,14 @@ impl Directory {
                         .unwrap_or_default()
                         .into_iter()
                         .filter_map(|r| Some((r.role_name?, r.tags.unwrap_or_default())));
-                    Ok(Chunk {
+                    Ok::<_, IamError>(Chunk {
                         items: users.chain(roles).collect(),
                         truncated: out.is_truncated,
                         marker: out.marker,
                     })
                 }
             })
-            .await
-            .map_err(Miss::into_error)?;
+            .await?;
         Ok(named
             .into_iter()
             .map(|(name, tags): (String, Vec<Tag>)| (name.to_ascii_lowercase(), tag_map(&tags)))
@@ -434,7 +419,7 @@ impl Directory {
                         .send();
                     async move {
                         let out = sent.await.map_err(|e| miss("ListUserTags", e))?;
-                        Ok(Chunk {
+                        Ok::<_, Miss>(Chunk {
                             items: out.tags,
                             truncated: out.is_truncated,
                             marker: out.marker,
@@ -452,7 +437,7 @@ impl Directory {
                         .send();
                     async move {
                         let out = sent.await.map_err(|e| miss("ListRoleTags", e))?;
-                        Ok(Chunk {
+                        Ok::<_, Miss>(Chunk {
                             items: out.tags,
                             truncated: out.is_truncated,
                             marker: out.marker,
@@ -470,7 +455,7 @@ impl Directory {
                         .send();
                     async move {
                         let out = sent.await.map_err(|e| miss("ListPolicyTags", e))?;
-                        Ok(Chunk {
+                        Ok::<_, Miss>(Chunk {
                             items: out.tags,
                             truncated: out.is_truncated,
                             marker: out.marker,

@@ -3,7 +3,7 @@
 use super::pages::Pages;
 use super::{classify, principal_outcome, Denial};
 use crate::arn::PrincipalArn;
-use crate::error::Error;
+use crate::error::IamError;
 use crate::input::Granularity;
 use crate::model::{JobError, JobStatus};
 use crate::pacing::Pacer;
@@ -62,15 +62,14 @@ fn job_error(e: Option<&aws_sdk_iam::types::ErrorDetails>) -> Option<JobError> {
     })
 }
 
-fn status_of(s: &JobStatusType) -> Result<JobStatus, Error> {
+fn status_of(s: &JobStatusType) -> Result<JobStatus, IamError> {
     match s {
         JobStatusType::InProgress => Ok(JobStatus::InProgress),
         JobStatusType::Completed => Ok(JobStatus::Completed),
         JobStatusType::Failed => Ok(JobStatus::Failed),
-        other => Err(Error::Iam(format!(
-            "IAM returned an unknown job status {:?}",
-            other.as_str()
-        ))),
+        other => Err(IamError::UnknownJobStatus {
+            status: other.as_str().to_string(),
+        }),
     }
 }
 
@@ -100,7 +99,7 @@ impl AccessAdvisor {
         &self,
         arn: &PrincipalArn,
         granularity: Granularity,
-    ) -> Result<Generated, Error> {
+    ) -> Result<Generated, IamError> {
         self.pacer.acquire().await;
         let level = match granularity {
             Granularity::ServiceLevel => AccessAdvisorUsageGranularityType::ServiceLevel,
@@ -134,7 +133,7 @@ impl AccessAdvisor {
     /// Completion is decided on JobStatus only (the SDK fills the required
     /// JobCompletionDate with 1970-01-01 while a job runs).
     #[tracing::instrument(skip(self))]
-    pub async fn read(&self, job_id: &str) -> Result<JobRead, Error> {
+    pub async fn read(&self, job_id: &str) -> Result<JobRead, IamError> {
         const OPERATION: &str = "GetServiceLastAccessedDetails";
         let mut details = JobDetails::default();
         let mut status = JobStatus::InProgress;
@@ -164,7 +163,7 @@ impl AccessAdvisor {
                         },
                     });
                 }
-                Err(err) => return Err(classify(OPERATION, err).1),
+                Err(err) => return Err(classify(OPERATION, err)),
             };
             status = status_of(out.job_status())?;
             if page.index == 0 {
@@ -190,7 +189,7 @@ impl AccessAdvisor {
         &self,
         job_id: &str,
         namespace: &str,
-    ) -> Result<Vec<EntityAccess>, Error> {
+    ) -> Result<Vec<EntityAccess>, IamError> {
         const OPERATION: &str = "GetServiceLastAccessedDetailsWithEntities";
         let mut all = Vec::new();
         let mut pages = Pages::iam(OPERATION, MAX_PAGES);
@@ -205,7 +204,7 @@ impl AccessAdvisor {
                 .set_marker(page.marker)
                 .send()
                 .await
-                .map_err(|e| classify(OPERATION, e).1)?;
+                .map_err(|e| classify(OPERATION, e))?;
             all.extend(out.entity_details_list.into_iter().filter_map(|d| {
                 let info = d.entity_info?;
                 Some(EntityAccess {
@@ -228,7 +227,7 @@ impl AccessAdvisor {
         &self,
         arn: &PrincipalArn,
         namespaces: &[String],
-    ) -> Result<Vec<(String, Vec<GrantingPolicy>)>, Error> {
+    ) -> Result<Vec<(String, Vec<GrantingPolicy>)>, IamError> {
         const OPERATION: &str = "ListPoliciesGrantingServiceAccess";
         let mut all = Vec::new();
         for chunk in namespaces.chunks(MAX_NAMESPACES_PER_CALL) {
@@ -243,7 +242,7 @@ impl AccessAdvisor {
                     .set_marker(page.marker)
                     .send()
                     .await
-                    .map_err(|e| classify(OPERATION, e).1)?;
+                    .map_err(|e| classify(OPERATION, e))?;
                 for entry in out.policies_granting_service_access {
                     let ns = entry.service_namespace.unwrap_or_default();
                     let policies =
@@ -274,11 +273,9 @@ impl AccessAdvisor {
 }
 
 impl Generated {
-    fn validated(self) -> Result<Self, Error> {
+    fn validated(self) -> Result<Self, IamError> {
         match &self {
-            Generated::Job(id) if id.is_empty() => Err(Error::Iam(
-                "GenerateServiceLastAccessedDetails returned no JobId".into(),
-            )),
+            Generated::Job(id) if id.is_empty() => Err(IamError::EmptyJobId),
             _ => Ok(self),
         }
     }

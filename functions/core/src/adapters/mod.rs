@@ -5,38 +5,30 @@ pub mod iam;
 pub mod pages;
 pub mod s3;
 
-use crate::error::Error;
+use crate::error::{IamCall, IamError};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// Maps an SDK error to our named errors; `Ok(code)` hands back IAM's error code for
-/// the caller to decide (e.g. NoSuchEntity is an outcome, not a failure).
-pub(crate) fn classify<E, R>(
-    operation: &str,
-    err: aws_sdk_iam::error::SdkError<E, R>,
-) -> (Option<String>, Error)
+/// Maps an SDK error of an IAM call to our named errors by IAM's error code, keeping
+/// the SDK's error as the source.
+pub(crate) fn classify<E, R>(operation: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> IamError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let code = err.code().map(str::to_string);
-    let message = format!(
-        "{operation}: {}",
-        aws_sdk_iam::error::DisplayErrorContext(&err)
-    );
-    let error = match code.as_deref() {
+    let kind = match err.code() {
         Some(
             "Throttling"
             | "ThrottlingException"
             | "RequestLimitExceeded"
             | "TooManyRequestsException"
             | "SlowDown",
-        ) => Error::Throttled(message),
+        ) => IamError::Throttled,
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            Error::AccessDenied(message)
+            IamError::AccessDenied
         }
-        _ => Error::Iam(message),
+        _ => IamError::Service,
     };
-    (code, error)
+    kind(IamCall::new(operation, err))
 }
 
 /// Whom an `AccessDenied` answer is about.
@@ -47,7 +39,7 @@ pub(crate) enum Denial {
     /// (GenerateServiceLastAccessedDetails). The principal's outcome is `DENIED`.
     OfPrincipal,
     /// A refusal means the reader role lacks what the scan needs (reading a job it
-    /// created, listing): `Error::AccessDenied`, an error of the whole batch.
+    /// created, listing): `IamError::AccessDenied`, an error of the whole batch.
     OfScan,
 }
 
@@ -60,7 +52,7 @@ pub(crate) fn principal_outcome<E, R>(
     operation: &str,
     err: aws_sdk_iam::error::SdkError<E, R>,
     denial: Denial,
-) -> Result<(crate::model::JobStatus, crate::model::JobError), Error>
+) -> Result<(crate::model::JobStatus, crate::model::JobError), IamError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -70,7 +62,7 @@ where
         (Some("NoSuchEntity"), _) => JobStatus::NotFound,
         (Some("InvalidInput"), _) => JobStatus::Failed,
         (Some("AccessDenied" | "AccessDeniedException"), Denial::OfPrincipal) => JobStatus::Denied,
-        _ => return Err(classify(operation, err).1),
+        _ => return Err(classify(operation, err)),
     };
     let error = JobError {
         code: err.code().unwrap_or_default().to_string(),

@@ -12,7 +12,7 @@
 //! The walk is a cursor rather than a closure so each loop keeps its own borrowing and
 //! its own early returns (e.g. an access-advisor read that finds its job still running).
 
-use crate::error::Error;
+use crate::error::{PageError, PageProblem};
 
 /// Access-advisor pages (GetServiceLastAccessedDetails(WithEntities),
 /// ListPoliciesGrantingServiceAccess): a job has at most a few pages of 1000.
@@ -24,12 +24,14 @@ pub const MAX_LIST_PAGES: usize = 1_000;
 /// ListObjectsV2 pages of up to 1000 keys: ten million keys under one prefix.
 pub const MAX_S3_PAGES: usize = 10_000;
 
-/// Which service is walked: it decides the error and the name of the marker.
+/// Which service is walked: it decides the name of the marker. Its failures are a
+/// [`PageError`], which each adapter's error takes in (`IamError::Paging`,
+/// `StoreError::Paging`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Service {
-    /// `Marker`; failures are `Error::Iam`.
+    /// `Marker`.
     Iam,
-    /// `NextContinuationToken`; failures are `Error::Storage`.
+    /// `NextContinuationToken`.
     S3,
 }
 
@@ -89,25 +91,24 @@ impl Pages {
         }
     }
 
-    fn error(&self, why: String) -> Error {
-        let message = format!("{}: {why}", self.operation);
-        match self.service {
-            Service::Iam => Error::Iam(message),
-            Service::S3 => Error::Storage(message),
+    fn error(&self, problem: PageProblem) -> PageError {
+        PageError {
+            operation: self.operation.clone(),
+            problem,
         }
     }
 
     /// The next page to fetch; `None` once a page was not truncated (or no page was
     /// turned since the last one was handed out). An error when the page guard is
     /// exceeded: the walk would fetch more than `limit` pages.
-    pub(crate) fn next(&mut self) -> Result<Option<Page>, Error> {
+    pub(crate) fn next(&mut self) -> Result<Option<Page>, PageError> {
         let marker = match std::mem::replace(&mut self.state, State::Done) {
             State::Done => return Ok(None),
             State::First => None,
             State::Next(marker) => Some(marker),
         };
         if self.fetched >= self.limit {
-            return Err(self.error(format!("more than {} pages", self.limit)));
+            return Err(self.error(PageProblem::TooManyPages { limit: self.limit }));
         }
         let index = self.fetched;
         self.fetched += 1;
@@ -116,16 +117,20 @@ impl Pages {
 
     /// Records what the page just fetched says about the rest. An error when it says
     /// it is truncated but gives no marker (or an empty one).
-    pub(crate) fn turn(&mut self, truncated: bool, marker: Option<String>) -> Result<(), Error> {
+    pub(crate) fn turn(
+        &mut self,
+        truncated: bool,
+        marker: Option<String>,
+    ) -> Result<(), PageError> {
         self.state = match (truncated, marker) {
             (false, _) => State::Done,
             (true, Some(marker)) if !marker.is_empty() => State::Next(marker),
             (true, _) => {
-                let name = match self.service {
-                    Service::Iam => "IsTruncated without a Marker",
-                    Service::S3 => "IsTruncated without a NextContinuationToken",
+                let marker = match self.service {
+                    Service::Iam => "Marker",
+                    Service::S3 => "NextContinuationToken",
                 };
-                return Err(self.error(name.to_string()));
+                return Err(self.error(PageProblem::TruncatedWithoutMarker { marker }));
             }
         };
         Ok(())
@@ -142,7 +147,9 @@ impl Pages {
 mod tests {
     use super::*;
 
-    fn walk(pages: &mut Pages, answers: &[(bool, Option<&str>)]) -> Result<Vec<Page>, Error> {
+    use crate::error::{Error, IamError, StoreError};
+
+    fn walk(pages: &mut Pages, answers: &[(bool, Option<&str>)]) -> Result<Vec<Page>, PageError> {
         let mut seen = Vec::new();
         let mut answers = answers.iter();
         while let Some(page) = pages.next()? {
@@ -194,7 +201,8 @@ mod tests {
     fn truncated_without_a_marker_is_an_error_of_the_service() {
         for marker in [None, Some("")] {
             let err = walk(&mut Pages::iam("ListUsers", 10), &[(true, marker)]).unwrap_err();
-            assert!(matches!(err, Error::Iam(_)), "{err:?}");
+            let err = Error::from(IamError::from(err));
+            assert_eq!(err.name(), "IamError");
             assert_eq!(
                 err.to_string(),
                 "IAM call failed: ListUsers: IsTruncated without a Marker"
@@ -205,7 +213,8 @@ mod tests {
             &[(true, None)],
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Storage(_)), "{err:?}");
+        let err = Error::from(StoreError::from(err));
+        assert_eq!(err.name(), "StorageError");
         assert!(err.to_string().contains("ListObjectsV2 s3://b/p"), "{err}");
         assert!(err.to_string().contains("NextContinuationToken"), "{err}");
     }
@@ -216,7 +225,7 @@ mod tests {
         let err = walk(&mut pages, &[(true, Some("m")); 4]).unwrap_err();
         assert_eq!(pages.fetched(), 3, "exactly the limit was fetched");
         assert_eq!(
-            err.to_string(),
+            IamError::from(err).to_string(),
             "IAM call failed: GetServiceLastAccessedDetails: more than 3 pages"
         );
         // Exactly the limit, the last one not truncated, is fine.

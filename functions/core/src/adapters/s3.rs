@@ -1,7 +1,7 @@
 //! The report bucket: JSON documents in, JSON documents out.
 
 use super::pages::{Pages, MAX_S3_PAGES};
-use crate::error::Error;
+use crate::error::StoreError;
 use aws_sdk_s3::primitives::ByteStream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -15,17 +15,26 @@ pub struct ReportStore {
     pub(crate) max_pages: usize,
 }
 
-fn storage<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
-    what: String,
-    err: aws_sdk_s3::error::SdkError<E, R>,
-) -> Error {
-    Error::Storage(format!(
-        "{what}: {}",
-        aws_sdk_s3::error::DisplayErrorContext(&err)
-    ))
-}
-
 impl ReportStore {
+    /// A failed request about `key` (or a listing's prefix), the SDK's error kept.
+    fn failed<E, R>(
+        &self,
+        operation: &'static str,
+        key: &str,
+        err: aws_sdk_s3::error::SdkError<E, R>,
+    ) -> StoreError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        StoreError::Request {
+            operation,
+            bucket: self.bucket.clone(),
+            key: key.to_string(),
+            source: Box::new(err),
+        }
+    }
+
     pub fn new(s3: aws_sdk_s3::Client, bucket: String) -> Self {
         ReportStore {
             s3,
@@ -41,9 +50,11 @@ impl ReportStore {
 
     /// Stores `value` as one line of JSON (valid JSON and JSON Lines).
     #[tracing::instrument(skip(self, value))]
-    pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), Error> {
-        let mut body = serde_json::to_vec(value)
-            .map_err(|e| Error::Storage(format!("encoding {key}: {e}")))?;
+    pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        let mut body = serde_json::to_vec(value).map_err(|source| StoreError::Encode {
+            key: key.to_string(),
+            source,
+        })?;
         body.push(b'\n');
         self.s3
             .put_object()
@@ -53,20 +64,26 @@ impl ReportStore {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| storage(format!("PutObject s3://{}/{key}", self.bucket), e))?;
+            .map_err(|e| self.failed("PutObject", key, e))?;
         Ok(())
     }
 
-    /// The JSON document at `key`; a missing key is a `StorageError` too.
-    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
-        self.get_json_opt(key).await?.ok_or_else(|| {
-            Error::Storage(format!("GetObject s3://{}/{key}: NoSuchKey", self.bucket))
-        })
+    /// The JSON document at `key`; a missing key is a [`StoreError`] too.
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<T, StoreError> {
+        self.get_json_opt(key)
+            .await?
+            .ok_or_else(|| StoreError::NoSuchKey {
+                bucket: self.bucket.clone(),
+                key: key.to_string(),
+            })
     }
 
     /// Like [`ReportStore::get_json`], but a missing key (`NoSuchKey`) is `Ok(None)`;
-    /// every other failure stays a `StorageError`.
-    pub async fn get_json_opt<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+    /// every other failure stays a [`StoreError`].
+    pub async fn get_json_opt<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         let sent = self
             .s3
             .get_object()
@@ -79,31 +96,36 @@ impl ReportStore {
             Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
                 return Ok(None)
             }
-            Err(err) => {
-                return Err(storage(
-                    format!("GetObject s3://{}/{key}", self.bucket),
-                    err,
-                ))
-            }
+            Err(err) => return Err(self.failed("GetObject", key, err)),
         };
         let bytes = out
             .body
             .collect()
             .await
-            .map_err(|e| Error::Storage(format!("reading {key}: {e}")))?
+            .map_err(|source| StoreError::Read {
+                key: key.to_string(),
+                source,
+            })?
             .into_bytes();
         serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| Error::Storage(format!("decoding s3://{}/{key}: {e}", self.bucket)))
+            .map_err(|source| StoreError::Decode {
+                bucket: self.bucket.clone(),
+                key: key.to_string(),
+                source,
+            })
     }
 
     /// Every key under `prefix`, in S3's (lexicographic) order, following every
     /// continuation token (at most [`MAX_S3_PAGES`] pages of up to 1000 keys; more is
-    /// a `StorageError`).
-    pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        let operation = format!("ListObjectsV2 s3://{}/{prefix}", self.bucket);
+    /// a [`StoreError`]).
+    pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        const OPERATION: &str = "ListObjectsV2";
         let mut keys = Vec::new();
-        let mut pages = Pages::s3(operation.clone(), self.max_pages);
+        let mut pages = Pages::s3(
+            format!("{OPERATION} s3://{}/{prefix}", self.bucket),
+            self.max_pages,
+        );
         while let Some(page) = pages.next()? {
             let out = self
                 .s3
@@ -113,7 +135,7 @@ impl ReportStore {
                 .set_continuation_token(page.marker)
                 .send()
                 .await
-                .map_err(|e| storage(operation.clone(), e))?;
+                .map_err(|e| self.failed(OPERATION, prefix, e))?;
             keys.extend(
                 out.contents()
                     .iter()

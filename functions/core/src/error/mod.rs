@@ -1,55 +1,85 @@
-//! Named errors. Every error that leaves a Lambda carries a stable `errorType`
-//! (see [`Error::name`]) so the state machine's Retry/Catch match our names,
-//! never Rust type names.
+//! Named errors: one `thiserror` enum per concern, and [`Error`] over them.
+//!
+//! Every error that leaves a Lambda carries a stable `errorType` so the state machine's
+//! Retry/Catch match our names, never Rust type names. [`Error::name`] is the one place
+//! that decides them. The concerns:
+//!
+//! - [`InputError`]: the run input (or an event built from it), a field path and why;
+//! - [`crate::arn::ArnError`]: what is wrong with an ARN (the source of an input or a
+//!   configuration error, which name the field or variable);
+//! - [`IamError`]: IAM refused, throttled or failed a call (the SDK's error is the
+//!   source), or answered against its own protocol;
+//! - [`StoreError`]: the report bucket (S3's error, or serde_json's, is the source);
+//! - [`ConfigError`]: the function's environment, a variable name and why;
+//! - [`RunError`]: how a run ended when it did not succeed.
+//!
+//! Step Functions sees only the name and the Display text, so each Display says what
+//! happened in full, including the SDK's error chain where there is one.
+
+mod config;
+mod iam;
+mod input;
+mod paging;
+mod run;
+mod store;
+
+pub use config::ConfigError;
+pub use iam::{IamCall, IamError};
+pub use input::InputError;
+pub use paging::{PageError, PageProblem};
+pub use run::RunError;
+pub use store::StoreError;
 
 use lambda_runtime::Diagnostic;
 
-/// Errors of the scan, one variant per way a run can go wrong.
+/// An error source the SDK gives us as a generic type, kept whole behind a box.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Every way a run can go wrong, one variant per concern.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The run input (or an event built from it) is not acceptable. The message names the field.
-    #[error("{0}")]
-    InvalidInput(String),
-    /// IAM kept throttling after the SDK's retries; Step Functions retries the task.
-    #[error("IAM throttled the request after retries: {0}")]
-    Throttled(String),
-    /// The reader role may not do what the scan needs.
-    #[error("access denied: {0}")]
-    AccessDenied(String),
-    /// Any other IAM failure.
-    #[error("IAM call failed: {0}")]
-    Iam(String),
-    /// S3 failed to read or write a report or a run file.
-    #[error("S3 call failed: {0}")]
-    Storage(String),
-    /// The function's environment is incomplete or wrong.
-    #[error("configuration error: {0}")]
-    Config(String),
-    /// The run ended without a report for every planned principal (the summary says which).
-    #[error("run incomplete: {0}")]
-    Incomplete(String),
-    /// More than the allowed share of the run's principals ended FAILED: systemic.
-    #[error("too many principals failed: {0}")]
-    TooManyFailures(String),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Iam(#[from] IamError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Run(#[from] RunError),
 }
 
 impl Error {
-    /// The stable name Step Functions sees as the task's `Error`.
+    /// The stable name Step Functions sees as the task's `Error`: a contract with the
+    /// ASL's Retry/Catch (`statemachine/last-accessed.asl.json`) and the tests.
     pub fn name(&self) -> &'static str {
+        use crate::model::JobStatus;
         match self {
-            Error::InvalidInput(_) => "InvalidInput",
-            Error::Throttled(_) => "Throttled",
-            Error::AccessDenied(_) => "AccessDenied",
-            Error::Iam(_) => "IamError",
-            Error::Storage(_) => "StorageError",
+            Error::Input(_) => "InvalidInput",
+            Error::Iam(e) => match e {
+                IamError::Throttled(_) => "Throttled",
+                IamError::AccessDenied(_) | IamError::ReaderMayNotRead(_) => "AccessDenied",
+                IamError::ReaderRefused { status, .. } if *status == JobStatus::Denied => {
+                    "AccessDenied"
+                }
+                IamError::ReaderRefused { .. }
+                | IamError::Service(_)
+                | IamError::Paging(_)
+                | IamError::UnknownJobStatus { .. }
+                | IamError::EmptyJobId
+                | IamError::JobInProgressAgain { .. } => "IamError",
+            },
+            Error::Store(_) => "StorageError",
             Error::Config(_) => "ConfigError",
-            Error::Incomplete(_) => "IncompleteRun",
-            Error::TooManyFailures(_) => "TooManyFailures",
+            Error::Run(RunError::Incomplete { .. }) => "IncompleteRun",
+            Error::Run(RunError::TooManyFailures { .. }) => "TooManyFailures",
         }
     }
 
+    /// An [`InputError`] naming `field`: the shorthand of the handlers' own checks.
     pub fn invalid(field: &str, why: impl std::fmt::Display) -> Self {
-        Error::InvalidInput(format!("{field}: {why}"))
+        Error::Input(InputError::invalid(field, why))
     }
 }
 
@@ -63,53 +93,4 @@ impl From<Error> for Diagnostic {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn diagnostics_carry_our_names_not_rust_type_names() {
-        let cases = [
-            (
-                Error::invalid("arns[0]", "bad"),
-                "InvalidInput",
-                "arns[0]: bad",
-            ),
-            (
-                Error::Throttled("x".into()),
-                "Throttled",
-                "IAM throttled the request after retries: x",
-            ),
-            (
-                Error::AccessDenied("x".into()),
-                "AccessDenied",
-                "access denied: x",
-            ),
-            (Error::Iam("x".into()), "IamError", "IAM call failed: x"),
-            (
-                Error::Storage("x".into()),
-                "StorageError",
-                "S3 call failed: x",
-            ),
-            (
-                Error::Config("x".into()),
-                "ConfigError",
-                "configuration error: x",
-            ),
-            (
-                Error::Incomplete("x".into()),
-                "IncompleteRun",
-                "run incomplete: x",
-            ),
-            (
-                Error::TooManyFailures("x".into()),
-                "TooManyFailures",
-                "too many principals failed: x",
-            ),
-        ];
-        for (error, name, message) in cases {
-            let diagnostic: Diagnostic = error.into();
-            assert_eq!(diagnostic.error_type, name);
-            assert_eq!(diagnostic.error_message, message);
-        }
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@
 
 use super::{decode, paced, GenerateDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{Generated, JobRead};
-use crate::error::Error;
+use crate::error::{Error, IamError};
 use crate::input::Granularity;
 use crate::model::{BatchEvent, BatchState, Job, JobStatus, RunContext};
 use crate::polling::next_wait;
@@ -63,22 +63,16 @@ async fn probe(deps: &GenerateDeps) -> Result<ProbeOutput, Error> {
     {
         Generated::Job(id) => id,
         Generated::Refused { status, error } => {
-            let message = format!(
-                "the reader role may not start access-advisor jobs: iam:GenerateServiceLastAccessedDetails on {reader} was refused ({}, {}): {}",
-                status.as_str(),
-                error.code,
-                error.message
-            );
-            return Err(match status {
-                JobStatus::Denied => Error::AccessDenied(message),
-                _ => Error::Iam(message),
-            });
+            return Err(IamError::ReaderRefused {
+                reader: reader.to_string(),
+                status,
+                error,
+            }
+            .into())
         }
     };
     let job_status = match deps.advisor.read(&job_id).await.map_err(|e| match e {
-        Error::AccessDenied(m) => Error::AccessDenied(format!(
-            "the reader role may not read access-advisor jobs: iam:GetServiceLastAccessedDetails: {m}"
-        )),
+        IamError::AccessDenied(call) => IamError::ReaderMayNotRead(call),
         other => other,
     })? {
         JobRead::InProgress => JobStatus::InProgress,

@@ -14,7 +14,7 @@ use crate::adapters::s3::ReportStore;
 use crate::arn::PrincipalArn;
 use crate::clients;
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{ConfigError, Error, InputError};
 use crate::model::RunContext;
 use crate::pacing::Pacer;
 use serde::de::DeserializeOwned;
@@ -26,9 +26,10 @@ use std::sync::Arc;
 pub const PRINCIPALS_IN_FLIGHT: usize = 8;
 
 /// A handler's dependencies, built once per cold start from the function's environment.
-/// Each handler has its own: what it may touch is what it was given.
+/// Each handler has its own: what it may touch is what it was given. Building them can
+/// only fail on the environment: a [`ConfigError`].
 pub trait Dependencies: Sized + Send + Sync + 'static {
-    fn from_env() -> impl Future<Output = Result<Self, Error>> + Send;
+    fn from_env() -> impl Future<Output = Result<Self, ConfigError>> + Send;
 }
 
 /// A pacer for one invocation: the run input's rate if it set one, else the function's.
@@ -44,14 +45,20 @@ fn pacer_for(config: &Config, rate: Option<f64>) -> Arc<Pacer> {
 async fn reader(
     config: &Config,
     base: &aws_config::SdkConfig,
-) -> Result<(PrincipalArn, AccessAdvisor), Error> {
-    let role = config.reader_role_arn.as_deref().ok_or_else(|| {
-        Error::Config(
-            "READER_ROLE_ARN is not set: this function reads IAM through the reader role".into(),
-        )
+) -> Result<(PrincipalArn, AccessAdvisor), ConfigError> {
+    const NAME: &str = "READER_ROLE_ARN";
+    let role = config
+        .reader_role_arn
+        .as_deref()
+        .ok_or(ConfigError::Unset {
+            name: NAME,
+            why: "this function reads IAM through the reader role",
+        })?;
+    let arn = PrincipalArn::parse(role).map_err(|source| ConfigError::Arn {
+        name: NAME,
+        text: role.to_string(),
+        source,
     })?;
-    let arn = PrincipalArn::parse(role)
-        .map_err(|why| Error::Config(format!("READER_ROLE_ARN={role:?}: {why}")))?;
     let iam = clients::assumed_iam_client(config, base, role).await;
     let advisor =
         AccessAdvisor::new(iam, pacer_for(config, None)).with_page_size(config.iam_page_size);
@@ -75,7 +82,7 @@ impl PlanDeps {
 }
 
 impl Dependencies for PlanDeps {
-    async fn from_env() -> Result<Self, Error> {
+    async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let base = clients::sdk_config(&config).await;
         Ok(PlanDeps {
@@ -95,7 +102,7 @@ pub struct GenerateDeps {
 }
 
 impl Dependencies for GenerateDeps {
-    async fn from_env() -> Result<Self, Error> {
+    async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let base = clients::sdk_config(&config).await;
         let (reader, advisor) = reader(&config, &base).await?;
@@ -116,7 +123,7 @@ pub struct JobDeps {
 }
 
 impl Dependencies for JobDeps {
-    async fn from_env() -> Result<Self, Error> {
+    async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let base = clients::sdk_config(&config).await;
         let (_, advisor) = reader(&config, &base).await?;
@@ -136,7 +143,7 @@ pub struct SummarizeDeps {
 }
 
 impl Dependencies for SummarizeDeps {
-    async fn from_env() -> Result<Self, Error> {
+    async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let base = clients::sdk_config(&config).await;
         Ok(SummarizeDeps {
@@ -153,13 +160,6 @@ pub fn paced(config: &Config, advisor: &AccessAdvisor, run: &RunContext) -> Acce
 
 /// Decodes an event, naming the offending field.
 pub fn decode<T: DeserializeOwned>(what: &str, event: serde_json::Value) -> Result<T, Error> {
-    serde_path_to_error::deserialize(event).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            what.to_string()
-        } else {
-            format!("{what}.{path}")
-        };
-        Error::invalid(&field, e.into_inner())
-    })
+    serde_path_to_error::deserialize(event)
+        .map_err(|e| InputError::malformed(what, &format!("{what}."), e).into())
 }

@@ -3,7 +3,7 @@
 use super::plan::PlanOutput;
 use super::{decode, SummarizeDeps};
 use crate::clock::utc;
-use crate::error::Error;
+use crate::error::{Error, RunError};
 use crate::keys;
 use crate::model::Batch;
 use crate::records::{BatchFailure, BatchResult, PlanRecord, RunFailure};
@@ -43,7 +43,7 @@ async fn read_all<T: DeserializeOwned>(
     let store = &deps.store;
     let found = store.list_keys(prefix).await?;
     stream::iter(found)
-        .map(|key| async move { store.get_json(&key).await })
+        .map(|key| async move { store.get_json(&key).await.map_err(Error::from) })
         .buffered(16)
         .try_collect()
         .await
@@ -103,7 +103,7 @@ pub async fn handle(
         missing = counts.principals_missing,
         "summarized"
     );
-    let see = format!("see s3://{}/{summary_key}", store.bucket);
+    let summary_url = format!("s3://{}/{summary_key}", store.bucket);
     match summary.status {
         RunStatus::Succeeded => Ok(SummarizeOutput {
             run_id: summary.run_id,
@@ -115,32 +115,22 @@ pub async fn handle(
             reports_written: counts.reports_written,
             by_status: counts.by_status.clone(),
         }),
-        RunStatus::Failed => Err(Error::TooManyFailures(format!(
-            "{} of {} principals FAILED, more than the {}% allowed (MaxFailedPercent): a systemic failure, not N findings; {see}",
-            counts.by_status.get("FAILED").copied().unwrap_or(0),
-            counts.principals_planned,
-            deps.config.max_failed_percent,
-        ))),
-        RunStatus::Incomplete => {
-            let why = summary
-                .failure
-                .as_ref()
-                .map(|f| {
-                    format!(
-                        " after {}: {}",
-                        f.error.as_deref().unwrap_or("an error"),
-                        f.cause.as_deref().unwrap_or("")
-                    )
-                })
-                .unwrap_or_default();
-            Err(Error::Incomplete(format!(
-                "{} of {} principals reported ({} of {} batches; {} principals without a report, named in the summary){why}; {see}",
-                counts.reports_written,
-                counts.principals_planned,
-                counts.batches_reported,
-                counts.batches_planned,
-                counts.principals_missing,
-            )))
+        RunStatus::Failed => Err(RunError::TooManyFailures {
+            failed: counts.by_status.get("FAILED").copied().unwrap_or(0),
+            planned: counts.principals_planned,
+            max_failed_percent: deps.config.max_failed_percent,
+            summary_url,
         }
+        .into()),
+        RunStatus::Incomplete => Err(RunError::Incomplete {
+            reported: counts.reports_written,
+            planned: counts.principals_planned,
+            batches_reported: counts.batches_reported,
+            batches_planned: counts.batches_planned,
+            missing: counts.principals_missing,
+            map_failure: summary.failure.clone(),
+            summary_url,
+        }
+        .into()),
     }
 }

@@ -6,7 +6,7 @@
 use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::clock;
-use crate::error::Error;
+use crate::error::{Error, IamError};
 use crate::keys;
 use crate::model::{BatchState, Job, JobStatus, RunContext};
 use crate::records::{BatchFailure, BatchResult, PrincipalOutcome, RunFailure};
@@ -42,10 +42,11 @@ async fn finished_job(
     tracing::warn!(job_id, "no stored read of the job; reading it from IAM");
     match advisor.read(job_id).await? {
         JobRead::Finished { status, details } => Ok((status, details)),
-        JobRead::InProgress => Err(Error::Iam(format!(
-            "job {job_id} of {} is IN_PROGRESS again",
-            job.arn
-        ))),
+        JobRead::InProgress => Err(IamError::JobInProgressAgain {
+            job_id: job_id.to_string(),
+            arn: job.arn.to_string(),
+        }
+        .into()),
     }
 }
 

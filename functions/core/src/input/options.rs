@@ -1,0 +1,130 @@
+//! The options of a run: what to scan, how to poll, what each report holds, and
+//! their defaults (what an empty run input means).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// IAM's two report granularities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Granularity {
+    #[default]
+    #[serde(rename = "SERVICE_LEVEL")]
+    ServiceLevel,
+    #[serde(rename = "ACTION_LEVEL")]
+    ActionLevel,
+}
+
+impl Granularity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::ServiceLevel => "SERVICE_LEVEL",
+            Granularity::ActionLevel => "ACTION_LEVEL",
+        }
+    }
+}
+
+/// The entity types discovery can list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityType {
+    User,
+    Role,
+    Group,
+    Policy,
+}
+
+/// Discover principals in the account instead of (or besides) naming them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    #[serde(default = "Discovery::all_types")]
+    pub types: Vec<EntityType>,
+    /// Only principals whose IAM path starts with this (e.g. `/service/`).
+    #[serde(default = "Discovery::root_path")]
+    pub path_prefix: String,
+    /// Glob over the name: `*` any run of characters, `?` one character.
+    pub name_pattern: Option<String>,
+    /// Users and roles must carry every one of these tags (key → value).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    pub skip_service_linked_roles: bool,
+    /// Also report the AWS-managed policies attached in the account.
+    #[serde(default)]
+    pub aws_managed_policies: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Discovery {
+    fn all_types() -> Vec<EntityType> {
+        vec![
+            EntityType::User,
+            EntityType::Role,
+            EntityType::Group,
+            EntityType::Policy,
+        ]
+    }
+    fn root_path() -> String {
+        "/".into()
+    }
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            types: Discovery::all_types(),
+            path_prefix: Discovery::root_path(),
+            name_pattern: None,
+            tags: BTreeMap::new(),
+            skip_service_linked_roles: true,
+            aws_managed_policies: false,
+        }
+    }
+}
+
+/// How Check polls IAM's jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollOptions {
+    pub initial_wait_seconds: u32,
+    pub max_wait_seconds: u32,
+    pub max_attempts: u32,
+}
+
+impl Default for PollOptions {
+    fn default() -> Self {
+        PollOptions {
+            initial_wait_seconds: 5,
+            max_wait_seconds: 60,
+            max_attempts: 60,
+        }
+    }
+}
+
+/// What each report contains beyond IAM's service list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportOptions {
+    /// A service unused for this many days is a finding.
+    pub unused_days: u32,
+    /// Groups and policies: list the users and roles behind each used service.
+    pub entities: bool,
+    /// At most this many services per principal get an entity listing.
+    pub max_entity_services: u32,
+    /// Users, roles, groups: name the policies granting each unused service.
+    pub granting_policies: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            unused_days: 90,
+            entities: false,
+            max_entity_services: 50,
+            granting_policies: false,
+        }
+    }
+}
