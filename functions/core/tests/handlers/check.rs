@@ -1,0 +1,96 @@
+//! Check: poll the jobs still IN_PROGRESS, store the ones that finished, give up at the
+//! poll limit.
+
+use crate::helpers::{
+    event, job_deps, job_read, json, work, Bucket, ALICE, DEPLOYER, DEPLOYER_JOB, WEB, WEB_JOB,
+    WEB_SERVICES,
+};
+use aws_sdk_iam::types::JobStatusType;
+use aws_smithy_mocks::Rule;
+use last_accessed::handlers::check;
+use serde_json::{json, Value};
+
+/// Check's output for the fixture `check/events/<fixture>.json`, IAM answering with
+/// `iam`, after asserting each job's ARN and status in it.
+async fn poll(bucket: &Bucket, iam: &[&Rule], fixture: &str, statuses: [(&str, &str); 3]) -> Value {
+    let out = check::handle(&job_deps(bucket, iam), event("check", fixture))
+        .await
+        .unwrap();
+    let out = json(&out);
+    let found: Vec<(&str, &str)> = out["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["arn"].as_str().unwrap(), j["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, statuses);
+    out
+}
+
+#[tokio::test]
+async fn a_poll_that_finds_a_job_completed_stores_it_and_marks_it() {
+    let done = job_read(WEB_JOB, JobStatusType::Completed, WEB_SERVICES, None);
+    let running = job_read(DEPLOYER_JOB, JobStatusType::InProgress, &[], None);
+    let bucket = Bucket::new();
+    let out = poll(
+        &bucket,
+        &[&done, &running],
+        "in-progress",
+        [
+            (WEB, "COMPLETED"),
+            (ALICE, "DENIED"),
+            (DEPLOYER, "IN_PROGRESS"),
+        ],
+    )
+    .await;
+    assert_eq!(out["attempt"], 1);
+    assert_eq!(out["pending"], 1, "the Choice loops back to the Wait");
+    assert_eq!(out["wait_seconds"], 10, "the wait doubles");
+
+    // The read that found it COMPLETED is stored for Write, which asks IAM no more.
+    let stored = bucket.json(&work(&format!("jobs/{WEB_JOB}.json")));
+    assert_eq!(stored["completed"], "2026-11-25T01:00:12Z");
+    assert_eq!(stored["services"][0]["namespace"], "s3");
+    assert_eq!(
+        stored["services"][0]["last_authenticated"],
+        "2026-11-20T09:30:00Z"
+    );
+    assert_eq!(stored["services"][1]["namespace"], "ec2");
+    assert_eq!(stored["services"][1]["last_authenticated"], Value::Null);
+    assert_eq!(
+        bucket.keys(""),
+        [work(&format!("jobs/{WEB_JOB}.json"))],
+        "a job still running is not stored"
+    );
+    assert_eq!((done.num_calls(), running.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn the_poll_limit_marks_the_jobs_still_running_timed_out() {
+    // poll.max_attempts is 60; this is the 60th poll. The COMPLETED job is not read again
+    // (no rule answers it).
+    let running = job_read(DEPLOYER_JOB, JobStatusType::InProgress, &[], None);
+    let bucket = Bucket::new();
+    let out = poll(
+        &bucket,
+        &[&running],
+        "last-poll",
+        [
+            (WEB, "COMPLETED"),
+            (ALICE, "DENIED"),
+            (DEPLOYER, "TIMED_OUT"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out["jobs"][2]["error"],
+        json!({"code": "TimedOut", "message": "job still IN_PROGRESS after 60 polls"})
+    );
+    assert_eq!(
+        out["jobs"][1]["error"]["code"], "AccessDenied",
+        "kept as Generate found it"
+    );
+    assert_eq!(out["attempt"], 60);
+    assert_eq!(out["pending"], 0, "the Choice goes on to Write");
+    assert_eq!(bucket.keys(""), Vec::<String>::new());
+}

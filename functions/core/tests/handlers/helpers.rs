@@ -1,0 +1,441 @@
+//! Shared by the handler tests: the fixtures, the deployment's configuration, a bucket
+//! kept in memory behind the real S3 client, and IAM's answers, all on aws-smithy-mocks.
+//! A call no rule answers panics (the mocks' `must_match`): a test that gives IAM no
+//! rule also proves the handler made no IAM call.
+
+use aws_sdk_iam::operation::generate_service_last_accessed_details::{
+    GenerateServiceLastAccessedDetailsError as GenerateError,
+    GenerateServiceLastAccessedDetailsInput as GenerateInput,
+    GenerateServiceLastAccessedDetailsOutput as GenerateOutput,
+};
+use aws_sdk_iam::operation::get_service_last_accessed_details::{
+    GetServiceLastAccessedDetailsError as ReadError,
+    GetServiceLastAccessedDetailsInput as ReadInput,
+    GetServiceLastAccessedDetailsOutput as ReadOutput,
+};
+use aws_sdk_iam::types::{ErrorDetails, JobStatusType, ServiceLastAccessed};
+use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+use aws_sdk_s3::operation::put_object::PutObjectOutput;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::error::NoSuchKey;
+use aws_sdk_s3::types::Object;
+use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleBuilder, RuleMode};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use last_accessed::adapters::iam::AccessAdvisor;
+use last_accessed::adapters::s3::ReportStore;
+use last_accessed::arn::PrincipalArn;
+use last_accessed::config::Config;
+use last_accessed::handlers::plan::{self, PlanOutput};
+use last_accessed::handlers::{GenerateDeps, JobDeps, PlanDeps, SummarizeDeps};
+use last_accessed::model::JobStatus;
+use last_accessed::pacing::Pacer;
+use last_accessed::records::{BatchResult, PrincipalOutcome};
+use last_accessed::report::{JobDetails, ServiceAccess};
+use last_accessed::Error;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+
+pub const BUCKET: &str = "last-accessed-reports-123456789012";
+pub const PLAN_FUNCTION: &str = "arn:aws:lambda:eu-west-1:123456789012:function:last-accessed-plan";
+pub const READER: &str = "arn:aws:iam::123456789012:role/last-accessed-reader";
+
+/// The run of the fixtures (`plan/events/explicit-arns.json` and what follows from it).
+pub const RUN_ID: &str = "daily-2026-11-25";
+/// `$$.Execution.StartTime` to the second: the run's `started_at` and every report's `as_of`.
+pub const STARTED_AT: &str = "2026-11-25T01:00:00Z";
+pub const WEB: &str = "arn:aws:iam::123456789012:role/app-web";
+pub const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
+pub const DEPLOYER: &str = "arn:aws:iam::123456789012:role/ops/deployer";
+pub const ADMINS: &str = "arn:aws:iam::123456789012:group/admins";
+pub const WEB_JOB: &str = "0c1b2a39-5f3e-4a6b-9d2c-7e8f90a1b2c3";
+pub const DEPLOYER_JOB: &str = "7d6e5f40-8a9b-4c1d-b2e3-f4a5b6c7d8e9";
+/// IAM's answer when an SCP keeps the reader from alice (as in the fixtures).
+pub const SCP_DENIAL: &str = "User: arn:aws:sts::123456789012:assumed-role/last-accessed-reader/iam-last-accessed is not authorized to perform: iam:GenerateServiceLastAccessedDetails on resource: arn:aws:iam::123456789012:user/alice with an explicit deny in a service control policy";
+
+/// What IAM reports for app-web: namespace, name, last use (`None`: never used).
+pub const WEB_SERVICES: &[(&str, &str, Option<&str>)] = &[
+    ("s3", "Amazon S3", Some("2026-11-20T09:30:00Z")),
+    ("ec2", "Amazon EC2", None),
+];
+
+/// A key under the run's work prefix.
+pub fn work(path: &str) -> String {
+    format!("work/run={RUN_ID}/{path}")
+}
+
+/// A principal's report key, e.g. `report_key("role/app-web")`.
+pub fn report_key(kind_and_name: &str) -> String {
+    format!("reports/principals/dt=2026-11-25/run={RUN_ID}/{kind_and_name}.json")
+}
+
+pub const SUMMARY_KEY: &str = "reports/runs/dt=2026-11-25/run=daily-2026-11-25/summary.json";
+
+/// A fixture: `functions/<function>/events/<name>.json`, as Step Functions sends it.
+pub fn event(function: &str, name: &str) -> Value {
+    read_json(&format!("functions/{function}/events/{name}.json"))
+}
+
+/// A JSON file of the repository, by its path from the repository's root.
+pub fn read_json(path: &str) -> Value {
+    let full = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+pub fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+/// The handler failed with the error named `name`, whose message holds every fragment.
+pub fn expect_error<T: Debug>(result: Result<T, Error>, name: &str, fragments: &[&str]) -> String {
+    let err = result.expect_err("the handler should fail");
+    let message = err.to_string();
+    assert_eq!(err.name(), name, "{message}");
+    for fragment in fragments {
+        assert!(
+            message.contains(fragment),
+            "{fragment:?} not in {message:?}"
+        );
+    }
+    message
+}
+
+/// The deployment's environment, with an IAM pace the tests never wait for.
+pub fn config() -> Config {
+    Config {
+        bucket: Some(BUCKET.into()),
+        reader_role_arn: Some(READER.into()),
+        reader_session_name: "iam-last-accessed".into(),
+        iam_requests_per_second: 1_000_000.0,
+        iam_burst: 1_000_000,
+        iam_max_attempts: 1,
+        batch_size: 50,
+        max_concurrency: 2,
+        partition: "aws".into(),
+        // Unset, as in the stack: Plan takes the account from its own function ARN.
+        account_id: None,
+        iam_page_size: 1000,
+        s3_force_path_style: false,
+        max_failed_percent: 50.0,
+    }
+}
+
+/// The real IAM client, its calls answered by `rules` (the first that matches), no retries.
+pub fn iam(rules: &[&Rule]) -> aws_sdk_iam::Client {
+    mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules, |c| c.retry_config(
+        aws_sdk_iam::config::retry::RetryConfig::standard().with_max_attempts(1)
+    ))
+}
+
+fn advisor(rules: &[&Rule]) -> AccessAdvisor {
+    AccessAdvisor::new(iam(rules), Arc::new(Pacer::new(1_000_000.0, 1_000_000)))
+}
+
+pub fn plan_deps(bucket: &Bucket, iam_rules: &[&Rule]) -> PlanDeps {
+    PlanDeps {
+        config: config(),
+        iam: iam(iam_rules),
+        store: bucket.store(),
+    }
+}
+
+/// The bucket after Plan ran on `plan/events/explicit-arns.json` (its plan record and
+/// batch list: batch 0 app-web, alice, deployer; batch 1 admins), and Plan's output.
+pub async fn planned() -> (Bucket, PlanOutput) {
+    let bucket = Bucket::new();
+    let deps = plan_deps(&bucket, &[]);
+    let out = plan::handle(&deps, event("plan", "explicit-arns"), Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    (bucket, out)
+}
+
+pub fn generate_deps(iam_rules: &[&Rule]) -> GenerateDeps {
+    GenerateDeps {
+        config: config(),
+        reader: PrincipalArn::parse(READER).unwrap(),
+        advisor: advisor(iam_rules),
+    }
+}
+
+pub fn job_deps(bucket: &Bucket, iam_rules: &[&Rule]) -> JobDeps {
+    JobDeps {
+        config: config(),
+        advisor: advisor(iam_rules),
+        store: bucket.store(),
+    }
+}
+
+pub fn summarize_deps(bucket: &Bucket) -> SummarizeDeps {
+    SummarizeDeps {
+        config: config(),
+        store: bucket.store(),
+    }
+}
+
+/// A rule answering every matching call with an HTTP error `body`.
+fn http_error<I, O, E>(rule: RuleBuilder<I, O, E>, status: u16, body: String) -> Rule
+where
+    I: Debug + Send + Sync + 'static,
+    O: Debug + Send + Sync + 'static,
+    E: Debug + Send + Sync + std::error::Error + 'static,
+{
+    rule.sequence()
+        .http_status(status, Some(body))
+        .repeatedly()
+        .build()
+}
+
+/// An IAM error body as IAM's query protocol sends it.
+pub fn iam_error(code: &str, message: &str) -> String {
+    format!(
+        r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"#
+    )
+}
+
+/// An S3 error body as S3 sends it.
+pub fn s3_error(code: &str, message: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>r</RequestId></Error>"#
+    )
+}
+
+/// GenerateServiceLastAccessedDetails: for each `(arn, job_id)`, that principal's new job.
+pub fn generates(jobs: &'static [(&'static str, &'static str)]) -> Rule {
+    let job_of = move |arn: Option<&str>| jobs.iter().find(|(a, _)| Some(*a) == arn).map(|j| j.1);
+    mock!(aws_sdk_iam::Client::generate_service_last_accessed_details)
+        .match_requests(move |r| job_of(r.arn()).is_some())
+        .then_compute_output(move |r| {
+            GenerateOutput::builder()
+                .set_job_id(job_of(r.arn()).map(str::to_string))
+                .build()
+        })
+}
+
+/// GenerateServiceLastAccessedDetails of `arn`, to answer with [`iam_refuses`].
+pub fn generate_of(arn: &'static str) -> RuleBuilder<GenerateInput, GenerateOutput, GenerateError> {
+    mock!(aws_sdk_iam::Client::generate_service_last_accessed_details)
+        .match_requests(move |r| r.arn() == Some(arn))
+}
+
+/// GetServiceLastAccessedDetails of `job_id`, to answer with [`iam_refuses`].
+pub fn read_of(job_id: &'static str) -> RuleBuilder<ReadInput, ReadOutput, ReadError> {
+    mock!(aws_sdk_iam::Client::get_service_last_accessed_details)
+        .match_requests(move |r| r.job_id() == Some(job_id))
+}
+
+/// IAM refusing every call `rule` matches: HTTP `status`, IAM's `code` and `message`.
+pub fn iam_refuses<I, O, E>(
+    rule: RuleBuilder<I, O, E>,
+    status: u16,
+    code: &str,
+    message: &str,
+) -> Rule
+where
+    I: Debug + Send + Sync + 'static,
+    O: Debug + Send + Sync + 'static,
+    E: Debug + Send + Sync + std::error::Error + 'static,
+{
+    http_error(rule, status, iam_error(code, message))
+}
+
+fn date(text: &str) -> DateTime {
+    DateTime::from_str(text, Format::DateTime).unwrap()
+}
+
+/// GetServiceLastAccessedDetails of `job_id`: one page with `status`, `services`, and
+/// for a FAILED job IAM's `error` (code, message).
+pub fn job_read(
+    job_id: &'static str,
+    status: JobStatusType,
+    services: &'static [(&'static str, &'static str, Option<&'static str>)],
+    error: Option<(&'static str, &'static str)>,
+) -> Rule {
+    read_of(job_id).then_compute_output(move |_| {
+        let services = services.iter().map(|&(namespace, name, last)| {
+            ServiceLastAccessed::builder()
+                .service_namespace(namespace)
+                .service_name(name)
+                .set_last_authenticated(last.map(date))
+                .total_authenticated_entities(i32::from(last.is_some()))
+                .build()
+                .unwrap()
+        });
+        let error = error.map(|(code, message)| {
+            ErrorDetails::builder()
+                .code(code)
+                .message(message)
+                .build()
+                .unwrap()
+        });
+        ReadOutput::builder()
+            .job_status(status.clone())
+            .job_type("SERVICE_LEVEL".into())
+            .job_creation_date(date("2026-11-25T01:00:05Z"))
+            .job_completion_date(date("2026-11-25T01:00:12Z"))
+            .set_services_last_accessed(Some(services.collect()))
+            .set_error(error)
+            .is_truncated(false)
+            .build()
+            .unwrap()
+    })
+}
+
+/// A finished job as Check stores it for Write: IAM's `services`, COMPLETED.
+pub fn stored_job(services: &[(&str, &str, Option<&str>)]) -> JobDetails {
+    JobDetails {
+        job_type: Some("SERVICE_LEVEL".into()),
+        created: Some("2026-11-25T01:00:05Z".into()),
+        completed: Some("2026-11-25T01:00:12Z".into()),
+        services: services
+            .iter()
+            .map(|&(namespace, name, last)| ServiceAccess {
+                name: name.into(),
+                namespace: namespace.into(),
+                last_authenticated: last.map(str::to_string),
+                last_authenticated_entity: None,
+                last_authenticated_region: None,
+                total_authenticated_entities: Some(i32::from(last.is_some())),
+                tracked_actions: None,
+            })
+            .collect(),
+        ..JobDetails::default()
+    }
+}
+
+/// A batch's result as Write stores it: each principal's status, one granted service
+/// (unused unless COMPLETED).
+pub fn batch_result(index: u32, principals: &[(&str, JobStatus)]) -> BatchResult {
+    BatchResult {
+        index,
+        principals: principals
+            .iter()
+            .map(|&(arn, status)| {
+                let parsed = PrincipalArn::parse(arn).unwrap();
+                let used = u32::from(status == JobStatus::Completed);
+                PrincipalOutcome {
+                    arn: arn.into(),
+                    principal_type: parsed.kind(),
+                    status,
+                    report_key: report_key(&format!(
+                        "{}/{}",
+                        parsed.kind().as_str(),
+                        parsed.name()
+                    )),
+                    services_granted: 1,
+                    services_used: used,
+                    services_unused: 1 - used,
+                    error: None,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The report bucket, kept in memory: the real S3 client's PutObject, GetObject and
+/// ListObjectsV2 go to it (a missing key is S3's NoSuchKey), except the GetObjects a
+/// test makes fail.
+#[derive(Clone, Default)]
+pub struct Bucket {
+    objects: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    failing: Vec<Rule>,
+}
+
+impl Bucket {
+    pub fn new() -> Self {
+        Bucket::default()
+    }
+
+    /// GetObject of `key` answers S3's error `code` with HTTP `status`.
+    pub fn failing_get(mut self, key: String, status: u16, code: &str) -> Self {
+        let rule = mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(move |r| r.key() == Some(key.as_str()));
+        self.failing.push(http_error(
+            rule,
+            status,
+            s3_error(code, "refused by the test"),
+        ));
+        self
+    }
+
+    /// Stores `value` at `key`, as a handler would have.
+    pub fn put<T: Serialize>(&self, key: &str, value: &T) {
+        let body = serde_json::to_vec(value).unwrap();
+        self.objects.lock().unwrap().insert(key.into(), body);
+    }
+
+    /// The JSON document at `key` (what a PutObject stored).
+    pub fn json(&self, key: &str) -> Value {
+        let objects = self.objects.lock().unwrap();
+        let body = objects.get(key).unwrap_or_else(|| {
+            panic!(
+                "no {key}; the bucket holds {:?}",
+                objects.keys().collect::<Vec<_>>()
+            )
+        });
+        serde_json::from_slice(body).unwrap_or_else(|e| panic!("{key}: {e}"))
+    }
+
+    /// The keys under `prefix`, in S3's order.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let objects = self.objects.lock().unwrap();
+        objects
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    /// The store of the handlers' dependencies, on this bucket.
+    pub fn store(&self) -> ReportStore {
+        let in_bucket = |b: Option<&str>| b == Some(BUCKET);
+        let objects = Arc::clone(&self.objects);
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(move |r| in_bucket(r.bucket()))
+            .then_compute_output(move |r| {
+                let body = r.body().bytes().expect("an in-memory body").to_vec();
+                let key = r.key().unwrap().to_string();
+                objects.lock().unwrap().insert(key, body);
+                PutObjectOutput::builder().build()
+            });
+        let objects = Arc::clone(&self.objects);
+        let get = mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(move |r| in_bucket(r.bucket()))
+            .then_compute_response(move |r| {
+                match objects.lock().unwrap().get(r.key().unwrap_or_default()) {
+                    Some(body) => MockResponse::Output(
+                        GetObjectOutput::builder()
+                            .body(ByteStream::from(body.clone()))
+                            .build(),
+                    ),
+                    None => {
+                        MockResponse::Error(GetObjectError::NoSuchKey(NoSuchKey::builder().build()))
+                    }
+                }
+            });
+        let this = self.clone();
+        let list = mock!(aws_sdk_s3::Client::list_objects_v2)
+            .match_requests(move |r| in_bucket(r.bucket()) && r.continuation_token().is_none())
+            .then_compute_output(move |r| {
+                let keys = this.keys(r.prefix().unwrap_or_default());
+                ListObjectsV2Output::builder()
+                    .set_contents(Some(
+                        keys.into_iter()
+                            .map(|k| Object::builder().key(k).build())
+                            .collect(),
+                    ))
+                    .is_truncated(false)
+                    .build()
+            });
+        let rules: Vec<&Rule> = self.failing.iter().chain([&put, &get, &list]).collect();
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules, |c| c.retry_config(
+            aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(1)
+        ));
+        ReportStore::new(s3, BUCKET.into())
+    }
+}

@@ -1,0 +1,203 @@
+//! Write: one report per principal from the job Check stored (IAM's read only when none
+//! is stored), the batch's result; and the failure record of a batch that failed.
+
+use crate::helpers::{
+    event, expect_error, iam_refuses, job_deps, job_read, json, read_of, report_key, stored_job,
+    work, Bucket, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT, WEB, WEB_JOB,
+    WEB_SERVICES,
+};
+use aws_sdk_iam::types::JobStatusType;
+use aws_smithy_mocks::Rule;
+use last_accessed::handlers::write::{self, WriteOutput};
+use last_accessed::Error;
+use serde_json::{json, Value};
+
+const DEPLOYER_SERVICES: &[(&str, &str, Option<&str>)] = &[(
+    "sts",
+    "AWS Security Token Service",
+    Some("2026-11-24T22:00:00Z"),
+)];
+
+/// The bucket as Check left it for `write/events/completed.json`: both finished jobs
+/// stored, unless `stored_deployer` is false (a redrive after `work/` expired).
+fn checked(stored_deployer: bool) -> Bucket {
+    let bucket = Bucket::new();
+    bucket.put(
+        &work(&format!("jobs/{WEB_JOB}.json")),
+        &stored_job(WEB_SERVICES),
+    );
+    if stored_deployer {
+        bucket.put(
+            &work(&format!("jobs/{DEPLOYER_JOB}.json")),
+            &stored_job(DEPLOYER_SERVICES),
+        );
+    }
+    bucket
+}
+
+async fn run(bucket: &Bucket, iam: &[&Rule], fixture: &str) -> Result<WriteOutput, Error> {
+    write::handle(&job_deps(bucket, iam), event("write", fixture)).await
+}
+
+fn by_status(out: &WriteOutput) -> Value {
+    json(&out.by_status)
+}
+
+#[tokio::test]
+async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
+    let bucket = checked(true);
+    // No IAM rule: every report comes from what Check stored.
+    let out = run(&bucket, &[], "completed").await.unwrap();
+    assert_eq!((out.index, out.written), (0, 3));
+    assert_eq!(by_status(&out), json!({"COMPLETED": 2, "DENIED": 1}));
+
+    let web = bucket.json(&report_key("role/app-web"));
+    assert_eq!(web["arn"], WEB);
+    assert_eq!(
+        web["as_of"], STARTED_AT,
+        "judged at the run's start, not at writing"
+    );
+    assert_eq!(web["job"]["status"], "COMPLETED");
+    assert_eq!(web["job"]["id"], WEB_JOB);
+    let s3 = &web["services"][0];
+    assert_eq!(
+        (s3["namespace"].as_str(), s3["usage"].as_str()),
+        (Some("s3"), Some("used"))
+    );
+    assert_eq!(
+        s3["days_since_last_authenticated"], 4,
+        "2026-11-20T09:30 to the run's start, 2026-11-25T01:00"
+    );
+    assert_eq!(web["services"][1]["usage"], "never_used");
+    assert_eq!(web["findings"]["never_used_services"], json!(["ec2"]));
+
+    let alice = bucket.json(&report_key("user/alice"));
+    assert_eq!(alice["as_of"], STARTED_AT);
+    assert_eq!(alice["job"]["status"], "DENIED");
+    assert_eq!(alice["job"]["error"]["message"], SCP_DENIAL);
+    assert_eq!(alice["services"], json!([]));
+
+    let deployer = bucket.json(&report_key("role/deployer"));
+    assert_eq!(deployer["as_of"], STARTED_AT);
+    assert_eq!(deployer["services"][0]["days_since_last_authenticated"], 0);
+
+    let result = bucket.json(&work("results/000000.json"));
+    assert_eq!(result["index"], 0);
+    let outcomes: Vec<(&str, &str, &str)> = result["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["arn"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+                p["report_key"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (WEB, "COMPLETED", report_key("role/app-web").as_str()),
+            (ALICE, "DENIED", report_key("user/alice").as_str()),
+            (DEPLOYER, "COMPLETED", report_key("role/deployer").as_str()),
+        ]
+    );
+    assert_eq!(
+        result["principals"][0]["services_unused"], 1,
+        "ec2, never used"
+    );
+}
+
+#[tokio::test]
+async fn a_job_missing_from_the_bucket_is_read_from_iam_and_stays_failed_if_iam_says_so() {
+    let failed = job_read(
+        DEPLOYER_JOB,
+        JobStatusType::Failed,
+        &[],
+        Some(("InternalFailure", "The job failed.")),
+    );
+    // The job may also be gone by then: IAM no longer knows it.
+    let expired = iam_refuses(
+        read_of(DEPLOYER_JOB),
+        404,
+        "NoSuchEntity",
+        "Job 7d6e5f40-8a9b-4c1d-b2e3-f4a5b6c7d8e9 not found.",
+    );
+    for (iam, code) in [(&failed, "InternalFailure"), (&expired, "NoSuchEntity")] {
+        let bucket = checked(false);
+        let out = run(&bucket, &[iam], "completed").await.unwrap();
+        assert_eq!(iam.num_calls(), 1, "{code}: IAM read the missing job once");
+        assert_eq!(
+            by_status(&out),
+            json!({"COMPLETED": 1, "DENIED": 1, "FAILED": 1}),
+            "{code}"
+        );
+        let report = bucket.json(&report_key("role/deployer"));
+        assert_eq!(
+            report["job"]["status"], "FAILED",
+            "{code}: never COMPLETED with no services"
+        );
+        assert_eq!(report["job"]["error"]["code"], code);
+        assert_eq!(report["services"], json!([]));
+        let result = bucket.json(&work("results/000000.json"));
+        assert_eq!(result["principals"][2]["status"], "FAILED", "{code}");
+        assert_eq!(result["principals"][2]["error"]["code"], code);
+    }
+}
+
+#[tokio::test]
+async fn a_stored_job_s3_will_not_return_is_a_storage_error_not_an_iam_read() {
+    let key = work(&format!("jobs/{WEB_JOB}.json"));
+    for (status, code) in [(403, "AccessDenied"), (500, "InternalError")] {
+        let bucket = checked(true).failing_get(key.clone(), status, code);
+        // IAM would answer, but must not be asked: the failure is S3's to report.
+        let fallback = job_read(WEB_JOB, JobStatusType::Completed, WEB_SERVICES, None);
+        expect_error(
+            run(&bucket, &[&fallback], "completed").await,
+            "StorageError",
+            &[&format!("GetObject s3://{BUCKET}/{key}"), code],
+        );
+        assert_eq!(fallback.num_calls(), 0, "{code}: no silent fallback to IAM");
+        assert_eq!(
+            bucket.keys(&report_key("role/app-web")),
+            Vec::<String>::new(),
+            "{code}: no report for app-web"
+        );
+        assert_eq!(
+            bucket.keys(&work("results/")),
+            Vec::<String>::new(),
+            "{code}: no batch result, so Summarize counts the batch as missing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failure_event_is_recorded_for_summarize() {
+    let cases = [
+        // Check failed beyond its retries: its state, and Step Functions' error.
+        ("batch-failed", 0, "StorageError"),
+        // Generate failed: the batch event, and the error.
+        ("generate-failed", 1, "Throttled"),
+    ];
+    for (fixture, index, error) in cases {
+        let bucket = Bucket::new();
+        let out = run(&bucket, &[], fixture).await.unwrap();
+        assert_eq!(
+            json(&out),
+            json!({"index": index, "written": 0, "by_status": {}}),
+            "{fixture}"
+        );
+        let failure = event("write", fixture)["failure"].clone();
+        assert_eq!(
+            bucket.json(&work(&format!("failures/{index:06}.json"))),
+            json!({"index": index, "error": error, "cause": failure["Cause"]}),
+            "{fixture}"
+        );
+        assert_eq!(
+            bucket.keys(""),
+            [work(&format!("failures/{index:06}.json"))],
+            "{fixture}: no report, no result"
+        );
+    }
+}
