@@ -1,0 +1,192 @@
+//! Folding batch results into the run summary, and how a run ends.
+
+use super::*;
+use crate::arn::PrincipalType;
+use crate::input::{Granularity, PollOptions, ReportOptions};
+use crate::records::PrincipalOutcome;
+
+fn outcome(arn: &str, status: JobStatus, unused: u32) -> PrincipalOutcome {
+    PrincipalOutcome {
+        arn: arn.into(),
+        principal_type: PrincipalType::Role,
+        status,
+        report_key: format!("k/{arn}"),
+        services_granted: 10,
+        services_used: 10 - unused,
+        services_unused: unused,
+        error: (status != JobStatus::Completed).then(|| JobError {
+            code: "X".into(),
+            message: "y".into(),
+        }),
+    }
+}
+
+fn plan(principals: u32, batches: u32) -> PlanRecord {
+    PlanRecord {
+        run_id: "r".into(),
+        dt: "2026-11-25".into(),
+        started_at: "2026-11-25T00:00:00Z".into(),
+        granularity: Granularity::ServiceLevel,
+        batch_size: 2,
+        max_concurrency: 1,
+        iam_requests_per_second: None,
+        poll: PollOptions::default(),
+        report: ReportOptions::default(),
+        explicit_arns: 0,
+        discover: None,
+        principals,
+        batches,
+        batch_size_requested: 2,
+        skipped: Vec::new(),
+    }
+}
+
+fn closing(max_failed_percent: f64) -> Closing {
+    Closing {
+        finished_at: "2026-11-25T00:01:00Z".into(),
+        duration_seconds: 60,
+        reports_prefix: "p/".into(),
+        max_failed_percent,
+    }
+}
+
+fn batch(index: u32, arns: &[&str]) -> Batch {
+    Batch {
+        index,
+        arns: arns
+            .iter()
+            .map(|a| crate::arn::PrincipalArn::parse(a).unwrap())
+            .collect(),
+    }
+}
+
+#[test]
+fn counts_ranks_and_lists_errors() {
+    let results = vec![
+        BatchResult {
+            index: 1,
+            principals: vec![outcome("c", JobStatus::Failed, 0)],
+        },
+        BatchResult {
+            index: 0,
+            principals: vec![
+                outcome("a", JobStatus::Completed, 3),
+                outcome("b", JobStatus::Completed, 7),
+            ],
+        },
+    ];
+    let records = RunRecords {
+        results,
+        ..RunRecords::default()
+    };
+    let s = summarize(plan(3, 2), records, closing(50.0));
+    assert_eq!(s.status, RunStatus::Succeeded);
+    assert_eq!(s.as_of, "2026-11-25T00:00:00Z");
+    assert_eq!(s.counts.reports_written, 3);
+    assert_eq!(s.counts.by_status["COMPLETED"], 2);
+    assert_eq!(s.counts.by_status["FAILED"], 1);
+    assert_eq!(s.counts.services_unused, 10);
+    assert_eq!(
+        s.top_unused
+            .iter()
+            .map(|t| t.arn.as_str())
+            .collect::<Vec<_>>(),
+        ["b", "a"]
+    );
+    assert_eq!(s.errors.len(), 1);
+    assert!(s.missing.is_empty());
+    assert_eq!(s.report_keys, ["k/a", "k/b", "k/c"]);
+}
+
+#[test]
+fn a_failed_batch_names_its_principals_and_why() {
+    let records = RunRecords {
+        results: vec![BatchResult {
+            index: 0,
+            principals: vec![outcome("a", JobStatus::Completed, 0)],
+        }],
+        failures: vec![BatchFailure {
+            index: 1,
+            error: Some("StorageError".into()),
+            cause: Some("S3 call failed: PutObject: AccessDenied".into()),
+        }],
+        unreported: vec![batch(
+            1,
+            &[
+                "arn:aws:iam::123456789012:role/b",
+                "arn:aws:iam::123456789012:user/c",
+            ],
+        )],
+        map_failure: None,
+    };
+    let s = summarize(plan(3, 2), records, closing(50.0));
+    assert_eq!(s.status, RunStatus::Incomplete);
+    assert_eq!(s.counts.principals_missing, 2);
+    let arns: Vec<&str> = s.missing.iter().map(|m| m.arn.as_str()).collect();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:iam::123456789012:role/b",
+            "arn:aws:iam::123456789012:user/c"
+        ]
+    );
+    assert_eq!(s.missing[0].error.as_deref(), Some("StorageError"));
+    assert!(s.missing[0].reason.contains("PutObject: AccessDenied"));
+}
+
+#[test]
+fn a_batch_without_a_record_still_says_so() {
+    let failure = RunFailure {
+        error: Some("States.DataLimitExceeded".into()),
+        cause: Some("too big".into()),
+    };
+    let records = RunRecords {
+        unreported: vec![batch(0, &["arn:aws:iam::123456789012:role/a"])],
+        map_failure: Some(failure.clone()),
+        ..RunRecords::default()
+    };
+    let s = summarize(plan(1, 1), records, closing(50.0));
+    assert_eq!(s.status, RunStatus::Incomplete);
+    assert_eq!(s.failure, Some(failure));
+    assert!(s.missing[0].reason.contains("States.DataLimitExceeded"));
+}
+
+#[test]
+fn more_than_the_allowed_share_failed_is_a_failed_run() {
+    let results = vec![BatchResult {
+        index: 0,
+        principals: vec![
+            outcome("a", JobStatus::Failed, 0),
+            outcome("b", JobStatus::Failed, 0),
+            outcome("c", JobStatus::Completed, 0),
+        ],
+    }];
+    let records = RunRecords {
+        results,
+        ..RunRecords::default()
+    };
+    let s = summarize(plan(3, 1), records.clone(), closing(50.0));
+    assert_eq!(s.status, RunStatus::Failed);
+    let s = summarize(plan(3, 1), records, closing(70.0));
+    assert_eq!(s.status, RunStatus::Succeeded);
+}
+
+#[test]
+fn the_failed_share_is_strictly_more_than_the_limit() {
+    assert!(!too_many_failed(1, 2, 50.0));
+    assert!(too_many_failed(2, 3, 50.0));
+    assert!(!too_many_failed(0, 0, 0.0));
+    assert!(too_many_failed(1, 100, 0.0));
+    assert!(!too_many_failed(100, 100, 100.0));
+}
+
+#[test]
+fn statuses_read_as_in_the_schema() {
+    let text = serde_json::to_string(&[
+        RunStatus::Succeeded,
+        RunStatus::Incomplete,
+        RunStatus::Failed,
+    ])
+    .unwrap();
+    assert_eq!(text, r#"["SUCCEEDED","INCOMPLETE","FAILED"]"#);
+}
