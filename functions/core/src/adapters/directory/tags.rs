@@ -1,0 +1,164 @@
+//! Reading principals' tags: one List*Tags walk per principal, or the whole account's
+//! users (or roles) from GetAccountAuthorizationDetails pages.
+
+use super::listing::Chunk;
+use super::{Directory, LIST_PAGE_SIZE};
+use crate::adapters::classify;
+use crate::arn::{PrincipalArn, PrincipalType};
+use crate::error::{IamError, PageError};
+use crate::input::EntityType;
+use aws_sdk_iam::error::SdkError;
+use aws_sdk_iam::types::Tag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::collections::{BTreeMap, HashMap};
+
+/// Why a page about one principal could not be read.
+pub(super) enum Miss {
+    /// NoSuchEntity: the principal asked about is gone (the reason says so).
+    Vanished(String),
+    Failed(IamError),
+}
+
+impl From<PageError> for Miss {
+    fn from(error: PageError) -> Self {
+        Miss::Failed(error.into())
+    }
+}
+
+fn miss<E, R>(operation: &str, err: SdkError<E, R>) -> Miss
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if err.code() == Some("NoSuchEntity") {
+        Miss::Vanished(format!(
+            "vanished: NoSuchEntity: {}",
+            err.message().unwrap_or_default()
+        ))
+    } else {
+        Miss::Failed(classify(operation, err))
+    }
+}
+
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+impl Directory {
+    /// The tags of every user (or role) of the account, by lower-case name (IAM names
+    /// are unique per type regardless of case), from GetAccountAuthorizationDetails.
+    pub(super) async fn bulk_tags(
+        &self,
+        kind: EntityType,
+    ) -> Result<HashMap<String, BTreeMap<String, String>>, IamError> {
+        use aws_sdk_iam::types::EntityType as Filter;
+        let filter = match kind {
+            EntityType::User => Filter::User,
+            EntityType::Role => Filter::Role,
+            EntityType::Group | EntityType::Policy => return Ok(HashMap::new()),
+        };
+        const OPERATION: &str = "GetAccountAuthorizationDetails";
+        let iam = &self.iam;
+        let named = self
+            .walk(OPERATION, |marker| {
+                let sent = iam
+                    .get_account_authorization_details()
+                    .filter(filter.clone())
+                    .max_items(LIST_PAGE_SIZE)
+                    .set_marker(marker)
+                    .send();
+                async move {
+                    let out = sent.await.map_err(|e| classify(OPERATION, e))?;
+                    let users = out
+                        .user_detail_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|u| Some((u.user_name?, u.tags.unwrap_or_default())));
+                    let roles = out
+                        .role_detail_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|r| Some((r.role_name?, r.tags.unwrap_or_default())));
+                    Ok::<_, IamError>(Chunk {
+                        items: users.chain(roles).collect(),
+                        truncated: out.is_truncated,
+                        marker: out.marker,
+                    })
+                }
+            })
+            .await?;
+        Ok(named
+            .into_iter()
+            .map(|(name, tags): (String, Vec<Tag>)| (name.to_ascii_lowercase(), tag_map(&tags)))
+            .collect())
+    }
+
+    /// Tags of one user, role or customer-managed policy (every page of them).
+    pub(super) async fn tags_of(
+        &self,
+        arn: &PrincipalArn,
+    ) -> Result<BTreeMap<String, String>, Miss> {
+        let iam = &self.iam;
+        let name = arn.name();
+        let tags = match arn.kind() {
+            PrincipalType::User => {
+                self.walk("ListUserTags", |marker| {
+                    let sent = iam
+                        .list_user_tags()
+                        .user_name(name)
+                        .set_marker(marker)
+                        .send();
+                    async move {
+                        let out = sent.await.map_err(|e| miss("ListUserTags", e))?;
+                        Ok::<_, Miss>(Chunk {
+                            items: out.tags,
+                            truncated: out.is_truncated,
+                            marker: out.marker,
+                        })
+                    }
+                })
+                .await?
+            }
+            PrincipalType::Role => {
+                self.walk("ListRoleTags", |marker| {
+                    let sent = iam
+                        .list_role_tags()
+                        .role_name(name)
+                        .set_marker(marker)
+                        .send();
+                    async move {
+                        let out = sent.await.map_err(|e| miss("ListRoleTags", e))?;
+                        Ok::<_, Miss>(Chunk {
+                            items: out.tags,
+                            truncated: out.is_truncated,
+                            marker: out.marker,
+                        })
+                    }
+                })
+                .await?
+            }
+            PrincipalType::Policy => {
+                self.walk("ListPolicyTags", |marker| {
+                    let sent = iam
+                        .list_policy_tags()
+                        .policy_arn(arn.as_str())
+                        .set_marker(marker)
+                        .send();
+                    async move {
+                        let out = sent.await.map_err(|e| miss("ListPolicyTags", e))?;
+                        Ok::<_, Miss>(Chunk {
+                            items: out.tags,
+                            truncated: out.is_truncated,
+                            marker: out.marker,
+                        })
+                    }
+                })
+                .await?
+            }
+            PrincipalType::Group | PrincipalType::AwsManagedPolicy => Vec::new(),
+        };
+        Ok(tag_map(&tags))
+    }
+}
