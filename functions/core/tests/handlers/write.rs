@@ -159,10 +159,12 @@ async fn a_stored_job_s3_will_not_return_is_a_storage_error_not_an_iam_read() {
             &[&format!("GetObject s3://{BUCKET}/{key}"), code],
         );
         assert_eq!(fallback.num_calls(), 0, "{code}: no silent fallback to IAM");
+        // app-web is the batch's first principal: the batch stops at its error before
+        // any report is stored.
         assert_eq!(
-            bucket.keys(&report_key("role/app-web")),
+            bucket.keys("reports/"),
             Vec::<String>::new(),
-            "{code}: no report for app-web"
+            "{code}: no report written"
         );
         assert_eq!(
             bucket.keys(&work("results/")),
