@@ -54,6 +54,17 @@ fn every_variant() -> Vec<(Error, &'static str, Shape)> {
             message: "explicit deny".into(),
         },
     };
+    let incomplete = |map_failure| {
+        Error::from(RunError::Incomplete {
+            reported: 2,
+            planned: 3,
+            batches_reported: 1,
+            batches_planned: 2,
+            missing: 1,
+            map_failure,
+            summary_url: "s3://reports/summary.json".into(),
+        })
+    };
     vec![
         (
             InputError::invalid("report.max_entity_services", "one principal may need 100 IAM calls")
@@ -264,19 +275,10 @@ fn every_variant() -> Vec<(Error, &'static str, Shape)> {
             ),
         ),
         (
-            RunError::Incomplete {
-                reported: 2,
-                planned: 3,
-                batches_reported: 1,
-                batches_planned: 2,
-                missing: 1,
-                map_failure: Some(RunFailure {
-                    error: Some("States.ExceedToleratedFailureThreshold".into()),
-                    cause: Some("too many".into()),
-                }),
-                summary_url: "s3://reports/summary.json".into(),
-            }
-            .into(),
+            incomplete(Some(RunFailure {
+                error: Some("States.ExceedToleratedFailureThreshold".into()),
+                cause: Some("too many".into()),
+            })),
             "IncompleteRun",
             Exactly(
                 "run incomplete: 2 of 3 principals reported (1 of 2 batches; 1 principals \
@@ -285,16 +287,7 @@ fn every_variant() -> Vec<(Error, &'static str, Shape)> {
             ),
         ),
         (
-            RunError::Incomplete {
-                reported: 2,
-                planned: 3,
-                batches_reported: 1,
-                batches_planned: 2,
-                missing: 1,
-                map_failure: None,
-                summary_url: "s3://reports/summary.json".into(),
-            }
-            .into(),
+            incomplete(None),
             "IncompleteRun",
             Exactly(
                 "run incomplete: 2 of 3 principals reported (1 of 2 batches; 1 principals \

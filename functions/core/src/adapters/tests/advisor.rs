@@ -1,8 +1,9 @@
 //! The access advisor: generate, read (poll), entities, granting policies.
 
-use super::{advisor, advisor_any, denied, iam_error, marker_after, page_of, role, throttled};
+use super::{
+    advisor, advisor_any, denied, failure, iam_error, marker_after, page_of, role, throttled,
+};
 use crate::adapters::iam::{Generated, JobRead, MAX_NAMESPACES_PER_CALL, MAX_PAGES};
-use crate::error::Error;
 use crate::input::Granularity;
 use crate::model::JobStatus;
 use aws_sdk_iam::operation::generate_service_last_accessed_details::GenerateServiceLastAccessedDetailsOutput;
@@ -79,11 +80,11 @@ async fn throttling_beyond_the_retries_is_our_throttled_error() {
         .http_status(400, Some(throttled()))
         .times(2)
         .build();
-    let err = advisor(&[&rule], 2)
-        .generate(&role(), Granularity::ActionLevel)
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        advisor(&[&rule], 2)
+            .generate(&role(), Granularity::ActionLevel)
+            .await,
+    );
     assert_eq!(err.name(), "Throttled");
 }
 
@@ -183,11 +184,7 @@ async fn denied_reads_entities_and_granting_policies_are_the_scans_access_denied
         .sequence()
         .http_status(403, Some(denied()))
         .build();
-    let err = advisor(&[&read], 1)
-        .read("job-1")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor(&[&read], 1).read("job-1").await);
     assert_eq!(err.name(), "AccessDenied");
     assert!(
         err.to_string().contains("GetServiceLastAccessedDetails"),
@@ -198,22 +195,18 @@ async fn denied_reads_entities_and_granting_policies_are_the_scans_access_denied
         .sequence()
         .http_status(403, Some(denied()))
         .build();
-    let err = advisor(&[&entities], 1)
-        .entities("job-1", "s3")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor(&[&entities], 1).entities("job-1", "s3").await);
     assert_eq!(err.name(), "AccessDenied", "{err:?}");
 
     let granting = mock!(Client::list_policies_granting_service_access)
         .sequence()
         .http_status(403, Some(denied()))
         .build();
-    let err = advisor(&[&granting], 1)
-        .granting_policies(&role(), &["s3".to_string()])
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        advisor(&[&granting], 1)
+            .granting_policies(&role(), &["s3".to_string()])
+            .await,
+    );
     assert_eq!(err.name(), "AccessDenied", "{err:?}");
 }
 
@@ -347,11 +340,7 @@ async fn a_marker_that_never_ends_is_stopped() {
         })
         .repeatedly()
         .build();
-    let err = advisor(&[&endless], 1)
-        .read("job-1")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor(&[&endless], 1).read("job-1").await);
     assert_eq!(err.name(), "IamError", "{err:?}");
     assert!(err.to_string().contains("more than 100 pages"), "{err}");
     assert!(
@@ -421,11 +410,7 @@ async fn a_read_truncated_without_a_marker_is_an_error() {
             p
         })
         .build();
-    let err = advisor(&[&rule], 1)
-        .read("job-1")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor(&[&rule], 1).read("job-1").await);
     assert_eq!(err.name(), "IamError", "{err:?}");
     assert!(
         err.to_string()
@@ -448,11 +433,7 @@ async fn a_later_page_failing_is_an_error_not_an_outcome() {
         })
         .http_status(404, Some(iam_error("NoSuchEntity", "No such job")))
         .build();
-    let err = advisor(&[&rule], 1)
-        .read("job-1")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor(&[&rule], 1).read("job-1").await);
     assert_eq!(err.name(), "IamError", "{err:?}");
 }
 
@@ -509,11 +490,7 @@ async fn entities_truncated_without_a_marker_or_beyond_the_guard_are_errors() {
             p.is_truncated = true;
             p
         });
-    let err = advisor_any(&[&rule])
-        .entities("job-1", "s3")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor_any(&[&rule]).entities("job-1", "s3").await);
     assert_eq!(err.name(), "IamError", "{err:?}");
     assert!(
         err.to_string()
@@ -523,11 +500,7 @@ async fn entities_truncated_without_a_marker_or_beyond_the_guard_are_errors() {
 
     let endless = mock!(Client::get_service_last_accessed_details_with_entities)
         .then_compute_output(|r| entities_page(page_of(r.marker()), None));
-    let err = advisor_any(&[&endless])
-        .entities("job-1", "s3")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(advisor_any(&[&endless]).entities("job-1", "s3").await);
     assert!(
         err.to_string().contains(&format!(
             "GetServiceLastAccessedDetailsWithEntities: more than {MAX_PAGES} pages"
@@ -580,11 +553,11 @@ async fn granting_policies_truncated_without_a_marker_or_beyond_the_guard_are_er
         p.is_truncated = true;
         p
     });
-    let err = advisor_any(&[&rule])
-        .granting_policies(&role(), &["s3".to_string()])
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        advisor_any(&[&rule])
+            .granting_policies(&role(), &["s3".to_string()])
+            .await,
+    );
     assert!(
         err.to_string()
             .contains("ListPoliciesGrantingServiceAccess: IsTruncated without a Marker"),
@@ -593,11 +566,11 @@ async fn granting_policies_truncated_without_a_marker_or_beyond_the_guard_are_er
 
     let endless = mock!(Client::list_policies_granting_service_access)
         .then_compute_output(|r| granting_page(page_of(r.marker()), None));
-    let err = advisor_any(&[&endless])
-        .granting_policies(&role(), &["s3".to_string()])
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        advisor_any(&[&endless])
+            .granting_policies(&role(), &["s3".to_string()])
+            .await,
+    );
     assert_eq!(err.name(), "IamError", "{err:?}");
     assert!(
         err.to_string().contains(&format!(

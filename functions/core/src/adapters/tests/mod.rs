@@ -7,10 +7,19 @@ mod store;
 
 use super::iam::AccessAdvisor;
 use crate::arn::PrincipalArn;
+use crate::error::Error;
 use crate::pacing::Pacer;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The error of a call that must fail, as the Lambda would report it (with its name).
+pub(super) fn failure<T: std::fmt::Debug>(result: Result<T, impl Into<Error>>) -> Error {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(e) => e.into(),
+    }
+}
 
 /// An IAM error body as IAM's query protocol sends it.
 pub(super) fn iam_error(code: &str, message: &str) -> String {

@@ -1,9 +1,8 @@
 //! The report store: S3 reads, writes and listings.
 
-use super::{marker_after, page_of};
+use super::{failure, marker_after, page_of};
 use crate::adapters::pages::MAX_S3_PAGES;
 use crate::adapters::s3::ReportStore;
-use crate::error::Error;
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::primitives::ByteStream;
@@ -70,11 +69,7 @@ async fn list_keys_truncated_without_a_token_is_a_storage_error() {
         out.is_truncated = Some(true);
         out
     });
-    let err = store(&[&rule])
-        .list_keys("runs/r/")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(store(&[&rule]).list_keys("runs/r/").await);
     assert_eq!(err.name(), "StorageError");
     assert!(
         err.to_string().contains(
@@ -90,12 +85,12 @@ async fn list_keys_beyond_the_page_guard_is_a_storage_error() {
         .then_compute_output(|r| keys_page(page_of(r.continuation_token()), None));
     assert_eq!(store(&[]).max_pages, MAX_S3_PAGES, "the production guard");
     // The guard lowered (10,000 mocked pages take seconds); the walk is the same.
-    let err = store(&[&rule])
-        .with_max_pages(50)
-        .list_keys("runs/r/")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        store(&[&rule])
+            .with_max_pages(50)
+            .list_keys("runs/r/")
+            .await,
+    );
     assert_eq!(err.name(), "StorageError", "{err:?}");
     assert!(
         err.to_string()
@@ -111,11 +106,7 @@ async fn list_keys_failing_is_a_storage_error() {
         .sequence()
         .http_status(403, Some(s3_error("AccessDenied", "Access Denied")))
         .build();
-    let err = store(&[&rule])
-        .list_keys("runs/r/")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(store(&[&rule]).list_keys("runs/r/").await);
     assert_eq!(err.name(), "StorageError", "{err:?}");
 }
 
@@ -142,11 +133,11 @@ async fn get_json_opt_of_a_missing_key_is_none_and_get_json_an_error() {
     let store_modeled = store(&[&modeled]);
     let value: Option<serde_json::Value> = store_modeled.get_json_opt("gone.json").await.unwrap();
     assert_eq!(value, None);
-    let err = store_modeled
-        .get_json::<serde_json::Value>("gone.json")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        store_modeled
+            .get_json::<serde_json::Value>("gone.json")
+            .await,
+    );
     assert_eq!(err.name(), "StorageError", "{err:?}");
     assert!(err.to_string().contains("NoSuchKey"), "{err}");
 
@@ -175,11 +166,11 @@ async fn get_json_opt_denied_or_failing_is_a_storage_error() {
             .sequence()
             .http_status(status, Some(body))
             .build();
-        let err = store(&[&rule])
-            .get_json_opt::<serde_json::Value>("a.json")
-            .await
-            .map_err(Error::from)
-            .unwrap_err();
+        let err = failure(
+            store(&[&rule])
+                .get_json_opt::<serde_json::Value>("a.json")
+                .await,
+        );
         assert_eq!(err.name(), "StorageError");
         assert!(
             err.to_string().contains("GetObject s3://reports/a.json"),
@@ -195,11 +186,11 @@ async fn get_json_opt_of_a_broken_document_is_a_storage_error() {
             .body(ByteStream::from_static(b"{not json"))
             .build()
     });
-    let err = store(&[&rule])
-        .get_json_opt::<serde_json::Value>("a.json")
-        .await
-        .map_err(Error::from)
-        .unwrap_err();
+    let err = failure(
+        store(&[&rule])
+            .get_json_opt::<serde_json::Value>("a.json")
+            .await,
+    );
     assert_eq!(err.name(), "StorageError", "{err:?}");
     assert!(
         err.to_string().contains("decoding s3://reports/a.json"),
