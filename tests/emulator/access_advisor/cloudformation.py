@@ -310,6 +310,7 @@ def _patch_parsing() -> None:
                 _event(stack, logical_id, "", rtype, "CREATE_FAILED",
                        f"{type(exc).__name__}: {exc}")
                 exc._cfn_reported = True  # type: ignore[attr-defined]
+                exc._cfn_logical_id = logical_id  # type: ignore[attr-defined]
             raise
         if stack is not None and resource is not None:
             physical = getattr(resource, "physical_resource_id", "") or ""
@@ -352,9 +353,10 @@ def _patch_stack() -> None:
             original(self)
         except Exception as exc:  # noqa: BLE001 - any failure ends the stack CREATE_FAILED
             self.status = "CREATE_FAILED"
+            failed = getattr(exc, "_cfn_logical_id", None)
             self._add_stack_event("CREATE_FAILED", resource_status_reason=(
-                f"The following resource(s) failed to create: {exc}"
-                if getattr(exc, "_cfn_reported", False) else f"{type(exc).__name__}: {exc}"))
+                f"The following resource(s) failed to create: [{failed}]. "
+                if failed else f"{type(exc).__name__}: {exc}"))
         finally:
             _local.stack = None
 
