@@ -15,7 +15,11 @@ fn summary_key_in(cause: &str) -> String {
     let at = cause.find("s3://").expect("the cause names the summary");
     let rest = &cause[at + "s3://".len()..];
     let key = rest.split_once('/').expect("bucket/key").1;
-    key.split_whitespace().next().unwrap().to_string()
+    // The Cause is the Lambda's error as JSON: the key ends at a quote or a space.
+    key.split(|c: char| c.is_whitespace() || c == '"' || c == '\\')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]

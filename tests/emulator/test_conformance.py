@@ -437,13 +437,14 @@ def test_reset_clears_everything(api, emulator_url):
 
     iam = api.iam()
     arn = make_user(iam, "r", "s3:*")
-    api.config(job_seconds=0, fail=["arn:aws:iam::123456789012:user/zzz"], throttle={"rate": 100})
+    api.config(job_seconds=0, fail=["arn:aws:iam::123456789012:user/zzz"], throttle={"rate": 100},
+               deny=["arn:aws:iam::123456789012:user/zzz"])
     api.activity([{"entity": arn, "service": "s3", "region": "us-east-1", "at": ago()}])
     job = iam.generate_service_last_accessed_details(Arn=arn)["JobId"]
     assert requests.post(f"{emulator_url}/moto-api/reset", timeout=10).status_code == 200
     cfg = api.control("config", method="GET").json()
     assert cfg == {"job_seconds": 1.0, "throttle": {"rate": None, "burst": None, "fraction": 0.0},
-                   "fail": [], "lambda_bridge_url": None}
+                   "fail": [], "lambda_bridge_url": None, "lambda_bridge_functions": {}, "deny": []}
     stats = api.control("stats", method="GET").json()
     assert stats == {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0}
     api.config(job_seconds=0)
