@@ -13,6 +13,13 @@ Routing, per deployed function name:
 The response body is returned.  A non-2xx answer becomes an ``Unhandled`` function error whose
 payload is ``{"errorType": ..., "errorMessage": ...}``, so Step Functions'
 Catch sees Error == errorType exactly as on AWS.
+
+The function's configured ``Timeout`` is enforced as Lambda does (Lambda developer guide,
+"Configure Lambda function timeout"; Step Functions developer guide, "Handling errors":
+``Sandbox.Timedout``): an invocation that has not answered within it ends as an
+``Unhandled`` function error ``{"errorType": "Sandbox.Timedout", "errorMessage":
+"... Task timed out after N.00 seconds"}``. Unlike Lambda, the local runtime is not
+stopped: it finishes the invocation and its answer is dropped.
 """
 
 from __future__ import annotations
@@ -60,7 +67,8 @@ def _normalise_error(body: bytes) -> bytes:
     return json.dumps({"errorType": "Lambda.Unknown", "errorMessage": text}).encode()
 
 
-def call_bridge(url: str, function_name: str, body: Any) -> tuple:
+def call_bridge(url: str, function_name: str, body: Any,
+                timeout_seconds: float = CLIENT_TIMEOUT_SECONDS) -> tuple:
     import requests
 
     if body is None or body == "":
@@ -73,8 +81,11 @@ def call_bridge(url: str, function_name: str, body: Any) -> tuple:
     try:
         resp = requests.post(
             target, data=data, headers={"Content-Type": "application/json"},
-            timeout=CLIENT_TIMEOUT_SECONDS,
+            timeout=(10, timeout_seconds),
         )
+    except requests.Timeout:
+        msg = f"Task timed out after {timeout_seconds:.2f} seconds"
+        return False, json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": msg}).encode()
     except requests.RequestException as exc:
         msg = f"Lambda bridge at {url} unreachable: {exc}"
         return False, json.dumps({"errorType": "Lambda.BridgeUnreachable", "errorMessage": msg}).encode()
@@ -87,7 +98,8 @@ def call_bridge(url: str, function_name: str, body: Any) -> tuple:
 
 
 def _bridged_invoke(self: Any, function_name: str, qualifier: Optional[str], body: Any,
-                    headers: Any, response_headers: Any, url: str, name: str) -> bytes:
+                    headers: Any, response_headers: Any, url: str, name: str,
+                    timeout_seconds: float = CLIENT_TIMEOUT_SECONDS) -> bytes:
     inv_type = (headers.get("X-Amz-Invocation-Type") or headers.get("x-amz-invocation-type")
                 or "RequestResponse") if headers is not None else "RequestResponse"
     if inv_type == "DryRun":
@@ -95,7 +107,7 @@ def _bridged_invoke(self: Any, function_name: str, qualifier: Optional[str], bod
     if inv_type == "Event":
         threading.Thread(target=call_bridge, args=(url, name, body), daemon=True).start()
         return b""
-    ok, payload = call_bridge(url, name, body)
+    ok, payload = call_bridge(url, name, body, timeout_seconds)
     if not ok:
         response_headers["x-amz-function-error"] = "Unhandled"
     response_headers["Content-Length"] = str(len(payload))
@@ -121,8 +133,9 @@ def install() -> None:
                 if target is None:
                     return original(self, function_name, qualifier, body, headers, response_headers)
                 url, name = target
+                timeout = float(getattr(fn, "timeout", None) or CLIENT_TIMEOUT_SECONDS)
                 return _bridged_invoke(self, function_name, qualifier, body, headers,
-                                       response_headers, url, name)
+                                       response_headers, url, name, timeout)
 
             return invoke
 

@@ -1,0 +1,40 @@
+"""A Lambda that times out is retried and then caught like any other error: its batch is
+that batch's outcome, and the summary names each principal without a report and why."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import unique
+
+
+def summary_key(cause: str) -> str:
+    message = json.loads(cause)["errorMessage"]
+    return message[message.index("s3://"):].split("/", 3)[3].split()[0]
+
+
+def test_a_generate_that_times_out_fails_its_batch_and_is_named(stack):
+    run = unique("timeout")
+    path = f"/stack/{run}/"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    arns = [stack.iam.create_role(RoleName=f"{run}-{i}", Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+            for i in range(14)]
+    generate = stack.function("GenerateFunction")
+    before = stack.lam.get_function_configuration(FunctionName=generate)["Timeout"]
+    assert before == 900, "the template gives every function Lambda's maximum"
+    # 14 principals at 0.5 IAM requests/s (burst 10) take ~8 s: more than a 3 s timeout.
+    stack.lam.update_function_configuration(FunctionName=generate, Timeout=3)
+    try:
+        stack.control("config", {"job_seconds": 0.0, "fail": [], "deny": []})
+        described = stack.run(run, {"arns": arns, "iam_requests_per_second": 0.5})
+    finally:
+        stack.lam.update_function_configuration(FunctionName=generate, Timeout=before)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "IncompleteRun", described.get("cause")
+    summary = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=summary_key(described["cause"]))["Body"].read())
+    assert summary["status"] == "INCOMPLETE"
+    assert summary["counts"]["reports_written"] == 0
+    assert sorted(m["arn"] for m in summary["missing"]) == sorted(arns)
+    assert {m["error"] for m in summary["missing"]} == {"Sandbox.Timedout"}
+    assert "Task timed out after 3.00 seconds" in summary["missing"][0]["reason"]
