@@ -53,9 +53,9 @@ test: setup build ## unit + adapter tests, emulator conformance, end-to-end on t
 	$(MAKE) --no-print-directory test-e2e
 	bash infra/lint.sh
 
-test-e2e: ## end-to-end and report tests on the local stack (up, run, down)
+test-e2e: ## end-to-end, report and stack tests on the template-deployed local stack, IAM enforced (up, run, down)
 	IAM_PAGE_SIZE=100 $(PY) tests/local/stack.py up
-	source $${LOCAL_DIR:-.local}/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports -q; \
+	source $${LOCAL_DIR:-.local}/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports tests/stack -q; \
 	  status=$$?; $(PY) tests/local/stack.py down; exit $$status
 
 emulator: $(VENV)/.installed ## run the emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT)
