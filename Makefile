@@ -12,7 +12,7 @@ INPUT         ?=
 NEXTEST       := cargo nextest run --workspace --no-fail-fast
 export EMULATOR_PORT LAMBDA_PORT
 
-.PHONY: help setup fmt lint test test-e2e build build-lambdas emulator local-up local-down run demo bench deploy delete clean
+.PHONY: help setup fmt lint test test-e2e build build-lambdas sam-build emulator local-up local-down run demo bench deploy delete clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ test: setup build ## unit + adapter tests, emulator conformance, end-to-end on t
 	$(MAKE) --no-print-directory test-e2e
 	bash infra/lint.sh
 
-test-e2e: ## end-to-end, report and stack tests on the template-deployed local stack, IAM enforced (up, run, down)
+test-e2e: build ## end-to-end, report and stack tests on the template-deployed local stack, IAM enforced (up, run, down)
 	IAM_PAGE_SIZE=100 $(PY) tests/local/stack.py up
 	source $${LOCAL_DIR:-.local}/env && $(NEXTEST) -E 'package(e2e)' && $(PY) -m pytest tests/reports tests/stack -q; \
 	  status=$$?; $(PY) tests/local/stack.py down; exit $$status
@@ -76,9 +76,11 @@ demo: setup build ## fresh clone → a scan of a seeded account, reports in ./de
 bench: setup build ## a scan of N principals at an emulated IAM rate; prints figures
 	bash tests/local/bench.sh
 
-deploy: setup ## sam build (cargo-lambda, arm64) + sam deploy; guided the first time (or GUIDED=1), samconfig kept
-	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ../.venv-sam/bin/sam build --template template.yaml && \
-	  if [ -z "$(GUIDED)" ] && grep -q '^region' samconfig.toml; then \
+sam-build: setup ## sam build of infra/template.yaml (cargo-lambda, release, arm64): what deploy builds; no terminal needed
+	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ../.venv-sam/bin/sam build --template template.yaml
+
+deploy: sam-build ## sam deploy of what sam-build built; guided the first time (or GUIDED=1), samconfig kept
+	cd infra && if [ -z "$(GUIDED)" ] && grep -q '^region' samconfig.toml; then \
 	    ../.venv-sam/bin/sam deploy; else ../.venv-sam/bin/sam deploy --guided; fi
 
 delete: ## delete the deployed stack (the report bucket is retained)

@@ -3,8 +3,6 @@
 
 use last_accessed::adapters::s3::ReportStore;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -45,52 +43,33 @@ impl Stack {
         }
     }
 
-    /// A JSON request to one of the emulator's control endpoints (GET sends no body).
-    /// The response is read by its Content-Length, never by waiting for the server to
-    /// close, and a stuck server fails the test after 30 s instead of hanging it.
+    /// A JSON request to one of the emulator's control endpoints (GET sends no body),
+    /// through ureq (HTTP/1.1 with chunked bodies, keep-alive and timeouts handled): a
+    /// stuck server fails the test after 30 s instead of hanging it, and any answer but a
+    /// 2xx fails it with the body.
     pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
-        let authority = self
-            .emulator
-            .trim_start_matches("http://")
-            .trim_end_matches('/');
-        let payload = if method == "GET" {
-            String::new()
+        let url = format!("{}{path}", self.emulator.trim_end_matches('/'));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let sent = if method == "GET" {
+            agent.get(&url).call()
         } else {
-            body.to_string()
+            agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(body.to_string())
         };
-        let mut stream = TcpStream::connect(authority).expect("connect to the emulator");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}", payload.len()).unwrap();
-        let mut reader = BufReader::new(stream);
-        let mut status = String::new();
-        reader.read_line(&mut status).expect("a status line");
-        let mut length = 0usize;
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header).expect("a header line");
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("a numeric Content-Length");
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).expect("the response body");
-        let body = String::from_utf8_lossy(&body);
-        assert!(
-            status
-                .split(' ')
-                .nth(1)
-                .is_some_and(|code| code.starts_with('2')),
-            "{method} {path}: {status}{body}"
-        );
-        serde_json::from_str(body.trim()).unwrap_or(Value::Null)
+        let mut response = sent.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(text.trim()).unwrap_or(Value::Null)
     }
 
     pub fn configure(&self, config: Value) {
@@ -365,4 +344,43 @@ pub fn unique(prefix: &str) -> String {
         .unwrap()
         .as_nanos();
     format!("{prefix}-{}", nanos % 1_000_000_000_000)
+}
+
+/// The namespaces of a report's services, in the report's order.
+pub fn namespaces(report: &Value) -> Vec<String> {
+    report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["namespace"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// One service of a report (the test fails if it is missing).
+pub fn service<'a>(report: &'a Value, namespace: &str) -> &'a Value {
+    report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["namespace"] == namespace)
+        .unwrap_or_else(|| panic!("{} has no {namespace}", report["arn"]))
+}
+
+/// The ARNs of a service's entities, sorted.
+pub fn entity_arns(service: &Value) -> Vec<String> {
+    let mut arns: Vec<String> = service["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(|e| e["arn"].as_str().unwrap().to_string())
+        .collect();
+    arns.sort();
+    arns
+}
+
+/// The run summary a succeeded execution's output names.
+pub async fn summary_of(stack: &Stack, output: &Value) -> Value {
+    stack
+        .json(output["summary_key"].as_str().expect("summary_key"))
+        .await
 }

@@ -4,6 +4,8 @@
 //! they share the emulator's configuration.
 
 mod bad_input;
-mod pipeline;
+mod discovery;
+mod outcomes;
+mod reports;
 mod resilience;
 mod sdk_parses;

@@ -189,7 +189,7 @@ def child_histories(records):
 
 
 def rss_by_function(watch_pids):
-    """VmHWM (MB) of our binaries: target/debug/<fn> processes under the `cargo lambda watch`es."""
+    """VmHWM (MB) of our binaries: the target/debug/<fn> processes the local stack started."""
     parents, exes = {}, {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -347,7 +347,8 @@ def main():
             f"Wait seconds scheduled total {sum(waits):.0f}")
 
     # 6. peak RSS of the binaries (cargo lambda watch keeps the instances alive)
-    watch_pids = {int(open(p).read().strip()) for p in glob.glob(os.path.join(local_dir, "watch*.pid"))}
+    watch_pids = {int(open(p).read().strip()) for pattern in ("watch*.pid", "fn-*.pid")
+                  for p in glob.glob(os.path.join(local_dir, pattern))}
     peak, instances = rss_by_function(watch_pids)
 
     # 7. the peer: Cloud Custodian's usage filter, same account, emulator, R and job time

@@ -43,9 +43,6 @@ trap down EXIT INT TERM
 echo "bench: N=$N R=$R JOB_SECONDS=$JOB_SECONDS THROTTLE_FRACTION=$THROTTLE_FRACTION GRANULARITY=$GRANULARITY" \
      "stack $LOCAL_DIR ports $EMULATOR_PORT/$LAMBDA_PORT"
 "$PY" tests/local/stack.py up >"$LOCAL_DIR.up.log" 2>&1 || { mkdir -p "$LOCAL_DIR"; cat "$LOCAL_DIR.up.log" >&2; exit 1; }
-# build once up front so the first invocations don't pay for compilation inside the measurement
-cargo build --quiet --bins -p plan -p generate -p check -p write -p summarize 2>/dev/null \
-  || cargo build --quiet --workspace --bins
 
 status=0
 "$PY" tests/local/bench.py || status=$?

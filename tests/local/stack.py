@@ -15,11 +15,14 @@ come from IAM_REQUESTS_PER_SECOND (50), IAM_BURST (10), MAX_CONCURRENCY (4), BAT
 --template (default infra/template.yaml); a copy elsewhere may keep the relative
 CodeUri / DefinitionUri of the original (they are resolved next to the copy, else in infra/).
 
-Each function runs in its own `cargo lambda watch` on LAMBDA_PORT, LAMBDA_PORT+1, … (in the
-template's order), with an env file made of the function's deployed Environment (as
-GetFunctionConfiguration returns it) plus the local-only endpoint settings and the
-credentials of `function_credentials_env`. The emulator's Lambda bridge
-(`lambda_bridge_functions`) routes each deployed function to its runtime.
+Each function is served as Lambda serves it: `cargo lambda watch --only-lambda-apis` on
+LAMBDA_PORT, LAMBDA_PORT+1, … (in the template's order) is its runtime API, and
+LAMBDA_CONCURRENCY (4) processes of the binary the test build made (target/debug/<binary>;
+nothing is compiled here) poll it, each with the function's deployed Environment (as
+GetFunctionConfiguration returns it), the local-only endpoint settings and its execution
+role's credentials (`function_credentials_env`). The emulator's Lambda bridge
+(`lambda_bridge_functions`) routes each deployed function's Invoke to its runtime API and
+enforces the function's Timeout.
 
 Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000, and the next ones); state directory LOCAL_DIR
 (.local). Everything it starts is recorded in $LOCAL_DIR/*.pid and logs to $LOCAL_DIR/*.log.
@@ -109,9 +112,11 @@ def stop(name):
 
 
 def stop_all():
-    """Every watcher (whatever functions the last template had), then the emulator."""
-    for path in sorted(glob.glob(os.path.join(LOCAL, "watch*.pid"))):
-        stop(os.path.basename(path)[: -len(".pid")])
+    """Every function process and runtime API (whatever functions the last template had),
+    then the emulator."""
+    for pattern in ("fn-*.pid", "watch*.pid"):
+        for path in sorted(glob.glob(os.path.join(LOCAL, pattern))):
+            stop(os.path.basename(path)[: -len(".pid")])
     stop("emulator")
 
 
@@ -285,6 +290,7 @@ def deploy(endpoint, template_path):
             continue  # a function under a false Condition
         conf = lam.get_function_configuration(FunctionName=physical[logical])
         functions.append({"logical": logical, "name": conf["FunctionName"], "binary": binary, "role": conf["Role"],
+                          "memory": conf.get("MemorySize", 128),
                           "env": (conf.get("Environment") or {}).get("Variables") or {}})
     return outputs, functions
 
@@ -311,6 +317,45 @@ def watcher_env():
     return env
 
 
+def function_process_env(function, endpoint, runtime_api):
+    """What Lambda gives a function's process: its deployed Environment, its role's
+    credentials (never the caller's), and the runtime API to poll."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root")}
+    env.update(runtime_env(function, endpoint))
+    env.update({
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_FUNCTION_NAME": function["name"],
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.get("memory", 256)),
+        "AWS_LAMBDA_MAX_CONCURRENCY": "1",
+    })
+    return env
+
+
+def serve(function, port, endpoint):
+    """One function: `cargo lambda watch --only-lambda-apis` is its Lambda runtime API (the
+    Invoke side and the runtime's next/response side), and LAMBDA_CONCURRENCY processes
+    of the binary `make build` made (target/debug/<binary>, the test build: nothing is
+    compiled again) poll it, each one invocation at a time, as Lambda's sandboxes do.
+    Returns the bridge route of the function."""
+    binary = os.path.join(ROOT, "target", "debug", function["binary"])
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"{binary} is missing: run `make build` first")
+    name = f"watch-{function['binary']}"
+    log(f"starting the runtime API of {function['name']} ({function['binary']}) on 127.0.0.1:{port}")
+    proc = start(name, [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--only-lambda-apis",
+                        "--invoke-address", "127.0.0.1", "--invoke-port", str(port)], watcher_env())
+    wait_port(port, proc, name, 120)
+    env = function_process_env(function, endpoint, f"http://127.0.0.1:{port}/.rt")
+    with open(os.path.join(LOCAL, f"lambda-{function['binary']}.env"), "w") as f:
+        for k, v in env.items():
+            f.write(f"{k}={v}\n")
+    for i in range(int(os.environ.get("LAMBDA_CONCURRENCY", "4"))):
+        start(f"fn-{function['binary']}-{i}", [binary], env)
+    # cargo lambda's runtime API serves the processes it did not start as its default function, `_`.
+    return f"http://127.0.0.1:{port}/_"
+
+
 def up(template_path):
     os.makedirs(LOCAL, exist_ok=True)
     stop_all()
@@ -332,21 +377,7 @@ def up(template_path):
                                       "--enforce-iam"], env)
         wait_port(port, emulator, "emulator", 60)
         outputs, functions = deploy(endpoint, template_path)
-        routes, watchers = {}, []
-        for i, fn in enumerate(functions):
-            fport, name = lport + i, f"watch-{fn['binary']}"
-            env_file = os.path.join(LOCAL, f"lambda-{fn['binary']}.env")
-            with open(env_file, "w") as f:
-                for k, v in runtime_env(fn, endpoint).items():
-                    f.write(f"{k}={v}\n")
-            log(f"starting cargo lambda watch for {fn['name']} ({fn['binary']}) on 127.0.0.1:{fport}")
-            proc = start(name, [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
-                                "--invoke-port", str(fport), "--ignore-changes", "--concurrency", os.environ.get("LAMBDA_CONCURRENCY", "4"),
-                                "--env-file", env_file], watcher_env())
-            watchers.append((fport, proc, name))
-            routes[fn["name"]] = f"http://127.0.0.1:{fport}/{fn['binary']}"
-        for fport, proc, name in watchers:
-            wait_port(fport, proc, name, 600)
+        routes = {fn["name"]: serve(fn, lport + i, endpoint) for i, fn in enumerate(functions)}
         control(endpoint, {"lambda_bridge_functions": routes})
         exports = {
             "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

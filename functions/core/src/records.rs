@@ -74,3 +74,8 @@ pub struct BatchFailure {
     #[serde(default)]
     pub cause: Option<String>,
 }
+
+/// A Step Functions error and cause, as one phrase: `Error: Cause`.
+pub fn what_failed(error: Option<&str>, cause: Option<&str>) -> String {
+    format!("{}: {}", error.unwrap_or("an error"), cause.unwrap_or(""))
+}

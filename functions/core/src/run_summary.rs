@@ -3,7 +3,7 @@
 //! written last, so a reader who sees it sees a complete run. Pure code.
 
 use crate::model::{Batch, JobError, JobStatus};
-use crate::records::{BatchFailure, BatchResult, PlanRecord, RunFailure};
+use crate::records::{what_failed, BatchFailure, BatchResult, PlanRecord, RunFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -232,19 +232,17 @@ fn missing_principals(
             (Some(f), _) => (
                 f.error.clone(),
                 format!(
-                    "batch {} failed beyond its retries: {}: {}",
+                    "batch {} failed beyond its retries: {}",
                     batch.index,
-                    f.error.as_deref().unwrap_or("an error"),
-                    f.cause.as_deref().unwrap_or("")
+                    what_failed(f.error.as_deref(), f.cause.as_deref())
                 ),
             ),
             (None, Some(m)) => (
                 m.error.clone(),
                 format!(
-                    "batch {} did not finish: the batches' Map failed: {}: {}",
+                    "batch {} did not finish: the batches' Map failed: {}",
                     batch.index,
-                    m.error.as_deref().unwrap_or("an error"),
-                    m.cause.as_deref().unwrap_or("")
+                    what_failed(m.error.as_deref(), m.cause.as_deref())
                 ),
             ),
             (None, None) => (

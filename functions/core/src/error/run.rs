@@ -46,9 +46,8 @@ fn after(map_failure: &Option<RunFailure>) -> String {
         .as_ref()
         .map(|f| {
             format!(
-                " after {}: {}",
-                f.error.as_deref().unwrap_or("an error"),
-                f.cause.as_deref().unwrap_or("")
+                " after {}",
+                crate::records::what_failed(f.error.as_deref(), f.cause.as_deref())
             )
         })
         .unwrap_or_default()

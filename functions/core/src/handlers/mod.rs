@@ -65,6 +65,21 @@ async fn reader(
     Ok((arn, advisor))
 }
 
+/// The function's configuration and the SDK's, read once at init.
+async fn environment() -> Result<(Config, aws_config::SdkConfig), ConfigError> {
+    let config = Config::from_env()?;
+    let base = clients::sdk_config(&config).await;
+    Ok((config, base))
+}
+
+/// The report bucket (`REPORT_BUCKET`), for the functions that read or write it.
+fn bucket(config: &Config, base: &aws_config::SdkConfig) -> Result<ReportStore, ConfigError> {
+    Ok(ReportStore::new(
+        clients::s3_client(config, base),
+        config.require_bucket()?,
+    ))
+}
+
 /// Plan: the run input's defaults, its own IAM client for discovery (lists only: it never
 /// assumes the reader role), and the bucket for the batch list.
 #[derive(Debug, Clone)]
@@ -83,11 +98,10 @@ impl PlanDeps {
 
 impl Dependencies for PlanDeps {
     async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let base = clients::sdk_config(&config).await;
+        let (config, base) = environment().await?;
         Ok(PlanDeps {
             iam: aws_sdk_iam::Client::new(&base),
-            store: ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?),
+            store: bucket(&config, &base)?,
             config,
         })
     }
@@ -103,8 +117,7 @@ pub struct GenerateDeps {
 
 impl Dependencies for GenerateDeps {
     async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let base = clients::sdk_config(&config).await;
+        let (config, base) = environment().await?;
         let (reader, advisor) = reader(&config, &base).await?;
         Ok(GenerateDeps {
             config,
@@ -124,11 +137,10 @@ pub struct JobDeps {
 
 impl Dependencies for JobDeps {
     async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let base = clients::sdk_config(&config).await;
+        let (config, base) = environment().await?;
         let (_, advisor) = reader(&config, &base).await?;
         Ok(JobDeps {
-            store: ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?),
+            store: bucket(&config, &base)?,
             config,
             advisor,
         })
@@ -144,10 +156,9 @@ pub struct SummarizeDeps {
 
 impl Dependencies for SummarizeDeps {
     async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let base = clients::sdk_config(&config).await;
+        let (config, base) = environment().await?;
         Ok(SummarizeDeps {
-            store: ReportStore::new(clients::s3_client(&config, &base), config.require_bucket()?),
+            store: bucket(&config, &base)?,
             config,
         })
     }

@@ -8,6 +8,27 @@ use crate::input::EntityType;
 use aws_sdk_iam::types::PolicyScopeType;
 use std::future::Future;
 
+/// Walks one IAM list operation page by page: `$request` is the call without its marker,
+/// `$error` turns an SDK error into the walk's error type `$E`, and `$items` takes the
+/// page's items out of its output `$out` (whose `is_truncated` and `marker` say what is
+/// left). The SDK gives each operation its own builder and output types, hence a macro.
+macro_rules! walk_pages {
+    ($self:ident, $op:expr, $error:path => $E:ty, $request:expr, |$out:ident| $items:expr) => {
+        $self.walk($op, |marker| {
+            let sent = $request.set_marker(marker).send();
+            async move {
+                let $out = sent.await.map_err(|e| $error($op, e))?;
+                Ok::<_, $E>(Chunk {
+                    items: $items,
+                    truncated: $out.is_truncated,
+                    marker: $out.marker,
+                })
+            }
+        })
+    };
+}
+pub(super) use walk_pages;
+
 /// One page of a listing: its items and what it says about the rest.
 pub(super) struct Chunk<T> {
     pub(super) items: Vec<T>,
@@ -50,60 +71,39 @@ impl Directory {
         let iam = &self.iam;
         match kind {
             EntityType::User => {
-                self.walk("ListUsers", |marker| {
-                    let sent = iam
-                        .list_users()
+                walk_pages!(
+                    self,
+                    "ListUsers",
+                    classify => IamError,
+                    iam.list_users()
                         .path_prefix(prefix)
-                        .max_items(LIST_PAGE_SIZE)
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| classify("ListUsers", e))?;
-                        Ok(Chunk {
-                            items: out.users.into_iter().map(|u| u.arn).collect(),
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                        .max_items(LIST_PAGE_SIZE),
+                    |out| out.users.into_iter().map(|u| u.arn).collect()
+                )
                 .await
             }
             EntityType::Role => {
-                self.walk("ListRoles", |marker| {
-                    let sent = iam
-                        .list_roles()
+                walk_pages!(
+                    self,
+                    "ListRoles",
+                    classify => IamError,
+                    iam.list_roles()
                         .path_prefix(prefix)
-                        .max_items(LIST_PAGE_SIZE)
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| classify("ListRoles", e))?;
-                        Ok(Chunk {
-                            items: out.roles.into_iter().map(|r| r.arn).collect(),
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                        .max_items(LIST_PAGE_SIZE),
+                    |out| out.roles.into_iter().map(|r| r.arn).collect()
+                )
                 .await
             }
             EntityType::Group => {
-                self.walk("ListGroups", |marker| {
-                    let sent = iam
-                        .list_groups()
+                walk_pages!(
+                    self,
+                    "ListGroups",
+                    classify => IamError,
+                    iam.list_groups()
                         .path_prefix(prefix)
-                        .max_items(LIST_PAGE_SIZE)
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| classify("ListGroups", e))?;
-                        Ok(Chunk {
-                            items: out.groups.into_iter().map(|g| g.arn).collect(),
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                        .max_items(LIST_PAGE_SIZE),
+                    |out| out.groups.into_iter().map(|g| g.arn).collect()
+                )
                 .await
             }
             EntityType::Policy => {
@@ -112,29 +112,22 @@ impl Directory {
                 } else {
                     ("ListPolicies", PolicyScopeType::Local)
                 };
-                self.walk(operation, |marker| {
-                    let sent = iam
-                        .list_policies()
+                walk_pages!(
+                    self,
+                    operation,
+                    classify => IamError,
+                    iam.list_policies()
                         .scope(scope.clone())
                         .set_only_attached(aws_managed.then_some(true))
                         .path_prefix(prefix)
-                        .max_items(LIST_PAGE_SIZE)
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| classify("ListPolicies", e))?;
-                        Ok(Chunk {
-                            items: out
-                                .policies
-                                .unwrap_or_default()
-                                .into_iter()
-                                .filter_map(|p| p.arn)
-                                .collect(),
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                        .max_items(LIST_PAGE_SIZE),
+                    |out| out
+                        .policies
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.arn)
+                        .collect()
+                )
                 .await
             }
         }

@@ -1,7 +1,7 @@
 //! Reading principals' tags: one List*Tags walk per principal, or the whole account's
 //! users (or roles) from GetAccountAuthorizationDetails pages.
 
-use super::listing::Chunk;
+use super::listing::{walk_pages, Chunk};
 use super::{Directory, LIST_PAGE_SIZE};
 use crate::adapters::classify;
 use crate::arn::{PrincipalArn, PrincipalType};
@@ -61,34 +61,28 @@ impl Directory {
         };
         const OPERATION: &str = "GetAccountAuthorizationDetails";
         let iam = &self.iam;
-        let named = self
-            .walk(OPERATION, |marker| {
-                let sent = iam
-                    .get_account_authorization_details()
-                    .filter(filter.clone())
-                    .max_items(LIST_PAGE_SIZE)
-                    .set_marker(marker)
-                    .send();
-                async move {
-                    let out = sent.await.map_err(|e| classify(OPERATION, e))?;
-                    let users = out
-                        .user_detail_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|u| Some((u.user_name?, u.tags.unwrap_or_default())));
-                    let roles = out
-                        .role_detail_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|r| Some((r.role_name?, r.tags.unwrap_or_default())));
-                    Ok::<_, IamError>(Chunk {
-                        items: users.chain(roles).collect(),
-                        truncated: out.is_truncated,
-                        marker: out.marker,
-                    })
-                }
-            })
-            .await?;
+        let named = walk_pages!(
+            self,
+            OPERATION,
+            classify => IamError,
+            iam.get_account_authorization_details()
+                .filter(filter.clone())
+                .max_items(LIST_PAGE_SIZE),
+            |out| {
+                let users = out
+                    .user_detail_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|u| Some((u.user_name?, u.tags.unwrap_or_default())));
+                let roles = out
+                    .role_detail_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|r| Some((r.role_name?, r.tags.unwrap_or_default())));
+                users.chain(roles).collect()
+            }
+        )
+        .await?;
         Ok(named
             .into_iter()
             .map(|(name, tags): (String, Vec<Tag>)| (name.to_ascii_lowercase(), tag_map(&tags)))
@@ -104,57 +98,33 @@ impl Directory {
         let name = arn.name();
         let tags = match arn.kind() {
             PrincipalType::User => {
-                self.walk("ListUserTags", |marker| {
-                    let sent = iam
-                        .list_user_tags()
-                        .user_name(name)
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| miss("ListUserTags", e))?;
-                        Ok::<_, Miss>(Chunk {
-                            items: out.tags,
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                walk_pages!(
+                    self,
+                    "ListUserTags",
+                    miss => Miss,
+                    iam.list_user_tags().user_name(name),
+                    |out| out.tags
+                )
                 .await?
             }
             PrincipalType::Role => {
-                self.walk("ListRoleTags", |marker| {
-                    let sent = iam
-                        .list_role_tags()
-                        .role_name(name)
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| miss("ListRoleTags", e))?;
-                        Ok::<_, Miss>(Chunk {
-                            items: out.tags,
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                walk_pages!(
+                    self,
+                    "ListRoleTags",
+                    miss => Miss,
+                    iam.list_role_tags().role_name(name),
+                    |out| out.tags
+                )
                 .await?
             }
             PrincipalType::Policy => {
-                self.walk("ListPolicyTags", |marker| {
-                    let sent = iam
-                        .list_policy_tags()
-                        .policy_arn(arn.as_str())
-                        .set_marker(marker)
-                        .send();
-                    async move {
-                        let out = sent.await.map_err(|e| miss("ListPolicyTags", e))?;
-                        Ok::<_, Miss>(Chunk {
-                            items: out.tags,
-                            truncated: out.is_truncated,
-                            marker: out.marker,
-                        })
-                    }
-                })
+                walk_pages!(
+                    self,
+                    "ListPolicyTags",
+                    miss => Miss,
+                    iam.list_policy_tags().policy_arn(arn.as_str()),
+                    |out| out.tags
+                )
                 .await?
             }
             PrincipalType::Group | PrincipalType::AwsManagedPolicy => Vec::new(),
