@@ -1,95 +1,88 @@
-//! `ila`: start an iam-last-accessed run from flags or an input file, show progress
-//! while it runs, print the summary; exit non-zero when the run failed.
+//! `ila`: start an iam-last-accessed run and follow it, and read what runs left behind
+//! (their status, summaries and principals' reports). One module per subcommand under
+//! `commands/`; every failure is a [`failure::Failure`]: a sentence and an exit code.
 
+mod commands;
+mod failure;
+mod format;
 mod progress;
-mod summary;
+mod stack;
 
-use last_accessed::adapters::s3::ReportStore;
+use clap::{Parser, ValueEnum};
+use failure::Failure;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: ila run [--input FILE|-] [--arn ARN]... [--granularity SERVICE_LEVEL|ACTION_LEVEL]
-               [--name NAME] [--state-machine ARN] [--bucket NAME] [--no-wait]
-       ila summary --key KEY [--bucket NAME]
+const AFTER_HELP: &str = "\
+Settings come from the flags or the environment: STATE_MACHINE_ARN, REPORT_BUCKET (the
+stack's outputs; `source .local/env` for the local stack, which also sets
+AWS_ENDPOINT_URL and S3_FORCE_PATH_STYLE=true). Credentials and region: the AWS SDK's
+usual chain (AWS_PROFILE, AWS_REGION, ...).
 
-Environment: STATE_MACHINE_ARN, REPORT_BUCKET (see .local/env or the stack outputs),
-AWS_ENDPOINT_URL and S3_FORCE_PATH_STYLE=true for a local stack.";
+Exit codes:
+  0  success (for `status`: the run succeeded or is still running)
+  1  the run failed or is incomplete, or what was asked about does not exist
+  2  usage error: a bad flag or argument, or a run name (--name) already taken
+  3  configuration or AWS error: a missing setting, credentials, permissions, an
+     unreachable endpoint, any other AWS error";
+
+/// Start iam-last-accessed runs, follow them, and read their summaries and reports.
+#[derive(Debug, Parser)]
+#[command(name = "ila", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Text for people, or JSON on stdout for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// The state machine's ARN (the stack output StateMachineArn).
+    #[arg(
+        long,
+        global = true,
+        env = "STATE_MACHINE_ARN",
+        hide_env_values = true,
+        value_name = "ARN"
+    )]
+    pub state_machine: Option<String>,
+    /// The report bucket (the stack output ReportBucketName).
+    #[arg(
+        long,
+        global = true,
+        env = "REPORT_BUCKET",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
+    pub bucket: Option<String>,
+    #[command(subcommand)]
+    pub command: commands::Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("run") => progress::run(&args[1..]).await,
-        Some("summary") => summary::show(&args[1..]).await,
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(true)
-        }
-        _ => Err(format!("expected a command\n{USAGE}")),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and exit 0; a usage error prints clap's message and exits 2.
+        Err(e) => e.exit(),
     };
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(message) => {
+    match commands::execute(cli).await {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(Failure { exit, message }) => {
             eprintln!("error: {message}");
-            ExitCode::from(2)
+            ExitCode::from(exit as u8)
         }
     }
 }
 
-/// Flags shared by the commands.
-#[derive(Default)]
-pub struct Flags {
-    pub input: Option<String>,
-    pub arns: Vec<String>,
-    pub granularity: Option<String>,
-    pub name: Option<String>,
-    pub state_machine: Option<String>,
-    pub bucket: Option<String>,
-    pub key: Option<String>,
-    pub no_wait: bool,
+/// Prints `value` as pretty JSON on stdout (`--output json`).
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON of plain data")
+    );
 }
 
-pub fn parse_flags(args: &[String]) -> Result<Flags, String> {
-    let mut flags = Flags::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--input" => flags.input = Some(value()?),
-            "--arn" => flags.arns.push(value()?),
-            "--granularity" => flags.granularity = Some(value()?),
-            "--name" => flags.name = Some(value()?),
-            "--state-machine" => flags.state_machine = Some(value()?),
-            "--bucket" => flags.bucket = Some(value()?),
-            "--key" => flags.key = Some(value()?),
-            "--no-wait" => flags.no_wait = true,
-            other => return Err(format!("unknown flag {other:?}\n{USAGE}")),
-        }
-    }
-    Ok(flags)
-}
-
-pub fn setting(flag: Option<String>, env: &str, what: &str) -> Result<String, String> {
-    flag.or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
-        .ok_or_else(|| format!("no {what}: pass it as a flag or set {env} (`source .local/env` for the local stack)"))
-}
-
-/// The Step Functions client and the report bucket (through the core's `ReportStore`).
-pub async fn clients(bucket: String) -> (aws_sdk_sfn::Client, ReportStore) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
-    let s3 = aws_sdk_s3::config::Builder::from(&conf)
-        .force_path_style(path_style)
-        .build();
-    (
-        aws_sdk_sfn::Client::new(&conf),
-        ReportStore::new(aws_sdk_s3::Client::from_conf(s3), bucket),
-    )
-}
+#[cfg(test)]
+mod tests;

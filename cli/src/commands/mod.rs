@@ -1,0 +1,39 @@
+//! One module per subcommand: its arguments (clap) and what it does.
+
+pub mod report;
+pub mod run;
+pub mod runs;
+pub mod status;
+pub mod summary;
+
+use crate::failure::{Exit, Result};
+use crate::stack::Stack;
+use crate::Cli;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a run, follow it, print its summary.
+    #[command(after_help = run::AFTER_HELP)]
+    Run(run::RunArgs),
+    /// A run's status: started, stopped, batches done, error and cause.
+    Status(status::StatusArgs),
+    /// A run's summary: counts, the most unused principals, errors.
+    Summary(summary::SummaryArgs),
+    /// Recent runs, newest first, with their status and principal counts.
+    Runs(runs::RunsArgs),
+    /// One principal's report: its services, their usage and last use.
+    Report(report::ReportArgs),
+}
+
+pub async fn execute(cli: Cli) -> Result<Exit> {
+    let stack = Stack::new(&cli).await;
+    let output = cli.output;
+    match &cli.command {
+        Command::Run(args) => run::run(&stack, args, output).await,
+        Command::Status(args) => status::status(&stack, args, output).await,
+        Command::Summary(args) => summary::summary(&stack, args, output).await,
+        Command::Runs(args) => runs::runs(&stack, args, output).await,
+        Command::Report(args) => report::report(&stack, args, output).await,
+    }
+}

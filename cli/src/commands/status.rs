@@ -1,0 +1,204 @@
+//! `ila status RUN`: the execution's status, start and stop, its batches' counts (from the
+//! Distributed Map's Map Run), error and cause.
+
+use crate::failure::{AwsError, Exit, Failure, Result};
+use crate::format::{date, duration_between};
+use crate::stack::Stack;
+use crate::{print_json, Output};
+use clap::Args;
+use serde::Serialize;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run id (the execution's name).
+    pub run: String,
+}
+
+/// The batches of the run's Distributed Map, as DescribeMapRun counts its items.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BatchCounts {
+    pub total: i64,
+    pub pending: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub timed_out: i64,
+    pub aborted: i64,
+}
+
+impl BatchCounts {
+    pub fn done(&self) -> i64 {
+        self.succeeded + self.failed + self.timed_out + self.aborted
+    }
+
+    pub fn not_succeeded(&self) -> i64 {
+        self.failed + self.timed_out + self.aborted
+    }
+}
+
+/// A run as DescribeExecution (and DescribeMapRun) tell it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunState {
+    pub run_id: String,
+    pub execution_arn: String,
+    pub status: String,
+    pub started_at: String,
+    pub stopped_at: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// `None` before the Map started (or where the Map Run APIs are unavailable).
+    pub batches: Option<BatchCounts>,
+    /// The execution's output (SUCCEEDED only).
+    #[serde(skip)]
+    pub output: Option<String>,
+}
+
+impl RunState {
+    pub fn is_running(&self) -> bool {
+        matches!(self.status.as_str(), "RUNNING" | "PENDING_REDRIVE")
+    }
+
+    /// 0 while running or after success, 1 once it failed, timed out or was aborted.
+    pub fn exit(&self) -> Exit {
+        if self.is_running() || self.status == "SUCCEEDED" {
+            Exit::Success
+        } else {
+            Exit::Failed
+        }
+    }
+}
+
+/// The counts of the execution's Map Runs (one: the batches' Map), or `None` before it
+/// started. An error means the Map Run APIs failed (e.g. not allowed to the caller).
+pub async fn batch_counts(
+    sfn: &aws_sdk_sfn::Client,
+    execution_arn: &str,
+) -> std::result::Result<Option<BatchCounts>, AwsError> {
+    let runs = sfn
+        .list_map_runs()
+        .execution_arn(execution_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("ListMapRuns", &e))?;
+    let mut counts: Option<BatchCounts> = None;
+    for run in runs.map_runs() {
+        let d = sfn
+            .describe_map_run()
+            .map_run_arn(run.map_run_arn())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeMapRun", &e))?;
+        let Some(items) = d.item_counts() else {
+            continue;
+        };
+        let c = counts.get_or_insert_with(BatchCounts::default);
+        c.total += items.total();
+        c.pending += items.pending();
+        c.running += items.running();
+        c.succeeded += items.succeeded();
+        c.failed += items.failed();
+        c.timed_out += items.timed_out();
+        c.aborted += items.aborted();
+    }
+    Ok(counts)
+}
+
+/// The run's state now; `batches` only when `with_batches`.
+pub async fn describe(stack: &Stack, run: &str, with_batches: bool) -> Result<RunState> {
+    let execution_arn = stack.execution_arn(run)?;
+    let d = stack
+        .sfn
+        .describe_execution()
+        .execution_arn(&execution_arn)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = AwsError::from_sdk("DescribeExecution", &e);
+            if e.code() == "ExecutionDoesNotExist" {
+                Failure::new(
+                    Exit::Failed,
+                    format!(
+                        "no run named {run:?} in the state machine {} ({}). `ila runs` lists the recent runs.",
+                        stack.state_machine.as_deref().unwrap_or_default(),
+                        e.what()
+                    ),
+                )
+            } else {
+                e.failure()
+            }
+        })?;
+    let batches = if with_batches {
+        // The counts are extra: where the Map Run APIs fail, the status still stands.
+        batch_counts(&stack.sfn, &execution_arn)
+            .await
+            .unwrap_or_default()
+    } else {
+        None
+    };
+    Ok(RunState {
+        run_id: run.to_string(),
+        execution_arn,
+        status: d.status().as_str().to_string(),
+        started_at: date(d.start_date()),
+        stopped_at: d.stop_date().map(date),
+        error: d.error().map(str::to_string),
+        cause: d.cause().map(str::to_string),
+        batches,
+        output: d.output().map(str::to_string),
+    })
+}
+
+pub async fn status(stack: &Stack, args: &StatusArgs, output: Output) -> Result<Exit> {
+    let state = describe(stack, &args.run, true).await?;
+    match output {
+        Output::Json => print_json(&state),
+        Output::Text => print!("{}", render(&state)),
+    }
+    Ok(state.exit())
+}
+
+/// "3 of 3 succeeded" / "1 of 4 done: 1 succeeded, 2 running, 1 pending".
+pub fn render_batches(c: &BatchCounts) -> String {
+    if c.done() == c.total && c.not_succeeded() == 0 {
+        return format!("{} of {} succeeded", c.succeeded, c.total);
+    }
+    let parts: Vec<String> = [
+        ("succeeded", c.succeeded),
+        ("failed", c.failed),
+        ("timed out", c.timed_out),
+        ("aborted", c.aborted),
+        ("running", c.running),
+        ("pending", c.pending),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| format!("{n} {what}"))
+    .collect();
+    format!("{} of {} done: {}", c.done(), c.total, parts.join(", "))
+}
+
+pub fn render(s: &RunState) -> String {
+    let mut out = format!(
+        "run       {}\nstatus    {}\nstarted   {}\n",
+        s.run_id, s.status, s.started_at
+    );
+    if let Some(stopped) = &s.stopped_at {
+        let took = duration_between(&s.started_at, stopped)
+            .map(|d| format!(" (after {d})"))
+            .unwrap_or_default();
+        out += &format!("stopped   {stopped}{took}\n");
+    }
+    if let Some(b) = &s.batches {
+        out += &format!("batches   {}\n", render_batches(b));
+    }
+    if let Some(error) = &s.error {
+        out += &format!("error     {error}\n");
+    }
+    if let Some(cause) = &s.cause {
+        out += &format!("cause     {cause}\n");
+    }
+    if !s.is_running() {
+        out += &format!("summary   ila summary {}\n", s.run_id);
+    }
+    out
+}

@@ -1,0 +1,118 @@
+//! `ila summary RUN` (or `--key KEY`): the run summary Summarize wrote, for people.
+
+use crate::failure::{Exit, Failure, Result};
+use crate::stack::Stack;
+use crate::{print_json, Output};
+use clap::Args;
+use last_accessed::run_summary::{RunStatus, RunSummary};
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The run id (the execution's name); its summary is found under reports/runs/.
+    #[arg(required_unless_present = "key")]
+    pub run: Option<String>,
+    /// The summary's S3 key instead of a run id.
+    #[arg(long, value_name = "KEY", conflicts_with = "run")]
+    pub key: Option<String>,
+}
+
+pub async fn summary(stack: &Stack, args: &SummaryArgs, output: Output) -> Result<Exit> {
+    let key = match (&args.key, &args.run) {
+        (Some(key), _) => key.clone(),
+        (None, Some(run)) => find(stack, run).await?,
+        (None, None) => unreachable!("clap requires RUN or --key"),
+    };
+    let s = stack.summary(&key).await?;
+    match output {
+        Output::Json => print_json(&s),
+        Output::Text => print!("{}", render(&s, &stack.store()?.bucket, &key)),
+    }
+    Ok(exit(&s))
+}
+
+/// The key of `run`'s summary; a run without one is told apart by what is missing.
+pub async fn find(stack: &Stack, run: &str) -> Result<String> {
+    match stack.find_summary(run).await? {
+        Some(k) => Ok(k.key),
+        None => Err(Failure::new(
+            Exit::Failed,
+            format!(
+                "run {run:?} has no summary in s3://{}/reports/runs/: it is still running, failed before Summarize, or does not exist. `ila status {run}` says which.",
+                stack.store()?.bucket
+            ),
+        )),
+    }
+}
+
+pub fn exit(s: &RunSummary) -> Exit {
+    if s.status == RunStatus::Succeeded {
+        Exit::Success
+    } else {
+        Exit::Failed
+    }
+}
+
+fn counted<'a>(counts: impl Iterator<Item = (&'a String, &'a u32)>) -> String {
+    counts
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn render(s: &RunSummary, bucket: &str, key: &str) -> String {
+    let c = &s.counts;
+    let mut out = format!(
+        "run {} — {} in {} s ({})\n",
+        s.run_id,
+        s.status.as_str(),
+        s.duration_seconds,
+        s.parameters.granularity.as_str()
+    );
+    out += &format!(
+        "principals: {} planned, {} reported ({})\n",
+        c.principals_planned,
+        c.reports_written,
+        counted(c.by_type.iter())
+    );
+    out += &format!("jobs:       {}\n", counted(c.by_status.iter()));
+    out += &format!(
+        "services:   {} granted, {} used in IAM's tracking window, {} not used for {}+ days or never\n",
+        c.services_granted, c.services_used, c.services_unused, s.parameters.report.unused_days
+    );
+    if !s.top_unused.is_empty() {
+        out += "most unused services:\n";
+        for t in s.top_unused.iter().take(10) {
+            out += &format!(
+                "  {:>4} of {:<4} {}\n",
+                t.services_unused, t.services_granted, t.arn
+            );
+        }
+    }
+    if !s.errors.is_empty() {
+        out += "errors:\n";
+    }
+    for e in s.errors.iter().take(10) {
+        let why = e
+            .error
+            .as_ref()
+            .map(|e| format!(" {}: {}", e.code, e.message))
+            .unwrap_or_default();
+        out += &format!("  {} {}{why}\n", e.status.as_str(), e.arn);
+    }
+    if !s.missing.is_empty() {
+        out += &format!("without a report: {} principals\n", s.missing.len());
+        for m in s.missing.iter().take(10) {
+            out += &format!("  {} — {}\n", m.arn, m.reason);
+        }
+    }
+    if let Some(f) = &s.failure {
+        out += &format!(
+            "map failed: {}: {}\n",
+            f.error.as_deref().unwrap_or("(no error)"),
+            f.cause.as_deref().unwrap_or("(no cause)")
+        );
+    }
+    out += &format!("reports:    s3://{bucket}/{}\n", s.reports_prefix);
+    out += &format!("summary:    s3://{bucket}/{key}\n");
+    out
+}

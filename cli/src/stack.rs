@@ -1,0 +1,127 @@
+//! The deployed stack as the CLI sees it: the state machine (Step Functions) and the
+//! report bucket (through the core's `ReportStore`), and how runs are found in them.
+
+use crate::failure::{self, setting, Exit, Failure, Result};
+use crate::Cli;
+use last_accessed::adapters::s3::ReportStore;
+use last_accessed::keys;
+use last_accessed::records::PlanRecord;
+use last_accessed::run_summary::RunSummary;
+
+pub struct Stack {
+    pub sfn: aws_sdk_sfn::Client,
+    pub state_machine: Option<String>,
+    pub store: Option<ReportStore>,
+}
+
+impl Stack {
+    /// The clients; a setting a command needs but lacks fails when it is first used.
+    pub async fn new(cli: &Cli) -> Stack {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let path_style =
+            std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
+        let s3 = aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(path_style)
+            .build();
+        let bucket = setting(&cli.bucket, "--bucket", "REPORT_BUCKET").ok();
+        Stack {
+            sfn: aws_sdk_sfn::Client::new(&conf),
+            state_machine: cli.state_machine.clone().filter(|v| !v.is_empty()),
+            store: bucket
+                .map(|b| ReportStore::new(aws_sdk_s3::Client::from_conf(s3), b.to_string())),
+        }
+    }
+
+    pub fn state_machine(&self) -> Result<&str> {
+        setting(&self.state_machine, "--state-machine", "STATE_MACHINE_ARN")
+    }
+
+    pub fn store(&self) -> Result<&ReportStore> {
+        self.store
+            .as_ref()
+            .ok_or_else(|| setting(&None, "--bucket", "REPORT_BUCKET").unwrap_err())
+    }
+
+    /// A run's execution ARN: the run id is the execution's name.
+    pub fn execution_arn(&self, run: &str) -> Result<String> {
+        Ok(execution_arn(self.state_machine()?, run))
+    }
+
+    /// Every run summary's key, by run id (one listing of `reports/runs/`).
+    pub async fn summary_keys(&self) -> Result<Vec<SummaryKey>> {
+        let keys = self
+            .store()?
+            .list_keys(keys::RUNS_PREFIX)
+            .await
+            .map_err(failure::store)?;
+        Ok(keys.iter().filter_map(|k| SummaryKey::parse(k)).collect())
+    }
+
+    /// The key of run `run`'s summary, or `None` when it has none (yet).
+    pub async fn find_summary(&self, run: &str) -> Result<Option<SummaryKey>> {
+        Ok(self
+            .summary_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.run == run))
+    }
+
+    pub async fn summary(&self, key: &str) -> Result<RunSummary> {
+        self.store()?.get_json(key).await.map_err(failure::store)
+    }
+
+    /// What Plan decided for `run` (not there before Plan ran, nor after the work files expired).
+    pub async fn plan(&self, run: &str) -> Result<Option<PlanRecord>> {
+        self.store()?
+            .get_json_opt(&keys::plan_key(run))
+            .await
+            .map_err(failure::store)
+    }
+
+    /// The date partition (`dt=`) of run `run`: from its summary, else from its plan.
+    pub async fn run_dt(&self, run: &str) -> Result<String> {
+        if let Some(key) = self.find_summary(run).await? {
+            return Ok(key.dt);
+        }
+        match self.plan(run).await? {
+            Some(plan) => Ok(plan.dt),
+            None => Err(Failure::new(
+                Exit::Failed,
+                format!(
+                    "no run {run:?} in s3://{}: it has neither a summary nor a plan. `ila runs` lists the recent runs.",
+                    self.store()?.bucket
+                ),
+            )),
+        }
+    }
+}
+
+pub fn execution_arn(state_machine: &str, run: &str) -> String {
+    format!(
+        "{}:{run}",
+        state_machine.replacen(":stateMachine:", ":execution:", 1)
+    )
+}
+
+/// `reports/runs/dt=DT/run=RUN/summary.json`, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryKey {
+    pub key: String,
+    pub dt: String,
+    pub run: String,
+}
+
+impl SummaryKey {
+    pub fn parse(key: &str) -> Option<SummaryKey> {
+        let rest = key.strip_prefix(keys::RUNS_PREFIX)?;
+        let rest = rest.strip_suffix("/summary.json")?;
+        let (dt, run) = rest.split_once('/')?;
+        Some(SummaryKey {
+            key: key.to_string(),
+            dt: dt.strip_prefix("dt=")?.to_string(),
+            run: run.strip_prefix("run=")?.to_string(),
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests: argument parsing and output formatting.
