@@ -1,1 +1,383 @@
-//! Unit tests: argument parsing and output formatting.
+//! Unit tests: argument parsing (clap's `try_parse_from`) and output formatting.
+
+use crate::commands::run::{run_input, Granularity};
+use crate::commands::status::{render as render_status, render_batches, BatchCounts, RunState};
+use crate::commands::{report, runs, summary, Command};
+use crate::failure::{AwsError, Exit};
+use crate::format::{seconds, table};
+use crate::progress::{line, Phase};
+use crate::stack::{execution_arn, SummaryKey};
+use crate::{Cli, Output};
+use clap::error::ErrorKind;
+use clap::Parser;
+use last_accessed::report::PrincipalReport;
+use last_accessed::run_summary::RunSummary;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("ila").chain(args.iter().copied()))
+}
+
+fn kind(args: &[&str]) -> ErrorKind {
+    parse(args).expect_err("a clap error").kind()
+}
+
+#[test]
+fn help_on_every_command_exits_zero() {
+    for args in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["status", "--help"],
+        &["summary", "--help"],
+        &["runs", "--help"],
+        &["report", "--help"],
+        &["help", "report"],
+    ] {
+        let err = parse(args).expect_err("help is an early exit");
+        assert_eq!(err.kind(), ErrorKind::DisplayHelp, "{args:?}");
+        assert_eq!(err.exit_code(), 0, "{args:?}");
+    }
+    let help = parse(&["--help"]).unwrap_err().to_string();
+    for text in [
+        "Exit codes:",
+        "  2  usage error",
+        "STATE_MACHINE_ARN",
+        "REPORT_BUCKET",
+    ] {
+        assert!(help.contains(text), "--help lacks {text:?}:\n{help}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    for (args, expected) in [
+        (&["run", "--bogus"][..], ErrorKind::UnknownArgument),
+        (&["status"], ErrorKind::MissingRequiredArgument),
+        (&["summary"], ErrorKind::MissingRequiredArgument),
+        (
+            &["summary", "r1", "--key", "k"],
+            ErrorKind::ArgumentConflict,
+        ),
+        (&["report", "not-an-arn"], ErrorKind::ValueValidation),
+        (&["runs", "--max", "0"], ErrorKind::ValueValidation),
+        (&["run", "--granularity", "FINE"], ErrorKind::InvalidValue),
+        (&["--output", "yaml", "runs"], ErrorKind::InvalidValue),
+        (&["frobnicate"], ErrorKind::InvalidSubcommand),
+        (&[], ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand),
+    ] {
+        assert_eq!(kind(args), expected, "{args:?}");
+        assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn run_takes_todays_flags() {
+    let cli = parse(&[
+        "run",
+        "--input",
+        "examples/demo.json",
+        "--arn",
+        "arn:aws:iam::123456789012:role/a",
+        "--arn",
+        "arn:aws:iam::123456789012:role/b",
+        "--granularity",
+        "action_level",
+        "--name",
+        "n1",
+        "--no-wait",
+        "--state-machine",
+        "arn:aws:states:us-east-1:123456789012:stateMachine:sm",
+        "--bucket",
+        "b",
+        "--output",
+        "json",
+    ])
+    .unwrap();
+    assert_eq!(cli.output, Output::Json);
+    assert_eq!(cli.bucket.as_deref(), Some("b"));
+    let Command::Run(run) = cli.command else {
+        panic!("not run")
+    };
+    assert_eq!(run.input.as_deref(), Some("examples/demo.json"));
+    assert_eq!(run.arns.len(), 2);
+    assert_eq!(run.granularity, Some(Granularity::ActionLevel));
+    assert_eq!(run.name.as_deref(), Some("n1"));
+    assert!(run.no_wait);
+}
+
+#[test]
+fn summary_by_run_or_key_and_report_with_run() {
+    let Command::Summary(s) = parse(&["summary", "--key", "reports/runs/x"])
+        .unwrap()
+        .command
+    else {
+        panic!()
+    };
+    assert_eq!((s.run, s.key.as_deref()), (None, Some("reports/runs/x")));
+    let Command::Report(r) = parse(&["report", "arn:aws:iam::123456789012:user/u", "--run", "r1"])
+        .unwrap()
+        .command
+    else {
+        panic!()
+    };
+    assert_eq!(r.arn.name(), "u");
+    assert_eq!(r.run.as_deref(), Some("r1"));
+    let Command::Runs(r) = parse(&["runs"]).unwrap().command else {
+        panic!()
+    };
+    assert_eq!(r.max, 20);
+}
+
+#[test]
+fn run_input_puts_flags_over_the_file() {
+    let Command::Run(args) = parse(&[
+        "run",
+        "--input",
+        "-",
+        "--arn",
+        "arn:aws:iam::123456789012:role/a",
+        "--granularity",
+        "SERVICE_LEVEL",
+    ])
+    .unwrap()
+    .command
+    else {
+        panic!()
+    };
+    let input = run_input(&args, || {
+        Ok(r#"{"arns": ["x"], "granularity": "ACTION_LEVEL", "batch_size": 5}"#.into())
+    })
+    .unwrap();
+    assert_eq!(
+        input,
+        serde_json::json!({"arns": ["arn:aws:iam::123456789012:role/a"], "granularity": "SERVICE_LEVEL", "batch_size": 5})
+    );
+    let not_object = run_input(&args, || Ok("[1]".into())).unwrap_err();
+    assert_eq!(not_object.exit, Exit::Usage);
+    assert!(not_object.message.contains("must be a JSON object"));
+    let not_json = run_input(&args, || Ok("{".into())).unwrap_err();
+    assert!(
+        not_json.message.contains("is not JSON"),
+        "{}",
+        not_json.message
+    );
+}
+
+#[test]
+fn a_reused_name_is_a_sentence_and_a_usage_error() {
+    let e = AwsError {
+        operation: "StartExecution",
+        code: Some("ExecutionAlreadyExists".into()),
+        message: Some("Execution Already Exists: 'arn:…:r1'".into()),
+        transport: None,
+    };
+    let f = crate::commands::run::start_failure("r1", e);
+    assert_eq!(f.exit, Exit::Usage);
+    assert!(
+        f.message.starts_with("a run named \"r1\" already exists"),
+        "{}",
+        f.message
+    );
+    assert!(f
+        .message
+        .contains("StartExecution failed: ExecutionAlreadyExists"));
+    assert!(f.message.contains("Pick another --name"));
+    let denied = AwsError {
+        operation: "ListExecutions",
+        code: Some("AccessDeniedException".into()),
+        message: Some("not allowed.".into()),
+        transport: None,
+    }
+    .failure();
+    assert_eq!(denied.exit, Exit::Aws);
+    assert_eq!(
+        denied.message,
+        "ListExecutions failed: AccessDeniedException: not allowed. Your credentials lack this permission: use a role or user that has it."
+    );
+}
+
+#[test]
+fn keys_and_arns() {
+    assert_eq!(
+        execution_arn("arn:aws:states:us-east-1:1:stateMachine:sm", "r1"),
+        "arn:aws:states:us-east-1:1:execution:sm:r1"
+    );
+    assert_eq!(
+        SummaryKey::parse("reports/runs/dt=2026-11-25/run=r-1/summary.json"),
+        Some(SummaryKey {
+            key: "reports/runs/dt=2026-11-25/run=r-1/summary.json".into(),
+            dt: "2026-11-25".into(),
+            run: "r-1".into()
+        })
+    );
+    assert_eq!(
+        SummaryKey::parse("reports/runs/dt=2026-11-25/other.json"),
+        None
+    );
+}
+
+#[test]
+fn tables_and_durations() {
+    let t = table(
+        &["A", "LONG HEADER", "Z"],
+        &[vec!["wide cell".into(), "x".into(), "last".into()]],
+    );
+    assert_eq!(
+        t,
+        "A          LONG HEADER  Z\nwide cell  x            last\n"
+    );
+    assert_eq!(seconds(5), "5 s");
+    assert_eq!(seconds(200), "3 min 20 s");
+    assert_eq!(seconds(7500), "2 h 5 min");
+}
+
+fn counts(succeeded: i64, running: i64, failed: i64, total: i64) -> BatchCounts {
+    BatchCounts {
+        total,
+        succeeded,
+        running,
+        failed,
+        pending: total - succeeded - running - failed,
+        ..BatchCounts::default()
+    }
+}
+
+#[test]
+fn progress_lines() {
+    assert_eq!(line("RUNNING", &Phase::Planning), "RUNNING: planning");
+    assert_eq!(
+        line(
+            "RUNNING",
+            &Phase::Batches {
+                counts: counts(1, 2, 0, 4),
+                principals: Some(40)
+            }
+        ),
+        "RUNNING: batches 1 of 4 done: 1 succeeded, 2 running, 1 pending (40 principals)"
+    );
+    assert_eq!(render_batches(&counts(3, 0, 0, 3)), "3 of 3 succeeded");
+    assert_eq!(
+        render_batches(&counts(2, 0, 1, 3)),
+        "3 of 3 done: 2 succeeded, 1 failed"
+    );
+    assert_eq!(
+        line(
+            "RUNNING",
+            &Phase::Reports {
+                written: 3,
+                principals: 9
+            }
+        ),
+        "RUNNING: 3/9 principals reported"
+    );
+}
+
+fn failed_state() -> RunState {
+    RunState {
+        run_id: "r1".into(),
+        execution_arn: "arn".into(),
+        status: "FAILED".into(),
+        started_at: "2026-11-25T17:00:00Z".into(),
+        stopped_at: Some("2026-11-25T17:03:20Z".into()),
+        error: Some("IncompleteRun".into()),
+        cause: Some("1 of 3 batches failed".into()),
+        batches: Some(counts(2, 0, 1, 3)),
+        output: None,
+    }
+}
+
+#[test]
+fn status_text_and_exit() {
+    let s = failed_state();
+    assert_eq!(
+        render_status(&s),
+        "run       r1\nstatus    FAILED\nstarted   2026-11-25T17:00:00Z\n\
+         stopped   2026-11-25T17:03:20Z (after 3 min 20 s)\n\
+         batches   3 of 3 done: 2 succeeded, 1 failed\nerror     IncompleteRun\n\
+         cause     1 of 3 batches failed\nsummary   ila summary r1\n"
+    );
+    assert_eq!(s.exit(), Exit::Failed);
+    let running = RunState {
+        status: "RUNNING".into(),
+        ..s
+    };
+    assert_eq!(running.exit(), Exit::Success);
+    let json = serde_json::to_value(&running).unwrap();
+    assert_eq!(json["batches"]["failed"], 1);
+    assert!(json.get("output").is_none());
+}
+
+fn fixture<T: serde::de::DeserializeOwned>(text: &str) -> T {
+    serde_json::from_str(text).expect("fixture")
+}
+
+#[test]
+fn summary_text() {
+    let s: RunSummary = fixture(include_str!("testdata/summary.json"));
+    let text = summary::render(&s, "bucket", "reports/runs/k.json");
+    assert!(text.starts_with("run cli-try-2 — SUCCEEDED in "), "{text}");
+    for expected in [
+        "principals: 1 planned, 1 reported (1 role)",
+        "jobs:       1 COMPLETED",
+        "services:   3 granted, 2 used in IAM's tracking window, 2 not used for 90+ days or never",
+        "     2 of 3    arn:aws:iam::123456789012:role/cli/cli-app",
+        "summary:    s3://bucket/reports/runs/k.json",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+    assert_eq!(summary::exit(&s), Exit::Success);
+}
+
+#[test]
+fn report_table() {
+    let r: PrincipalReport = fixture(include_str!("testdata/report.json"));
+    let text = report::render(&r, "bucket", "reports/principals/k.json");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "role cli-app (arn:aws:iam::123456789012:role/cli/cli-app)"
+    );
+    assert_eq!(
+        lines[2],
+        "3 services granted: 1 used within 90 days, 1 unused, 1 never used"
+    );
+    let header = lines.iter().position(|l| l.starts_with("SERVICE")).unwrap();
+    let row = |prefix: &str| -> Vec<&str> {
+        lines[header..]
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no row {prefix:?} in\n{text}"))
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    assert_eq!(row("s3 ")[..3], ["s3", "used", "2026-11-01T00:00:00Z"]);
+    assert_eq!(row("ec2 ")[1], "unused");
+    assert_eq!(row("sqs ")[..3], ["sqs", "never used", "-"]);
+    assert_eq!(row("  s3:PutObject")[..2], ["s3:PutObject", "never used"]);
+}
+
+#[test]
+fn runs_table() {
+    let rows = vec![runs::RunRow {
+        run_id: "r2".into(),
+        status: "SUCCEEDED".into(),
+        started_at: "2026-11-25T17:00:00Z".into(),
+        stopped_at: Some("2026-11-25T17:00:06Z".into()),
+        execution_arn: "arn".into(),
+        summary: Some(runs::SummaryCounts {
+            status: "SUCCEEDED".into(),
+            principals_planned: 3,
+            reports_written: 3,
+            services_unused: 7,
+            key: "k".into(),
+        }),
+    }];
+    let text = runs::render(&rows);
+    assert_eq!(
+        text,
+        "RUN  STATUS     STARTED               TOOK  REPORTED  UNUSED SERVICES  SUMMARY\n\
+         r2   SUCCEEDED  2026-11-25T17:00:00Z  6 s   3/3       7                SUCCEEDED\n"
+    );
+    assert!(runs::render(&[]).starts_with("no runs yet"));
+}

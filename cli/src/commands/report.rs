@@ -111,9 +111,10 @@ pub fn render(r: &PrincipalReport, bucket: &str, key: &str) -> String {
         f.unused_days
     );
     out += &format!(
-        "{} services granted: {} used, {} unused, {} never used\n",
+        "{} services granted: {} used within {} days, {} unused, {} never used\n",
         f.services_granted,
-        f.services_used,
+        f.services_granted.saturating_sub(f.cut_candidates()),
+        f.unused_days,
         f.unused_services.len(),
         f.never_used_services.len()
     );
@@ -134,7 +135,7 @@ pub fn render(r: &PrincipalReport, bucket: &str, key: &str) -> String {
         ]);
         for a in s.tracked_actions.iter().flatten() {
             rows.push(vec![
-                format!("  {}:{}", s.namespace, a.action),
+                format!("  {}", a.action),
                 usage(a.usage).to_string(),
                 or_dash(a.last_accessed_time.as_deref()),
                 String::new(),
