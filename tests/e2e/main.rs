@@ -4,6 +4,7 @@
 //! they share the emulator's configuration.
 
 mod bad_input;
+mod cli;
 mod discovery;
 mod outcomes;
 mod reports;
