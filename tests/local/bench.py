@@ -71,8 +71,9 @@ def http_json(url, body=None, method=None):
 # ---------------------------------------------------------------- recording proxy
 class Recorder:
     def __init__(self, upstreams, default=None):
-        """upstreams: binary name -> runtime base URL; default: the URL for any other name."""
-        self.upstreams = {fn: self._address(url) for fn, url in upstreams.items()}
+        """upstreams: binary name -> (runtime base URL, the name the runtime knows the
+        function by); default: the URL for any other name."""
+        self.upstreams = {fn: (*self._address(url), name) for fn, (url, name) in upstreams.items()}
         self.default = self._address(default) if default else None
         self.lock = threading.Lock()
         self.records = []  # dicts: fn, index, t0, t1, ok, error, pending, wait
@@ -85,7 +86,8 @@ class Recorder:
         return u.hostname, u.port
 
     def upstream(self, fn):
-        return self.upstreams.get(fn) or self.default
+        """(host, port, function name upstream)."""
+        return self.upstreams.get(fn) or (*self.default, fn)
 
 
 def make_handler(rec: Recorder):
@@ -118,9 +120,10 @@ def make_handler(rec: Recorder):
             t0 = time.time()
             status, headers, out = 502, {}, b'{"errorType":"Lambda.BenchProxy","errorMessage":"upstream failed"}'
             try:
-                host, port = rec.upstream(fn)
+                host, port, name = rec.upstream(fn)
+                path = self.path.replace(f"/functions/{fn}/", f"/functions/{name}/", 1)
                 conn = http.client.HTTPConnection(host, port, timeout=16 * 60)
-                conn.request("POST", self.path, body=body, headers={"Content-Type": "application/json"})
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
                 resp = conn.getresponse()
                 status, out = resp.status, resp.read()
                 headers = {k: v for k, v in resp.getheaders() if k.lower() in ("content-type", "x-amz-function-error")}
@@ -259,14 +262,24 @@ def main():
     # 3. the recording proxy in front of each function's cargo lambda watch
     original_routes = cfg.get("lambda_bridge_functions") or {}
     original_bridge = cfg.get("lambda_bridge_url")
-    upstreams = {}
-    for target in original_routes.values():  # {deployed name: "http://127.0.0.1:PORT/BINARY"}
-        base, _, binary = target.rstrip("/").rpartition("/")
-        upstreams[binary] = base
+    # {deployed name: "http://127.0.0.1:PORT/NAME"}; the binary of each deployed function
+    # is in the env file stack.py wrote for its processes (AWS_LAMBDA_FUNCTION_NAME).
+    binaries = {}
+    for path in glob.glob(os.path.join(local_dir, "lambda-*.env")):
+        binary = os.path.basename(path)[len("lambda-"):-len(".env")]
+        for line in open(path):
+            if line.startswith("AWS_LAMBDA_FUNCTION_NAME="):
+                binaries[line.split("=", 1)[1].strip()] = binary
+    upstreams, routes = {}, {}
+    for deployed, target in original_routes.items():
+        base, _, name = target.rstrip("/").rpartition("/")
+        binary = binaries.get(deployed, name)
+        upstreams[binary] = (base, name)
+        routes[deployed] = binary
     server, rec = start_proxy(upstreams, default=original_bridge or env["LAMBDA_URL"])
     proxy = f"http://127.0.0.1:{server.server_address[1]}"
     http_json(control + "/config", {
-        "lambda_bridge_functions": {name: f"{proxy}/{target.rstrip('/').rpartition('/')[2]}" for name, target in original_routes.items()},
+        "lambda_bridge_functions": {deployed: f"{proxy}/{binary}" for deployed, binary in routes.items()},
         "lambda_bridge_url": proxy,
     })
 

@@ -108,7 +108,10 @@ def stop(name):
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    os.remove(path)
+    try:  # a concurrent `down` may have removed it already
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 def stop_all():
