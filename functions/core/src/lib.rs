@@ -14,6 +14,7 @@ pub mod input;
 pub mod keys;
 pub mod model;
 pub mod pacing;
+pub mod policy;
 pub mod polling;
 pub mod records;
 pub mod report;
