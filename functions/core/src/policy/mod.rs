@@ -22,7 +22,14 @@
 
 pub mod actions;
 pub mod document;
+pub mod limits;
 pub mod permission_only;
+pub mod rewrite;
 
 pub use actions::ActionPattern;
 pub use document::{Effect, OneOrMany, PolicyDocument, PolicyError, Statement};
+pub use limits::{ready, LimitError, PolicyLimit};
+pub use rewrite::{rewrite, AdvisorView, Narrowing, Rewrite, ServiceUse, Unseen, UnseenReason};
+
+#[cfg(test)]
+mod tests;
