@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -27,14 +28,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def emulator_url():
+@contextlib.contextmanager
+def running_emulator(*flags: str):
+    """A real emulator process (server.py [flags]) on a free port, until the block ends.
+    Yields (url, the lines it printed up to "emulator ready on")."""
     port = _free_port()
     env = dict(os.environ)
     env.pop("LAMBDA_BRIDGE_URL", None)
+    env.pop("EMULATOR_ENFORCE_IAM", None)
     env.setdefault("AWS_DEFAULT_REGION", REGION)
     proc = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "server.py"), "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, os.path.join(HERE, "server.py"), "--host", "127.0.0.1", "--port", str(port), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
     )
     lines: "queue.Queue[str]" = queue.Queue()
@@ -58,9 +62,8 @@ def emulator_url():
         seen.append(line)
         if "emulator ready on" in line:
             break
-    url = f"http://127.0.0.1:{port}"
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}", seen
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -68,6 +71,12 @@ def emulator_url():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def emulator_url():
+    with running_emulator() as (url, _):
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import signal
 import subprocess
 import sys
-import threading
 import time
 
 import boto3
@@ -18,7 +15,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import HERE, REGION, Api, _free_port
+from conftest import HERE, REGION, Api, running_emulator
 
 ACCT = "123456789012"
 ADMIN_ARN = f"arn:aws:iam::{ACCT}:user/local-admin"
@@ -28,47 +25,9 @@ ZIP = b"PK\x05\x06" + b"\x00" * 18
 @pytest.fixture(scope="module")
 def emulator_url():
     """An emulator with --enforce-iam (overrides conftest's plain one for this module)."""
-    port = _free_port()
-    env = dict(os.environ)
-    env.pop("LAMBDA_BRIDGE_URL", None)
-    env.pop("EMULATOR_ENFORCE_IAM", None)
-    env.setdefault("AWS_DEFAULT_REGION", REGION)
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "server.py"), "--host", "127.0.0.1",
-         "--port", str(port), "--enforce-iam"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-    )
-    lines: "queue.Queue[str]" = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.time() + 30
-    seen = []
-    while True:
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("emulator did not start:\n" + "".join(seen))
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        if "emulator ready on" in line:
-            break
-    assert any("IAM enforcement on" in s for s in seen), seen
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_emulator("--enforce-iam") as (url, seen):
+        assert any("IAM enforcement on" in s for s in seen), seen
+        yield url
 
 
 def doc(*statements):
