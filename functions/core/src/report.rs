@@ -8,8 +8,7 @@ use time::OffsetDateTime;
 
 pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
 
-/// Re-exported for the adapters; the module lives in [`crate::clock`].
-pub use crate::clock::utc;
+use crate::clock::utc;
 
 /// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,11 +3,12 @@
 use super::pages::Pages;
 use super::{classify, principal_outcome, Denial};
 use crate::arn::PrincipalArn;
+use crate::clock::utc;
 use crate::error::IamError;
 use crate::input::Granularity;
 use crate::model::{JobError, JobStatus};
 use crate::pacing::Pacer;
-use crate::report::{utc, ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
+use crate::report::{ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
 use aws_sdk_iam::types::{AccessAdvisorUsageGranularityType, JobStatusType};
 use aws_smithy_types::DateTime;
 use std::sync::Arc;

@@ -4,12 +4,12 @@
 use super::{decode, PlanDeps};
 use crate::adapters::directory::Discovered;
 use crate::batching;
+use crate::clock::utc;
 use crate::error::Error;
 use crate::input::{InputDefaults, RunInput};
 use crate::keys;
 use crate::model::RunContext;
 use crate::records::PlanRecord;
-use crate::report::utc;
 use serde::{Deserialize, Serialize};
 
 /// At most this many batches per run (15,500 principals need 8 per batch).
