@@ -3,12 +3,8 @@
 //! at once, payloads stay small whatever the paths, and a mostly failed run is not a
 //! success. All on the template-deployed stack with IAM enforced.
 
-use e2e::{allow, unique, Stack};
-use serde_json::{json, Value};
-
-async fn summary_of(stack: &Stack, key: &str) -> Value {
-    stack.json(key).await
-}
+use e2e::{allow, summary_of, unique, Stack};
+use serde_json::json;
 
 /// The summary key an unsuccessful run names in its cause (`see s3://bucket/key`).
 fn summary_key_in(cause: &str) -> String {
@@ -43,7 +39,7 @@ async fn a_denied_principal_is_reported_denied_and_the_run_succeeds() {
     stack.configure(json!({"deny": []}));
     let output = execution.succeeded();
     assert_eq!(output["by_status"], json!({"COMPLETED": 1, "DENIED": 1}));
-    let summary = summary_of(&stack, output["summary_key"].as_str().unwrap()).await;
+    let summary = summary_of(&stack, &output).await;
     assert_eq!(summary["as_of"], output["as_of"]);
     let d = stack.report(&summary, &denied).await;
     assert_eq!(d["job"]["status"], "DENIED");
@@ -152,7 +148,7 @@ async fn a_batch_that_fails_beyond_its_retries_leaves_the_others_and_is_named() 
     assert_eq!(execution.status, "FAILED");
     assert_eq!(execution.error.as_deref(), Some("IncompleteRun"));
     let cause = execution.cause.unwrap_or_default();
-    let summary = summary_of(&stack, &summary_key_in(&cause)).await;
+    let summary = stack.json(&summary_key_in(&cause)).await;
     assert_eq!(summary["status"], "INCOMPLETE");
     assert_eq!(
         summary["counts"]["reports_written"], 2,
@@ -199,7 +195,7 @@ async fn most_principals_failed_is_a_failed_run_not_a_success() {
     assert_eq!(execution.error.as_deref(), Some("TooManyFailures"));
     let cause = execution.cause.unwrap_or_default();
     assert!(cause.contains("2 of 3 principals FAILED"), "{cause}");
-    let summary = summary_of(&stack, &summary_key_in(&cause)).await;
+    let summary = stack.json(&summary_key_in(&cause)).await;
     assert_eq!(summary["status"], "FAILED");
     assert_eq!(summary["counts"]["by_status"]["FAILED"], 2);
 }
@@ -224,7 +220,7 @@ async fn five_hundred_principals_with_512_character_paths_fit_the_payload_limits
     let output = execution.succeeded();
     assert_eq!(output["principals"], 500);
     assert_eq!(output["reports_written"], 500);
-    let summary = summary_of(&stack, output["summary_key"].as_str().unwrap()).await;
+    let summary = summary_of(&stack, &output).await;
     assert!(
         summary["parameters"]["batches"].as_u64().unwrap() > 1,
         "cut by bytes, not by count: {}",

@@ -65,6 +65,12 @@ class Stack:
         return self.resources("AWS::Lambda::Function")[logical]
 
 
+def summary_key(cause: str) -> str:
+    """The summary key an unsuccessful run names in its Cause (`see s3://bucket/key`)."""
+    message = json.loads(cause)["errorMessage"]
+    return message[message.index("s3://"):].split("/", 3)[3].split()[0]
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{time.time_ns() % 10**12}"
 

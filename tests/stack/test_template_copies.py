@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, Stack, unique
+from conftest import ROOT, Stack, summary_key, unique
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "local"))
 import stack as local_stack  # noqa: E402  (tests/local/stack.py: the template loader)
@@ -90,8 +90,7 @@ def test_write_without_one_action_fails_the_scan_with_access_denied(tmp_path, or
                                                      "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1}})
         assert described["status"] == "FAILED"
         assert described["error"] == "IncompleteRun", described.get("cause")
-        cause = json.loads(described["cause"])["errorMessage"]
-        key = cause[cause.index("s3://"):].split("/", 3)[3].split()[0]
+        key = summary_key(described["cause"])
         summary = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
         [missing] = summary["missing"]
         assert missing["arn"] == reader

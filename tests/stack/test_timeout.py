@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import unique
-
-
-def summary_key(cause: str) -> str:
-    message = json.loads(cause)["errorMessage"]
-    return message[message.index("s3://"):].split("/", 3)[3].split()[0]
+from conftest import summary_key, unique
 
 
 def test_a_generate_that_times_out_fails_its_batch_and_is_named(stack):
