@@ -17,8 +17,10 @@ export EMULATOR_PORT LAMBDA_PORT
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## everything a fresh machine needs: Python venvs, cargo-lambda + zig, npm tools, crates
+setup: $(VENV)/.installed ## everything a fresh machine needs: Python venvs, cargo-lambda + zig, npm tools, chromium, crates
 	$(MAKE) --no-print-directory setup-infra
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "make setup: the page tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; }
 	cargo fetch --locked
 
 $(VENV)/.installed: tests/requirements.txt tests/emulator/requirements.txt
@@ -46,10 +48,10 @@ build: ## compile everything (dev profile, shared by tests and the local stack)
 build-lambdas: setup ## release binaries for AWS (arm64, cargo-lambda + zig from .venv)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
 
-test: setup build ## unit + adapter tests, emulator conformance, end-to-end on the local stack, stack lints
+test: setup build ## unit + adapter tests, emulator conformance, the page in chromium, end-to-end on the local stack, stack lints
 	cargo fmt --all -- --check
 	$(NEXTEST) -E 'not package(e2e)'
-	$(PY) -m pytest tests/emulator -q
+	$(PY) -m pytest tests/emulator tests/browser -q
 	$(MAKE) --no-print-directory test-e2e
 	bash infra/lint.sh
 

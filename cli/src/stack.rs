@@ -72,6 +72,24 @@ impl Stack {
         self.store()?.get_json(key).await.map_err(failure::store)
     }
 
+    /// The summary of `run`, which must have one.
+    pub async fn summary_of(&self, run: &str) -> Result<(SummaryKey, RunSummary)> {
+        let key = match self.find_summary(run).await? {
+            Some(k) => k,
+            None => {
+                return Err(Failure::new(
+                    Exit::Failed,
+                    format!(
+                        "run {run:?} has no summary in s3://{}/reports/runs/: it is still running, failed before Summarize, or does not exist. `ila status {run}` says which.",
+                        self.store()?.bucket
+                    ),
+                ))
+            }
+        };
+        let summary = self.summary(&key.key).await?;
+        Ok((key, summary))
+    }
+
     /// What Plan decided for `run` (not there before Plan ran, nor after the work files expired).
     pub async fn plan(&self, run: &str) -> Result<Option<PlanRecord>> {
         self.store()?
@@ -115,13 +133,11 @@ pub struct SummaryKey {
 
 impl SummaryKey {
     pub fn parse(key: &str) -> Option<SummaryKey> {
-        let rest = key.strip_prefix(keys::RUNS_PREFIX)?;
-        let rest = rest.strip_suffix("/summary.json")?;
-        let (dt, run) = rest.split_once('/')?;
+        let (dt, run) = keys::parse_summary_key(key)?;
         Some(SummaryKey {
             key: key.to_string(),
-            dt: dt.strip_prefix("dt=")?.to_string(),
-            run: run.strip_prefix("run=")?.to_string(),
+            dt: dt.to_string(),
+            run: run.to_string(),
         })
     }
 }

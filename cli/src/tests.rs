@@ -30,6 +30,8 @@ fn help_on_every_command_exits_zero() {
         &["summary", "--help"],
         &["runs", "--help"],
         &["report", "--help"],
+        &["diff", "--help"],
+        &["open", "--help"],
         &["help", "report"],
     ] {
         let err = parse(args).expect_err("help is an early exit");
@@ -53,6 +55,8 @@ fn usage_errors_exit_two() {
         (&["run", "--bogus"][..], ErrorKind::UnknownArgument),
         (&["status"], ErrorKind::MissingRequiredArgument),
         (&["summary"], ErrorKind::MissingRequiredArgument),
+        (&["diff"], ErrorKind::MissingRequiredArgument),
+        (&["open", "r1", "--bogus"], ErrorKind::UnknownArgument),
         (
             &["summary", "r1", "--key", "k"],
             ErrorKind::ArgumentConflict,
@@ -318,7 +322,8 @@ fn summary_text() {
     for expected in [
         "principals: 1 planned, 1 reported (1 role)",
         "jobs:       1 COMPLETED",
-        "services:   3 granted, 2 used in IAM's tracking window, 2 not used for 90+ days or never",
+        "services:   3 granted: 1 active, 1 stale (90+ days), 1 never used",
+        "changes:    since cli-try-1 (2026-11-25T00:00:00Z): 0 new, 1 gone, 1 changed, 0 unchanged",
         "     2 of 3    arn:aws:iam::123456789012:role/cli/cli-app",
         "summary:    s3://bucket/reports/runs/k.json",
     ] {
@@ -338,7 +343,7 @@ fn report_table() {
     );
     assert_eq!(
         lines[2],
-        "3 services granted: 1 used within 90 days, 1 unused, 1 never used"
+        "3 services granted: 1 active, 1 stale, 1 never used"
     );
     let header = lines.iter().position(|l| l.starts_with("SERVICE")).unwrap();
     let row = |prefix: &str| -> Vec<&str> {
@@ -351,8 +356,8 @@ fn report_table() {
             .filter(|c| !c.is_empty())
             .collect()
     };
-    assert_eq!(row("s3 ")[..3], ["s3", "used", "2026-11-01T00:00:00Z"]);
-    assert_eq!(row("ec2 ")[1], "unused");
+    assert_eq!(row("s3 ")[..3], ["s3", "active", "2026-11-01T00:00:00Z"]);
+    assert_eq!(row("ec2 ")[1], "stale");
     assert_eq!(row("sqs ")[..3], ["sqs", "never used", "-"]);
     assert_eq!(row("  s3:PutObject")[..2], ["s3:PutObject", "never used"]);
 }
@@ -380,4 +385,83 @@ fn runs_table() {
          r2   SUCCEEDED  2026-11-25T17:00:00Z  6 s   3/3       7                SUCCEEDED\n"
     );
     assert!(runs::render(&[]).starts_with("no runs yet"));
+}
+
+fn indexed(
+    arn: &str,
+    status: &str,
+    services: serde_json::Value,
+) -> last_accessed::records::PrincipalOutcome {
+    fixture(
+        &serde_json::json!({
+            "arn": arn, "type": "role", "status": status, "report_key": format!("k/{arn}"),
+            "services_granted": 0, "services_active": 0, "services_stale": 0,
+            "services_never_used": 0, "services": services
+        })
+        .to_string(),
+    )
+}
+
+#[test]
+fn diff_compares_two_indexes() {
+    use crate::commands::diff;
+    let role = |n: &str| format!("arn:aws:iam::123456789012:role/{n}");
+    let before = [
+        indexed(
+            &role("keep"),
+            "COMPLETED",
+            serde_json::json!([
+            {"ns": "s3", "class": "active", "days": 3},
+            {"ns": "sqs", "class": "active", "days": 85},
+            {"ns": "ec2", "class": "never_used", "days": null}]),
+        ),
+        indexed(&role("gone"), "COMPLETED", serde_json::json!([])),
+        indexed(
+            &role("same"),
+            "COMPLETED",
+            serde_json::json!([{"ns": "s3", "class": "stale", "days": 100}]),
+        ),
+        indexed(&role("failed"), "COMPLETED", serde_json::json!([])),
+    ];
+    let now = [
+        indexed(
+            &role("keep"),
+            "COMPLETED",
+            serde_json::json!([
+            {"ns": "s3", "class": "active", "days": 13},
+            {"ns": "sqs", "class": "stale", "days": 95},
+            {"ns": "ec2", "class": "active", "days": 1},
+            {"ns": "dynamodb", "class": "never_used", "days": null}]),
+        ),
+        indexed(
+            &role("same"),
+            "COMPLETED",
+            serde_json::json!([{"ns": "s3", "class": "stale", "days": 110}]),
+        ),
+        indexed(&role("failed"), "FAILED", serde_json::json!([])),
+        indexed(&role("new"), "COMPLETED", serde_json::json!([])),
+    ];
+    let d = diff::compare("r2", "r1", &before, &now);
+    assert_eq!(d.new, [role("new")]);
+    assert_eq!(d.gone, [role("gone")]);
+    assert_eq!(d.not_compared, [role("failed")]);
+    assert_eq!(d.unchanged, 1);
+    assert_eq!(d.changed.len(), 1);
+    let keep = &d.changed[0].services;
+    assert_eq!(
+        (keep.newly_used.as_slice(), keep.newly_stale.as_slice()),
+        (&["ec2".to_string()][..], &["sqs".to_string()][..])
+    );
+    assert_eq!(keep.granted_added, ["dynamodb"]);
+    let text = diff::render(&d);
+    for expected in [
+        "run r2 against r1",
+        "1 new, 1 gone, 1 changed, 1 unchanged, 1 not compared",
+        "  changed arn:aws:iam::123456789012:role/keep",
+        "    newly used       ec2",
+        "    newly stale      sqs",
+        "    granted added    dynamodb",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
 }

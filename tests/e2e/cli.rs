@@ -3,62 +3,8 @@
 //! by `status`, `summary`, `runs` and `report` in text and `--output json`, and a reused
 //! run name.
 
-use e2e::{allow, days_ago, unique, Stack};
+use e2e::{allow, assert_has, days_ago, ila, ila_json, ila_ok, text, unique, Stack};
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn ila_path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let path = target.join("debug/ila");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --all-targets` first",
-        path.display()
-    );
-    path
-}
-
-/// Runs `ila ARGS` with the test's environment (the stack's settings from `.local/env`).
-fn ila(args: &[&str]) -> Output {
-    Command::new(ila_path())
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("ila {args:?}: {e}"))
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-/// `ila ARGS`, which must exit with `code`; returns its stdout.
-fn ila_ok(args: &[&str], code: i32) -> String {
-    let out = ila(args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "ila {args:?}\nstdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn ila_json(args: &[&str]) -> Value {
-    let mut all = vec!["--output", "json"];
-    all.extend_from_slice(args);
-    let stdout = ila_ok(&all, 0);
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("ila {all:?}: not JSON ({e}):\n{stdout}"))
-}
-
-fn assert_has(haystack: &str, needles: &[&str]) {
-    for needle in needles {
-        assert!(haystack.contains(needle), "no {needle:?} in:\n{haystack}");
-    }
-}
 
 #[test]
 fn cli_help_exits_zero_and_bad_flags_exit_two() {
@@ -122,7 +68,7 @@ async fn cli_runs_a_scan_and_reads_it_back() {
             "SUCCEEDED: batches 1 of 1 succeeded (1 principals)",
             &format!("run {run} — SUCCEEDED"),
             "principals: 1 planned, 1 reported (1 role)",
-            "services:   2 granted, 1 used in IAM's tracking window, 1 not used for 90+ days or never",
+            "services:   2 granted: 1 active, 0 stale (90+ days), 1 never used",
             "reports/runs/dt=",
         ],
     );
@@ -193,14 +139,14 @@ async fn cli_runs_a_scan_and_reads_it_back() {
         &report,
         &[
             &format!("role {run}-app ({arn})"),
-            "2 services granted: 1 used within 90 days, 0 unused, 1 never used",
+            "2 services granted: 1 active, 0 stale, 1 never used",
         ],
     );
     let s3 = report
         .lines()
         .find(|l| l.starts_with("s3 "))
         .expect("an s3 row");
-    assert_has(s3, &["used", "eu-west-1"]);
+    assert_has(s3, &["active", "eu-west-1"]);
     let sqs = report
         .lines()
         .find(|l| l.starts_with("sqs "))

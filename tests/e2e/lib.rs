@@ -3,6 +3,8 @@
 
 use last_accessed::adapters::s3::ReportStore;
 use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -383,4 +385,58 @@ pub async fn summary_of(stack: &Stack, output: &Value) -> Value {
     stack
         .json(output["summary_key"].as_str().expect("summary_key"))
         .await
+}
+
+// ------------------------------------------------------------------ the `ila` binary
+
+pub fn ila_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let path = target.join("debug/ila");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --all-targets` first",
+        path.display()
+    );
+    path
+}
+
+/// Runs `ila ARGS` with the test's environment (the stack's settings from `.local/env`).
+pub fn ila(args: &[&str]) -> Output {
+    Command::new(ila_path())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("ila {args:?}: {e}"))
+}
+
+pub fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+/// `ila ARGS`, which must exit with `code`; returns its stdout.
+pub fn ila_ok(args: &[&str], code: i32) -> String {
+    let out = ila(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "ila {args:?}\nstdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+pub fn ila_json(args: &[&str]) -> Value {
+    let mut all = vec!["--output", "json"];
+    all.extend_from_slice(args);
+    let stdout = ila_ok(&all, 0);
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("ila {all:?}: not JSON ({e}):\n{stdout}"))
+}
+
+pub fn assert_has(haystack: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(haystack.contains(needle), "no {needle:?} in:\n{haystack}");
+    }
 }

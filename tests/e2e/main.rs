@@ -6,6 +6,7 @@
 mod bad_input;
 mod cli;
 mod discovery;
+mod history;
 mod outcomes;
 mod reports;
 mod resilience;

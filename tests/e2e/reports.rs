@@ -104,10 +104,10 @@ async fn explicit_arns_of_each_type_match_the_seeded_truth() {
         (Some(s3_at.as_str()), Some("eu-west-1"))
     );
     assert_eq!(s3["last_authenticated_entity"], role_a.as_str());
-    assert_eq!(s3["usage"], "used");
+    assert_eq!(s3["usage"], "active");
     assert_eq!(s3["days_since_last_authenticated"], 5);
     assert_eq!(service(&a, "ec2")["last_authenticated"], ec2_at.as_str());
-    assert_eq!(a["findings"]["unused_services"], json!(["ec2", "lambda"]));
+    assert_eq!(a["findings"]["stale_services"], json!(["ec2", "lambda"]));
     assert_eq!(a["findings"]["never_used_services"], json!(["kms"]));
     let kms_grants = service(&a, "kms")["granting_policies"]
         .as_array()
@@ -242,7 +242,7 @@ async fn discovery_at_action_level_waits_through_several_polls() {
     assert_eq!(
         actions,
         [
-            ("s3:GetObject".to_string(), "used".to_string()),
+            ("s3:GetObject".to_string(), "active".to_string()),
             ("s3:PutObject".to_string(), "never_used".to_string())
         ]
     );

@@ -234,6 +234,34 @@ def test_activity_older_than_400_days_ignored(api):
     assert svcs["sqs"]["TotalAuthenticatedEntities"] == 1
 
 
+def test_aging_moves_activity_out_of_the_window(api, emulator_url):
+    import urllib.request
+    iam = api.iam()
+    arn = make_role(iam, "aging", "sqs:*", "sns:*")
+    api.activity([
+        {"entity": arn, "service": "sqs", "at": ago(days=395)},
+        {"entity": arn, "service": "sns", "at": ago(days=85)},
+    ])
+    _, before = report(iam, arn)
+    assert before["sqs"]["TotalAuthenticatedEntities"] == 1
+
+    def age(body):
+        req = urllib.request.Request(f"{emulator_url}/moto-api/iam-access-advisor/age",
+                                     data=json.dumps(body).encode(), method="POST")
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    assert age({"days": 10}) == (200, {"aged": 2, "days": 10})
+    _, after = report(iam, arn)
+    assert "LastAuthenticated" not in after["sqs"] and after["sqs"]["TotalAuthenticatedEntities"] == 0
+    assert after["sns"]["LastAuthenticated"].replace(microsecond=0) == NOW - timedelta(days=95)
+    status_code, body = age({"days": "ten"})
+    assert status_code == 400 and body["field"] == "days"
+
+
 def test_action_level_tracked_vs_untracked(api):
     iam = api.iam()
     arn = make_role(iam, "al", "s3:GetObject", "s3:List*", "athena:*", "iam:PassRole")

@@ -122,12 +122,12 @@ def copy(run_id, target):
         doc = json.loads(body)
         if "findings" in doc:
             f = doc["findings"]
-            unused = len(f["unused_services"]) + len(f["never_used_services"])
-            rows.append((doc["type"], doc["name"], f["services_granted"], f["services_used"], unused, doc["job"]["status"]))
-    rows.sort(key=lambda r: (-r[4], r[0], r[1]))
-    print(f"\n{'type':<8} {'principal':<24} {'granted':>7} {'used':>5} {'unused':>6}  status")
+            rows.append((doc["type"], doc["name"], f["services_granted"], f["services_active"],
+                         f["services_stale"], f["services_never_used"], doc["job"]["status"]))
+    rows.sort(key=lambda r: (-(r[4] + r[5]), r[0], r[1]))
+    print(f"\n{'type':<8} {'principal':<24} {'granted':>7} {'active':>6} {'stale':>5} {'never used':>10}  status")
     for r in rows:
-        print(f"{r[0]:<8} {r[1]:<24} {r[2]:>7} {r[3]:>5} {r[4]:>6}  {r[5]}")
+        print(f"{r[0]:<8} {r[1]:<24} {r[2]:>7} {r[3]:>6} {r[4]:>5} {r[5]:>10}  {r[6]}")
     print(f"\n{len(rows)} reports copied to {target}/reports/ (plus the run summary)")
 
 

@@ -38,16 +38,16 @@ def test_reports_match_the_seeded_truth(stack, account, run):
     page = int(os.environ.get("IAM_PAGE_SIZE", "1000"))
     assert len(namespaces) > 2 * page, f"make test-e2e reads IAM pages of {page}: the `*` report must span several"
     assert svc(admin, "iam")["last_authenticated"] == a["admin_iam"]
-    assert admin["findings"]["services_used"] == 1
+    assert (admin["findings"]["services_active"], admin["findings"]["services_stale"]) == (1, 0)
     assert len(admin["findings"]["never_used_services"]) == len(namespaces) - 1
 
     group = reports[t["group"]]
     assert [s["namespace"] for s in group["services"]] == ["dynamodb", "s3", "sns"]
     ddb = svc(group, "dynamodb")
     assert (ddb["last_authenticated"], ddb["last_authenticated_entity"], ddb["last_authenticated_region"]) == (a["m1_ddb"], t["m1"], "eu-west-1")
-    assert ddb["total_authenticated_entities"] == 2 and ddb["usage"] == "unused"
-    assert svc(group, "s3")["usage"] == "used" and svc(group, "sns")["usage"] == "never_used"
-    assert group["findings"]["unused_services"] == ["dynamodb"] and group["findings"]["never_used_services"] == ["sns"]
+    assert ddb["total_authenticated_entities"] == 2 and ddb["usage"] == "stale"
+    assert svc(group, "s3")["usage"] == "active" and svc(group, "sns")["usage"] == "never_used"
+    assert group["findings"]["stale_services"] == ["dynamodb"] and group["findings"]["never_used_services"] == ["sns"]
     if extras:
         assert sorted(e["arn"] for e in ddb["entities"]) == sorted([t["m1"], t["m2"]])
         assert {e["arn"]: e["last_authenticated"] for e in ddb["entities"]} == {t["m1"]: a["m1_ddb"], t["m2"]: a["m2_ddb"]}
@@ -71,9 +71,9 @@ def test_reports_match_the_seeded_truth(stack, account, run):
     assert (s3["last_authenticated"], s3["last_authenticated_region"]) == (a["actor_get"], "eu-west-1")
     if action_level:
         assert [(x["action"], x["usage"], x["last_accessed_time"]) for x in s3["tracked_actions"]] == [
-            ("s3:GetObject", "used", a["actor_get"]), ("s3:PutObject", "never_used", None)]
-        assert [(x["action"], x["usage"]) for x in svc(actor, "ec2")["tracked_actions"]] == [("ec2:DescribeInstances", "unused")]
-        assert actor["findings"]["unused_actions"] == ["ec2:DescribeInstances"]
+            ("s3:GetObject", "active", a["actor_get"]), ("s3:PutObject", "never_used", None)]
+        assert [(x["action"], x["usage"]) for x in svc(actor, "ec2")["tracked_actions"]] == [("ec2:DescribeInstances", "stale")]
+        assert actor["findings"]["stale_actions"] == ["ec2:DescribeInstances"]
         assert actor["findings"]["never_used_actions"] == ["s3:PutObject"]
         assert s3["action_tracking"] is True
     else:
@@ -81,10 +81,12 @@ def test_reports_match_the_seeded_truth(stack, account, run):
 
 
 def test_every_report_the_pipeline_wrote_validates(stack, account):
-    principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v1.schema.json")))
-    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v1.schema.json")))
+    principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v2.schema.json")))
+    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v2.schema.json")))
     checked = {"principal": 0, "summary": 0}
     for key in stack.keys("reports/"):
+        if key.startswith("reports/runs/") and not key.endswith("/summary.json"):
+            continue  # the run's index and page
         kind = "summary" if key.startswith("reports/runs/") else "principal"
         doc = stack.json(key)
         jsonschema.validate(doc, summary_schema if kind == "summary" else principal_schema,
@@ -113,16 +115,26 @@ def test_the_stacks_athena_queries_answer_right_over_the_reports(stack, account,
     con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
                 "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
     queries = named_queries()
-    assert set(queries) == {"UnusedServicesQuery", "NeverUsedServicesQuery", "GrantingPoliciesQuery"}
+    assert set(queries) == {"UnusedServicesQuery", "NeverUsedServicesQuery", "GrantingPoliciesQuery", "ChangesQuery"}
     run_id = summary["run_id"]
     catalog = len(reports[t["admin"]]["services"])
 
     unused = {row[0]: row[3] for row in con.execute(queries["UnusedServicesQuery"], [run_id]).fetchall()}
+    stale = {row[0]: (row[4], row[5]) for row in con.execute(queries["UnusedServicesQuery"], [run_id]).fetchall()}
+    assert stale[t["group"]] == (1, 1), "dynamodb stale, sns never used"
     assert unused == {t["admin"]: catalog - 1, t["group"]: 2, t["m1"]: 2, t["m2"]: 3, t["policy"]: 1, t["r1"]: 1, t["r2"]: 1, t["actor"]: 1}
 
     never = dict(con.execute(queries["NeverUsedServicesQuery"], [run_id]).fetchall())
     assert len(never) == catalog - len(USED) and not USED & set(never)
     assert (never["kms"], never["sns"], never["lambda"]) == (4, 4, 1)
+
+    changed = con.execute(queries["ChangesQuery"], [run_id]).fetchall()
+    previous = summary["changes"]["previous_run"]
+    if previous is None:  # the first SERVICE_LEVEL run of the stack: every principal is new
+        assert {row[0] for row in changed} == set(reports) and all(row[2] for row in changed)
+    else:
+        assert {row[0] for row in changed} == {a for a, r in reports.items() if r["changes"]["new"] or any(
+            r["changes"][k] for k in ("newly_used", "newly_stale", "newly_never_used", "granted_added", "granted_removed"))}
 
     granting = con.execute(queries["GrantingPoliciesQuery"], [run_id]).fetchall()
     assert (f"{t['tag']}-shared", "MANAGED", t["policy"], "kms", t["r1"]) in granting

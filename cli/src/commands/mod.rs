@@ -1,5 +1,7 @@
 //! One module per subcommand: its arguments (clap) and what it does.
 
+pub mod diff;
+pub mod open;
 pub mod report;
 pub mod run;
 pub mod runs;
@@ -22,8 +24,12 @@ pub enum Command {
     Summary(summary::SummaryArgs),
     /// Recent runs, newest first, with their status and principal counts.
     Runs(runs::RunsArgs),
-    /// One principal's report: its services, their usage and last use.
+    /// One principal's report: its services, their class (active, stale, never used) and last use.
     Report(report::ReportArgs),
+    /// What changed between two runs, principal by principal.
+    Diff(diff::DiffArgs),
+    /// Download a run's HTML page and print its path.
+    Open(open::OpenArgs),
 }
 
 pub async fn execute(cli: Cli) -> Result<Exit> {
@@ -35,5 +41,7 @@ pub async fn execute(cli: Cli) -> Result<Exit> {
         Command::Summary(args) => summary::summary(&stack, args, output).await,
         Command::Runs(args) => runs::runs(&stack, args, output).await,
         Command::Report(args) => report::report(&stack, args, output).await,
+        Command::Diff(args) => diff::run_diff(&stack, args, output).await,
+        Command::Open(args) => open::open(&stack, args, output).await,
     }
 }

@@ -8,7 +8,7 @@ use crate::{print_json, Output};
 use clap::Args;
 use last_accessed::arn::PrincipalArn;
 use last_accessed::keys;
-use last_accessed::report::{PrincipalReport, Usage};
+use last_accessed::report::PrincipalReport;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Args)]
@@ -88,14 +88,6 @@ async fn newest(stack: &Stack, arn: &PrincipalArn) -> Result<(String, PrincipalR
     ))
 }
 
-fn usage(u: Usage) -> &'static str {
-    match u {
-        Usage::Used => "used",
-        Usage::Unused => "unused",
-        Usage::NeverUsed => "never used",
-    }
-}
-
 fn or_dash(v: Option<&str>) -> String {
     v.unwrap_or("-").to_string()
 }
@@ -104,19 +96,15 @@ pub fn render(r: &PrincipalReport, bucket: &str, key: &str) -> String {
     let f = &r.findings;
     let mut out = format!("{} {} ({})\n", r.principal_type.as_str(), r.name, r.arn);
     out += &format!(
-        "run {}, as of {}, {}; unused = not used for {}+ days\n",
+        "run {}, as of {}, {}; stale = last used {}+ days ago\n",
         r.run_id,
         r.as_of,
         r.job.granularity.as_str(),
         f.unused_days
     );
     out += &format!(
-        "{} services granted: {} used within {} days, {} unused, {} never used\n",
-        f.services_granted,
-        f.services_granted.saturating_sub(f.cut_candidates()),
-        f.unused_days,
-        f.unused_services.len(),
-        f.never_used_services.len()
+        "{} services granted: {} active, {} stale, {} never used\n",
+        f.services_granted, f.services_active, f.services_stale, f.services_never_used
     );
     if let Some(e) = &r.job.error {
         out += &format!("job {}: {}: {}\n", r.job.status.as_str(), e.code, e.message);
@@ -126,8 +114,12 @@ pub fn render(r: &PrincipalReport, bucket: &str, key: &str) -> String {
     for s in &r.services {
         rows.push(vec![
             s.namespace.clone(),
-            usage(s.usage).to_string(),
-            or_dash(s.last_authenticated.as_deref()),
+            s.usage.as_str().to_string(),
+            or_dash(
+                s.last_authenticated
+                    .as_deref()
+                    .or(s.last_authenticated_ever.as_ref().map(|e| e.time.as_str())),
+            ),
             s.days_since_last_authenticated
                 .map_or("-".into(), |d| d.to_string()),
             or_dash(s.last_authenticated_region.as_deref()),
@@ -136,8 +128,12 @@ pub fn render(r: &PrincipalReport, bucket: &str, key: &str) -> String {
         for a in s.tracked_actions.iter().flatten() {
             rows.push(vec![
                 format!("  {}", a.action),
-                usage(a.usage).to_string(),
-                or_dash(a.last_accessed_time.as_deref()),
+                a.usage.as_str().to_string(),
+                or_dash(
+                    a.last_accessed_time
+                        .as_deref()
+                        .or(a.last_accessed_ever.as_ref().map(|e| e.time.as_str())),
+                ),
                 String::new(),
                 or_dash(a.last_accessed_region.as_deref()),
                 or_dash(a.last_accessed_entity.as_deref()),

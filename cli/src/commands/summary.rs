@@ -1,6 +1,6 @@
 //! `ila summary RUN` (or `--key KEY`): the run summary Summarize wrote, for people.
 
-use crate::failure::{Exit, Failure, Result};
+use crate::failure::{Exit, Result};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
@@ -17,31 +17,19 @@ pub struct SummaryArgs {
 }
 
 pub async fn summary(stack: &Stack, args: &SummaryArgs, output: Output) -> Result<Exit> {
-    let key = match (&args.key, &args.run) {
-        (Some(key), _) => key.clone(),
-        (None, Some(run)) => find(stack, run).await?,
+    let (key, s) = match (&args.key, &args.run) {
+        (Some(key), _) => (key.clone(), stack.summary(key).await?),
+        (None, Some(run)) => {
+            let (key, s) = stack.summary_of(run).await?;
+            (key.key, s)
+        }
         (None, None) => unreachable!("clap requires RUN or --key"),
     };
-    let s = stack.summary(&key).await?;
     match output {
         Output::Json => print_json(&s),
         Output::Text => print!("{}", render(&s, &stack.store()?.bucket, &key)),
     }
     Ok(exit(&s))
-}
-
-/// The key of `run`'s summary; a run without one is told apart by what is missing.
-pub async fn find(stack: &Stack, run: &str) -> Result<String> {
-    match stack.find_summary(run).await? {
-        Some(k) => Ok(k.key),
-        None => Err(Failure::new(
-            Exit::Failed,
-            format!(
-                "run {run:?} has no summary in s3://{}/reports/runs/: it is still running, failed before Summarize, or does not exist. `ila status {run}` says which.",
-                stack.store()?.bucket
-            ),
-        )),
-    }
 }
 
 pub fn exit(s: &RunSummary) -> Exit {
@@ -76,9 +64,28 @@ pub fn render(s: &RunSummary, bucket: &str, key: &str) -> String {
     );
     out += &format!("jobs:       {}\n", counted(c.by_status.iter()));
     out += &format!(
-        "services:   {} granted, {} used in IAM's tracking window, {} not used for {}+ days or never\n",
-        c.services_granted, c.services_used, c.services_unused, s.parameters.report.unused_days
+        "services:   {} granted: {} active, {} stale ({}+ days), {} never used\n",
+        c.services_granted,
+        c.services_active,
+        c.services_stale,
+        s.parameters.report.unused_days,
+        c.services_never_used
     );
+    let ch = &s.changes;
+    match &ch.previous_run {
+        Some(p) => {
+            out += &format!(
+                "changes:    since {} ({}): {} new, {} gone, {} changed, {} unchanged\n",
+                p.run_id,
+                p.as_of,
+                ch.principals_new,
+                ch.principals_gone,
+                ch.principals_changed,
+                ch.principals_unchanged
+            );
+        }
+        None => out += "changes:    first run at this granularity: every principal is new\n",
+    }
     if !s.top_unused.is_empty() {
         out += "most unused services:\n";
         for t in s.top_unused.iter().take(10) {

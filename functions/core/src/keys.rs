@@ -61,6 +61,25 @@ pub fn summary_key(dt: &str, run_id: &str) -> String {
     format!("{RUNS_PREFIX}dt={dt}/run={run_id}/summary.json")
 }
 
+/// The run's index: every principal's outcome (compact), for the page, `ila diff` and the
+/// next run's summary.
+pub fn index_key(dt: &str, run_id: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/principals.json")
+}
+
+/// The run's self-contained HTML page.
+pub fn page_key(dt: &str, run_id: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/index.html")
+}
+
+/// `(dt, run_id)` of a run summary's key.
+pub fn parse_summary_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix(RUNS_PREFIX)?.strip_prefix("dt=")?;
+    let (dt, rest) = rest.split_once("/run=")?;
+    let run = rest.strip_suffix("/summary.json")?;
+    (!run.contains('/')).then_some((dt, run))
+}
+
 /// Percent-encodes every byte outside `[A-Za-z0-9._-]` (IAM names may hold `+=,@`).
 pub fn url_safe(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -96,5 +115,13 @@ mod tests {
             "reports/runs/dt=2026-11-25/run=r/summary.json"
         );
         assert_eq!(result_key("r", 7), "work/run=r/results/000007.json");
+        assert_eq!(
+            parse_summary_key(&summary_key("2026-11-25", "r")),
+            Some(("2026-11-25", "r"))
+        );
+        assert_eq!(
+            parse_summary_key("reports/runs/dt=2026-11-25/run=r/index.html"),
+            None
+        );
     }
 }

@@ -19,6 +19,10 @@ pub struct RunContext {
     /// This run's per-Lambda IAM rate, when the run input set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam_requests_per_second: Option<f64>,
+    /// The previous completed run at this granularity (Plan finds it): Write compares
+    /// each principal's report with its report there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<crate::history::RunRef>,
 }
 
 /// One item of the Distributed Map: a batch of principals sharing one wait loop.
@@ -52,6 +56,11 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// The job finished and IAM's data is complete: the only status a report judges.
+    pub fn is_completed(self) -> bool {
+        self == JobStatus::Completed
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobStatus::InProgress => "IN_PROGRESS",

@@ -2,8 +2,10 @@
 //! or why it failed. Written by the Lambdas, read back by Summarize.
 
 use crate::arn::PrincipalType;
+use crate::history::{Changes, RunRef};
 use crate::input::{Discovery, Granularity, PollOptions, ReportOptions};
 use crate::model::{JobError, JobStatus};
+use crate::report::{PrincipalReport, ServiceReport, Usage};
 use crate::selection::Skipped;
 use serde::{Deserialize, Serialize};
 
@@ -27,13 +29,23 @@ pub struct PlanRecord {
     pub discover: Option<Discovery>,
     pub principals: u32,
     pub batches: u32,
+    /// What the run scans, as an id ([`crate::history::scope_of`]): runs compare only
+    /// with runs of the same scope.
+    #[serde(default)]
+    pub scope: String,
+    /// The previous completed run at this granularity: what reports' `changes` compare
+    /// against (absent on the first such run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<RunRef>,
     /// Principals discovery listed but skipped (gone before their tags were read, or an
     /// ARN IAM accepts and this scanner can't parse), each with the reason.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
 }
 
-/// One principal's outcome, as Write saw it.
+/// One principal's outcome, as Write saw it: its report's counts and, compact, each
+/// granted service's class. Summarize folds these into the summary, the run's page and
+/// the run's index (`principals.json`, which `ila diff` and the next run read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrincipalOutcome {
     pub arn: String,
@@ -42,11 +54,99 @@ pub struct PrincipalOutcome {
     pub status: JobStatus,
     pub report_key: String,
     pub services_granted: u32,
-    pub services_used: u32,
-    /// Unused for the threshold or never used.
-    pub services_unused: u32,
+    pub services_active: u32,
+    pub services_stale: u32,
+    pub services_never_used: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<JobError>,
+    #[serde(default)]
+    pub services: Vec<ServiceCell>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+impl PrincipalOutcome {
+    /// Stale or never used: the services worth cutting.
+    pub fn services_unused(&self) -> u32 {
+        self.services_stale + self.services_never_used
+    }
+
+    /// The outcome of a stored report.
+    pub fn of(report: &PrincipalReport, report_key: String) -> PrincipalOutcome {
+        let f = &report.findings;
+        PrincipalOutcome {
+            arn: report.arn.clone(),
+            principal_type: report.principal_type,
+            status: report.job.status,
+            report_key,
+            services_granted: f.services_granted,
+            services_active: f.services_active,
+            services_stale: f.services_stale,
+            services_never_used: f.services_never_used,
+            error: report.job.error.clone(),
+            services: report.services.iter().map(ServiceCell::of).collect(),
+            changes: report.changes.clone(),
+        }
+    }
+}
+
+/// One granted service of a principal, as the page and `ila diff` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCell {
+    pub ns: String,
+    pub class: Usage,
+    /// Days since the last use (IAM's, or the one history kept); `None`: never used.
+    pub days: Option<i64>,
+    /// The last use: IAM's, or `last_authenticated_ever`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    /// The policies granting it, as `name (TYPE)`, when the run asked for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// ACTION_LEVEL: its tracked actions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionCell {
+    pub action: String,
+    pub class: Usage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+}
+
+impl ServiceCell {
+    fn of(s: &ServiceReport) -> ServiceCell {
+        ServiceCell {
+            ns: s.namespace.clone(),
+            class: s.usage,
+            days: s.days_since_last_authenticated,
+            last: s
+                .last_authenticated
+                .clone()
+                .or_else(|| s.last_authenticated_ever.as_ref().map(|e| e.time.clone())),
+            policies: s
+                .granting_policies
+                .iter()
+                .flatten()
+                .map(|p| format!("{} ({})", p.policy_name, p.policy_type))
+                .collect(),
+            actions: s
+                .tracked_actions
+                .iter()
+                .flatten()
+                .map(|a| ActionCell {
+                    action: a.action.clone(),
+                    class: a.usage,
+                    last: a
+                        .last_accessed_time
+                        .clone()
+                        .or_else(|| a.last_accessed_ever.as_ref().map(|e| e.time.clone())),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Written by Write for each batch.

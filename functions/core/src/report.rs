@@ -6,9 +6,10 @@ use crate::model::{JobError, JobStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
+pub const REPORT_SCHEMA_VERSION: &str = "2.0.0";
 
 use crate::clock::utc;
+use crate::history::{self, Changes, PastUse, Previous};
 
 /// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,16 +79,47 @@ pub struct JobSection {
     pub error: Option<JobError>,
 }
 
-/// How a service was used, judged against the run's threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The one vocabulary of the report, the summary, the CLI and the page: each service (and
+/// tracked action) of a principal is exactly one of these, judged at the run's `as_of`.
+/// Schema 2.0 renamed 1.x's `used`/`unused` (which read as overlapping); the old names
+/// are still read, so a 1.x report can be a 2.0 report's previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Usage {
     /// Used within the last `unused_days`.
-    Used,
-    /// Last used `unused_days` or more ago.
-    Unused,
-    /// No use in IAM's tracking window (400 days).
+    #[serde(alias = "used")]
+    Active,
+    /// Used, but `unused_days` or more ago (IAM's date, or one an earlier run saw).
+    #[serde(alias = "unused")]
+    Stale,
+    /// No use in IAM's tracking window (400 days) and none an earlier run saw.
     NeverUsed,
+}
+
+impl Usage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Usage::Active => "active",
+            Usage::Stale => "stale",
+            Usage::NeverUsed => "never used",
+        }
+    }
+
+    /// The class of a last use `last` (RFC 3339), judged at `as_of`, and its age in days.
+    pub fn of(last: Option<&str>, as_of: OffsetDateTime, unused_days: u32) -> (Usage, Option<i64>) {
+        match last.and_then(utc::parse) {
+            None => (Usage::NeverUsed, None),
+            Some(t) => {
+                let days = (as_of - t).whole_days().max(0);
+                let class = if days >= i64::from(unused_days) {
+                    Usage::Stale
+                } else {
+                    Usage::Active
+                };
+                (class, Some(days))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +129,9 @@ pub struct ActionReport {
     pub last_accessed_time: Option<String>,
     pub last_accessed_entity: Option<String>,
     pub last_accessed_region: Option<String>,
+    /// A last use IAM no longer reports (older than its window) that an earlier run saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_accessed_ever: Option<PastUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +144,10 @@ pub struct ServiceReport {
     pub last_authenticated_entity: Option<String>,
     pub last_authenticated_region: Option<String>,
     pub total_authenticated_entities: Option<i32>,
+    /// A last use IAM no longer reports (older than its window) that an earlier run saw;
+    /// `usage` and `days_since_last_authenticated` are then judged from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_authenticated_ever: Option<PastUse>,
     /// ACTION_LEVEL only: whether IAM tracks this service's actions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_tracking: Option<bool>,
@@ -120,17 +159,22 @@ pub struct ServiceReport {
     pub granting_policies: Option<Vec<GrantingPolicy>>,
 }
 
+/// A 1.x report's findings (other names) read as empty: only `services` are compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct Findings {
     pub unused_days: u32,
+    /// `services_active + services_stale + services_never_used`: the three are disjoint.
     pub services_granted: u32,
-    pub services_used: u32,
-    /// Namespaces last used `unused_days` or more ago.
-    pub unused_services: Vec<String>,
+    pub services_active: u32,
+    pub services_stale: u32,
+    pub services_never_used: u32,
+    /// Namespaces last used `unused_days` or more ago (stale).
+    pub stale_services: Vec<String>,
     /// Namespaces never used in the tracking window.
     pub never_used_services: Vec<String>,
-    /// ACTION_LEVEL: `service:Action` last used `unused_days` or more ago.
-    pub unused_actions: Vec<String>,
+    /// ACTION_LEVEL: `service:Action` last used `unused_days` or more ago (stale).
+    pub stale_actions: Vec<String>,
     /// ACTION_LEVEL: `service:Action` never used in the tracking window.
     pub never_used_actions: Vec<String>,
     /// ACTION_LEVEL: granted services whose actions IAM does not track.
@@ -138,9 +182,9 @@ pub struct Findings {
 }
 
 impl Findings {
-    /// Services worth cutting: unused for the threshold or never used.
+    /// Services worth cutting ("unused"): stale or never used.
     pub fn cut_candidates(&self) -> u32 {
-        (self.unused_services.len() + self.never_used_services.len()) as u32
+        self.services_stale + self.services_never_used
     }
 }
 
@@ -159,11 +203,17 @@ pub struct PrincipalReport {
     /// When the report was written.
     pub generated_at: String,
     /// The instant "days since last use" and "unused" are judged at: the run's start,
-    /// the same for every report of the run (schema 1.1).
+    /// the same for every report of the run (schema 1.1; empty when read from a 1.0 one).
+    #[serde(default)]
     pub as_of: String,
     pub job: JobSection,
     pub services: Vec<ServiceReport>,
     pub findings: Findings,
+    /// Against the same principal's report of the previous completed run at the same
+    /// granularity; absent when there is nothing to compare (this job or that one not
+    /// COMPLETED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 /// What the report is about and when it is made.
@@ -176,23 +226,8 @@ pub struct ReportContext<'a> {
     pub as_of: OffsetDateTime,
     /// When the report is written.
     pub written_at: OffsetDateTime,
-}
-
-fn usage_of(last: Option<&str>, now: OffsetDateTime, unused_days: u32) -> (Usage, Option<i64>) {
-    match last.and_then(utc::parse) {
-        None => (Usage::NeverUsed, None),
-        Some(t) => {
-            let days = (now - t).whole_days().max(0);
-            (
-                if days >= unused_days as i64 {
-                    Usage::Unused
-                } else {
-                    Usage::Used
-                },
-                Some(days),
-            )
-        }
-    }
+    /// The previous completed run at this granularity, and this principal's report in it.
+    pub previous: Option<Previous<'a>>,
 }
 
 /// Builds the report of a principal whose job ended with `status`.
@@ -204,50 +239,50 @@ pub fn build_report(
 ) -> PrincipalReport {
     let unused_days = ctx.options.unused_days;
     let action_level = ctx.granularity == Granularity::ActionLevel;
-    let mut findings = Findings {
-        unused_days,
-        ..Findings::default()
-    };
+    let judge = |last: Option<&str>| Usage::of(last, ctx.as_of, unused_days);
     let mut entities = details.entities;
     let mut granting = details.granting_policies;
     let mut services: Vec<ServiceReport> = Vec::with_capacity(details.services.len());
     for s in details.services {
-        let (usage, days) = usage_of(s.last_authenticated.as_deref(), ctx.as_of, unused_days);
-        match usage {
-            Usage::Used => findings.services_used += 1,
-            Usage::Unused => {
-                findings.services_used += 1;
-                findings.unused_services.push(s.namespace.clone());
-            }
-            Usage::NeverUsed => findings.never_used_services.push(s.namespace.clone()),
-        }
+        let before = history::previous_service(ctx.previous, &s.namespace);
+        let prior_run = ctx.previous.map(|p| p.run);
+        let ever = match (&s.last_authenticated, before, prior_run) {
+            (None, Some(b), Some(run)) => history::service_ever(b, run),
+            _ => None,
+        };
+        let (usage, days) = judge(
+            s.last_authenticated
+                .as_deref()
+                .or(ever.as_ref().map(|e| e.time.as_str())),
+        );
         let tracked_actions = s.tracked_actions.map(|actions| {
             actions
                 .into_iter()
                 .map(|a| {
-                    let (usage, _) =
-                        usage_of(a.last_accessed_time.as_deref(), ctx.as_of, unused_days);
                     let action = format!("{}:{}", s.namespace, a.action_name.unwrap_or_default());
-                    match usage {
-                        Usage::Unused => findings.unused_actions.push(action.clone()),
-                        Usage::NeverUsed => findings.never_used_actions.push(action.clone()),
-                        Usage::Used => {}
-                    }
+                    let before = before
+                        .and_then(|b| b.tracked_actions.as_ref())
+                        .and_then(|list| list.iter().find(|x| x.action == action));
+                    let ever = match (&a.last_accessed_time, before, prior_run) {
+                        (None, Some(b), Some(run)) => history::action_ever(b, run),
+                        _ => None,
+                    };
+                    let (usage, _) = judge(
+                        a.last_accessed_time
+                            .as_deref()
+                            .or(ever.as_ref().map(|e| e.time.as_str())),
+                    );
                     ActionReport {
                         action,
                         usage,
                         last_accessed_time: a.last_accessed_time,
                         last_accessed_entity: a.last_accessed_entity,
                         last_accessed_region: a.last_accessed_region,
+                        last_accessed_ever: ever,
                     }
                 })
                 .collect::<Vec<_>>()
         });
-        if action_level && tracked_actions.is_none() {
-            findings
-                .services_without_action_tracking
-                .push(s.namespace.clone());
-        }
         services.push(ServiceReport {
             entities: take_for(&mut entities, &s.namespace),
             granting_policies: take_for(&mut granting, &s.namespace),
@@ -261,9 +296,11 @@ pub fn build_report(
             last_authenticated_entity: s.last_authenticated_entity,
             last_authenticated_region: s.last_authenticated_region,
             total_authenticated_entities: s.total_authenticated_entities,
+            last_authenticated_ever: ever,
         });
     }
-    findings.services_granted = services.len() as u32;
+    let findings = Findings::of(&services, unused_days, action_level);
+    let changes = history::changes(ctx.previous, status.is_completed(), &services, action_level);
     let arn = ctx.arn;
     PrincipalReport {
         schema_version: REPORT_SCHEMA_VERSION.to_string(),
@@ -287,6 +324,42 @@ pub fn build_report(
         },
         services,
         findings,
+        changes,
+    }
+}
+
+impl Findings {
+    /// The findings of a report's services: each counted in exactly one class.
+    pub fn of(services: &[ServiceReport], unused_days: u32, action_level: bool) -> Findings {
+        let mut f = Findings {
+            unused_days,
+            services_granted: services.len() as u32,
+            ..Findings::default()
+        };
+        for s in services {
+            match s.usage {
+                Usage::Active => f.services_active += 1,
+                Usage::Stale => {
+                    f.services_stale += 1;
+                    f.stale_services.push(s.namespace.clone());
+                }
+                Usage::NeverUsed => {
+                    f.services_never_used += 1;
+                    f.never_used_services.push(s.namespace.clone());
+                }
+            }
+            for a in s.tracked_actions.iter().flatten() {
+                match a.usage {
+                    Usage::Stale => f.stale_actions.push(a.action.clone()),
+                    Usage::NeverUsed => f.never_used_actions.push(a.action.clone()),
+                    Usage::Active => {}
+                }
+            }
+            if action_level && s.tracked_actions.is_none() {
+                f.services_without_action_tracking.push(s.namespace.clone());
+            }
+        }
+        f
     }
 }
 
@@ -305,7 +378,7 @@ pub fn unused_namespaces(
 ) -> Vec<String> {
     services
         .iter()
-        .filter(|s| usage_of(s.last_authenticated.as_deref(), now, unused_days).0 != Usage::Used)
+        .filter(|s| Usage::of(s.last_authenticated.as_deref(), now, unused_days).0 != Usage::Active)
         .map(|s| s.namespace.clone())
         .collect()
 }

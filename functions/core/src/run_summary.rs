@@ -2,12 +2,15 @@
 //! into counts, the most unused principals, errors, and the principals without a report;
 //! written last, so a reader who sees it sees a complete run. Pure code.
 
+use crate::history::{ClassChanges, RunRef};
 use crate::model::{Batch, JobError, JobStatus};
-use crate::records::{what_failed, BatchFailure, BatchResult, PlanRecord, RunFailure};
+use crate::records::{
+    what_failed, BatchFailure, BatchResult, PlanRecord, PrincipalOutcome, RunFailure,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "1.1.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "2.0.0";
 const TOP_PRINCIPALS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,8 +34,15 @@ pub struct Counts {
     pub reports_written: u32,
     pub by_status: BTreeMap<String, u32>,
     pub by_type: BTreeMap<String, u32>,
+    /// Summed over the reports: granted = active + stale + never used (disjoint classes).
     pub services_granted: u64,
-    pub services_used: u64,
+    #[serde(default)]
+    pub services_active: u64,
+    #[serde(default)]
+    pub services_stale: u64,
+    #[serde(default)]
+    pub services_never_used: u64,
+    /// Stale + never used: the services worth cutting.
     pub services_unused: u64,
     pub batches_planned: u32,
     pub batches_reported: u32,
@@ -77,6 +87,36 @@ pub struct MissingPrincipal {
     pub reason: String,
 }
 
+/// A principal among the run's largest changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangedPrincipal {
+    pub arn: String,
+    pub report_key: String,
+    /// Services (and actions) that changed.
+    pub size: u32,
+    #[serde(flatten)]
+    pub services: ClassChanges,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<ClassChanges>,
+}
+
+/// What changed since the previous completed run at the same granularity (schema 2.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RunChanges {
+    pub previous_run: Option<RunRef>,
+    /// Reports of principals the previous run had no report of.
+    pub principals_new: u32,
+    /// In the previous run's scope, not in this one's.
+    pub principals_gone: u32,
+    pub principals_changed: u32,
+    pub principals_unchanged: u32,
+    /// Reports with nothing to compare: this job or the previous one not COMPLETED.
+    pub principals_not_compared: u32,
+    pub gone: Vec<String>,
+    /// The largest changes, largest first.
+    pub largest: Vec<ChangedPrincipal>,
+}
+
 /// The run summary (`reports/runs/dt=…/run=…/summary.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -96,6 +136,10 @@ pub struct RunSummary {
     /// Planned principals without a report, each with its batch's error (schema 1.1).
     #[serde(default)]
     pub missing: Vec<MissingPrincipal>,
+    /// Since the previous completed run of the same scope and granularity (schema 2.0;
+    /// empty when read from a 1.x summary).
+    #[serde(default)]
+    pub changes: RunChanges,
     /// Set when the batches' Map itself failed (the run then ends `IncompleteRun`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<RunFailure>,
@@ -113,6 +157,9 @@ pub struct RunRecords {
     pub unreported: Vec<Batch>,
     /// Set when the batches' Map itself failed.
     pub map_failure: Option<RunFailure>,
+    /// The principals of the previous run's index (`None`: no previous run, or its index
+    /// is missing), to name the ones gone.
+    pub previous_arns: Option<Vec<String>>,
 }
 
 /// When the summary is written and how a run may end.
@@ -125,13 +172,19 @@ pub struct Closing {
     pub max_failed_percent: f64,
 }
 
-/// Folds the batch results into the summary.
-pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> RunSummary {
+/// Folds the batch results into the summary; also gives back every outcome, in batch
+/// order, for the run's index and page.
+pub fn summarize(
+    plan: PlanRecord,
+    records: RunRecords,
+    closing: Closing,
+) -> (RunSummary, Vec<PrincipalOutcome>) {
     let RunRecords {
         mut results,
         failures,
         unreported,
         map_failure,
+        previous_arns,
     } = records;
     results.sort_by_key(|r| r.index);
     let mut counts = Counts {
@@ -144,7 +197,8 @@ pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> Run
     let mut top = Vec::new();
     let mut errors = Vec::new();
     let mut report_keys = Vec::new();
-    for outcome in results.into_iter().flat_map(|r| r.principals) {
+    let outcomes: Vec<PrincipalOutcome> = results.into_iter().flat_map(|r| r.principals).collect();
+    for outcome in &outcomes {
         counts.reports_written += 1;
         *counts
             .by_status
@@ -155,8 +209,10 @@ pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> Run
             .entry(outcome.principal_type.as_str().to_string())
             .or_default() += 1;
         counts.services_granted += outcome.services_granted as u64;
-        counts.services_used += outcome.services_used as u64;
-        counts.services_unused += outcome.services_unused as u64;
+        counts.services_active += outcome.services_active as u64;
+        counts.services_stale += outcome.services_stale as u64;
+        counts.services_never_used += outcome.services_never_used as u64;
+        counts.services_unused += outcome.services_unused() as u64;
         if outcome.status != JobStatus::Completed {
             errors.push(PrincipalError {
                 arn: outcome.arn.clone(),
@@ -164,15 +220,15 @@ pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> Run
                 error: outcome.error.clone(),
             });
         }
-        if outcome.services_unused > 0 {
+        if outcome.services_unused() > 0 {
             top.push(TopPrincipal {
                 arn: outcome.arn.clone(),
-                services_unused: outcome.services_unused,
+                services_unused: outcome.services_unused(),
                 services_granted: outcome.services_granted,
                 report_key: outcome.report_key.clone(),
             });
         }
-        report_keys.push(outcome.report_key);
+        report_keys.push(outcome.report_key.clone());
     }
     top.sort_by(|a, b| {
         b.services_unused
@@ -182,6 +238,12 @@ pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> Run
     top.truncate(TOP_PRINCIPALS);
     let missing = missing_principals(unreported, &failures, map_failure.as_ref());
     counts.principals_missing = missing.len() as u32;
+    let changes = run_changes(
+        plan.previous_run.clone(),
+        &outcomes,
+        &missing,
+        previous_arns,
+    );
     let failed = counts
         .by_status
         .get(JobStatus::Failed.as_str())
@@ -194,7 +256,7 @@ pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> Run
     } else {
         RunStatus::Incomplete
     };
-    RunSummary {
+    let summary = RunSummary {
         schema_version: SUMMARY_SCHEMA_VERSION.to_string(),
         run_id: plan.run_id.clone(),
         dt: plan.dt.clone(),
@@ -208,10 +270,62 @@ pub fn summarize(plan: PlanRecord, records: RunRecords, closing: Closing) -> Run
         top_unused: top,
         errors,
         missing,
+        changes,
         failure: map_failure,
         reports_prefix: closing.reports_prefix,
         report_keys,
+    };
+    (summary, outcomes)
+}
+
+/// The run's `changes`: its reports' changes counted, the largest listed, and the
+/// previous run's principals this run has no report of named as gone.
+fn run_changes(
+    previous_run: Option<RunRef>,
+    outcomes: &[PrincipalOutcome],
+    missing: &[MissingPrincipal],
+    previous_arns: Option<Vec<String>>,
+) -> RunChanges {
+    let mut c = RunChanges {
+        previous_run,
+        ..RunChanges::default()
+    };
+    let mut largest = Vec::new();
+    for o in outcomes {
+        match &o.changes {
+            None => c.principals_not_compared += 1,
+            Some(ch) if ch.new => c.principals_new += 1,
+            Some(ch) if ch.changed() => {
+                c.principals_changed += 1;
+                largest.push(ChangedPrincipal {
+                    arn: o.arn.clone(),
+                    report_key: o.report_key.clone(),
+                    size: ch.size() as u32,
+                    services: ch.services.clone(),
+                    actions: ch.actions.clone(),
+                });
+            }
+            Some(_) => c.principals_unchanged += 1,
+        }
     }
+    largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.arn.cmp(&b.arn)));
+    largest.truncate(TOP_PRINCIPALS);
+    c.largest = largest;
+    if let Some(before) = previous_arns {
+        // This run's scope: its reports and its planned principals without one.
+        let now: std::collections::BTreeSet<&str> = outcomes
+            .iter()
+            .map(|o| o.arn.as_str())
+            .chain(missing.iter().map(|m| m.arn.as_str()))
+            .collect();
+        c.gone = before
+            .into_iter()
+            .filter(|a| !now.contains(a.as_str()))
+            .collect();
+        c.gone.sort();
+        c.principals_gone = c.gone.len() as u32;
+    }
+    c
 }
 
 /// More than `max_percent` of the planned principals FAILED (strictly more: 50 % of 2 is 1

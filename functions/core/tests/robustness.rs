@@ -129,10 +129,12 @@ proptest! {
         let arn = PrincipalArn::parse("arn:aws:iam::123456789012:role/app").unwrap();
         let options = ReportOptions { unused_days: days, ..ReportOptions::default() };
         let granularity = if action_level { Granularity::ActionLevel } else { Granularity::ServiceLevel };
-        let ctx = ReportContext { arn: &arn, run_id: "r", granularity, options: &options, as_of: time::OffsetDateTime::from_unix_timestamp(now).unwrap(), written_at: time::OffsetDateTime::now_utc() };
+        let ctx = ReportContext { arn: &arn, run_id: "r", granularity, options: &options, as_of: time::OffsetDateTime::from_unix_timestamp(now).unwrap(), written_at: time::OffsetDateTime::now_utc(), previous: None };
         let count = services.len() as u32;
         let report = build_report(&ctx, Some("j"), JobStatus::Completed, JobDetails { services, ..JobDetails::default() });
-        prop_assert_eq!(report.findings.services_granted, count);
+        let f = &report.findings;
+        prop_assert_eq!(f.services_granted, count);
+        prop_assert_eq!(f.services_active + f.services_stale + f.services_never_used, count, "three disjoint classes");
         let text = serde_json::to_string(&report).unwrap();
         prop_assert!(!text.contains('\n'));
     }

@@ -113,6 +113,21 @@ def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, 
     return 200, dict(JSON), json.dumps({"added": STATE.add_activity(records)})
 
 
+def age(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
+    """`{"days": N}`: every activity record moves N days into the past, so a test can
+    watch a last use age (stale) and leave IAM's 400-day window without waiting."""
+    if request.method != "POST":
+        return _error(405, "use POST")
+    try:
+        body = _body(request)
+    except ValueError:
+        return _error(400, "body must be JSON", field="body")
+    days = body.get("days") if isinstance(body, dict) else None
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or not 0 < days <= 3650:
+        return _error(400, "days must be a number of days, 0 < days <= 3650", field="days")
+    return 200, dict(JSON), json.dumps({"aged": STATE.age_activity(float(days)), "days": days})
+
+
 def config(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
     if request.method == "POST":
         try:
@@ -138,6 +153,7 @@ def install() -> None:
 
     urls.url_paths["{0}" + PREFIX + "/activity$"] = activity
     urls.url_paths["{0}" + PREFIX + "/config$"] = config
+    urls.url_paths["{0}" + PREFIX + "/age$"] = age
     urls.url_paths["{0}" + PREFIX + "/stats$"] = stats
 
     if not getattr(MotoAPIBackend, "_access_advisor_reset", False):

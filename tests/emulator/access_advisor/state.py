@@ -108,6 +108,17 @@ class State:
                 self.activity.setdefault(rec["account"], []).append(rec)
             return len(records)
 
+    def age_activity(self, days: float) -> int:
+        """Moves every activity record `days` earlier: as if that much time had passed."""
+        shift = timedelta(days=days)
+        with LOCK:
+            n = 0
+            for records in self.activity.values():
+                for rec in records:
+                    rec["at"] = rec["at"] - shift
+                    n += 1
+            return n
+
     def activity_for(self, account: str, now: Optional[datetime] = None) -> List[Dict[str, Any]]:
         now = now or datetime.now(timezone.utc)
         cutoff = now - TRACKING_WINDOW

@@ -56,11 +56,22 @@ impl ReportStore {
             source,
         })?;
         body.push(b'\n');
+        self.put_bytes(key, body, "application/json").await
+    }
+
+    /// Stores `body` as it is, with its content type.
+    #[tracing::instrument(skip(self, body))]
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
         self.s3
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type("application/json")
+            .content_type(content_type)
             .body(ByteStream::from(body))
             .send()
             .await
@@ -84,6 +95,20 @@ impl ReportStore {
         &self,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
+        let Some(bytes) = self.get_bytes_opt(key).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| StoreError::Decode {
+                bucket: self.bucket.clone(),
+                key: key.to_string(),
+                source,
+            })
+    }
+
+    /// The object at `key` as bytes; a missing key (`NoSuchKey`) is `Ok(None)`.
+    pub async fn get_bytes_opt(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let sent = self
             .s3
             .get_object()
@@ -107,13 +132,7 @@ impl ReportStore {
                 source,
             })?
             .into_bytes();
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| StoreError::Decode {
-                bucket: self.bucket.clone(),
-                key: key.to_string(),
-                source,
-            })
+        Ok(Some(bytes.to_vec()))
     }
 
     /// Every key under `prefix`, in S3's (lexicographic) order, following every

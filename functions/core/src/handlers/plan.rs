@@ -3,14 +3,19 @@
 
 use super::{decode, PlanDeps};
 use crate::adapters::directory::Discovered;
+use crate::adapters::s3::ReportStore;
 use crate::batching;
 use crate::clock::utc;
 use crate::error::Error;
+use crate::history::{self, RunHead, RunRef};
+use crate::input::Granularity;
 use crate::input::{InputDefaults, RunInput};
 use crate::keys;
 use crate::model::RunContext;
 use crate::records::PlanRecord;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// At most this many batches per run (15,500 principals need 8 per batch).
 pub const MAX_BATCHES: usize = 2_000;
@@ -60,6 +65,39 @@ fn check_run_id(name: &str) -> Result<(), Error> {
             format!("{name:?}: use 1-80 of A-Z a-z 0-9 - _ . (it names the run's S3 prefix)"),
         ))
     }
+}
+
+/// The previous completed run of this scope at `granularity` (see [`history::choose_previous`]): the
+/// run summaries are listed, and read newest day first until a day has one.
+async fn previous_run(
+    store: &ReportStore,
+    run_id: &str,
+    dt: &str,
+    started_at: &str,
+    granularity: Granularity,
+    scope: &str,
+) -> Result<Option<RunRef>, Error> {
+    let keys = store.list_keys(keys::RUNS_PREFIX).await?;
+    let mut by_day: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for key in &keys {
+        if let Some((day, run)) = keys::parse_summary_key(key) {
+            if day <= dt && run != run_id {
+                by_day.entry(day).or_default().push(key);
+            }
+        }
+    }
+    for (_, day_keys) in by_day.into_iter().rev() {
+        let heads: Vec<RunHead> = stream::iter(day_keys)
+            .map(|key| store.get_json::<RunHead>(key))
+            .buffered(8)
+            .try_collect()
+            .await?;
+        if let Some(found) = history::choose_previous(&heads, granularity, scope, started_at) {
+            tracing::info!(previous = found.run_id, "changes compare against this run");
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 #[tracing::instrument(skip(deps, event))]
@@ -125,6 +163,9 @@ pub async fn handle(
     let started_at = utc::format(started);
     let dt = started_at[..10].to_string();
     let store = &deps.store;
+    let scope = history::scope_of(&input.arns, input.discover.as_ref());
+    let previous_run =
+        previous_run(store, &run_id, &dt, &started_at, input.granularity, &scope).await?;
     let record = PlanRecord {
         run_id: run_id.clone(),
         dt: dt.clone(),
@@ -141,6 +182,8 @@ pub async fn handle(
         principals: count,
         batches: batches.len() as u32,
         skipped,
+        scope,
+        previous_run: previous_run.clone(),
     };
     let batches_key = keys::batches_key(&run_id);
     store.put_json(&batches_key, &batches).await?;
@@ -160,6 +203,7 @@ pub async fn handle(
             poll: input.poll,
             report: input.report,
             iam_requests_per_second: input.iam_requests_per_second,
+            previous_run,
         },
         bucket: store.bucket.clone(),
         batches_key,

@@ -6,6 +6,7 @@ use crate::clock::utc;
 use crate::error::{Error, RunError};
 use crate::keys;
 use crate::model::Batch;
+use crate::page;
 use crate::records::{BatchFailure, BatchResult, PlanRecord, RunFailure};
 use crate::run_summary::{summarize, Closing, RunRecords, RunStatus};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -24,6 +25,12 @@ pub struct SummarizeOutput {
     pub principals: u32,
     pub reports_written: u32,
     pub by_status: BTreeMap<String, u32>,
+}
+
+/// The one field of the previous run's index that `gone` needs.
+#[derive(Debug, Deserialize)]
+struct IndexedArn {
+    arn: String,
 }
 
 /// Summarize's event: Plan's output, and the Map's error when the Map itself failed.
@@ -74,17 +81,26 @@ pub async fn handle(
     } else {
         Vec::new()
     };
+    // Gone principals: the previous run's index names its scope.
+    let previous_arns = match &plan.previous_run {
+        Some(prev) => store
+            .get_json_opt::<Vec<IndexedArn>>(&keys::index_key(&prev.dt, &prev.run_id))
+            .await?
+            .map(|rows| rows.into_iter().map(|r| r.arn).collect()),
+        None => None,
+    };
     let now = OffsetDateTime::now_utc();
     let duration = utc::parse(&run.started_at)
         .map(|s| (now - s).whole_seconds())
         .unwrap_or(0);
-    let summary = summarize(
+    let (summary, outcomes) = summarize(
         plan,
         RunRecords {
             results,
             failures,
             unreported,
             map_failure,
+            previous_arns,
         },
         Closing {
             finished_at: utc::format(now),
@@ -93,6 +109,18 @@ pub async fn handle(
             max_failed_percent: deps.config.max_failed_percent,
         },
     );
+    // The index and the page first, the summary last: who sees the summary sees them.
+    store
+        .put_json(&keys::index_key(&run.dt, &run.run_id), &outcomes)
+        .await?;
+    let html = page::render(&summary, &outcomes);
+    store
+        .put_bytes(
+            &keys::page_key(&run.dt, &run.run_id),
+            html.into_bytes(),
+            "text/html; charset=utf-8",
+        )
+        .await?;
     let summary_key = keys::summary_key(&run.dt, &run.run_id);
     store.put_json(&summary_key, &summary).await?;
     let counts = &summary.counts;

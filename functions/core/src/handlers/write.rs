@@ -7,10 +7,11 @@ use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::clock;
 use crate::error::{Error, IamError};
+use crate::history::Previous;
 use crate::keys;
 use crate::model::{BatchState, Job, JobStatus, RunContext};
 use crate::records::{BatchFailure, BatchResult, PrincipalOutcome, RunFailure};
-use crate::report::{build_report, unused_namespaces, JobDetails, ReportContext};
+use crate::report::{build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -129,7 +130,29 @@ async fn write_one(
             },
         ),
     };
+    // The previous run's report of this principal: the one extra read `changes` and
+    // history cost. One that can't be read as a report is compared as absent, said aloud.
+    let previous_report = match &run.previous_run {
+        Some(prev) if status.is_completed() => {
+            let key = keys::report_key(&prev.dt, &prev.run_id, &job.arn);
+            store
+                .get_json_opt::<serde_json::Value>(&key)
+                .await?
+                .and_then(|v| match serde_json::from_value::<PrincipalReport>(v) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        tracing::warn!(key, error = %e, "previous report unreadable; compared as absent");
+                        None
+                    }
+                })
+        }
+        _ => None,
+    };
     let ctx = ReportContext {
+        previous: run.previous_run.as_ref().map(|run| Previous {
+            run,
+            report: previous_report.as_ref(),
+        }),
         arn: &job.arn,
         run_id: &run.run_id,
         granularity: run.granularity,
@@ -140,17 +163,7 @@ async fn write_one(
     let report = build_report(&ctx, job.job_id.as_deref(), status, details);
     let key = keys::report_key(&state.run.dt, &state.run.run_id, &job.arn);
     store.put_json(&key, &report).await?;
-    let unused = report.findings.cut_candidates();
-    Ok(PrincipalOutcome {
-        arn: report.arn,
-        principal_type: report.principal_type,
-        status,
-        report_key: key,
-        services_granted: report.findings.services_granted,
-        services_used: report.findings.services_used,
-        services_unused: unused,
-        error: report.job.error,
-    })
+    Ok(PrincipalOutcome::of(&report, key))
 }
 
 /// The child's Catch: the state the failed step had (a batch event or a batch state),

@@ -54,13 +54,13 @@ impl AdvisorView {
             .iter()
             .map(|s| ServiceUse {
                 namespace: s.namespace.clone(),
-                used: s.usage == Usage::Used,
+                used: s.usage == Usage::Active,
                 tracked_actions: s.tracked_actions.as_ref().map(|actions| {
                     actions
                         .iter()
                         .map(|a| {
                             let name = a.action.split_once(':').map_or(&*a.action, |(_, n)| n);
-                            (name.to_string(), a.usage == Usage::Used)
+                            (name.to_string(), a.usage == Usage::Active)
                         })
                         .filter(|(name, _)| !name.is_empty())
                         .collect()

@@ -27,7 +27,7 @@ fn action(name: &str, last: Option<&str>) -> ActionAccess {
 }
 
 #[test]
-fn findings_split_used_unused_and_never_used() {
+fn findings_split_active_stale_and_never_used() {
     let arn = PrincipalArn::parse("arn:aws:iam::123456789012:role/app").unwrap();
     let options = ReportOptions {
         unused_days: 90,
@@ -40,6 +40,7 @@ fn findings_split_used_unused_and_never_used() {
         options: &options,
         as_of: NOW,
         written_at: NOW,
+        previous: None,
     };
     let details = JobDetails {
         job_type: Some("ACTION_LEVEL".into()),
@@ -72,14 +73,23 @@ fn findings_split_used_unused_and_never_used() {
     };
     let report = build_report(&ctx, Some("job-1"), JobStatus::Completed, details);
     let f = &report.findings;
-    assert_eq!((f.services_granted, f.services_used), (3, 2));
-    assert_eq!(f.unused_services, ["ec2"], "90 days exactly is unused");
+    assert_eq!(
+        (
+            f.services_granted,
+            f.services_active,
+            f.services_stale,
+            f.services_never_used
+        ),
+        (3, 1, 1, 1),
+        "three disjoint classes"
+    );
+    assert_eq!(f.stale_services, ["ec2"], "90 days exactly is stale");
     assert_eq!(f.never_used_services, ["kms"]);
-    assert_eq!(f.unused_actions, ["s3:PutObject"]);
+    assert_eq!(f.stale_actions, ["s3:PutObject"]);
     assert_eq!(f.never_used_actions, ["s3:DeleteObject"]);
     assert_eq!(f.services_without_action_tracking, ["ec2", "kms"]);
     assert_eq!(f.cut_candidates(), 2);
-    assert_eq!(report.services[0].usage, Usage::Used);
+    assert_eq!(report.services[0].usage, Usage::Active);
     assert_eq!(report.services[0].days_since_last_authenticated, Some(5));
     assert_eq!(report.services[1].action_tracking, Some(false));
     assert_eq!(
@@ -105,6 +115,7 @@ fn service_level_reports_have_no_action_fields() {
         options: &options,
         as_of: NOW,
         written_at: NOW,
+        previous: None,
     };
     let details = JobDetails {
         services: vec![service("s3", None, None)],
@@ -128,6 +139,7 @@ fn a_failed_job_gets_a_report_with_its_error() {
         options: &options,
         as_of: NOW,
         written_at: NOW,
+        previous: None,
     };
     let error = JobError {
         code: "NoSuchEntity".into(),

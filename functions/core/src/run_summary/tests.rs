@@ -12,12 +12,15 @@ fn outcome(arn: &str, status: JobStatus, unused: u32) -> PrincipalOutcome {
         status,
         report_key: format!("k/{arn}"),
         services_granted: 10,
-        services_used: 10 - unused,
-        services_unused: unused,
+        services_active: 10 - unused,
+        services_stale: unused.min(1),
+        services_never_used: unused.saturating_sub(1),
         error: (status != JobStatus::Completed).then(|| JobError {
             code: "X".into(),
             message: "y".into(),
         }),
+        services: Vec::new(),
+        changes: None,
     }
 }
 
@@ -38,6 +41,8 @@ fn plan(principals: u32, batches: u32) -> PlanRecord {
         batches,
         batch_size_requested: 2,
         skipped: Vec::new(),
+        scope: "s".into(),
+        previous_run: None,
     }
 }
 
@@ -76,10 +81,11 @@ fn counts_ranks_and_lists_errors() {
         },
     ];
     let records = RunRecords {
+        previous_arns: None,
         results,
         ..RunRecords::default()
     };
-    let s = summarize(plan(3, 2), records, closing(50.0));
+    let s = summarize(plan(3, 2), records, closing(50.0)).0;
     assert_eq!(s.status, RunStatus::Succeeded);
     assert_eq!(s.as_of, "2026-11-25T00:00:00Z");
     assert_eq!(s.counts.reports_written, 3);
@@ -101,6 +107,7 @@ fn counts_ranks_and_lists_errors() {
 #[test]
 fn a_failed_batch_names_its_principals_and_why() {
     let records = RunRecords {
+        previous_arns: None,
         results: vec![BatchResult {
             index: 0,
             principals: vec![outcome("a", JobStatus::Completed, 0)],
@@ -119,7 +126,7 @@ fn a_failed_batch_names_its_principals_and_why() {
         )],
         map_failure: None,
     };
-    let s = summarize(plan(3, 2), records, closing(50.0));
+    let s = summarize(plan(3, 2), records, closing(50.0)).0;
     assert_eq!(s.status, RunStatus::Incomplete);
     assert_eq!(s.counts.principals_missing, 2);
     let arns: Vec<&str> = s.missing.iter().map(|m| m.arn.as_str()).collect();
@@ -141,11 +148,12 @@ fn a_batch_without_a_record_still_says_so() {
         cause: Some("too big".into()),
     };
     let records = RunRecords {
+        previous_arns: None,
         unreported: vec![batch(0, &["arn:aws:iam::123456789012:role/a"])],
         map_failure: Some(failure.clone()),
         ..RunRecords::default()
     };
-    let s = summarize(plan(1, 1), records, closing(50.0));
+    let s = summarize(plan(1, 1), records, closing(50.0)).0;
     assert_eq!(s.status, RunStatus::Incomplete);
     assert_eq!(s.failure, Some(failure));
     assert!(s.missing[0].reason.contains("States.DataLimitExceeded"));
@@ -162,12 +170,13 @@ fn more_than_the_allowed_share_failed_is_a_failed_run() {
         ],
     }];
     let records = RunRecords {
+        previous_arns: None,
         results,
         ..RunRecords::default()
     };
-    let s = summarize(plan(3, 1), records.clone(), closing(50.0));
+    let s = summarize(plan(3, 1), records.clone(), closing(50.0)).0;
     assert_eq!(s.status, RunStatus::Failed);
-    let s = summarize(plan(3, 1), records, closing(70.0));
+    let s = summarize(plan(3, 1), records, closing(70.0)).0;
     assert_eq!(s.status, RunStatus::Succeeded);
 }
 
@@ -189,4 +198,62 @@ fn statuses_read_as_in_the_schema() {
     ])
     .unwrap();
     assert_eq!(text, r#"["SUCCEEDED","INCOMPLETE","FAILED"]"#);
+}
+
+#[test]
+fn changes_count_new_gone_changed_and_unchanged() {
+    use crate::history::{Changes, ClassChanges, RunRef};
+    let prev = RunRef {
+        run_id: "r0".into(),
+        dt: "2026-11-24".into(),
+        as_of: "2026-11-24T00:00:00Z".into(),
+    };
+    let with = |arn: &str, changes: Option<Changes>| PrincipalOutcome {
+        changes,
+        ..outcome(arn, JobStatus::Completed, 0)
+    };
+    let compared = |new: bool, newly_used: &[&str]| {
+        Some(Changes {
+            previous_run: Some(prev.clone()),
+            new,
+            services: ClassChanges {
+                newly_used: newly_used.iter().map(|s| s.to_string()).collect(),
+                ..ClassChanges::default()
+            },
+            actions: None,
+        })
+    };
+    let records = RunRecords {
+        results: vec![BatchResult {
+            index: 0,
+            principals: vec![
+                with("a", compared(true, &[])),
+                with("b", compared(false, &["s3"])),
+                with("c", compared(false, &["s3", "ec2"])),
+                with("d", compared(false, &[])),
+                with("e", None),
+            ],
+        }],
+        previous_arns: Some(vec!["b".into(), "c".into(), "gone-1".into(), "d".into()]),
+        ..RunRecords::default()
+    };
+    let mut plan = plan(5, 1);
+    plan.previous_run = Some(prev.clone());
+    let (s, outcomes) = summarize(plan, records, closing(50.0));
+    assert_eq!(outcomes.len(), 5);
+    let c = &s.changes;
+    assert_eq!(c.previous_run.as_ref(), Some(&prev));
+    assert_eq!(
+        (
+            c.principals_new,
+            c.principals_gone,
+            c.principals_changed,
+            c.principals_unchanged,
+            c.principals_not_compared
+        ),
+        (1, 1, 2, 1, 1)
+    );
+    assert_eq!(c.gone, ["gone-1"]);
+    let largest: Vec<(&str, u32)> = c.largest.iter().map(|l| (l.arn.as_str(), l.size)).collect();
+    assert_eq!(largest, [("c", 2), ("b", 1)]);
 }

@@ -328,9 +328,12 @@ pub fn batch_result(index: u32, principals: &[(&str, JobStatus)]) -> BatchResult
                         parsed.name()
                     )),
                     services_granted: 1,
-                    services_used: used,
-                    services_unused: 1 - used,
+                    services_active: used,
+                    services_stale: 0,
+                    services_never_used: 1 - used,
                     error: None,
+                    services: Vec::new(),
+                    changes: None,
                 }
             })
             .collect(),

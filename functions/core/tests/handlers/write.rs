@@ -62,7 +62,7 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
     let s3 = &web["services"][0];
     assert_eq!(
         (s3["namespace"].as_str(), s3["usage"].as_str()),
-        (Some("s3"), Some("used"))
+        (Some("s3"), Some("active"))
     );
     assert_eq!(
         s3["days_since_last_authenticated"], 4,
@@ -104,8 +104,76 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
         ]
     );
     assert_eq!(
-        result["principals"][0]["services_unused"], 1,
+        result["principals"][0]["services_never_used"], 1,
         "ec2, never used"
+    );
+    assert_eq!(
+        web["changes"]["new"], true,
+        "no previous run: every principal is new"
+    );
+}
+
+/// With a previous run, each report is compared with the principal's report there (one
+/// read), and a last use IAM forgot is carried from it.
+#[tokio::test]
+async fn reports_compare_with_the_previous_run() {
+    let bucket = checked(true);
+    let previous_key = "reports/principals/dt=2026-11-24/run=yesterday/role/app-web.json";
+    let before = json!({
+        "schema_version": "1.1.0", "arn": WEB, "type": "role", "name": "app-web", "path": "/",
+        "account": "123456789012", "partition": "aws", "run_id": "yesterday",
+        "generated_at": "2026-11-24T01:00:00Z", "as_of": "2026-11-24T01:00:00Z",
+        "job": {"id": "old", "granularity": "SERVICE_LEVEL", "status": "COMPLETED",
+                "job_type": "SERVICE_LEVEL", "created": null, "completed": null, "error": null},
+        "services": [
+            {"namespace": "s3", "name": "Amazon S3", "usage": "used",
+             "days_since_last_authenticated": 3, "last_authenticated": "2026-11-20T09:30:00Z",
+             "last_authenticated_entity": WEB, "last_authenticated_region": "eu-west-1",
+             "total_authenticated_entities": 1},
+            {"namespace": "ec2", "name": "Amazon EC2", "usage": "unused",
+             "days_since_last_authenticated": 399, "last_authenticated": "2025-10-21T00:00:00Z",
+             "last_authenticated_entity": WEB, "last_authenticated_region": "us-east-1",
+             "total_authenticated_entities": 1},
+            {"namespace": "sqs", "name": "Amazon SQS", "usage": "never_used",
+             "days_since_last_authenticated": null, "last_authenticated": null,
+             "last_authenticated_entity": null, "last_authenticated_region": null,
+             "total_authenticated_entities": 0}],
+        "findings": {}
+    });
+    bucket.put(previous_key, &before);
+    let mut event = event("write", "completed");
+    event["run"]["previous_run"] =
+        json!({"run_id": "yesterday", "dt": "2026-11-24", "as_of": "2026-11-24T01:00:00Z"});
+    write::handle(&job_deps(&bucket, &[]), event).await.unwrap();
+
+    let web = bucket.json(&report_key("role/app-web"));
+    let ec2 = &web["services"][1];
+    assert_eq!(ec2["namespace"], "ec2");
+    assert_eq!(
+        ec2["last_authenticated"],
+        Value::Null,
+        "IAM no longer reports it"
+    );
+    assert_eq!(
+        ec2["last_authenticated_ever"],
+        json!({"time": "2025-10-21T00:00:00Z", "entity": WEB, "region": "us-east-1", "run_id": "yesterday"})
+    );
+    assert_eq!(ec2["usage"], "stale");
+    let changes = &web["changes"];
+    assert_eq!(changes["previous_run"]["run_id"], "yesterday");
+    assert_eq!(changes["new"], false);
+    assert_eq!(changes["granted_removed"], json!(["sqs"]));
+    assert_eq!(changes["newly_used"], json!([]));
+    let deployer = bucket.json(&report_key("role/deployer"));
+    assert_eq!(
+        deployer["changes"]["new"], true,
+        "no report in the previous run: new"
+    );
+    let outcome = &bucket.json(&work("results/000000.json"))["principals"][0];
+    assert_eq!(outcome["changes"]["granted_removed"], json!(["sqs"]));
+    assert_eq!(
+        outcome["services"][1],
+        json!({"ns": "ec2", "class": "stale", "days": 400, "last": "2025-10-21T00:00:00Z"})
     );
 }
 

@@ -1,0 +1,54 @@
+//! `ila open RUN`: downloads the run's HTML page (`reports/runs/dt=…/run=…/index.html`,
+//! self-contained) and prints its path, to open in a browser.
+
+use crate::failure::{self, Exit, Failure, Result};
+use crate::stack::Stack;
+use crate::{print_json, Output};
+use clap::Args;
+use last_accessed::keys;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The run (the execution's name).
+    pub run: String,
+    /// Where to write the page; default: the system's temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+pub async fn open(stack: &Stack, args: &OpenArgs, output: Output) -> Result<Exit> {
+    let (key, _) = stack.summary_of(&args.run).await?;
+    let store = stack.store()?;
+    let page = keys::page_key(&key.dt, &key.run);
+    let html = store
+        .get_bytes_opt(&page)
+        .await
+        .map_err(failure::store)?
+        .ok_or_else(|| {
+            Failure::new(
+                Exit::Failed,
+                format!(
+                    "run {:?} has no page (s3://{}/{page}): runs before report schema 2.0 wrote none.",
+                    args.run, store.bucket
+                ),
+            )
+        })?;
+    let dir = args.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(format!("ila-{}.html", key.run));
+    std::fs::write(&path, &html).map_err(|e| {
+        Failure::new(
+            Exit::Failed,
+            format!(
+                "could not write {}: {e}. Pick another --dir.",
+                path.display()
+            ),
+        )
+    })?;
+    match output {
+        Output::Json => print_json(&json!({"run": key.run, "path": path, "bytes": html.len()})),
+        Output::Text => println!("{}", path.display()),
+    }
+    Ok(Exit::Success)
+}
