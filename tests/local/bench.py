@@ -369,6 +369,10 @@ def main():
     if peer:
         peer_lines = run_peer(endpoint, control, rate, job_seconds, fraction, local_dir)
 
+    # 8. the run's page at 15,500 principals: built by page::render as Summarize builds it
+    #    (the page_bench example, dev profile), then opened in headless chromium
+    page_lines = page_figures(local_dir)
+
     lower = iam_calls / rate + job_seconds
     figures = [
         ("principals", principals),
@@ -392,11 +396,35 @@ def main():
             say(line)
     for k, v in figures:
         say(f"{k}: {v}")
+    for line in page_lines:
+        say(line)
     for line in peer_lines:
         if not line.startswith("#"):
             say(line)
     ok = status == "SUCCEEDED" and principals > 0 and reports == principals
     return 0 if ok else 1
+
+
+def page_figures(local_dir):
+    """html_bytes, html_build_s and html_first_render_s of a HTML_PRINCIPALS-principal
+    (default 15,500) synthetic run's page."""
+    import subprocess
+
+    n = os.environ.get("HTML_PRINCIPALS", "15500")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    out = os.path.join(local_dir, "page-bench.html")
+    built = subprocess.run([os.path.join(target, "debug", "examples", "page_bench"), "--principals", n, "--out", out],
+                           capture_output=True, text=True, check=True).stdout.split()
+    found = dict(zip(built[::2], built[1::2]))
+    opened = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "browser", "first_render.py"), out, "--runs", "3"],
+                            capture_output=True, text=True)
+    rendered = dict(zip(opened.stdout.split()[::2], opened.stdout.split()[1::2]))
+    if opened.returncode != 0:
+        say(f"# page: chromium reported errors: {opened.stderr.strip()[:300]}")
+    return [f"# page: a synthetic run of {n} principals, built by page::render (dev profile), best of 3 loads in headless chromium",
+            f"html_bytes: {found.get('html_bytes', 'n/a')}",
+            f"html_build_s: {found.get('html_build_s', 'n/a')}",
+            f"html_first_render_s: {rendered.get('html_first_render_s', 'n/a')}"]
 
 
 def run_peer(endpoint, control, rate, job_seconds, fraction, local_dir):
