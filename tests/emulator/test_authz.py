@@ -238,6 +238,36 @@ def test_group_policies_apply_to_users(api):
     assert err(e.value)[1] == denied(f"arn:aws:iam::{ACCT}:user/alice", "iam:ListUsers", "*")
 
 
+def test_last_used_and_credential_report_actions(api):
+    """Service Authorization Reference: GetAccessKeyLastUsed and GetUser act on a user (the
+    key's owner; without UserName the caller), the credential report calls on `*`."""
+    iam = api.iam()
+    alice_arn = iam.create_user(UserName="alice")["User"]["Arn"]
+    bob_arn = iam.create_user(UserName="bob")["User"]["Arn"]
+    bob_key = iam.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    iam.put_user_policy(UserName="alice", PolicyName="self", PolicyDocument=doc(
+        allow(["iam:GetAccessKeyLastUsed", "iam:GetUser"], "arn:aws:iam::*:user/${aws:username}"),
+        allow("iam:GenerateCredentialReport")))
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    alice = api.iam(creds={"aws_access_key_id": key["AccessKeyId"],
+                           "aws_secret_access_key": key["SecretAccessKey"]})
+    assert alice.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["UserName"] == "alice"
+    assert alice.get_user()["User"]["Arn"] == alice_arn
+    with pytest.raises(ClientError) as e:
+        alice.get_access_key_last_used(AccessKeyId=bob_key)
+    assert err(e.value) == ("AccessDenied", denied(alice_arn, "iam:GetAccessKeyLastUsed", bob_arn), 403)
+    with pytest.raises(ClientError) as e:
+        alice.get_user(UserName="bob")
+    assert err(e.value)[1] == denied(alice_arn, "iam:GetUser", bob_arn)
+    assert alice.generate_credential_report()["State"] in ("STARTED", "INPROGRESS", "COMPLETE")
+    with pytest.raises(ClientError) as e:
+        alice.get_credential_report()
+    assert err(e.value) == ("AccessDenied", denied(alice_arn, "iam:GetCredentialReport", "*"), 403)
+    resources = authz(api)["resources"][alice_arn]
+    assert resources["iam:GetUser"] == [alice_arn]
+    assert resources["iam:GenerateCredentialReport"] == ["*"]
+
+
 # ------------------------------------------------------------------------ trust
 def test_assume_role_allowed_and_denied_by_trust(api):
     iam = api.iam()

@@ -262,6 +262,15 @@ def test_aging_moves_activity_out_of_the_window(api, emulator_url):
     assert status_code == 400 and body["field"] == "days"
 
 
+def test_authorization_details_name_each_managed_policy(api):
+    iam = api.iam()
+    arn = iam.create_policy(PolicyName="gaad-named", PolicyDocument=doc("s3:GetObject"))["Policy"]["Arn"]
+    details = iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])["Policies"]
+    mine = next(p for p in details if p["Arn"] == arn)
+    assert mine["PolicyName"] == "gaad-named" and mine["PolicyId"].startswith("A")
+    assert mine["PolicyVersionList"][0]["Document"]["Statement"][0]["Action"] == ["s3:GetObject"]
+
+
 def test_action_level_tracked_vs_untracked(api):
     iam = api.iam()
     arn = make_role(iam, "al", "s3:GetObject", "s3:List*", "athena:*", "iam:PassRole")

@@ -416,6 +416,8 @@ def page_figures(local_dir):
     built = subprocess.run([os.path.join(target, "debug", "examples", "page_bench"), "--principals", n, "--out", out],
                            capture_output=True, text=True, check=True).stdout.split()
     found = dict(zip(built[::2], built[1::2]))
+    import resource
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far: page_bench
     opened = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "browser", "first_render.py"), out, "--runs", "3"],
                             capture_output=True, text=True)
     rendered = dict(zip(opened.stdout.split()[::2], opened.stdout.split()[1::2]))
@@ -424,6 +426,7 @@ def page_figures(local_dir):
     return [f"# page: a synthetic run of {n} principals, built by page::render (dev profile), best of 3 loads in headless chromium",
             f"html_bytes: {found.get('html_bytes', 'n/a')}",
             f"html_build_s: {found.get('html_build_s', 'n/a')}",
+            f"html_build_peak_rss_mb: {peak_mb:.0f}",
             f"html_first_render_s: {rendered.get('html_first_render_s', 'n/a')}"]
 
 

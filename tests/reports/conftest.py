@@ -1,6 +1,5 @@
 """Report tests run against the local stack (`make test-e2e` brings it up; or
 `make local-up && source .local/env`)."""
-import datetime as dt
 import json
 import os
 import time
@@ -59,13 +58,7 @@ def stack():
     return Stack()
 
 
-def ago(days):
-    t = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(days=days, hours=1)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def allow(*actions):
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]})
+from seeding import ago, allow  # noqa: E402
 
 
 @pytest.fixture(scope="session")

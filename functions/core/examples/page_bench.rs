@@ -206,6 +206,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
             }),
             services: Vec::new(),
             changes: None,
+            recommended: None,
         };
     }
     let count = if rng.chance(1) {
@@ -324,6 +325,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
         error: None,
         services,
         changes,
+        recommended: None,
     }
 }
 

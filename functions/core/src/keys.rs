@@ -39,6 +39,11 @@ pub fn failure_key(run_id: &str, index: u32) -> String {
     format!("{}{index:06}.json", failures_prefix(run_id))
 }
 
+/// What one batch's principals hold, written by Plan for recommendations.
+pub fn holdings_key(run_id: &str, index: u32) -> String {
+    format!("{}holdings/{index:06}.json", work_prefix(run_id))
+}
+
 /// A finished job as Check read it, for Write.
 pub fn job_key(run_id: &str, job_id: &str) -> String {
     format!("{}jobs/{}.json", work_prefix(run_id), url_safe(job_id))

@@ -18,6 +18,7 @@ pub mod pacing;
 pub mod page;
 pub mod policy;
 pub mod polling;
+pub mod recommend;
 pub mod records;
 pub mod report;
 pub mod run_summary;

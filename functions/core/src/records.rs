@@ -5,6 +5,7 @@ use crate::arn::PrincipalType;
 use crate::history::{Changes, RunRef};
 use crate::input::{Discovery, Granularity, PollOptions, ReportOptions};
 use crate::model::{JobError, JobStatus};
+use crate::recommend::Action;
 use crate::report::{PrincipalReport, ServiceReport, Usage};
 use crate::selection::Skipped;
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,47 @@ pub struct PrincipalOutcome {
     pub services: Vec<ServiceCell>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
+    /// With `report.recommendations`: what they add up to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended: Option<Recommended>,
+}
+
+/// A report's recommendations, counted for the summary.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Recommended {
+    pub recommendations: u32,
+    /// Distinct services the recommendations take away.
+    pub services_removable: u32,
+    pub policies_to_detach: u32,
+    /// Roles to delete, passwords to remove, access keys to deactivate.
+    pub unused_credentials: u32,
+    /// Set when nothing was judged (fail closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
+}
+
+impl Recommended {
+    fn of(report: &PrincipalReport) -> Option<Recommended> {
+        let recs = report.recommendations.as_ref()?;
+        let mut services = std::collections::BTreeSet::new();
+        let mut r = Recommended {
+            recommendations: recs.len() as u32,
+            withheld: report.recommendations_withheld.clone(),
+            ..Recommended::default()
+        };
+        for rec in recs {
+            services.extend(rec.removes.services.iter().cloned());
+            match rec.action {
+                Action::DetachPolicy => r.policies_to_detach += 1,
+                Action::DeletePrincipal
+                | Action::DeactivateAccessKey
+                | Action::RemoveConsolePassword => r.unused_credentials += 1,
+                _ => {}
+            }
+        }
+        r.services_removable = services.len() as u32;
+        Some(r)
+    }
 }
 
 impl PrincipalOutcome {
@@ -86,6 +128,7 @@ impl PrincipalOutcome {
             error: report.job.error.clone(),
             services: report.services.iter().map(ServiceCell::of).collect(),
             changes: report.changes.clone(),
+            recommended: Recommended::of(report),
         }
     }
 }

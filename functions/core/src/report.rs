@@ -6,10 +6,11 @@ use crate::model::{JobError, JobStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub const REPORT_SCHEMA_VERSION: &str = "2.0.0";
+pub const REPORT_SCHEMA_VERSION: &str = "2.1.0";
 
 use crate::clock::utc;
 use crate::history::{self, Changes, PastUse, Previous};
+use crate::recommend::Recommendation;
 
 /// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,6 +215,15 @@ pub struct PrincipalReport {
     /// COMPLETED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
+    /// With `report.recommendations`: what to change, least privilege (schema 2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendations: Option<Vec<Recommendation>>,
+    /// Why no recommendation was made at all (fail closed), when that is so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendations_withheld: Option<String>,
+    /// Policies left alone, and why (a document that can't be valid or fit IAM's quotas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recommendation_notes: Vec<String>,
 }
 
 /// What the report is about and when it is made.
@@ -325,6 +335,9 @@ pub fn build_report(
         services,
         findings,
         changes,
+        recommendations: None,
+        recommendations_withheld: None,
+        recommendation_notes: Vec::new(),
     }
 }
 

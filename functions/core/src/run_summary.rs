@@ -10,7 +10,7 @@ use crate::records::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "2.0.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "2.1.0";
 const TOP_PRINCIPALS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,22 @@ pub struct Counts {
     /// Principals discovery listed and skipped (`parameters.skipped` says why).
     #[serde(default)]
     pub principals_skipped: u32,
+    /// With `report.recommendations` (schema 2.1): principals with at least one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendations: Option<RecommendationCounts>,
+}
+
+/// The run's recommendations, counted (schema 2.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RecommendationCounts {
+    pub principals_with_recommendations: u32,
+    pub recommendations: u64,
+    /// Summed over principals: distinct services each one's recommendations take away.
+    pub services_removable: u64,
+    pub policies_to_detach: u64,
+    pub unused_credentials: u64,
+    /// Principals not judged (job not COMPLETED, too new, excluded, service-linked, ...).
+    pub principals_withheld: u32,
 }
 
 /// How the run ended, as the summary says it.
@@ -213,6 +229,17 @@ pub fn summarize(
         counts.services_stale += outcome.services_stale as u64;
         counts.services_never_used += outcome.services_never_used as u64;
         counts.services_unused += outcome.services_unused() as u64;
+        if let Some(r) = &outcome.recommended {
+            let c = counts
+                .recommendations
+                .get_or_insert_with(RecommendationCounts::default);
+            c.principals_with_recommendations += u32::from(r.recommendations > 0);
+            c.recommendations += u64::from(r.recommendations);
+            c.services_removable += u64::from(r.services_removable);
+            c.policies_to_detach += u64::from(r.policies_to_detach);
+            c.unused_credentials += u64::from(r.unused_credentials);
+            c.principals_withheld += u32::from(r.withheld.is_some());
+        }
         if outcome.status != JobStatus::Completed {
             errors.push(PrincipalError {
                 arn: outcome.arn.clone(),

@@ -12,9 +12,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import authz, bridge, catalog, cloudformation, control, operations, stepfunctions, throttle
+    from . import (authz, bridge, catalog, cloudformation, control, credentials, operations,
+                   stepfunctions, throttle)
 
     operations.install()
+    credentials.install()  # last-used data and the credential report (credentials.py)
     cloudformation.install()  # SAM/CloudFormation gaps of moto (cloudformation.py)
     stepfunctions.install()  # Step Functions engine gaps of moto (stepfunctions.py)
     authz.install()  # IAM enforcement: signatures and identity policies (authz.py)

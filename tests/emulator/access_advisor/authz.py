@@ -865,6 +865,30 @@ def _iam_entity_arn(req: Request, kind: str, name: str, path: Optional[str] = No
     return f"arn:{req.partition}:iam::{req.account}:{kind}{p}{name}"
 
 
+# IAM operations whose optional UserName defaults to the calling user
+SELF_USER_OPERATIONS = ("GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey",
+                        "DeleteAccessKey", "ListSigningCertificates", "ListSSHPublicKeys",
+                        "ListMFADevices")
+
+
+def _access_key_owner_arn(req: Request, access_key_id: str) -> str:
+    """The ARN of the user owning an access key of the caller's account; `*` when unknown."""
+    from moto.iam.models import iam_backends
+
+    try:
+        backend = iam_backends[req.account][req.partition]
+        key = backend.access_keys.get(access_key_id)
+        if key is None:
+            key = next((k for u in list(backend.users.values()) for k in u.access_keys
+                        if k.access_key_id == access_key_id), None)
+        user = backend.users.get(key.user_name) if key is not None and key.user_name else None
+        if user is not None:
+            return user.arn
+    except Exception:  # noqa: BLE001
+        pass
+    return "*"
+
+
 def _lambda_arn(req: Request, name: str, qualifier: Optional[str]) -> str:
     if name.startswith("arn:"):
         parts = name.split(":")
@@ -922,6 +946,13 @@ def resources_for(req: Request) -> None:
             resources = ["*"]
         elif op in ("GenerateServiceLastAccessedDetails", "ListPoliciesGrantingServiceAccess") and p.get("Arn"):
             resources = [p["Arn"]]
+        elif op == "GetAccessKeyLastUsed" and p.get("AccessKeyId"):
+            # Service Authorization Reference: resource type user (the key's owner)
+            resources = [_access_key_owner_arn(req, str(p["AccessKeyId"]))]
+        elif op in SELF_USER_OPERATIONS and not p.get("UserName") and req.ctx.get("aws:username"):
+            # no UserName: IAM acts on the calling user (GetUser: "determines the user name
+            # implicitly based on the access key ID used to sign the request")
+            resources = [req.ctx["aws:principalarn"][0]]
         elif p.get("PolicyArn"):
             resources = [p["PolicyArn"]]
         elif p.get("RoleName"):

@@ -15,6 +15,9 @@ JSON = {"Content-Type": "application/json"}
 ENTITY_RE = re.compile(
     r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):(user|role|assumed-role)/(\S+)$"
 )
+ROOT_RE = re.compile(r"^arn:([\w-]+):iam::(\d{12}):root$")
+ACCESS_KEY_ID_RE = re.compile(r"^[\w]{16,128}$")  # accessKeyIdType in botocore's IAM model
+VIA = ("console", "access_key")
 
 
 class BadRecord(ValueError):
@@ -50,22 +53,43 @@ def parse_time(value: Any) -> datetime:
 def parse_record(index: int, rec: Any) -> Dict[str, Any]:
     if not isinstance(rec, dict):
         raise BadRecord(index, "record", "each activity record must be a JSON object")
-    unknown = set(rec) - {"entity", "service", "action", "region", "at"}
+    unknown = set(rec) - {"entity", "service", "action", "region", "at", "via", "access_key_id"}
     if unknown:
         raise BadRecord(index, sorted(unknown)[0], f"unknown field {sorted(unknown)[0]}")
     entity = rec.get("entity")
     m = ENTITY_RE.match(entity) if isinstance(entity, str) else None
-    if not m:
+    root = ROOT_RE.match(entity) if isinstance(entity, str) and not m else None
+    if not m and not root:
         raise BadRecord(
             index, "entity",
-            "entity must be an IAM user/role ARN or an STS assumed-role ARN",
+            "entity must be an IAM user/role ARN, an STS assumed-role ARN or the account's "
+            "root ARN arn:aws:iam::ACCOUNT:root",
         )
-    account, kind, rest = m.groups()
-    if kind == "assumed-role":
-        name = rest.split("/")[0]
-        kind = "role"
+    if root:
+        account, kind, name = root.group(2), "root", "<root_account>"
     else:
-        name = rest.split("/")[-1]
+        account, kind, rest = m.groups()
+        if kind == "assumed-role":
+            name = rest.split("/")[0]
+            kind = "role"
+        else:
+            name = rest.split("/")[-1]
+    via = rec.get("via")
+    if via is not None and via not in VIA:
+        raise BadRecord(index, "via", 'via must be "console" or "access_key" when given')
+    key_id = rec.get("access_key_id")
+    if key_id is not None and (not isinstance(key_id, str) or not ACCESS_KEY_ID_RE.match(key_id)):
+        raise BadRecord(index, "access_key_id", "access_key_id must be an access key ID, e.g. AKIA...")
+    if kind == "role" and (via is not None or key_id is not None):
+        field = "via" if via is not None else "access_key_id"
+        raise BadRecord(index, field, "via and access_key_id apply to IAM user (and root) "
+                                      "entities only; a role's activity counts for RoleLastUsed")
+    if key_id is not None and via == "console":
+        raise BadRecord(index, "access_key_id", 'access_key_id goes with via "access_key", not "console"')
+    if kind == "root" and (via == "access_key" or key_id is not None):
+        field = "via" if via is not None else "access_key_id"
+        raise BadRecord(index, field, "the emulator has no root access keys: root activity is "
+                                      "console sign-in")
     service = rec.get("service")
     if not isinstance(service, str) or not re.match(r"^[\w-]{1,64}$", service):
         raise BadRecord(index, "service", "service must be a service namespace, e.g. s3")
@@ -92,6 +116,10 @@ def parse_record(index: int, rec: Any) -> Dict[str, Any]:
         "action": action,
         "region": region,
         "at": at.replace(microsecond=(at.microsecond // 1000) * 1000),
+        "partition": entity.split(":")[1],
+        # credential of a user's (root's) record: settled by credentials.attribute() when seeded
+        "via": via,
+        "access_key_id": key_id,
     }
 
 
@@ -106,8 +134,12 @@ def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, 
         body = [body]
     if not isinstance(body, list):
         return _error(400, "body must be a JSON list of activity records", field="body")
+    from .credentials import attribute
+
     try:
         records: List[Dict[str, Any]] = [parse_record(i, r) for i, r in enumerate(body)]
+        for i, rec in enumerate(records):
+            attribute(rec, lambda field, message, i=i: BadRecord(i, field, message))
     except BadRecord as exc:
         return _error(400, f"record {exc.index}: {exc}", field=exc.field, index=exc.index)
     return 200, dict(JSON), json.dumps({"added": STATE.add_activity(records)})

@@ -128,7 +128,13 @@ OPERATIONS = {
 
 
 def install() -> None:
+    from moto.iam import models
     from moto.iam.responses import IamResponse
 
     for name, func in OPERATIONS.items():
         setattr(IamResponse, name, func)
+    # GetAccountAuthorizationDetails' ManagedPolicyDetail has PolicyName and PolicyId
+    # (botocore's IAM model); moto's serializer looks them up by these attribute names.
+    if not hasattr(models.Policy, "policy_name"):
+        models.Policy.policy_name = property(lambda self: self.name)  # type: ignore[attr-defined]
+        models.Policy.policy_id = property(lambda self: self.id)  # type: ignore[attr-defined]

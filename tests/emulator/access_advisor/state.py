@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import threading
 from datetime import datetime, timedelta, timezone
@@ -11,6 +12,9 @@ from typing import Any, Dict, List, Optional
 LOCK = threading.RLock()
 
 TRACKING_WINDOW = timedelta(days=400)
+
+# activity versions: a new one on every change of the records (add, age, reset), for caches
+_VERSIONS = itertools.count(1)
 
 
 class ConfigError(ValueError):
@@ -41,6 +45,12 @@ class State:
         self.throttled: Dict[str, int] = {}
         # account id -> [tokens, last refill monotonic time]
         self.buckets: Dict[str, List[float]] = {}
+        # account id -> credential report {"generated", "ready", "content"} (credentials.py)
+        self.reports: Dict[str, Dict[str, Any]] = {}
+        # when this state began (start or reset); moved back by age_activity like the records.
+        # The root row of the credential report dates the account from it (credentials.py).
+        self.epoch: datetime = datetime.now(timezone.utc)
+        self.version: int = next(_VERSIONS)
 
     def reset(self) -> None:
         with LOCK:
@@ -106,10 +116,12 @@ class State:
         with LOCK:
             for rec in records:
                 self.activity.setdefault(rec["account"], []).append(rec)
+            self.version = next(_VERSIONS)
             return len(records)
 
     def age_activity(self, days: float) -> int:
-        """Moves every activity record `days` earlier: as if that much time had passed."""
+        """Moves every activity record `days` earlier: as if that much time had passed.
+        Credential reports (their generation time) and the epoch move with them."""
         shift = timedelta(days=days)
         with LOCK:
             n = 0
@@ -117,7 +129,17 @@ class State:
                 for rec in records:
                     rec["at"] = rec["at"] - shift
                     n += 1
+            for report in self.reports.values():
+                report["generated"] = report["generated"] - shift
+                report["ready"] = report["ready"] - shift
+            self.epoch = self.epoch - shift
+            self.version = next(_VERSIONS)
             return n
+
+    def records(self, account: str) -> List[Dict[str, Any]]:
+        """All of an account's activity records, whatever their age (no tracking window)."""
+        with LOCK:
+            return list(self.activity.get(account, []))
 
     def activity_for(self, account: str, now: Optional[datetime] = None) -> List[Dict[str, Any]]:
         now = now or datetime.now(timezone.utc)

@@ -1,16 +1,14 @@
 //! IAM's access-advisor API: generate a job, poll it, read every page of it.
 
 use super::pages::Pages;
-use super::{classify, principal_outcome, Denial};
+use super::{classify, principal_outcome, time, Denial};
 use crate::arn::PrincipalArn;
-use crate::clock::utc;
 use crate::error::IamError;
 use crate::input::Granularity;
 use crate::model::{JobError, JobStatus};
 use crate::pacing::Pacer;
 use crate::report::{ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
 use aws_sdk_iam::types::{AccessAdvisorUsageGranularityType, JobStatusType};
-use aws_smithy_types::DateTime;
 use std::sync::Arc;
 
 /// IAM pages hold at most 1000 items; a job never has more than a few pages, so a
@@ -49,11 +47,6 @@ pub enum JobRead {
         status: JobStatus,
         details: JobDetails,
     },
-}
-
-fn time(t: &DateTime) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
-    Some(utc::format(t))
 }
 
 fn job_error(e: Option<&aws_sdk_iam::types::ErrorDetails>) -> Option<JobError> {

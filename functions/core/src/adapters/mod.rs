@@ -10,6 +10,12 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// Maps an SDK error of an IAM call to our named errors by IAM's error code, keeping
 /// the SDK's error as the source.
+/// An SDK time as RFC 3339 UTC (whole seconds).
+pub(crate) fn time(t: &aws_smithy_types::DateTime) -> Option<String> {
+    let t = ::time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
+    Some(crate::clock::utc::format(t))
+}
+
 pub(crate) fn classify<E, R>(operation: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> IamError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -19,7 +19,8 @@ use tracing::Instrument;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum GenerateOutput {
-    Batch(BatchState),
+    /// Boxed: a batch's state is large beside the probe's verdict.
+    Batch(Box<BatchState>),
     Probe(ProbeOutput),
 }
 
@@ -48,7 +49,9 @@ pub async fn handle(
         let _: ProbeEvent = decode("event", event)?;
         return probe(deps).await.map(GenerateOutput::Probe);
     }
-    batch(deps, event).await.map(GenerateOutput::Batch)
+    batch(deps, event)
+        .await
+        .map(|state| GenerateOutput::Batch(Box::new(state)))
 }
 
 /// The preflight: can the reader start a job and read it? Any refusal here is the

@@ -2,6 +2,7 @@
 //! hand the Map only small handles.
 
 use super::{decode, PlanDeps};
+use crate::adapters::directory::authorization::Authorization;
 use crate::adapters::directory::Discovered;
 use crate::adapters::s3::ReportStore;
 use crate::batching;
@@ -11,7 +12,9 @@ use crate::history::{self, RunHead, RunRef};
 use crate::input::Granularity;
 use crate::input::{InputDefaults, RunInput};
 use crate::keys;
+use crate::model::Batch;
 use crate::model::RunContext;
+use crate::recommend::Slice;
 use crate::records::PlanRecord;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -65,6 +68,47 @@ fn check_run_id(name: &str) -> Result<(), Error> {
             format!("{name:?}: use 1-80 of A-Z a-z 0-9 - _ . (it names the run's S3 prefix)"),
         ))
     }
+}
+
+/// What each batch's principals hold (recommendations), one slice per batch under
+/// `work/run=…/holdings/`: Write reads its batch's slice, once.
+async fn write_holdings(
+    store: &ReportStore,
+    run_id: &str,
+    batches: &[Batch],
+    all: Authorization,
+) -> Result<(), Error> {
+    let slices: Vec<(u32, Slice)> = batches
+        .iter()
+        .map(|b| {
+            let mut slice = Slice::default();
+            for arn in &b.arns {
+                let key = arn.to_string();
+                if let Some(h) = all.principals.get(&key) {
+                    for p in &h.attached {
+                        if let Some(policy) = all.policies.get(p) {
+                            slice.policies.insert(p.clone(), policy.clone());
+                        }
+                    }
+                    slice.principals.insert(key.clone(), h.clone());
+                }
+                if let Some(policy) = all.policies.get(&key) {
+                    slice.policies.insert(key, policy.clone());
+                }
+            }
+            (b.index, slice)
+        })
+        .collect();
+    stream::iter(slices)
+        .map(|(index, slice)| async move {
+            store
+                .put_json(&keys::holdings_key(run_id, index), &slice)
+                .await
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
 }
 
 /// The previous completed run of this scope at `granularity` (see [`history::choose_previous`]): the
@@ -176,7 +220,7 @@ pub async fn handle(
         max_concurrency: input.max_concurrency,
         iam_requests_per_second: input.iam_requests_per_second,
         poll: input.poll,
-        report: input.report,
+        report: input.report.clone(),
         explicit_arns: input.arns.len() as u32,
         discover: input.discover.clone(),
         principals: count,
@@ -185,6 +229,10 @@ pub async fn handle(
         scope,
         previous_run: previous_run.clone(),
     };
+    if input.report.recommendations {
+        let directory = deps.directory(input.iam_requests_per_second);
+        write_holdings(store, &run_id, &batches, directory.authorization().await?).await?;
+    }
     let batches_key = keys::batches_key(&run_id);
     store.put_json(&batches_key, &batches).await?;
     store.put_json(&keys::plan_key(&run_id), &record).await?;

@@ -10,6 +10,7 @@ use crate::error::{Error, IamError};
 use crate::history::Previous;
 use crate::keys;
 use crate::model::{BatchState, Job, JobStatus, RunContext};
+use crate::recommend::{recommend, Slice, Subject};
 use crate::records::{BatchFailure, BatchResult, PrincipalOutcome, RunFailure};
 use crate::report::{build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -92,6 +93,7 @@ async fn write_one(
     advisor: &AccessAdvisor,
     state: &BatchState,
     job: &Job,
+    holdings: Option<&Slice>,
 ) -> Result<PrincipalOutcome, Error> {
     let store = &deps.store;
     let run = &state.run;
@@ -160,7 +162,20 @@ async fn write_one(
         as_of: clock::as_of(&run.started_at),
         written_at: OffsetDateTime::now_utc(),
     };
-    let report = build_report(&ctx, job.job_id.as_deref(), status, details);
+    let mut report = build_report(&ctx, job.job_id.as_deref(), status, details);
+    if let Some(slice) = holdings {
+        let judged = recommend(&Subject {
+            arn: &job.arn,
+            completed: status.is_completed(),
+            services: &report.services,
+            options: &run.report,
+            as_of: ctx.as_of,
+            slice,
+        });
+        report.recommendations = Some(judged.recommendations);
+        report.recommendations_withheld = judged.withheld;
+        report.recommendation_notes = judged.notes;
+    }
     let key = keys::report_key(&state.run.dt, &state.run.run_id, &job.arn);
     store.put_json(&key, &report).await?;
     Ok(PrincipalOutcome::of(&report, key))
@@ -213,9 +228,22 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOut
     let state: BatchState = decode("event", event)?;
     // One pace for the whole invocation, shared by every principal of the batch.
     let advisor = &paced(&deps.config, &deps.advisor, &state.run);
+    // What the batch's principals hold, as Plan read it (one read per batch). Missing
+    // (the work files expired before a redrive): every principal is judged "not read".
+    let holdings = if state.run.report.recommendations {
+        let key = keys::holdings_key(&state.run.run_id, state.index);
+        Some(
+            deps.store
+                .get_json_opt::<Slice>(&key)
+                .await?
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
     let principals: Vec<PrincipalOutcome> = stream::iter(state.jobs.iter())
         .map(|job| {
-            write_one(deps, advisor, &state, job)
+            write_one(deps, advisor, &state, job, holdings.as_ref())
                 .instrument(tracing::info_span!("principal", arn = %job.arn))
         })
         .buffered(PRINCIPALS_IN_FLIGHT)

@@ -171,7 +171,7 @@ fn a_last_use_iam_forgot_is_carried_from_the_run_that_saw_it() {
         "run-1"
     );
     let json = serde_json::to_value(&third).unwrap();
-    assert_eq!(json["schema_version"], "2.0.0");
+    assert_eq!(json["schema_version"], crate::report::REPORT_SCHEMA_VERSION);
     assert_eq!(
         json["services"][0]["last_authenticated_ever"]["time"],
         "2025-10-26T12:00:00Z"

@@ -5,7 +5,7 @@
 mod options;
 mod validate;
 
-pub use options::{Discovery, EntityType, Granularity, PollOptions, ReportOptions};
+pub use options::{Discovery, EntityType, Exclude, Granularity, PollOptions, ReportOptions};
 pub use validate::{InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
 
 #[cfg(test)]

@@ -104,8 +104,23 @@ impl Default for PollOptions {
     }
 }
 
+/// Principals never given recommendations (`report.exclude`): ARN globs, or every one
+/// of these tags.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Exclude {
+    pub arns: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Exclude {
+    pub fn is_empty(&self) -> bool {
+        self.arns.is_empty() && self.tags.is_empty()
+    }
+}
+
 /// What each report contains beyond IAM's service list.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportOptions {
     /// A service unused for this many days is a finding.
@@ -116,6 +131,13 @@ pub struct ReportOptions {
     pub max_entity_services: u32,
     /// Users, roles, groups: name the policies granting each unused service.
     pub granting_policies: bool,
+    /// Least-privilege recommendations in every report (documents read in bulk by Plan).
+    pub recommendations: bool,
+    /// No recommendation for a principal younger than this; `None`: `unused_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_age_days: Option<u32>,
+    #[serde(skip_serializing_if = "Exclude::is_empty")]
+    pub exclude: Exclude,
 }
 
 impl Default for ReportOptions {
@@ -125,6 +147,9 @@ impl Default for ReportOptions {
             entities: false,
             max_entity_services: 50,
             granting_policies: false,
+            recommendations: false,
+            min_age_days: None,
+            exclude: Exclude::default(),
         }
     }
 }

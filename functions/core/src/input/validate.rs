@@ -182,6 +182,15 @@ impl RunInput {
             1,
             500,
         )?;
+        if let Some(days) = report.min_age_days {
+            check_range("report.min_age_days", days, 0, 3650)?;
+        }
+        if report.exclude.arns.len() > 100 || report.exclude.arns.iter().any(|g| g.is_empty()) {
+            return Err(InputError::invalid(
+                "report.exclude.arns",
+                "give at most 100 non-empty ARN globs (* any run of characters, ? one)",
+            ));
+        }
         Ok(RunInput {
             arns,
             discover,

@@ -92,6 +92,7 @@ fn outcomes() -> Vec<PrincipalOutcome> {
             },
             actions: None,
         }),
+        recommended: None,
     };
     let gone = PrincipalOutcome {
         arn: "arn:aws:iam::123456789012:user/gone".into(),
@@ -108,6 +109,7 @@ fn outcomes() -> Vec<PrincipalOutcome> {
         }),
         services: Vec::new(),
         changes: None,
+        recommended: None,
     };
     vec![app, gone]
 }

@@ -26,7 +26,7 @@ use super::actions::{service_of, ActionPattern};
 use super::document::{Effect, OneOrMany, PolicyDocument, Statement};
 use super::permission_only;
 use crate::report::{ServiceReport, Usage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the principal's access-advisor report says, judged against `unused_days`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -92,7 +92,7 @@ impl ServiceUse {
 }
 
 /// Why an action or pattern was kept though the report does not show it used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnseenReason {
     /// A permission-only action: access advisor never records it.
@@ -101,14 +101,14 @@ pub enum UnseenReason {
     NoTrackingData,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unseen {
     pub action: String,
     pub reason: UnseenReason,
 }
 
 /// A wildcard or `NotAction` replaced by the used services it covered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Narrowing {
     /// The statement's index in the original document.
     pub statement: usize,

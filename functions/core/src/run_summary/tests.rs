@@ -21,6 +21,7 @@ fn outcome(arn: &str, status: JobStatus, unused: u32) -> PrincipalOutcome {
         }),
         services: Vec::new(),
         changes: None,
+        recommended: None,
     }
 }
 

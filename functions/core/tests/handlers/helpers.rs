@@ -334,6 +334,7 @@ pub fn batch_result(index: u32, principals: &[(&str, JobStatus)]) -> BatchResult
                     error: None,
                     services: Vec::new(),
                     changes: None,
+                    recommended: None,
                 }
             })
             .collect(),

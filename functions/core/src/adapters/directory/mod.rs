@@ -8,6 +8,7 @@
 //! This file decides what to read and filters; `listing` walks the List* calls, `tags`
 //! reads tags (one principal at a time, or the account's users or roles in bulk).
 
+pub mod authorization;
 mod listing;
 mod tags;
 

@@ -1,0 +1,148 @@
+//! What every principal holds, in bulk: GetAccountAuthorizationDetails, every page, for
+//! recommendations (inline and attached policies with their documents, groups, tags,
+//! creation dates, RoleLastUsed). IAM returns the documents URL-encoded (RFC 3986).
+
+use super::listing::{walk_pages, Chunk};
+use super::{Directory, LIST_PAGE_SIZE};
+use crate::adapters::{classify, time};
+use crate::error::IamError;
+use crate::recommend::{Holdings, InlinePolicy, ManagedPolicy};
+use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, Tag};
+use std::collections::BTreeMap;
+
+/// The account's authorization details, by ARN.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Authorization {
+    pub principals: BTreeMap<String, Holdings>,
+    pub policies: BTreeMap<String, ManagedPolicy>,
+}
+
+/// A document as IAM returns it in GetAccountAuthorizationDetails: URL-encoded. (One
+/// that already reads as JSON is taken as it is.)
+pub fn decode_document(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn inline(list: Option<Vec<PolicyDetail>>) -> Vec<InlinePolicy> {
+    list.unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| {
+            Some(InlinePolicy {
+                name: p.policy_name?,
+                document: decode_document(&p.policy_document?),
+            })
+        })
+        .collect()
+}
+
+fn attached(list: Option<Vec<AttachedPolicy>>) -> Vec<String> {
+    list.unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.policy_arn)
+        .collect()
+}
+
+fn tags(list: Option<Vec<Tag>>) -> BTreeMap<String, String> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect()
+}
+
+impl Directory {
+    /// Every user, role, group and managed policy of the account with what it holds.
+    pub async fn authorization(&self) -> Result<Authorization, IamError> {
+        const OPERATION: &str = "GetAccountAuthorizationDetails";
+        let iam = &self.iam;
+        let pages: Vec<Authorization> = walk_pages!(
+            self,
+            OPERATION,
+            classify => IamError,
+            iam.get_account_authorization_details().max_items(LIST_PAGE_SIZE),
+            |out| {
+                let mut page = Authorization::default();
+                for u in out.user_detail_list.clone().unwrap_or_default() {
+                    let Some(arn) = u.arn else { continue };
+                    page.principals.insert(arn, Holdings {
+                        created: u.create_date.as_ref().and_then(time),
+                        tags: tags(u.tags),
+                        inline: inline(u.user_policy_list),
+                        attached: attached(u.attached_managed_policies),
+                        groups: u.group_list.unwrap_or_default(),
+                        role_last_used: None,
+                    });
+                }
+                for r in out.role_detail_list.clone().unwrap_or_default() {
+                    let Some(arn) = r.arn else { continue };
+                    page.principals.insert(arn, Holdings {
+                        created: r.create_date.as_ref().and_then(time),
+                        tags: tags(r.tags),
+                        inline: inline(r.role_policy_list),
+                        attached: attached(r.attached_managed_policies),
+                        groups: Vec::new(),
+                        role_last_used: r.role_last_used.and_then(|u| u.last_used_date).as_ref().and_then(time),
+                    });
+                }
+                for g in out.group_detail_list.clone().unwrap_or_default() {
+                    let Some(arn) = g.arn else { continue };
+                    page.principals.insert(arn, Holdings {
+                        created: g.create_date.as_ref().and_then(time),
+                        inline: inline(g.group_policy_list),
+                        attached: attached(g.attached_managed_policies),
+                        ..Holdings::default()
+                    });
+                }
+                for p in out.policies.clone().unwrap_or_default() {
+                    let (Some(arn), Some(name)) = (p.arn, p.policy_name) else { continue };
+                    let document = p
+                        .policy_version_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .find(|v| v.is_default_version)
+                        .and_then(|v| v.document)
+                        .map(|d| decode_document(&d));
+                    let Some(document) = document else { continue };
+                    page.principals.insert(arn.clone(), Holdings {
+                        created: p.create_date.as_ref().and_then(time),
+                        ..Holdings::default()
+                    });
+                    page.policies.insert(arn.clone(), ManagedPolicy {
+                        aws_managed: arn.contains(":iam::aws:policy/"),
+                        arn,
+                        name,
+                        document,
+                    });
+                }
+                vec![page]
+            }
+        )
+        .await?;
+        let mut all = Authorization::default();
+        for page in pages {
+            all.principals.extend(page.principals);
+            all.policies.extend(page.policies);
+        }
+        Ok(all)
+    }
+}

@@ -1,0 +1,455 @@
+//! Least-privilege recommendations (issue 12): from a principal's report and the policies
+//! it holds, what to change. Pure code: Plan reads the documents in bulk
+//! (GetAccountAuthorizationDetails) into per-batch slices ([`Holdings`]), Write judges
+//! each COMPLETED principal with [`recommend`].
+//!
+//! Rules, in order (fail closed):
+//! - the job is not COMPLETED, the principal is not in the slice, matches
+//!   `report.exclude`, is a service-linked or IAM Identity Center role, or is younger than
+//!   `report.min_age_days`: no recommendation, and the report says why;
+//! - an inline policy is rewritten from the principal's own report
+//!   ([`crate::policy::rewrite`]): UPDATE_POLICY, or DELETE_INLINE_POLICY when nothing is
+//!   left;
+//! - a customer-managed policy is rewritten from the policy's own report (it covers every
+//!   entity it is attached to): UPDATE_POLICY on the policy's report; a principal is told
+//!   to DETACH_POLICY only when it used none of the policy's services;
+//! - an AWS-managed policy can't be edited: DETACH_POLICY when none of its services was
+//!   used, else REPLACE_AWS_MANAGED_POLICY with a customer-managed document scoped to the
+//!   used services;
+//! - a user's group policies are judged on the group's report, not the user's;
+//! - a role whose RoleLastUsed is older than `unused_days` (or absent): DELETE_PRINCIPAL.
+//!
+//! Every recommended document is checked by [`crate::policy::ready`] (valid, within IAM's
+//! quotas); one that can't be emitted becomes a note, never a broken document.
+
+use crate::arn::{PrincipalArn, PrincipalType};
+use crate::clock::utc;
+use crate::input::ReportOptions;
+use crate::policy::{ready, rewrite, AdvisorView, Narrowing, PolicyDocument, PolicyLimit, Unseen};
+use crate::report::ServiceReport;
+use crate::selection::{glob_match, is_service_linked_role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// What one principal holds, as GetAccountAuthorizationDetails said when the run was
+/// planned.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Holdings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Inline policies (users, roles, groups), documents as JSON text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline: Vec<InlinePolicy>,
+    /// Attached managed policies' ARNs (see [`Slice::policies`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached: Vec<String>,
+    /// A user's groups, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// A role's RoleLastUsed date; `None`: never used (in IAM's tracking period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: String,
+}
+
+/// A managed policy: its default version's document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    pub arn: String,
+    pub name: String,
+    pub aws_managed: bool,
+    pub document: String,
+}
+
+/// What Plan stores for one batch (`work/run=…/holdings/NNNNNN.json`): the batch's
+/// principals and every managed policy they hold or are.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Slice {
+    pub principals: BTreeMap<String, Holdings>,
+    pub policies: BTreeMap<String, ManagedPolicy>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Action {
+    UpdatePolicy,
+    DetachPolicy,
+    DeleteInlinePolicy,
+    ReplaceAwsManagedPolicy,
+    DeletePrincipal,
+    DeactivateAccessKey,
+    RemoveConsolePassword,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    Inline,
+    Managed,
+    AwsManaged,
+}
+
+/// The policy a recommendation is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    pub kind: PolicyKind,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// The user, role or group the policy is on; `None` on a managed policy's own report.
+    #[serde(default)]
+    pub holder: Option<String>,
+}
+
+/// What a recommendation takes away.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Removes {
+    pub services: Vec<String>,
+    /// ACTION_LEVEL: `service:Action`.
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyRef>,
+    #[serde(default)]
+    pub removes: Removes,
+    /// Kept though the report does not show them used, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Unseen>,
+    /// Wildcards and NotAction replaced by the used services they covered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub narrowed: Vec<Narrowing>,
+    /// UPDATE and REPLACE: the complete document, ready for put-*-policy,
+    /// create-policy-version or create-policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended_document: Option<serde_json::Value>,
+    pub reason: String,
+}
+
+/// What [`recommend`] decided for one principal.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Judgement {
+    pub recommendations: Vec<Recommendation>,
+    /// Why nothing was recommended at all (fail closed), when that is the case.
+    pub withheld: Option<String>,
+    /// Policies left alone, and why (a document that can't be made valid or fit).
+    pub notes: Vec<String>,
+}
+
+/// Everything [`recommend`] looks at.
+pub struct Subject<'a> {
+    pub arn: &'a PrincipalArn,
+    pub completed: bool,
+    pub services: &'a [ServiceReport],
+    pub options: &'a ReportOptions,
+    pub as_of: OffsetDateTime,
+    pub slice: &'a Slice,
+}
+
+fn withheld(why: String) -> Judgement {
+    Judgement {
+        withheld: Some(why),
+        ..Judgement::default()
+    }
+}
+
+/// The permission set of an IAM Identity Center role, `AWSReservedSSO_{SET}_{suffix}`.
+pub fn permission_set(role_name: &str) -> Option<&str> {
+    let rest = role_name.strip_prefix("AWSReservedSSO_")?;
+    Some(rest.rsplit_once('_').map_or(rest, |(set, _)| set))
+}
+
+fn days_before(as_of: OffsetDateTime, time: &str) -> Option<i64> {
+    utc::parse(time).map(|t| (as_of - t).whole_days())
+}
+
+/// Decides the recommendations of one principal. See the module doc for the rules.
+pub fn recommend(s: &Subject<'_>) -> Judgement {
+    let arn_text = s.arn.to_string();
+    let kind = s.arn.kind();
+    if !s.completed {
+        return withheld("the job is not COMPLETED: nothing is judged".into());
+    }
+    if kind == PrincipalType::AwsManagedPolicy {
+        return withheld(
+            "an AWS-managed policy can't be edited: the users, roles and groups holding it get DETACH_POLICY or REPLACE_AWS_MANAGED_POLICY".into(),
+        );
+    }
+    let Some(holdings) = s.slice.principals.get(&arn_text) else {
+        return withheld(
+            "not in GetAccountAuthorizationDetails when the run was planned (created since?)"
+                .into(),
+        );
+    };
+    let exclude = &s.options.exclude;
+    if exclude.arns.iter().any(|g| glob_match(g, &arn_text))
+        || (!exclude.tags.is_empty()
+            && exclude
+                .tags
+                .iter()
+                .all(|(k, v)| holdings.tags.get(k) == Some(v)))
+    {
+        return withheld("excluded by report.exclude".into());
+    }
+    if is_service_linked_role(s.arn) {
+        return withheld(
+            "a service-linked role: its policies belong to the AWS service; findings only".into(),
+        );
+    }
+    if kind == PrincipalType::Role {
+        if let Some(set) = permission_set(s.arn.name()) {
+            return withheld(format!(
+                "an IAM Identity Center role: change the permission set {set:?} in IAM Identity Center, not this role; findings only"
+            ));
+        }
+    }
+    let min_age = s.options.min_age_days.unwrap_or(s.options.unused_days);
+    if let Some(age) = holdings
+        .created
+        .as_deref()
+        .and_then(|c| days_before(s.as_of, c))
+    {
+        if age < i64::from(min_age) {
+            return withheld(format!(
+                "too new to judge: created {age} days before the run, report.min_age_days is {min_age}"
+            ));
+        }
+    }
+    let view = AdvisorView::from_services(s.services);
+    let mut j = Judgement::default();
+    if kind == PrincipalType::Policy {
+        if let Some(policy) = s.slice.policies.get(&arn_text) {
+            judge_own_managed(&mut j, policy, &view);
+        }
+        return j;
+    }
+    judge_inline(&mut j, s.arn, &arn_text, &holdings.inline, &view);
+    for policy_arn in &holdings.attached {
+        match s.slice.policies.get(policy_arn) {
+            Some(p) => judge_attached(&mut j, &arn_text, p, &view),
+            None => j.notes.push(format!(
+                "{policy_arn}: its document was not read; left alone"
+            )),
+        }
+    }
+    if kind == PrincipalType::Role {
+        let unused_days = i64::from(s.options.unused_days);
+        let stale = match holdings.role_last_used.as_deref() {
+            None => Some("never used in IAM's tracking period".to_string()),
+            Some(t) => days_before(s.as_of, t)
+                .filter(|d| *d >= unused_days)
+                .map(|d| format!("last used {d} days before the run ({t})")),
+        };
+        if let Some(why) = stale {
+            j.recommendations.push(Recommendation {
+                action: Action::DeletePrincipal,
+                policy: None,
+                removes: Removes::default(),
+                kept: Vec::new(),
+                narrowed: Vec::new(),
+                recommended_document: None,
+                reason: format!("the role was {why} (RoleLastUsed; unused_days {unused_days})"),
+            });
+        }
+    }
+    j
+}
+
+fn parse(j: &mut Judgement, what: &str, text: &str) -> Option<PolicyDocument> {
+    match PolicyDocument::parse(text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            j.notes.push(format!(
+                "{what}: its document can't be parsed ({e}); left alone"
+            ));
+            None
+        }
+    }
+}
+
+fn document_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("ready() returns JSON it has read back")
+}
+
+fn inline_limit(kind: PrincipalType) -> PolicyLimit {
+    match kind {
+        PrincipalType::User => PolicyLimit::UserInline,
+        PrincipalType::Group => PolicyLimit::GroupInline,
+        _ => PolicyLimit::RoleInline,
+    }
+}
+
+/// Each inline policy rewritten; the documents kept together must fit the holder's quota.
+fn judge_inline(
+    j: &mut Judgement,
+    arn: &PrincipalArn,
+    holder: &str,
+    inline: &[InlinePolicy],
+    view: &AdvisorView,
+) {
+    let mut after: Vec<(usize, PolicyDocument)> = Vec::new();
+    let mut changes = Vec::new();
+    for (i, p) in inline.iter().enumerate() {
+        let Some(doc) = parse(j, &format!("inline policy {}", p.name), &p.document) else {
+            continue;
+        };
+        let r = rewrite(&doc, view);
+        let reference = PolicyRef {
+            kind: PolicyKind::Inline,
+            name: p.name.clone(),
+            arn: None,
+            holder: Some(holder.to_string()),
+        };
+        let removes = Removes {
+            services: r.removed_services.clone(),
+            actions: r.removed_actions.clone(),
+        };
+        match r.document {
+            None => j.recommendations.push(Recommendation {
+                action: Action::DeleteInlinePolicy,
+                policy: Some(reference),
+                removes,
+                kept: r.kept_unseen,
+                narrowed: r.narrowed,
+                recommended_document: None,
+                reason: "none of the services it grants was used within unused_days".into(),
+            }),
+            Some(new) if r.changed => {
+                after.push((i, new));
+                changes.push((
+                    after.len() - 1,
+                    reference,
+                    removes,
+                    r.kept_unseen,
+                    r.narrowed,
+                ));
+            }
+            Some(_) => after.push((i, doc)),
+        }
+    }
+    if changes.is_empty() {
+        return;
+    }
+    let documents: Vec<&PolicyDocument> = after.iter().map(|(_, d)| d).collect();
+    match ready(&documents, inline_limit(arn.kind())) {
+        Ok(texts) => {
+            for (at, reference, removes, kept, narrowed) in changes {
+                j.recommendations.push(Recommendation {
+                    action: Action::UpdatePolicy,
+                    policy: Some(reference),
+                    removes,
+                    kept,
+                    narrowed,
+                    recommended_document: Some(document_value(&texts[at])),
+                    reason: "grants only what was used within unused_days, and what access advisor can't see".into(),
+                });
+            }
+        }
+        Err(e) => j.notes.push(format!(
+            "the inline policies of {holder} can't be rewritten within IAM's rules: {e}; left alone"
+        )),
+    }
+}
+
+fn managed_ref(p: &ManagedPolicy, holder: Option<&str>) -> PolicyRef {
+    PolicyRef {
+        kind: if p.aws_managed {
+            PolicyKind::AwsManaged
+        } else {
+            PolicyKind::Managed
+        },
+        name: p.name.clone(),
+        arn: Some(p.arn.clone()),
+        holder: holder.map(str::to_string),
+    }
+}
+
+/// A managed policy held by a user, role or group, judged on the holder's report.
+fn judge_attached(j: &mut Judgement, holder: &str, p: &ManagedPolicy, view: &AdvisorView) {
+    let Some(doc) = parse(j, &p.arn, &p.document) else {
+        return;
+    };
+    let r = rewrite(&doc, view);
+    let removes = Removes {
+        services: r.removed_services.clone(),
+        actions: r.removed_actions.clone(),
+    };
+    match (r.document, p.aws_managed) {
+        (None, _) => j.recommendations.push(Recommendation {
+            action: Action::DetachPolicy,
+            policy: Some(managed_ref(p, Some(holder))),
+            removes,
+            kept: r.kept_unseen,
+            narrowed: r.narrowed,
+            recommended_document: None,
+            reason: "the holder used none of the services it grants within unused_days".into(),
+        }),
+        (Some(new), true) if r.changed => match ready(&[&new], PolicyLimit::Managed) {
+            Ok(texts) => j.recommendations.push(Recommendation {
+                action: Action::ReplaceAwsManagedPolicy,
+                policy: Some(managed_ref(p, Some(holder))),
+                removes,
+                kept: r.kept_unseen,
+                narrowed: r.narrowed,
+                recommended_document: Some(document_value(&texts[0])),
+                reason: "an AWS-managed policy can't be edited: create this customer-managed policy, attach it, detach the AWS-managed one".into(),
+            }),
+            Err(e) => j
+                .notes
+                .push(format!("{}: no scoped replacement: {e}; left alone", p.arn)),
+        },
+        // A customer-managed policy is rewritten on its own report, which covers every
+        // entity it is attached to.
+        _ => {}
+    }
+}
+
+/// A customer-managed policy's own report: its document, rewritten from it.
+fn judge_own_managed(j: &mut Judgement, p: &ManagedPolicy, view: &AdvisorView) {
+    let Some(doc) = parse(j, &p.arn, &p.document) else {
+        return;
+    };
+    let r = rewrite(&doc, view);
+    let removes = Removes {
+        services: r.removed_services.clone(),
+        actions: r.removed_actions.clone(),
+    };
+    match r.document {
+        None => j.recommendations.push(Recommendation {
+            action: Action::DetachPolicy,
+            policy: Some(managed_ref(p, None)),
+            removes,
+            kept: r.kept_unseen,
+            narrowed: r.narrowed,
+            recommended_document: None,
+            reason: "no entity it is attached to used any service it grants within unused_days: detach it from each (then delete it)".into(),
+        }),
+        Some(new) if r.changed => match ready(&[&new], PolicyLimit::Managed) {
+            Ok(texts) => j.recommendations.push(Recommendation {
+                action: Action::UpdatePolicy,
+                policy: Some(managed_ref(p, None)),
+                removes,
+                kept: r.kept_unseen,
+                narrowed: r.narrowed,
+                recommended_document: Some(document_value(&texts[0])),
+                reason: "judged by the policy's own report, which covers every entity it is attached to: create-policy-version --set-as-default".into(),
+            }),
+            Err(e) => j.notes.push(format!("{}: {e}; left alone", p.arn)),
+        },
+        Some(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;
