@@ -32,6 +32,7 @@ fn help_on_every_command_exits_zero() {
         &["report", "--help"],
         &["diff", "--help"],
         &["open", "--help"],
+        &["recommendations", "--help"],
         &["help", "report"],
     ] {
         let err = parse(args).expect_err("help is an early exit");
@@ -464,4 +465,25 @@ fn diff_compares_two_indexes() {
     ] {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
     }
+}
+
+#[test]
+fn recommendations_show_a_line_diff() {
+    use crate::commands::recommendations::line_diff;
+    let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();
+    let before = lines("{\n  \"Action\": [\n    \"s3:*\",\n    \"ec2:*\"\n  ]\n}");
+    let after = lines("{\n  \"Action\": [\n    \"s3:*\"\n  ]\n}");
+    assert_eq!(
+        line_diff(&before, &after),
+        [
+            "  {",
+            "    \"Action\": [",
+            "-     \"s3:*\",",
+            "-     \"ec2:*\"",
+            "+     \"s3:*\"",
+            "    ]",
+            "  }"
+        ]
+    );
+    assert!(line_diff(&[], &after).iter().all(|l| l.starts_with('+')));
 }

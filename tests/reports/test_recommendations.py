@@ -7,6 +7,7 @@ reason, and that nothing more is recommended."""
 import json
 import uuid
 
+import duckdb
 import pytest
 
 from seeding import ago, allow
@@ -15,6 +16,7 @@ POLL = {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 30}
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 POLICY_EDITS = {"UPDATE_POLICY", "DETACH_POLICY", "DELETE_INLINE_POLICY", "REPLACE_AWS_MANAGED_POLICY"}
+CREDENTIALS = {"REMOVE_CONSOLE_PASSWORD", "DEACTIVATE_ACCESS_KEY"}
 
 
 def name_of(arn):
@@ -30,6 +32,9 @@ def seeded(stack):
     tag = uuid.uuid4().hex[:10]
     path = f"/recs/{tag}/"
     iam = stack.iam
+    # IAM serves a credential report up to four hours old; let an earlier test's expire
+    # (the emulator's `age`: as if six hours passed) so this scan sees the users below.
+    stack.control("/moto-api/iam-access-advisor/age", {"days": 0.25})
     t = {"tag": tag, "path": path}
 
     def role(name, inline=None):
@@ -54,13 +59,18 @@ def seeded(stack):
     iam.add_user_to_group(GroupName=f"{tag}-team", UserName=f"{tag}-member")
     t["quiet"] = iam.create_user(UserName=f"{tag}-quiet", Path=path)["User"]["Arn"]
     iam.put_user_policy(UserName=f"{tag}-quiet", PolicyName="quiet-inline", PolicyDocument=allow("sqs:*"))
+    # Credentials: quiet's password and key were never used; member's were, recently.
+    for user in ("quiet", "member"):
+        iam.create_login_profile(UserName=f"{tag}-{user}", Password="Correct-Horse-9-Battery")
+        t[f"{user}_key"] = iam.create_access_key(UserName=f"{tag}-{user}")["AccessKey"]["AccessKeyId"]
     stack.control("/moto-api/iam-access-advisor/activity", [
         {"entity": t["wild"], "service": "s3", "at": ago(3)},
         {"entity": t["wild"], "service": "sqs", "at": ago(5)},
         {"entity": t["mixed"], "service": "s3", "at": ago(10)},
         {"entity": t["mixed"], "service": "ec2", "at": ago(200)},
         {"entity": t["busy"], "service": "dynamodb", "at": ago(4)},
-        {"entity": t["member"], "service": "s3", "at": ago(2)},
+        {"entity": t["member"], "service": "s3", "at": ago(2), "via": "access_key", "access_key_id": t["member_key"]},
+        {"entity": t["member"], "service": "s3", "at": ago(1), "via": "console"},
     ])
     stack.control("/moto-api/iam-access-advisor/config", {"job_seconds": 1.0, "fail": []})
     run_input = {"discover": {"path_prefix": path}, "poll": POLL,
@@ -93,7 +103,7 @@ def test_the_recommendations_match_the_seeded_truth(stack, seeded):
         f"{tag}-shared": ["UPDATE_POLICY"],
         f"{tag}-team": ["UPDATE_POLICY"],
         f"{tag}-member": [],
-        f"{tag}-quiet": ["DELETE_INLINE_POLICY"],
+        f"{tag}-quiet": ["DEACTIVATE_ACCESS_KEY", "DELETE_INLINE_POLICY", "REMOVE_CONSOLE_PASSWORD"],
     }, actions
 
     wild = recs(by_arn[t["wild"]])[0]
@@ -116,15 +126,65 @@ def test_the_recommendations_match_the_seeded_truth(stack, seeded):
     team = recs(by_arn[t["team"]])[0]
     assert team["policy"] == {"kind": "inline", "name": "team-inline", "holder": t["team"]}
     assert team["removes"]["services"] == ["sns"]
+    key = recs(by_arn[t["quiet"]], "DEACTIVATE_ACCESS_KEY")[0]
+    assert key["access_key_id"] == t["quiet_key"] and "never used" in key["reason"], key
+    assert "never used" in recs(by_arn[t["quiet"]], "REMOVE_CONSOLE_PASSWORD")[0]["reason"]
+    member = by_arn[t["member"]]["credentials"]
+    assert member["password_last_used"] is not None and member["access_keys"][0]["id"] == t["member_key"]
+    assert member["access_keys"][0]["last_used_service"] == "s3"
+    assert by_arn[t["quiet"]]["findings"]["unused_credentials"] == ["password", f"access_key:{t['quiet_key']}"]
+    assert by_arn[t["idle"]]["findings"]["unused_credentials"] == ["role"]
     c = summary["counts"]["recommendations"]
-    assert (c["principals_with_recommendations"], c["recommendations"], c["policies_to_detach"], c["unused_credentials"]) == (7, 9, 1, 2), c
+    assert (c["principals_with_recommendations"], c["recommendations"], c["policies_to_detach"], c["unused_credentials"]) == (7, 11, 1, 4), c
 
 
-def apply(iam, rec, deleted):
+def test_the_athena_query_lists_every_recommendation(stack, seeded, tmp_path):
+    from test_reports import named_queries
+    summary, by_arn = reports(stack, seeded["first"])
+    for key in summary["report_keys"]:
+        target = tmp_path / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
+                "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
+    rows = con.execute(named_queries()["RecommendationsQuery"], [summary["run_id"]]).fetchall()
+    expected = sorted((arn, r["action"], (r.get("policy") or {}).get("name"), r.get("access_key_id"))
+                      for arn, report in by_arn.items() for r in report["recommendations"])
+    assert sorted((row[0], row[2], row[4], row[8]) for row in rows) == expected
+
+
+def test_ila_shows_the_recommendations_and_writes_the_documents(stack, seeded, tmp_path):
+    import os
+    import subprocess
+    from conftest import ROOT
+    t = seeded
+    run = f"recs-1-{t['tag']}"
+    ila = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "ila")
+    out = subprocess.run([ila, "recommendations", run, "--write", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "11 recommendations for 7 principals" in text, text
+    assert f'UPDATE_POLICY inline policy "mixed-inline"' in text
+    removed = [line for line in text.splitlines() if line.startswith("    - ")]
+    assert any('"ec2:DescribeInstances"' in line for line in removed) and "removes ec2, sns" in text, text
+    assert "keeps iam:PassRole (permission_only)" in text
+    written = tmp_path / f"role-{t['tag']}-mixed" / "mixed-inline.json"
+    _, by_arn = reports(stack, t["first"])
+    assert json.loads(written.read_text()) == recs(by_arn[t["mixed"]], "UPDATE_POLICY")[0]["recommended_document"]
+    one = subprocess.run([ila, "--output", "json", "recommendations", run, "--arn", t["quiet"]], capture_output=True, text=True)
+    assert [p["arn"] for p in json.loads(one.stdout)] == [t["quiet"]]
+
+
+def apply(iam, rec, principal):
     """What an administrator would run for one recommendation."""
     action, policy = rec["action"], rec.get("policy")
     if action == "DELETE_PRINCIPAL":
         return  # after every policy change (below)
+    if action == "REMOVE_CONSOLE_PASSWORD":
+        return iam.delete_login_profile(UserName=name_of(principal))
+    if action == "DEACTIVATE_ACCESS_KEY":
+        return iam.update_access_key(UserName=name_of(principal), AccessKeyId=rec["access_key_id"], Status="Inactive")
     holder = policy["holder"]
     kind = kind_of(holder) if holder else "policy"
     name = name_of(holder) if holder else None
@@ -164,12 +224,13 @@ def test_applying_every_recommendation_keeps_what_was_used_and_nothing_else(stac
     deleted = set()
     for arn, report in before.items():
         for rec in report["recommendations"]:
-            apply(stack.iam, rec, deleted)  # IAM refusing a document fails the test here
+            apply(stack.iam, rec, arn)  # IAM refusing a document fails the test here
     for arn, report in before.items():
         if recs(report, "DELETE_PRINCIPAL"):
             delete_role(stack.iam, name_of(arn))
             deleted.add(arn)
 
+    stack.control("/moto-api/iam-access-advisor/age", {"days": 0.25})  # the first scan's credential report expires
     second = stack.run(f"recs-2-{t['tag']}", t["input"])
     _, after = reports(stack, second)
     assert set(after) == set(before) - deleted, "the deleted roles are gone, nothing else"
@@ -181,5 +242,7 @@ def test_applying_every_recommendation_keeps_what_was_used_and_nothing_else(stac
         kept = {k["action"].split(":")[0] for r in before[arn]["recommendations"] for k in r.get("kept", [])}
         unused = {ns for ns, u in now.items() if u != "active"}
         assert unused <= kept, f"{arn}: {sorted(unused - kept)} still granted and unused, no reason given"
-        left = [r["action"] for r in report["recommendations"] if r["action"] in POLICY_EDITS]
+        left = [r["action"] for r in report["recommendations"] if r["action"] in POLICY_EDITS | CREDENTIALS]
         assert left == [], f"{arn}: a second scan still recommends {left}"
+    assert "password" not in after[t["quiet"]]["findings"].get("unused_credentials", []), "the password is gone"
+    assert after[t["quiet"]]["credentials"]["access_keys"] == [], "no active key left"

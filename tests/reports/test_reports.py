@@ -115,7 +115,8 @@ def test_the_stacks_athena_queries_answer_right_over_the_reports(stack, account,
     con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
                 "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
     queries = named_queries()
-    assert set(queries) == {"UnusedServicesQuery", "NeverUsedServicesQuery", "GrantingPoliciesQuery", "ChangesQuery"}
+    assert set(queries) == {"UnusedServicesQuery", "NeverUsedServicesQuery", "GrantingPoliciesQuery", "ChangesQuery",
+                            "RecommendationsQuery"}
     run_id = summary["run_id"]
     catalog = len(reports[t["admin"]]["services"])
 

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod open;
+pub mod recommendations;
 pub mod report;
 pub mod run;
 pub mod runs;
@@ -30,6 +31,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Download a run's HTML page and print its path.
     Open(open::OpenArgs),
+    /// A run's least-privilege recommendations: before/after per policy; --write saves the documents.
+    Recommendations(recommendations::RecommendationsArgs),
 }
 
 pub async fn execute(cli: Cli) -> Result<Exit> {
@@ -43,5 +46,8 @@ pub async fn execute(cli: Cli) -> Result<Exit> {
         Command::Report(args) => report::report(&stack, args, output).await,
         Command::Diff(args) => diff::run_diff(&stack, args, output).await,
         Command::Open(args) => open::open(&stack, args, output).await,
+        Command::Recommendations(args) => {
+            recommendations::recommendations(&stack, args, output).await
+        }
     }
 }

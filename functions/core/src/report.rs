@@ -10,7 +10,7 @@ pub const REPORT_SCHEMA_VERSION: &str = "2.1.0";
 
 use crate::clock::utc;
 use crate::history::{self, Changes, PastUse, Previous};
-use crate::recommend::Recommendation;
+use crate::recommend::{Credentials, Recommendation};
 
 /// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +180,10 @@ pub struct Findings {
     pub never_used_actions: Vec<String>,
     /// ACTION_LEVEL: granted services whose actions IAM does not track.
     pub services_without_action_tracking: Vec<String>,
+    /// With `report.recommendations`: `role`, `password`, `access_key:ID` unused for
+    /// `unused_days` (schema 2.1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_credentials: Vec<String>,
 }
 
 impl Findings {
@@ -224,6 +228,10 @@ pub struct PrincipalReport {
     /// Policies left alone, and why (a document that can't be valid or fit IAM's quotas).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommendation_notes: Vec<String>,
+    /// With `report.recommendations`, a user's password and active access keys and their
+    /// last use (the credential report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
 }
 
 /// What the report is about and when it is made.
@@ -338,6 +346,7 @@ pub fn build_report(
         recommendations: None,
         recommendations_withheld: None,
         recommendation_notes: Vec::new(),
+        credentials: None,
     }
 }
 

@@ -63,6 +63,9 @@ pub enum IamError {
         status: JobStatus,
         error: JobError,
     },
+    /// GenerateCredentialReport never said COMPLETE.
+    #[error("IAM call failed: GenerateCredentialReport was not COMPLETE after {seconds} s")]
+    ReportNotReady { seconds: u32 },
     /// The preflight: the reader role may not read the job it just created.
     #[error(
         "access denied: the reader role may not read access-advisor jobs: \

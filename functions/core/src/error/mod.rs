@@ -68,6 +68,7 @@ impl Error {
                 | IamError::Paging(_)
                 | IamError::UnknownJobStatus { .. }
                 | IamError::EmptyJobId
+                | IamError::ReportNotReady { .. }
                 | IamError::JobInProgressAgain { .. } => "IamError",
             },
             Error::Store(_) => "StorageError",

@@ -231,7 +231,13 @@ pub async fn handle(
     };
     if input.report.recommendations {
         let directory = deps.directory(input.iam_requests_per_second);
-        write_holdings(store, &run_id, &batches, directory.authorization().await?).await?;
+        let mut all = directory.authorization().await?;
+        for (arn, credentials) in directory.credentials().await? {
+            if let Some(h) = all.principals.get_mut(&arn) {
+                h.credentials = Some(credentials);
+            }
+        }
+        write_holdings(store, &run_id, &batches, all).await?;
     }
     let batches_key = keys::batches_key(&run_id);
     store.put_json(&batches_key, &batches).await?;

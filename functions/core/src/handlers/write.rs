@@ -173,6 +173,11 @@ async fn write_one(
             slice,
         });
         report.recommendations = Some(judged.recommendations);
+        report.findings.unused_credentials = judged.unused_credentials;
+        report.credentials = slice
+            .principals
+            .get(&report.arn)
+            .and_then(|h| h.credentials.clone());
         report.recommendations_withheld = judged.withheld;
         report.recommendation_notes = judged.notes;
     }

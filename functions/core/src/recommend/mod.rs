@@ -17,7 +17,9 @@
 //!   used, else REPLACE_AWS_MANAGED_POLICY with a customer-managed document scoped to the
 //!   used services;
 //! - a user's group policies are judged on the group's report, not the user's;
-//! - a role whose RoleLastUsed is older than `unused_days` (or absent): DELETE_PRINCIPAL.
+//! - a role whose RoleLastUsed is older than `unused_days` (or absent): DELETE_PRINCIPAL;
+//!   a user's console password or active access key (older than `min_age_days`) unused as
+//!   long (the credential report): REMOVE_CONSOLE_PASSWORD, DEACTIVATE_ACCESS_KEY.
 //!
 //! Every recommended document is checked by [`crate::policy::ready`] (valid, within IAM's
 //! quotas); one that can't be emitted becomes a note, never a broken document.
@@ -52,6 +54,29 @@ pub struct Holdings {
     /// A role's RoleLastUsed date; `None`: never used (in IAM's tracking period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_last_used: Option<String>,
+    /// A user's password and active access keys (the credential report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+}
+
+/// A user's console password and active access keys, and their last use, as the
+/// credential report says (shown in the user's report).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Credentials {
+    pub password_enabled: bool,
+    /// `None`: never used (or no password).
+    pub password_last_used: Option<String>,
+    /// The active keys.
+    pub access_keys: Vec<AccessKeyUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AccessKeyUse {
+    /// From ListAccessKeys (the report has no ids); `None` if it could not be matched.
+    pub id: Option<String>,
+    pub created: Option<String>,
+    pub last_used: Option<String>,
+    pub last_used_service: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,7 +159,29 @@ pub struct Recommendation {
     /// create-policy-version or create-policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommended_document: Option<serde_json::Value>,
+    /// UPDATE_POLICY: the document as it is now (for a before/after diff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_document: Option<serde_json::Value>,
+    /// DEACTIVATE_ACCESS_KEY: the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
     pub reason: String,
+}
+
+impl Recommendation {
+    fn about_credential(action: Action, reason: String) -> Recommendation {
+        Recommendation {
+            action,
+            policy: None,
+            removes: Removes::default(),
+            kept: Vec::new(),
+            narrowed: Vec::new(),
+            recommended_document: None,
+            access_key_id: None,
+            current_document: None,
+            reason,
+        }
+    }
 }
 
 /// What [`recommend`] decided for one principal.
@@ -145,6 +192,8 @@ pub struct Judgement {
     pub withheld: Option<String>,
     /// Policies left alone, and why (a document that can't be made valid or fit).
     pub notes: Vec<String>,
+    /// `role`, `password`, `access_key:ID`: the unused credentials (report findings).
+    pub unused_credentials: Vec<String>,
 }
 
 /// Everything [`recommend`] looks at.
@@ -243,24 +292,56 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
             )),
         }
     }
+    let unused_days = s.options.unused_days;
+    let stale = |last: Option<&str>| match last {
+        None => Some("never used".to_string()),
+        Some(t) => days_before(s.as_of, t)
+            .filter(|d| *d >= i64::from(unused_days))
+            .map(|d| format!("last used {d} days before the run ({t})")),
+    };
     if kind == PrincipalType::Role {
-        let unused_days = i64::from(s.options.unused_days);
-        let stale = match holdings.role_last_used.as_deref() {
-            None => Some("never used in IAM's tracking period".to_string()),
-            Some(t) => days_before(s.as_of, t)
-                .filter(|d| *d >= unused_days)
-                .map(|d| format!("last used {d} days before the run ({t})")),
-        };
-        if let Some(why) = stale {
-            j.recommendations.push(Recommendation {
-                action: Action::DeletePrincipal,
-                policy: None,
-                removes: Removes::default(),
-                kept: Vec::new(),
-                narrowed: Vec::new(),
-                recommended_document: None,
-                reason: format!("the role was {why} (RoleLastUsed; unused_days {unused_days})"),
-            });
+        if let Some(why) = stale(holdings.role_last_used.as_deref()) {
+            j.unused_credentials.push("role".into());
+            j.recommendations.push(Recommendation::about_credential(
+                Action::DeletePrincipal,
+                format!("the role was {why} (RoleLastUsed, tracked for 400 days; unused_days {unused_days})"),
+            ));
+        }
+    }
+    if let Some(c) = &holdings.credentials {
+        if c.password_enabled {
+            if let Some(why) = stale(c.password_last_used.as_deref()) {
+                j.unused_credentials.push("password".into());
+                j.recommendations.push(Recommendation::about_credential(
+                    Action::RemoveConsolePassword,
+                    format!("the console password was {why} (PasswordLastUsed; unused_days {unused_days})"),
+                ));
+            }
+        }
+        for key in &c.access_keys {
+            let young = key
+                .created
+                .as_deref()
+                .and_then(|t| days_before(s.as_of, t))
+                .is_some_and(|age| age < i64::from(min_age));
+            let Some(why) = stale(key.last_used.as_deref()).filter(|_| !young) else {
+                continue;
+            };
+            match &key.id {
+                Some(id) => {
+                    j.unused_credentials.push(format!("access_key:{id}"));
+                    let mut r = Recommendation::about_credential(
+                        Action::DeactivateAccessKey,
+                        format!("the access key was {why} (credential report; unused_days {unused_days})"),
+                    );
+                    r.access_key_id = Some(id.clone());
+                    j.recommendations.push(r);
+                }
+                None => j.notes.push(format!(
+                    "an active access key created {} was {why}, but its id was not found",
+                    key.created.as_deref().unwrap_or("at an unknown time")
+                )),
+            }
         }
     }
     j
@@ -323,16 +404,20 @@ fn judge_inline(
                 kept: r.kept_unseen,
                 narrowed: r.narrowed,
                 recommended_document: None,
+                access_key_id: None,
+                current_document: None,
                 reason: "none of the services it grants was used within unused_days".into(),
             }),
             Some(new) if r.changed => {
                 after.push((i, new));
+                let current = serde_json::from_str(&p.document).ok();
                 changes.push((
                     after.len() - 1,
                     reference,
                     removes,
                     r.kept_unseen,
                     r.narrowed,
+                    current,
                 ));
             }
             Some(_) => after.push((i, doc)),
@@ -344,7 +429,7 @@ fn judge_inline(
     let documents: Vec<&PolicyDocument> = after.iter().map(|(_, d)| d).collect();
     match ready(&documents, inline_limit(arn.kind())) {
         Ok(texts) => {
-            for (at, reference, removes, kept, narrowed) in changes {
+            for (at, reference, removes, kept, narrowed, current) in changes {
                 j.recommendations.push(Recommendation {
                     action: Action::UpdatePolicy,
                     policy: Some(reference),
@@ -352,6 +437,8 @@ fn judge_inline(
                     kept,
                     narrowed,
                     recommended_document: Some(document_value(&texts[at])),
+                    access_key_id: None,
+            current_document: current,
                     reason: "grants only what was used within unused_days, and what access advisor can't see".into(),
                 });
             }
@@ -393,6 +480,8 @@ fn judge_attached(j: &mut Judgement, holder: &str, p: &ManagedPolicy, view: &Adv
             kept: r.kept_unseen,
             narrowed: r.narrowed,
             recommended_document: None,
+            access_key_id: None,
+            current_document: None,
             reason: "the holder used none of the services it grants within unused_days".into(),
         }),
         (Some(new), true) if r.changed => match ready(&[&new], PolicyLimit::Managed) {
@@ -403,6 +492,8 @@ fn judge_attached(j: &mut Judgement, holder: &str, p: &ManagedPolicy, view: &Adv
                 kept: r.kept_unseen,
                 narrowed: r.narrowed,
                 recommended_document: Some(document_value(&texts[0])),
+                    access_key_id: None,
+            current_document: None,
                 reason: "an AWS-managed policy can't be edited: create this customer-managed policy, attach it, detach the AWS-managed one".into(),
             }),
             Err(e) => j
@@ -433,6 +524,8 @@ fn judge_own_managed(j: &mut Judgement, p: &ManagedPolicy, view: &AdvisorView) {
             kept: r.kept_unseen,
             narrowed: r.narrowed,
             recommended_document: None,
+            access_key_id: None,
+            current_document: None,
             reason: "no entity it is attached to used any service it grants within unused_days: detach it from each (then delete it)".into(),
         }),
         Some(new) if r.changed => match ready(&[&new], PolicyLimit::Managed) {
@@ -443,6 +536,8 @@ fn judge_own_managed(j: &mut Judgement, p: &ManagedPolicy, view: &AdvisorView) {
                 kept: r.kept_unseen,
                 narrowed: r.narrowed,
                 recommended_document: Some(document_value(&texts[0])),
+                    access_key_id: None,
+            current_document: serde_json::from_str(&p.document).ok(),
                 reason: "judged by the policy's own report, which covers every entity it is attached to: create-policy-version --set-as-default".into(),
             }),
             Err(e) => j.notes.push(format!("{}: {e}; left alone", p.arn)),

@@ -434,3 +434,71 @@ fn nothing_is_recommended_where_the_judgement_would_be_unsafe() {
     );
     assert_eq!(permission_set("app"), None);
 }
+
+#[test]
+fn unused_passwords_and_access_keys_are_found() {
+    let user = format!("{ACCOUNT}:user/quiet");
+    let key = |id: Option<&str>, created: &str, last: Option<&str>| AccessKeyUse {
+        id: id.map(str::to_string),
+        created: Some(created.into()),
+        last_used: last.map(str::to_string),
+        last_used_service: last.map(|_| "s3".to_string()),
+    };
+    let mut h = holdings(&[], &[]);
+    h.credentials = Some(Credentials {
+        password_enabled: true,
+        password_last_used: None,
+        access_keys: vec![
+            key(Some("AKIAOLDUNUSED0000001"), "2025-01-01T00:00:00Z", None),
+            key(
+                Some("AKIAOLDBUTUSED000002"),
+                "2025-01-01T00:00:00Z",
+                Some("2026-11-20T00:00:00Z"),
+            ),
+            key(Some("AKIANEWUNUSED0000003"), "2026-11-24T00:00:00Z", None),
+            key(None, "2025-01-01T00:00:00Z", Some("2025-06-01T00:00:00Z")),
+        ],
+    });
+    let j = judge(
+        &user,
+        &[],
+        &slice_of(&user, h.clone(), vec![]),
+        &ReportOptions::default(),
+        true,
+    );
+    assert_eq!(
+        actions(&j),
+        [Action::RemoveConsolePassword, Action::DeactivateAccessKey]
+    );
+    assert!(j.recommendations[0].reason.contains("never used"));
+    assert_eq!(
+        j.recommendations[1].access_key_id.as_deref(),
+        Some("AKIAOLDUNUSED0000001")
+    );
+    assert_eq!(
+        j.unused_credentials,
+        ["password", "access_key:AKIAOLDUNUSED0000001"]
+    );
+    assert_eq!(
+        j.notes.len(),
+        1,
+        "a stale key without an id is a note: {:?}",
+        j.notes
+    );
+    assert!(j.notes[0].contains("last used 542 days"), "{}", j.notes[0]);
+
+    h.credentials.as_mut().unwrap().password_last_used = Some("2026-11-01T00:00:00Z".into());
+    h.credentials.as_mut().unwrap().access_keys.clear();
+    let j = judge(
+        &user,
+        &[],
+        &slice_of(&user, h, vec![]),
+        &ReportOptions::default(),
+        true,
+    );
+    assert!(
+        j.recommendations.is_empty() && j.unused_credentials.is_empty(),
+        "{:?}",
+        actions(&j)
+    );
+}

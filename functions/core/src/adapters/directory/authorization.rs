@@ -91,6 +91,7 @@ impl Directory {
                         attached: attached(u.attached_managed_policies),
                         groups: u.group_list.unwrap_or_default(),
                         role_last_used: None,
+                        credentials: None,
                     });
                 }
                 for r in out.role_detail_list.clone().unwrap_or_default() {
@@ -102,6 +103,7 @@ impl Directory {
                         attached: attached(r.attached_managed_policies),
                         groups: Vec::new(),
                         role_last_used: r.role_last_used.and_then(|u| u.last_used_date).as_ref().and_then(time),
+                        credentials: None,
                     });
                 }
                 for g in out.group_detail_list.clone().unwrap_or_default() {

@@ -9,6 +9,7 @@
 //! reads tags (one principal at a time, or the account's users or roles in bulk).
 
 pub mod authorization;
+pub mod credentials;
 mod listing;
 mod tags;
 

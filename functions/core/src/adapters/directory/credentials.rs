@@ -1,0 +1,166 @@
+//! The account's credentials in one read: the credential report
+//! (GenerateCredentialReport until COMPLETE, then GetCredentialReport), every user's
+//! password and access keys with their last use. The keys' ids, which the report does
+//! not carry, come from ListAccessKeys, called only for users with an active key.
+
+use super::Directory;
+use crate::adapters::{classify, time};
+use crate::error::IamError;
+use crate::recommend::{AccessKeyUse, Credentials};
+use aws_sdk_iam::types::{ReportStateType, StatusType};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long Plan waits for IAM to generate the report (IAM: seconds, usually).
+const REPORT_ATTEMPTS: u32 = 60;
+const REPORT_PAUSE: Duration = Duration::from_secs(2);
+
+/// A credential-report value: `N/A`, `no_information`, `not_supported` and empty mean none.
+fn value(v: Option<&&str>) -> Option<String> {
+    v.map(|s| s.trim())
+        .filter(|s| !s.is_empty() && !matches!(*s, "N/A" | "no_information" | "not_supported"))
+        .map(str::to_string)
+}
+
+/// The report's CSV (IAM's documented columns, found by header), by user ARN. The root
+/// account's row (`<root_account>`) is left out: it is no principal of the scan.
+pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
+    let mut lines = csv.lines();
+    let Some(header) = lines.next() else {
+        return BTreeMap::new();
+    };
+    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+    let at = |name: &str| columns.iter().position(|c| *c == name);
+    let mut out = BTreeMap::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let get = |name: &str| at(name).and_then(|i| cells.get(i));
+        let (Some(user), Some(arn)) = (get("user"), value(get("arn"))) else {
+            continue;
+        };
+        if *user == "<root_account>" {
+            continue;
+        }
+        let mut access_keys = Vec::new();
+        for n in 1..=2 {
+            let active = get(&format!("access_key_{n}_active")).is_some_and(|v| *v == "true");
+            if active {
+                access_keys.push(AccessKeyUse {
+                    id: None,
+                    created: value(get(&format!("access_key_{n}_last_rotated"))),
+                    last_used: value(get(&format!("access_key_{n}_last_used_date"))),
+                    last_used_service: value(get(&format!("access_key_{n}_last_used_service"))),
+                });
+            }
+        }
+        out.insert(
+            arn,
+            Credentials {
+                password_enabled: get("password_enabled").is_some_and(|v| *v == "true"),
+                password_last_used: value(get("password_last_used")),
+                access_keys,
+            },
+        );
+    }
+    out
+}
+
+/// Two times name the same instant (the report and ListAccessKeys spell them apart).
+fn same_instant(a: &str, b: &str) -> bool {
+    match (crate::clock::utc::parse(a), crate::clock::utc::parse(b)) {
+        (Some(x), Some(y)) => x.unix_timestamp() == y.unix_timestamp(),
+        _ => false,
+    }
+}
+
+impl Directory {
+    /// Every user's credentials, by ARN.
+    pub async fn credentials(&self) -> Result<BTreeMap<String, Credentials>, IamError> {
+        let iam = &self.iam;
+        let mut complete = false;
+        for _ in 0..REPORT_ATTEMPTS {
+            self.pacer.acquire().await;
+            let out = iam
+                .generate_credential_report()
+                .send()
+                .await
+                .map_err(|e| classify("GenerateCredentialReport", e))?;
+            if out.state == Some(ReportStateType::Complete) {
+                complete = true;
+                break;
+            }
+            tokio::time::sleep(REPORT_PAUSE).await;
+        }
+        if !complete {
+            return Err(IamError::ReportNotReady {
+                seconds: REPORT_ATTEMPTS * REPORT_PAUSE.as_secs() as u32,
+            });
+        }
+        self.pacer.acquire().await;
+        let report = iam
+            .get_credential_report()
+            .send()
+            .await
+            .map_err(|e| classify("GetCredentialReport", e))?;
+        let csv = report.content.map(|b| b.into_inner()).unwrap_or_default();
+        let mut all = parse_credential_report(&String::from_utf8_lossy(&csv));
+        for (arn, creds) in all.iter_mut() {
+            if creds.access_keys.is_empty() {
+                continue;
+            }
+            let name = arn.rsplit('/').next().unwrap_or_default();
+            self.pacer.acquire().await;
+            let keys = iam
+                .list_access_keys()
+                .user_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("ListAccessKeys", e))?
+                .access_key_metadata;
+            for key in creds.access_keys.iter_mut() {
+                key.id = keys
+                    .iter()
+                    .filter(|k| k.status == Some(StatusType::Active))
+                    .find(|k| {
+                        let created = k.create_date.as_ref().and_then(time);
+                        matches!((&created, &key.created), (Some(c), Some(r)) if same_instant(c, r))
+                    })
+                    .and_then(|k| k.access_key_id.clone());
+            }
+        }
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_credential_report_reads_by_column_name() {
+        let csv = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n\
+<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,2026-11-01T00:00:00+00:00,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n\
+quiet,arn:aws:iam::123456789012:user/quiet,2026-01-01T00:00:00+00:00,true,no_information,2026-01-01T00:00:00+00:00,N/A,false,true,2026-01-02T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n\
+busy,arn:aws:iam::123456789012:user/busy,2026-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2026-01-02T00:00:00+00:00,2026-11-20T00:00:00+00:00,us-east-1,s3,true,2026-02-02T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A";
+        let all = parse_credential_report(csv);
+        assert_eq!(all.len(), 2, "the root row is no principal");
+        let quiet = &all["arn:aws:iam::123456789012:user/quiet"];
+        assert!(quiet.password_enabled);
+        assert_eq!(quiet.password_last_used, None, "no_information: never used");
+        assert_eq!(quiet.access_keys.len(), 1);
+        assert_eq!(quiet.access_keys[0].last_used, None);
+        let busy = &all["arn:aws:iam::123456789012:user/busy"];
+        assert!(!busy.password_enabled);
+        assert_eq!(busy.access_keys.len(), 2);
+        assert_eq!(busy.access_keys[0].last_used_service.as_deref(), Some("s3"));
+        assert_eq!(
+            busy.access_keys[1].created.as_deref(),
+            Some("2026-02-02T00:00:00+00:00")
+        );
+        assert!(same_instant(
+            "2026-02-02T00:00:00+00:00",
+            "2026-02-02T00:00:00Z"
+        ));
+        assert!(parse_credential_report("").is_empty());
+    }
+}
