@@ -176,6 +176,29 @@ def test_ila_shows_the_recommendations_and_writes_the_documents(stack, seeded, t
     assert [p["arn"] for p in json.loads(one.stdout)] == [t["quiet"]]
 
 
+def test_the_runs_page_shows_a_principals_recommendations(stack, seeded, tmp_path):
+    import os
+    import sys
+    from conftest import ROOT
+    sys.path.insert(0, os.path.join(ROOT, "tests", "browser"))
+    from cdp import Browser, find_chromium
+    from test_page_sample import type_filter
+    if not find_chromium():
+        pytest.fail("chromium is not installed: `make setup` installs Debian's chromium", pytrace=False)
+    t = seeded
+    key = t["first"]["summary_key"].replace("/summary.json", "/index.html")
+    page = tmp_path / "index.html"
+    page.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
+    with Browser() as b:
+        b.open(str(page))
+        type_filter(b, "input#principal-filter", t["mixed"])
+        b.evaluate(f"document.querySelector('table#principals tbody tr[data-arn=\"{t['mixed']}\"] td').click()")
+        shown = b.evaluate("[...document.querySelectorAll('#detail #recommendations li')].map(li => li.textContent)")
+        assert shown == ['UPDATE_POLICY "mixed-inline" (inline): removes ec2, sns'], shown
+        b.pump(0.2)
+        assert b.errors == []
+
+
 def apply(iam, rec, principal):
     """What an administrator would run for one recommendation."""
     action, policy = rec["action"], rec.get("policy")

@@ -5,7 +5,7 @@ use crate::arn::PrincipalType;
 use crate::history::{Changes, RunRef};
 use crate::input::{Discovery, Granularity, PollOptions, ReportOptions};
 use crate::model::{JobError, JobStatus};
-use crate::recommend::Action;
+use crate::recommend::{Action, Recommendation};
 use crate::report::{PrincipalReport, ServiceReport, Usage};
 use crate::selection::Skipped;
 use serde::{Deserialize, Serialize};
@@ -81,6 +81,28 @@ pub struct Recommended {
     /// Set when nothing was judged (fail closed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withheld: Option<String>,
+    /// One line per recommendation, for the run's page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+}
+
+/// `UPDATE_POLICY inline policy "x": removes ec2, sns`, and the like.
+fn line(rec: &Recommendation) -> String {
+    let action = serde_json::to_value(rec.action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let what = match (&rec.policy, &rec.access_key_id) {
+        (Some(p), _) => format!(" {:?} ({})", p.name, p.arn.as_deref().unwrap_or("inline")),
+        (None, Some(key)) => format!(" {key}"),
+        (None, None) => String::new(),
+    };
+    let removes = if rec.removes.services.is_empty() {
+        String::new()
+    } else {
+        format!(": removes {}", rec.removes.services.join(", "))
+    };
+    format!("{action}{what}{removes}")
 }
 
 impl Recommended {
@@ -103,6 +125,10 @@ impl Recommended {
             }
         }
         r.services_removable = services.len() as u32;
+        r.lines = recs.iter().map(line).collect();
+        if let Some(why) = &r.withheld {
+            r.lines.push(format!("no recommendation: {why}"));
+        }
         Some(r)
     }
 }

@@ -229,6 +229,9 @@ struct Extra<'a> {
     x: BTreeMap<usize, Flat<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ch: Option<&'a Changes>,
+    /// The principal's recommendations, one line each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    r: Option<&'a [String]>,
 }
 
 impl Extra<'_> {
@@ -238,6 +241,7 @@ impl Extra<'_> {
             && self.p.is_empty()
             && self.x.is_empty()
             && self.ch.is_none()
+            && self.r.is_none()
     }
 }
 
@@ -415,6 +419,11 @@ impl<'a> PageData<'a> {
             .map(|o| {
                 let mut extra = Extra {
                     e: o.error.as_ref(),
+                    r: o
+                        .recommended
+                        .as_ref()
+                        .map(|r| r.lines.as_slice())
+                        .filter(|l| !l.is_empty()),
                     ..Extra::default()
                 };
                 let mut cells = String::with_capacity(o.services.len() * (enc.k + AGO_DIGITS));

@@ -462,3 +462,26 @@ fn many_policies_take_several_entries() {
     assert_eq!(iam, names);
     assert_eq!(packed.iter().filter(|(cell, _)| *cell == 2).count(), 2);
 }
+
+#[test]
+fn a_principals_recommendations_reach_its_drill_down() {
+    let mut all = outcomes();
+    all[0].recommended = Some(crate::records::Recommended {
+        recommendations: 1,
+        services_removable: 1,
+        lines: vec![r#"UPDATE_POLICY "app-inline" (inline): removes ec2"#.into()],
+        ..crate::records::Recommended::default()
+    });
+    let (summary, outcomes) = run(all);
+    let d = data(&render(&summary, &outcomes));
+    let first = &d["principals"][0];
+    assert_eq!(
+        first[9]["r"],
+        serde_json::json!([r#"UPDATE_POLICY "app-inline" (inline): removes ec2"#]),
+        "{first}"
+    );
+    assert!(
+        d["principals"][1].get(9).is_none_or(|x| x.get("r").is_none()),
+        "none where the outcome has none"
+    );
+}
