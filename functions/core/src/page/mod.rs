@@ -419,8 +419,7 @@ impl<'a> PageData<'a> {
             .map(|o| {
                 let mut extra = Extra {
                     e: o.error.as_ref(),
-                    r: o
-                        .recommended
+                    r: o.recommended
                         .as_ref()
                         .map(|r| r.lines.as_slice())
                         .filter(|l| !l.is_empty()),

@@ -481,7 +481,9 @@ fn a_principals_recommendations_reach_its_drill_down() {
         "{first}"
     );
     assert!(
-        d["principals"][1].get(9).is_none_or(|x| x.get("r").is_none()),
+        d["principals"][1]
+            .get(9)
+            .is_none_or(|x| x.get("r").is_none()),
         "none where the outcome has none"
     );
 }
