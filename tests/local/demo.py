@@ -119,6 +119,8 @@ def copy(run_id, target):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         open(path, "wb").write(body)
+        if not key.endswith(".json"):
+            continue  # the run's page (index.html)
         doc = json.loads(body)
         if "findings" in doc:
             f = doc["findings"]
@@ -128,7 +130,8 @@ def copy(run_id, target):
     print(f"\n{'type':<8} {'principal':<24} {'granted':>7} {'active':>6} {'stale':>5} {'never used':>10}  status")
     for r in rows:
         print(f"{r[0]:<8} {r[1]:<24} {r[2]:>7} {r[3]:>6} {r[4]:>5} {r[5]:>10}  {r[6]}")
-    print(f"\n{len(rows)} reports copied to {target}/reports/ (plus the run summary)")
+    print(f"\n{len(rows)} reports copied to {target}/reports/ (plus the run summary, its index and its page:"
+          f" open {target}/reports/runs/*/run={run_id}/index.html)")
 
 
 if __name__ == "__main__":
