@@ -37,7 +37,14 @@ pub async fn open(stack: &Stack, args: &OpenArgs, output: Output) -> Result<Exit
         })?;
     let dir = args.dir.clone().unwrap_or_else(std::env::temp_dir);
     let path = dir.join(format!("ila-{}.html", key.run));
-    std::fs::write(&path, &html).map_err(|e| {
+    // A fresh file, never through a link someone left at that name.
+    let _ = std::fs::remove_file(&path);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &html));
+    written.map_err(|e| {
         Failure::new(
             Exit::Failed,
             format!(

@@ -21,7 +21,7 @@ pub struct RecommendationsArgs {
     /// Only this principal's recommendations.
     #[arg(long, value_name = "ARN")]
     pub arn: Option<String>,
-    /// Write each recommended document to DIR/TYPE-NAME/POLICY.json.
+    /// Write each recommended document to DIR/TYPE-NAME/KIND-POLICY.json.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
 }
@@ -146,7 +146,12 @@ fn write_documents(
         };
         std::fs::create_dir_all(&folder)
             .and_then(|_| {
-                let path = folder.join(format!("{}.json", keys::url_safe(&policy.name)));
+                // The kind first: an inline policy may share an AWS-managed policy's name.
+                let kind = serde_json::to_value(policy.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let path = folder.join(format!("{kind}-{}.json", keys::url_safe(&policy.name)));
                 std::fs::write(
                     &path,
                     serde_json::to_string_pretty(doc).unwrap_or_default() + "\n",

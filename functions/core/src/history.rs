@@ -65,11 +65,22 @@ pub fn choose_previous(
     scope: &str,
     before: &str,
 ) -> Option<RunRef> {
+    latest(heads, granularity, Some(scope), before)
+        // After an upgrade: a 1.x run, which recorded no scope.
+        .or_else(|| latest(heads, granularity, None, before))
+}
+
+fn latest(
+    heads: &[RunHead],
+    granularity: Granularity,
+    scope: Option<&str>,
+    before: &str,
+) -> Option<RunRef> {
     heads
         .iter()
         .filter(|h| h.status.unwrap_or(RunStatus::Succeeded) == RunStatus::Succeeded)
         .filter(|h| h.parameters.granularity == granularity)
-        .filter(|h| h.parameters.scope.as_deref() == Some(scope))
+        .filter(|h| h.parameters.scope.as_deref() == scope)
         .map(|h| (h.as_of.as_deref().unwrap_or(&h.started_at), h))
         .filter(|(as_of, _)| *as_of < before)
         .max_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.run_id.cmp(&b.1.run_id)))

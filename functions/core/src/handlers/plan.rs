@@ -232,9 +232,25 @@ pub async fn handle(
     if input.report.recommendations {
         let directory = deps.directory(input.iam_requests_per_second);
         let mut all = directory.authorization().await?;
-        for (arn, credentials) in directory.credentials().await? {
+        let report = &input.report;
+        let as_of = started;
+        let stale = |last: Option<&str>| match last.and_then(utc::parse) {
+            None => true,
+            Some(t) => (as_of - t).whole_days() >= i64::from(report.unused_days),
+        };
+        let in_scope: std::collections::BTreeSet<String> = batches
+            .iter()
+            .flat_map(|b| b.arns.iter().map(ToString::to_string))
+            .collect();
+        for (arn, credentials) in directory.credential_report().await? {
+            if !in_scope.contains(&arn) {
+                continue;
+            }
+            let confirmed = directory
+                .confirm_credentials(&arn, credentials, stale)
+                .await?;
             if let Some(h) = all.principals.get_mut(&arn) {
-                h.credentials = Some(credentials);
+                h.credentials = confirmed;
             }
         }
         write_holdings(store, &run_id, &batches, all).await?;

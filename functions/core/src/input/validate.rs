@@ -185,10 +185,28 @@ impl RunInput {
         if let Some(days) = report.min_age_days {
             check_range("report.min_age_days", days, 0, 3650)?;
         }
-        if report.exclude.arns.len() > 100 || report.exclude.arns.iter().any(|g| g.is_empty()) {
+        if report.exclude.arns.len() > 100
+            || report
+                .exclude
+                .arns
+                .iter()
+                .any(|g| g.is_empty() || g.len() > 2048)
+        {
             return Err(InputError::invalid(
                 "report.exclude.arns",
-                "give at most 100 non-empty ARN globs (* any run of characters, ? one)",
+                "give at most 100 ARN globs of 1-2048 characters (* any run of characters, ? one)",
+            ));
+        }
+        if report.exclude.tags.len() > 50
+            || report
+                .exclude
+                .tags
+                .iter()
+                .any(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
+        {
+            return Err(InputError::invalid(
+                "report.exclude.tags",
+                "give at most 50 tags, keys of 1-128 characters and values of at most 256 (IAM's tag limits)",
             ));
         }
         Ok(RunInput {

@@ -28,7 +28,7 @@ use crate::arn::{PrincipalArn, PrincipalType};
 use crate::clock::utc;
 use crate::input::ReportOptions;
 use crate::policy::{ready, rewrite, AdvisorView, Narrowing, PolicyDocument, PolicyLimit, Unseen};
-use crate::report::ServiceReport;
+use crate::report::{ServiceReport, Usage};
 use crate::selection::{glob_match, is_service_linked_role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,13 +66,17 @@ pub struct Credentials {
     pub password_enabled: bool,
     /// `None`: never used (or no password).
     pub password_last_used: Option<String>,
+    /// When the password was set (a password younger than `min_age_days` is not judged).
+    #[serde(default)]
+    pub password_last_changed: Option<String>,
     /// The active keys.
     pub access_keys: Vec<AccessKeyUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AccessKeyUse {
-    /// From ListAccessKeys (the report has no ids); `None` if it could not be matched.
+    /// From ListAccessKeys, for keys the report calls unused (the report has no ids);
+    /// `None` for keys in use, or one that could not be matched.
     pub id: Option<String>,
     pub created: Option<String>,
     pub last_used: Option<String>,
@@ -242,6 +246,13 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
         );
     };
     let exclude = &s.options.exclude;
+    if kind == PrincipalType::Policy && !exclude.tags.is_empty() {
+        // GetAccountAuthorizationDetails carries no policy tags: fail closed.
+        return withheld(
+            "report.exclude.tags is set and a managed policy's tags are not read: not judged"
+                .into(),
+        );
+    }
     if exclude.arns.iter().any(|g| glob_match(g, &arn_text))
         || (!exclude.tags.is_empty()
             && exclude
@@ -299,7 +310,9 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
             .filter(|d| *d >= i64::from(unused_days))
             .map(|d| format!("last used {d} days before the run ({t})")),
     };
-    if kind == PrincipalType::Role {
+    // A role its own report shows in use is not unused, whatever RoleLastUsed says.
+    let in_use = s.services.iter().any(|svc| svc.usage == Usage::Active);
+    if kind == PrincipalType::Role && !in_use {
         if let Some(why) = stale(holdings.role_last_used.as_deref()) {
             j.unused_credentials.push("role".into());
             j.recommendations.push(Recommendation::about_credential(
@@ -309,7 +322,11 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
         }
     }
     if let Some(c) = &holdings.credentials {
-        if c.password_enabled {
+        let young = |t: Option<&str>| {
+            t.and_then(|t| days_before(s.as_of, t))
+                .is_some_and(|age| age < i64::from(min_age))
+        };
+        if c.password_enabled && !young(c.password_last_changed.as_deref()) {
             if let Some(why) = stale(c.password_last_used.as_deref()) {
                 j.unused_credentials.push("password".into());
                 j.recommendations.push(Recommendation::about_credential(
@@ -319,12 +336,9 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
             }
         }
         for key in &c.access_keys {
-            let young = key
-                .created
-                .as_deref()
-                .and_then(|t| days_before(s.as_of, t))
-                .is_some_and(|age| age < i64::from(min_age));
-            let Some(why) = stale(key.last_used.as_deref()).filter(|_| !young) else {
+            let Some(why) =
+                stale(key.last_used.as_deref()).filter(|_| !young(key.created.as_deref()))
+            else {
                 continue;
             };
             match &key.id {

@@ -313,6 +313,19 @@ fn unused_roles_are_named_for_deletion() {
         true,
     );
     assert!(j.recommendations[0].reason.contains("never used"));
+    let in_use = [svc("s3", Usage::Active)];
+    assert!(
+        judge(
+            &role,
+            &in_use,
+            &slice_of(&role, h.clone(), vec![]),
+            &ReportOptions::default(),
+            true
+        )
+        .recommendations
+        .is_empty(),
+        "a role its report shows in use is not deleted, whatever RoleLastUsed says"
+    );
     h.role_last_used = Some("2026-11-20T00:00:00Z".into());
     assert!(judge(
         &role,
@@ -448,6 +461,7 @@ fn unused_passwords_and_access_keys_are_found() {
     h.credentials = Some(Credentials {
         password_enabled: true,
         password_last_used: None,
+        password_last_changed: Some("2025-01-01T00:00:00Z".into()),
         access_keys: vec![
             key(Some("AKIAOLDUNUSED0000001"), "2025-01-01T00:00:00Z", None),
             key(
@@ -486,6 +500,20 @@ fn unused_passwords_and_access_keys_are_found() {
         j.notes
     );
     assert!(j.notes[0].contains("last used 542 days"), "{}", j.notes[0]);
+
+    let mut fresh = h.clone();
+    fresh.credentials.as_mut().unwrap().password_last_changed = Some("2026-11-24T00:00:00Z".into());
+    let j = judge(
+        &user,
+        &[],
+        &slice_of(&user, fresh, vec![]),
+        &ReportOptions::default(),
+        true,
+    );
+    assert!(
+        !actions(&j).contains(&Action::RemoveConsolePassword),
+        "a password set yesterday is too new to judge"
+    );
 
     h.credentials.as_mut().unwrap().password_last_used = Some("2026-11-01T00:00:00Z".into());
     h.credentials.as_mut().unwrap().access_keys.clear();

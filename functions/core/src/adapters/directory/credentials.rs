@@ -1,7 +1,8 @@
 //! The account's credentials in one read: the credential report
 //! (GenerateCredentialReport until COMPLETE, then GetCredentialReport), every user's
-//! password and access keys with their last use. The keys' ids, which the report does
-//! not carry, come from ListAccessKeys, called only for users with an active key.
+//! password and access keys with their last use. What it says is unused is re-read,
+//! fresh, for the scanned users only (GetUser; ListAccessKeys for the keys' ids, which
+//! the report does not carry; GetAccessKeyLastUsed).
 
 use super::Directory;
 use crate::adapters::{classify, time};
@@ -58,6 +59,7 @@ pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
             Credentials {
                 password_enabled: get("password_enabled").is_some_and(|v| *v == "true"),
                 password_last_used: value(get("password_last_used")),
+                password_last_changed: value(get("password_last_changed")),
                 access_keys,
             },
         );
@@ -73,9 +75,29 @@ fn same_instant(a: &str, b: &str) -> bool {
     }
 }
 
+/// An IAM answer about one user: NoSuchEntity means the user is gone (the credential
+/// report may be up to four hours old), anything else is an error of the run.
+fn gone_or<E, R>(operation: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> Result<(), IamError>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    if err.code() == Some("NoSuchEntity") {
+        Ok(())
+    } else {
+        Err(classify(operation, err))
+    }
+}
+
 impl Directory {
-    /// Every user's credentials, by ARN.
-    pub async fn credentials(&self) -> Result<BTreeMap<String, Credentials>, IamError> {
+    /// Every user's credentials, by ARN, as the credential report has them (IAM serves a
+    /// report up to four hours old; key ids are not in it).
+    pub async fn credential_report(&self) -> Result<BTreeMap<String, Credentials>, IamError> {
         let iam = &self.iam;
         let mut complete = false;
         for _ in 0..REPORT_ATTEMPTS {
@@ -103,32 +125,83 @@ impl Directory {
             .await
             .map_err(|e| classify("GetCredentialReport", e))?;
         let csv = report.content.map(|b| b.into_inner()).unwrap_or_default();
-        let mut all = parse_credential_report(&String::from_utf8_lossy(&csv));
-        for (arn, creds) in all.iter_mut() {
-            if creds.access_keys.is_empty() {
-                continue;
-            }
-            let name = arn.rsplit('/').next().unwrap_or_default();
+        Ok(parse_credential_report(&String::from_utf8_lossy(&csv)))
+    }
+
+    /// Re-reads, fresh, what the report says is unused (`stale`): the password's last use
+    /// (GetUser) and each such key's id and last use (ListAccessKeys,
+    /// GetAccessKeyLastUsed), so nothing is judged on data up to four hours old. `None`:
+    /// the user is gone.
+    pub async fn confirm_credentials(
+        &self,
+        arn: &str,
+        mut creds: Credentials,
+        stale: impl Fn(Option<&str>) -> bool,
+    ) -> Result<Option<Credentials>, IamError> {
+        let iam = &self.iam;
+        let name = arn.rsplit('/').next().unwrap_or_default();
+        if creds.password_enabled && stale(creds.password_last_used.as_deref()) {
             self.pacer.acquire().await;
-            let keys = iam
-                .list_access_keys()
-                .user_name(name)
-                .send()
-                .await
-                .map_err(|e| classify("ListAccessKeys", e))?
-                .access_key_metadata;
-            for key in creds.access_keys.iter_mut() {
-                key.id = keys
-                    .iter()
-                    .filter(|k| k.status == Some(StatusType::Active))
-                    .find(|k| {
-                        let created = k.create_date.as_ref().and_then(time);
-                        matches!((&created, &key.created), (Some(c), Some(r)) if same_instant(c, r))
-                    })
-                    .and_then(|k| k.access_key_id.clone());
+            match iam.get_user().user_name(name).send().await {
+                Ok(out) => {
+                    creds.password_last_used = out
+                        .user
+                        .and_then(|u| u.password_last_used)
+                        .as_ref()
+                        .and_then(time);
+                }
+                Err(e) => return gone_or("GetUser", e).map(|_| None),
             }
         }
-        Ok(all)
+        if !creds
+            .access_keys
+            .iter()
+            .any(|k| stale(k.last_used.as_deref()))
+        {
+            return Ok(Some(creds));
+        }
+        self.pacer.acquire().await;
+        let keys = match iam.list_access_keys().user_name(name).send().await {
+            Ok(out) => out.access_key_metadata,
+            Err(e) => return gone_or("ListAccessKeys", e).map(|_| None),
+        };
+        for key in creds.access_keys.iter_mut() {
+            if !stale(key.last_used.as_deref()) {
+                continue;
+            }
+            key.id = keys
+                .iter()
+                .filter(|k| k.status == Some(StatusType::Active))
+                .find(|k| {
+                    let created = k.create_date.as_ref().and_then(time);
+                    matches!((&created, &key.created), (Some(c), Some(r)) if same_instant(c, r))
+                })
+                .and_then(|k| k.access_key_id.clone());
+            let Some(id) = key.id.clone() else { continue };
+            self.pacer.acquire().await;
+            match iam
+                .get_access_key_last_used()
+                .access_key_id(&id)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let used = out.access_key_last_used;
+                    key.last_used = used
+                        .as_ref()
+                        .and_then(|u| u.last_used_date.as_ref())
+                        .and_then(time);
+                    key.last_used_service = used
+                        .map(|u| u.service_name)
+                        .filter(|s| !s.is_empty() && s != "N/A");
+                }
+                Err(e) => {
+                    gone_or("GetAccessKeyLastUsed", e)?;
+                    key.id = None;
+                }
+            }
+        }
+        Ok(Some(creds))
     }
 }
 
@@ -147,6 +220,10 @@ busy,arn:aws:iam::123456789012:user/busy,2026-01-01T00:00:00+00:00,false,N/A,N/A
         let quiet = &all["arn:aws:iam::123456789012:user/quiet"];
         assert!(quiet.password_enabled);
         assert_eq!(quiet.password_last_used, None, "no_information: never used");
+        assert_eq!(
+            quiet.password_last_changed.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
         assert_eq!(quiet.access_keys.len(), 1);
         assert_eq!(quiet.access_keys[0].last_used, None);
         let busy = &all["arn:aws:iam::123456789012:user/busy"];
