@@ -2,7 +2,8 @@
 //! emulator's `age`), delete a principal, create one, attach a policy, and scan again.
 //! The second run's reports carry `changes` and the summary counts them, against the
 //! seeded truth; a last use that aged out of IAM's 400-day window is kept as
-//! `last_authenticated_ever`; `ila diff` and `ila open` read the two runs back.
+//! `last_authenticated_ever`, also through a run where the principal's job failed;
+//! `ila diff` and `ila open` read the runs back.
 
 use e2e::{allow, assert_has, days_ago, ila_json, ila_ok, summary_of, unique, Stack};
 use serde_json::{json, Value};
@@ -105,7 +106,7 @@ async fn a_second_scan_reports_what_changed_and_what_iam_forgot() {
 
     // 3. Scan again.
     let second_run = format!("{tag}-2");
-    let second = stack.run(&second_run, input).await.succeeded();
+    let second = stack.run(&second_run, input.clone()).await.succeeded();
     let s2 = summary_of(&stack, &second).await;
     let changes = &s2["changes"];
     assert_eq!(changes["previous_run"]["run_id"], first_run.as_str());
@@ -173,6 +174,34 @@ async fn a_second_scan_reports_what_changed_and_what_iam_forgot() {
     assert_eq!(
         new2["changes"]["previous_run"]["run_id"],
         first_run.as_str()
+    );
+
+    // 4. A transient failure: keep's job FAILS in a third scan, and a fourth scan still
+    //    knows sns's last use from the first (carried through the failed report).
+    stack.configure(json!({"job_seconds": 1.0, "fail": [keep]}));
+    let third = stack
+        .run(&format!("{tag}-3"), input.clone())
+        .await
+        .succeeded();
+    let failed = stack.report(&summary_of(&stack, &third).await, &keep).await;
+    assert_eq!(failed["job"]["status"], "FAILED");
+    assert_eq!(failed["carried_history"][0]["namespace"], "ec2");
+    stack.configure(json!({"job_seconds": 1.0, "fail": []}));
+    let fourth = stack
+        .run(&format!("{tag}-4"), input.clone())
+        .await
+        .succeeded();
+    let keep4 = stack
+        .report(&summary_of(&stack, &fourth).await, &keep)
+        .await;
+    let sns4 = e2e::service(&keep4, "sns");
+    assert_eq!(
+        (
+            sns4["usage"].as_str(),
+            sns4["last_authenticated_ever"]["run_id"].as_str()
+        ),
+        (Some("stale"), Some(first_run.as_str())),
+        "one failed job does not erase history"
     );
 
     // ila diff: by default against the previous run; the same truth from the indexes.

@@ -246,15 +246,89 @@ pub fn changes(
     })
 }
 
-/// The previous report's completed view of a service, when there is one.
-pub fn previous_service<'a>(
-    previous: Option<Previous<'a>>,
+/// A last use a report keeps though its job did not complete, so that one failed job
+/// does not erase what earlier runs saw (`carried_history`, schema 2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedUse {
+    pub namespace: String,
+    pub last_authenticated_ever: Option<PastUse>,
+    /// Tracked actions: `service:Action` and its last use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<(String, PastUse)>,
+}
+
+/// What a report whose job did not complete carries: every last use its previous report
+/// knew (its own services' dates, or what it carried in turn).
+pub fn carry(previous: Option<Previous<'_>>) -> Vec<CarriedUse> {
+    let Some((run, before)) = previous.and_then(|p| p.report.map(|r| (p.run, r))) else {
+        return Vec::new();
+    };
+    if !before.job.status.is_completed() {
+        return before.carried_history.clone();
+    }
+    before
+        .services
+        .iter()
+        .map(|s| CarriedUse {
+            namespace: s.namespace.clone(),
+            last_authenticated_ever: service_ever(s, run),
+            actions: s
+                .tracked_actions
+                .iter()
+                .flatten()
+                .filter_map(|a| Some((a.action.clone(), action_ever(a, run)?)))
+                .collect(),
+        })
+        .filter(|c| c.last_authenticated_ever.is_some() || !c.actions.is_empty())
+        .collect()
+}
+
+/// What earlier runs saw of a service: from the previous report's services when its job
+/// completed, else from what it carried.
+pub fn past_use(previous: Option<Previous<'_>>, namespace: &str) -> Option<PastUse> {
+    let p = previous?;
+    let before = p.report?;
+    if before.job.status.is_completed() {
+        let s = before.services.iter().find(|s| s.namespace == namespace)?;
+        service_ever(s, p.run)
+    } else {
+        before
+            .carried_history
+            .iter()
+            .find(|c| c.namespace == namespace)?
+            .last_authenticated_ever
+            .clone()
+    }
+}
+
+/// The same, for a tracked action (`service:Action`).
+pub fn past_action_use(
+    previous: Option<Previous<'_>>,
     namespace: &str,
-) -> Option<&'a ServiceReport> {
-    previous
-        .and_then(|p| p.report)
-        .filter(|r| r.job.status.is_completed())
-        .and_then(|r| r.services.iter().find(|s| s.namespace == namespace))
+    action: &str,
+) -> Option<PastUse> {
+    let p = previous?;
+    let before = p.report?;
+    if before.job.status.is_completed() {
+        let a = before
+            .services
+            .iter()
+            .find(|s| s.namespace == namespace)?
+            .tracked_actions
+            .as_ref()?
+            .iter()
+            .find(|a| a.action == action)?;
+        action_ever(a, p.run)
+    } else {
+        before
+            .carried_history
+            .iter()
+            .find(|c| c.namespace == namespace)?
+            .actions
+            .iter()
+            .find(|(name, _)| name == action)
+            .map(|(_, used)| used.clone())
+    }
 }
 
 /// What an earlier run saw of a service IAM now reports as never used: the previous

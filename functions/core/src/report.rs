@@ -6,10 +6,10 @@ use crate::model::{JobError, JobStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub const REPORT_SCHEMA_VERSION: &str = "2.1.0";
+pub const REPORT_SCHEMA_VERSION: &str = "2.2.0";
 
 use crate::clock::utc;
-use crate::history::{self, Changes, PastUse, Previous};
+use crate::history::{self, CarriedUse, Changes, PastUse, Previous};
 use crate::recommend::{Credentials, Recommendation};
 
 /// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
@@ -228,6 +228,10 @@ pub struct PrincipalReport {
     /// Policies left alone, and why (a document that can't be valid or fit IAM's quotas).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommendation_notes: Vec<String>,
+    /// A job that did not complete: the last uses the previous report knew, kept so the
+    /// next run's history goes on (schema 2.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried_history: Vec<CarriedUse>,
     /// With `report.recommendations`, a user's password and active access keys and their
     /// last use (the credential report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,11 +266,9 @@ pub fn build_report(
     let mut granting = details.granting_policies;
     let mut services: Vec<ServiceReport> = Vec::with_capacity(details.services.len());
     for s in details.services {
-        let before = history::previous_service(ctx.previous, &s.namespace);
-        let prior_run = ctx.previous.map(|p| p.run);
-        let ever = match (&s.last_authenticated, before, prior_run) {
-            (None, Some(b), Some(run)) => history::service_ever(b, run),
-            _ => None,
+        let ever = match s.last_authenticated {
+            None => history::past_use(ctx.previous, &s.namespace),
+            Some(_) => None,
         };
         let (usage, days) = judge(
             s.last_authenticated
@@ -278,12 +280,9 @@ pub fn build_report(
                 .into_iter()
                 .map(|a| {
                     let action = format!("{}:{}", s.namespace, a.action_name.unwrap_or_default());
-                    let before = before
-                        .and_then(|b| b.tracked_actions.as_ref())
-                        .and_then(|list| list.iter().find(|x| x.action == action));
-                    let ever = match (&a.last_accessed_time, before, prior_run) {
-                        (None, Some(b), Some(run)) => history::action_ever(b, run),
-                        _ => None,
+                    let ever = match a.last_accessed_time {
+                        None => history::past_action_use(ctx.previous, &s.namespace, &action),
+                        Some(_) => None,
                     };
                     let (usage, _) = judge(
                         a.last_accessed_time
@@ -346,6 +345,11 @@ pub fn build_report(
         recommendations: None,
         recommendations_withheld: None,
         recommendation_notes: Vec::new(),
+        carried_history: if status.is_completed() {
+            Vec::new()
+        } else {
+            history::carry(ctx.previous)
+        },
         credentials: None,
     }
 }

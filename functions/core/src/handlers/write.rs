@@ -133,9 +133,10 @@ async fn write_one(
         ),
     };
     // The previous run's report of this principal: the one extra read `changes` and
-    // history cost. One that can't be read as a report is compared as absent, said aloud.
+    // history cost (a job that did not complete still carries that history on). One that
+    // can't be read as a report is compared as absent, said aloud.
     let previous_report = match &run.previous_run {
-        Some(prev) if status.is_completed() => {
+        Some(prev) => {
             let key = keys::report_key(&prev.dt, &prev.run_id, &job.arn);
             store
                 .get_json_opt::<serde_json::Value>(&key)

@@ -383,3 +383,77 @@ fn the_scope_is_the_filter_and_the_set_of_arns() {
     assert_ne!(scope_of(&[], Some(&all)), scope_of(&[], Some(&roles)));
     assert_eq!(scope_of(&[], Some(&all)), scope_of(&[], Some(&all.clone())));
 }
+
+#[test]
+fn a_failed_job_carries_history_on_to_the_next_run() {
+    let r1 = run("run-1", "2026-11-25T12:00:00Z");
+    let first = report(
+        "run-1",
+        NOW,
+        JobStatus::Completed,
+        vec![service(
+            "sns",
+            Some("2025-10-26T12:00:00Z"),
+            Some(vec![action("Publish", Some("2025-10-26T12:00:00Z"))]),
+        )],
+        None,
+    );
+    // Run 2: the job fails; the report keeps what run 1 saw.
+    let failed = report(
+        "run-2",
+        NOW + time::Duration::days(1),
+        JobStatus::Failed,
+        Vec::new(),
+        Some(Previous {
+            run: &r1,
+            report: Some(&first),
+        }),
+    );
+    assert_eq!(failed.carried_history.len(), 1);
+    assert_eq!(
+        failed.carried_history[0]
+            .last_authenticated_ever
+            .as_ref()
+            .unwrap()
+            .run_id,
+        "run-1"
+    );
+    assert_eq!(failed.changes, None, "nothing compared");
+    // Run 3: IAM has forgotten; history comes through the failed run from run 1.
+    let r2 = run("run-2", "2026-11-26T12:00:00Z");
+    let third = report(
+        "run-3",
+        NOW + time::Duration::days(10),
+        JobStatus::Completed,
+        vec![service("sns", None, Some(vec![action("Publish", None)]))],
+        Some(Previous {
+            run: &r2,
+            report: Some(&failed),
+        }),
+    );
+    let sns = &third.services[0];
+    assert_eq!(sns.usage, Usage::Stale, "not never used: {sns:?}");
+    let ever = sns.last_authenticated_ever.as_ref().unwrap();
+    assert_eq!(
+        (ever.time.as_str(), ever.run_id.as_str()),
+        ("2025-10-26T12:00:00Z", "run-1")
+    );
+    let a = &sns.tracked_actions.as_ref().unwrap()[0];
+    assert_eq!(a.last_accessed_ever.as_ref().unwrap().run_id, "run-1");
+    assert_eq!(
+        third.changes, None,
+        "the previous job did not complete: not compared"
+    );
+    // A failed job after a failed job carries the same history again.
+    let again = report(
+        "run-4",
+        NOW + time::Duration::days(11),
+        JobStatus::TimedOut,
+        Vec::new(),
+        Some(Previous {
+            run: &r2,
+            report: Some(&failed),
+        }),
+    );
+    assert_eq!(again.carried_history, failed.carried_history);
+}
