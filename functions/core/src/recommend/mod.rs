@@ -27,7 +27,9 @@
 use crate::arn::{PrincipalArn, PrincipalType};
 use crate::clock::utc;
 use crate::input::ReportOptions;
-use crate::policy::{ready, rewrite, AdvisorView, Narrowing, PolicyDocument, PolicyLimit, Unseen};
+use crate::policy::{
+    ready, rewrite, AdvisorView, Narrowing, PolicyDocument, PolicyLimit, Rewrite, Unseen,
+};
 use crate::report::{ServiceReport, Usage};
 use crate::selection::{glob_match, is_service_linked_role};
 use serde::{Deserialize, Serialize};
@@ -173,7 +175,8 @@ pub struct Recommendation {
 }
 
 impl Recommendation {
-    fn about_credential(action: Action, reason: String) -> Recommendation {
+    /// A recommendation with nothing but its action and reason (credentials).
+    fn new(action: Action, reason: impl Into<String>) -> Recommendation {
         Recommendation {
             action,
             policy: None,
@@ -181,9 +184,28 @@ impl Recommendation {
             kept: Vec::new(),
             narrowed: Vec::new(),
             recommended_document: None,
-            access_key_id: None,
             current_document: None,
-            reason,
+            access_key_id: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// A recommendation about `policy`, with what its rewrite removes, keeps and narrows.
+    fn about_policy(
+        action: Action,
+        policy: PolicyRef,
+        r: &Rewrite,
+        reason: &str,
+    ) -> Recommendation {
+        Recommendation {
+            policy: Some(policy),
+            removes: Removes {
+                services: r.removed_services.clone(),
+                actions: r.removed_actions.clone(),
+            },
+            kept: r.kept_unseen.clone(),
+            narrowed: r.narrowed.clone(),
+            ..Recommendation::new(action, reason)
         }
     }
 }
@@ -315,7 +337,7 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
     if kind == PrincipalType::Role && !in_use {
         if let Some(why) = stale(holdings.role_last_used.as_deref()) {
             j.unused_credentials.push("role".into());
-            j.recommendations.push(Recommendation::about_credential(
+            j.recommendations.push(Recommendation::new(
                 Action::DeletePrincipal,
                 format!("the role was {why} (RoleLastUsed, tracked for 400 days; unused_days {unused_days})"),
             ));
@@ -329,7 +351,7 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
         if c.password_enabled && !young(c.password_last_changed.as_deref()) {
             if let Some(why) = stale(c.password_last_used.as_deref()) {
                 j.unused_credentials.push("password".into());
-                j.recommendations.push(Recommendation::about_credential(
+                j.recommendations.push(Recommendation::new(
                     Action::RemoveConsolePassword,
                     format!("the console password was {why} (PasswordLastUsed; unused_days {unused_days})"),
                 ));
@@ -344,7 +366,7 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
             match &key.id {
                 Some(id) => {
                     j.unused_credentials.push(format!("access_key:{id}"));
-                    let mut r = Recommendation::about_credential(
+                    let mut r = Recommendation::new(
                         Action::DeactivateAccessKey,
                         format!("the access key was {why} (credential report; unused_days {unused_days})"),
                     );
@@ -385,6 +407,15 @@ fn inline_limit(kind: PrincipalType) -> PolicyLimit {
     }
 }
 
+const UPDATE_INLINE: &str =
+    "grants only what was used within unused_days, and what access advisor can't see";
+const DELETE_INLINE: &str = "none of the services it grants was used within unused_days";
+const DETACH_FROM_HOLDER: &str =
+    "the holder used none of the services it grants within unused_days";
+const REPLACE_AWS_MANAGED: &str = "an AWS-managed policy can't be edited: create this customer-managed policy, attach it, detach the AWS-managed one";
+const DETACH_EVERYWHERE: &str = "no entity it is attached to used any service it grants within unused_days: detach it from each (then delete it)";
+const UPDATE_MANAGED: &str = "judged by the policy's own report, which covers every entity it is attached to: create-policy-version --set-as-default";
+
 /// Each inline policy rewritten; the documents kept together must fit the holder's quota.
 fn judge_inline(
     j: &mut Judgement,
@@ -393,9 +424,10 @@ fn judge_inline(
     inline: &[InlinePolicy],
     view: &AdvisorView,
 ) {
-    let mut after: Vec<(usize, PolicyDocument)> = Vec::new();
-    let mut changes = Vec::new();
-    for (i, p) in inline.iter().enumerate() {
+    // Every inline document as it would be, and the updates waiting for their text.
+    let mut after: Vec<PolicyDocument> = Vec::new();
+    let mut updates: Vec<(usize, Recommendation)> = Vec::new();
+    for p in inline {
         let Some(doc) = parse(j, &format!("inline policy {}", p.name), &p.document) else {
             continue;
         };
@@ -406,55 +438,36 @@ fn judge_inline(
             arn: None,
             holder: Some(holder.to_string()),
         };
-        let removes = Removes {
-            services: r.removed_services.clone(),
-            actions: r.removed_actions.clone(),
-        };
-        match r.document {
-            None => j.recommendations.push(Recommendation {
-                action: Action::DeleteInlinePolicy,
-                policy: Some(reference),
-                removes,
-                kept: r.kept_unseen,
-                narrowed: r.narrowed,
-                recommended_document: None,
-                access_key_id: None,
-                current_document: None,
-                reason: "none of the services it grants was used within unused_days".into(),
-            }),
+        match &r.document {
+            None => j.recommendations.push(Recommendation::about_policy(
+                Action::DeleteInlinePolicy,
+                reference,
+                &r,
+                DELETE_INLINE,
+            )),
             Some(new) if r.changed => {
-                after.push((i, new));
-                let current = serde_json::from_str(&p.document).ok();
-                changes.push((
-                    after.len() - 1,
+                let mut update = Recommendation::about_policy(
+                    Action::UpdatePolicy,
                     reference,
-                    removes,
-                    r.kept_unseen,
-                    r.narrowed,
-                    current,
-                ));
+                    &r,
+                    UPDATE_INLINE,
+                );
+                update.current_document = serde_json::from_str(&p.document).ok();
+                updates.push((after.len(), update));
+                after.push(new.clone());
             }
-            Some(_) => after.push((i, doc)),
+            Some(_) => after.push(doc),
         }
     }
-    if changes.is_empty() {
+    if updates.is_empty() {
         return;
     }
-    let documents: Vec<&PolicyDocument> = after.iter().map(|(_, d)| d).collect();
+    let documents: Vec<&PolicyDocument> = after.iter().collect();
     match ready(&documents, inline_limit(arn.kind())) {
         Ok(texts) => {
-            for (at, reference, removes, kept, narrowed, current) in changes {
-                j.recommendations.push(Recommendation {
-                    action: Action::UpdatePolicy,
-                    policy: Some(reference),
-                    removes,
-                    kept,
-                    narrowed,
-                    recommended_document: Some(document_value(&texts[at])),
-                    access_key_id: None,
-            current_document: current,
-                    reason: "grants only what was used within unused_days, and what access advisor can't see".into(),
-                });
+            for (at, mut update) in updates {
+                update.recommended_document = Some(document_value(&texts[at]));
+                j.recommendations.push(update);
             }
         }
         Err(e) => j.notes.push(format!(
@@ -476,44 +489,47 @@ fn managed_ref(p: &ManagedPolicy, holder: Option<&str>) -> PolicyRef {
     }
 }
 
+/// `new` as one managed policy's document (IAM's 6,144 characters): `rec` with it, or a
+/// note saying why there is none (`what` names what is missing).
+fn with_managed_document(
+    j: &mut Judgement,
+    p: &ManagedPolicy,
+    new: &PolicyDocument,
+    mut rec: Recommendation,
+    what: &str,
+) {
+    match ready(&[new], PolicyLimit::Managed) {
+        Ok(texts) => {
+            rec.recommended_document = Some(document_value(&texts[0]));
+            j.recommendations.push(rec);
+        }
+        Err(e) => j.notes.push(format!("{}: {what}{e}; left alone", p.arn)),
+    }
+}
+
 /// A managed policy held by a user, role or group, judged on the holder's report.
 fn judge_attached(j: &mut Judgement, holder: &str, p: &ManagedPolicy, view: &AdvisorView) {
     let Some(doc) = parse(j, &p.arn, &p.document) else {
         return;
     };
     let r = rewrite(&doc, view);
-    let removes = Removes {
-        services: r.removed_services.clone(),
-        actions: r.removed_actions.clone(),
-    };
-    match (r.document, p.aws_managed) {
-        (None, _) => j.recommendations.push(Recommendation {
-            action: Action::DetachPolicy,
-            policy: Some(managed_ref(p, Some(holder))),
-            removes,
-            kept: r.kept_unseen,
-            narrowed: r.narrowed,
-            recommended_document: None,
-            access_key_id: None,
-            current_document: None,
-            reason: "the holder used none of the services it grants within unused_days".into(),
-        }),
-        (Some(new), true) if r.changed => match ready(&[&new], PolicyLimit::Managed) {
-            Ok(texts) => j.recommendations.push(Recommendation {
-                action: Action::ReplaceAwsManagedPolicy,
-                policy: Some(managed_ref(p, Some(holder))),
-                removes,
-                kept: r.kept_unseen,
-                narrowed: r.narrowed,
-                recommended_document: Some(document_value(&texts[0])),
-                    access_key_id: None,
-            current_document: None,
-                reason: "an AWS-managed policy can't be edited: create this customer-managed policy, attach it, detach the AWS-managed one".into(),
-            }),
-            Err(e) => j
-                .notes
-                .push(format!("{}: no scoped replacement: {e}; left alone", p.arn)),
-        },
+    let reference = managed_ref(p, Some(holder));
+    match (&r.document, p.aws_managed) {
+        (None, _) => j.recommendations.push(Recommendation::about_policy(
+            Action::DetachPolicy,
+            reference,
+            &r,
+            DETACH_FROM_HOLDER,
+        )),
+        (Some(new), true) if r.changed => {
+            let rec = Recommendation::about_policy(
+                Action::ReplaceAwsManagedPolicy,
+                reference,
+                &r,
+                REPLACE_AWS_MANAGED,
+            );
+            with_managed_document(j, p, new, rec, "no scoped replacement: ");
+        }
         // A customer-managed policy is rewritten on its own report, which covers every
         // entity it is attached to.
         _ => {}
@@ -526,36 +542,20 @@ fn judge_own_managed(j: &mut Judgement, p: &ManagedPolicy, view: &AdvisorView) {
         return;
     };
     let r = rewrite(&doc, view);
-    let removes = Removes {
-        services: r.removed_services.clone(),
-        actions: r.removed_actions.clone(),
-    };
-    match r.document {
-        None => j.recommendations.push(Recommendation {
-            action: Action::DetachPolicy,
-            policy: Some(managed_ref(p, None)),
-            removes,
-            kept: r.kept_unseen,
-            narrowed: r.narrowed,
-            recommended_document: None,
-            access_key_id: None,
-            current_document: None,
-            reason: "no entity it is attached to used any service it grants within unused_days: detach it from each (then delete it)".into(),
-        }),
-        Some(new) if r.changed => match ready(&[&new], PolicyLimit::Managed) {
-            Ok(texts) => j.recommendations.push(Recommendation {
-                action: Action::UpdatePolicy,
-                policy: Some(managed_ref(p, None)),
-                removes,
-                kept: r.kept_unseen,
-                narrowed: r.narrowed,
-                recommended_document: Some(document_value(&texts[0])),
-                    access_key_id: None,
-            current_document: serde_json::from_str(&p.document).ok(),
-                reason: "judged by the policy's own report, which covers every entity it is attached to: create-policy-version --set-as-default".into(),
-            }),
-            Err(e) => j.notes.push(format!("{}: {e}; left alone", p.arn)),
-        },
+    let reference = managed_ref(p, None);
+    match &r.document {
+        None => j.recommendations.push(Recommendation::about_policy(
+            Action::DetachPolicy,
+            reference,
+            &r,
+            DETACH_EVERYWHERE,
+        )),
+        Some(new) if r.changed => {
+            let mut rec =
+                Recommendation::about_policy(Action::UpdatePolicy, reference, &r, UPDATE_MANAGED);
+            rec.current_document = serde_json::from_str(&p.document).ok();
+            with_managed_document(j, p, new, rec, "");
+        }
         Some(_) => {}
     }
 }
