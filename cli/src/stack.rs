@@ -90,6 +90,16 @@ impl Stack {
         Ok((key, summary))
     }
 
+    /// The sentence for an object that runs of report schema 2.0 and later write beside
+    /// their summary (`what`: its name for people) and that `run` lacks; ends with `hint`.
+    pub fn missing_since_2_0(&self, run: &str, key: &str, what: &str, hint: &str) -> Failure {
+        let bucket = self.store().map(|s| s.bucket.as_str()).unwrap_or("?");
+        Failure::new(
+            Exit::Failed,
+            format!("run {run:?} has no {what} (s3://{bucket}/{key}): runs before report schema 2.0 wrote none.{hint}"),
+        )
+    }
+
     /// What Plan decided for `run` (not there before Plan ran, nor after the work files expired).
     pub async fn plan(&self, run: &str) -> Result<Option<PlanRecord>> {
         self.store()?

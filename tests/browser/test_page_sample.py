@@ -136,6 +136,18 @@ def png_pixels(png: bytes) -> tuple[int, int, int, bytes]:
     return width, height, bpp, bytes(rows)
 
 
+def sampled_colours(png: bytes, every: int) -> tuple[int, int, int]:
+    """(width, height, distinct colours among every `every`-th pixel) of a screenshot."""
+    width, height, bpp, pixels = png_pixels(png)
+    return width, height, len({pixels[i:i + 3] for i in range(0, len(pixels), bpp * every)})
+
+
+def heatmap_origin(b) -> list[float]:
+    """The heat map's top-left corner, in page coordinates (for a clipped screenshot)."""
+    return b.evaluate("(() => { const r = document.getElementById('heatmap').getBoundingClientRect();"
+                      " return [r.left + scrollX, r.top + scrollY]; })()")
+
+
 # ---- fixtures ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -293,13 +305,11 @@ def test_screenshot_is_not_blank(page, tmp_path):
     b, _, _ = page
     reset(b)
     # The top of the heat map, in page coordinates (a small clip keeps the decoding quick).
-    box = b.evaluate("(() => { const r = document.getElementById('heatmap').getBoundingClientRect();"
-                     " return [r.left + scrollX, r.top + scrollY]; })()")
-    png = b.screenshot(tmp_path / "page.png", clip=(box[0], box[1], 600, 300))
-    width, height, bpp, pixels = png_pixels(png)
+    x, y = heatmap_origin(b)
+    png = b.screenshot(tmp_path / "page.png", clip=(x, y, 600, 300))
+    width, height, colours = sampled_colours(png, 7)
     assert width > 100 and height > 100
-    colours = {pixels[i:i + 3] for i in range(0, len(pixels), bpp * 7)}
-    assert len(colours) > 20, f"{len(colours)} colours"
+    assert colours > 20, f"{colours} colours"
     b.pump(0.2)
     assert b.errors == []
 

@@ -58,7 +58,7 @@ def stack():
     return Stack()
 
 
-from seeding import ago, allow  # noqa: E402
+from helpers import ago, allow  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,9 @@ reason, and that nothing more is recommended."""
 import json
 import uuid
 
-import duckdb
 import pytest
 
-from seeding import ago, allow
+from helpers import ago, allow, named_queries, principal_reports, reports_of
 
 POLL = {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 30}
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -80,18 +79,13 @@ def seeded(stack):
     return t
 
 
-def reports(stack, output):
-    summary = stack.json(output["summary_key"])
-    return summary, {r["arn"]: r for r in (stack.json(k) for k in summary["report_keys"])}
-
-
 def recs(report, action=None):
     return [r for r in report["recommendations"] if action is None or r["action"] == action]
 
 
 def test_the_recommendations_match_the_seeded_truth(stack, seeded):
     t = seeded
-    summary, by_arn = reports(stack, t["first"])
+    summary, by_arn = reports_of(stack, t["first"])
     actions = {name_of(a): sorted(r["action"] for r in rep["recommendations"]) for a, rep in by_arn.items()}
     tag = t["tag"]
     assert actions == {
@@ -140,15 +134,8 @@ def test_the_recommendations_match_the_seeded_truth(stack, seeded):
 
 
 def test_the_athena_query_lists_every_recommendation(stack, seeded, tmp_path):
-    from test_reports import named_queries
-    summary, by_arn = reports(stack, seeded["first"])
-    for key in summary["report_keys"]:
-        target = tmp_path / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
-    con = duckdb.connect()
-    con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
-                "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
+    summary, by_arn = reports_of(stack, seeded["first"])
+    con = principal_reports(stack, summary["report_keys"], tmp_path)
     rows = con.execute(named_queries()["RecommendationsQuery"], [summary["run_id"]]).fetchall()
     expected = sorted((arn, r["action"], (r.get("policy") or {}).get("name"), r.get("access_key_id"))
                       for arn, report in by_arn.items() for r in report["recommendations"])
@@ -171,7 +158,7 @@ def test_ila_shows_the_recommendations_and_writes_the_documents(stack, seeded, t
     assert any('"ec2:DescribeInstances"' in line for line in removed) and "removes ec2, sns" in text, text
     assert "keeps iam:PassRole (permission_only)" in text
     written = tmp_path / f"role-{t['tag']}-mixed" / "inline-mixed-inline.json"
-    _, by_arn = reports(stack, t["first"])
+    _, by_arn = reports_of(stack, t["first"])
     assert json.loads(written.read_text()) == recs(by_arn[t["mixed"]], "UPDATE_POLICY")[0]["recommended_document"]
     one = subprocess.run([ila, "--output", "json", "recommendations", run, "--arn", t["quiet"]], capture_output=True, text=True)
     assert [p["arn"] for p in json.loads(one.stdout)] == [t["quiet"]]
@@ -244,7 +231,7 @@ def delete_role(iam, name):
 
 def test_applying_every_recommendation_keeps_what_was_used_and_nothing_else(stack, seeded):
     t = seeded
-    _, before = reports(stack, t["first"])
+    _, before = reports_of(stack, t["first"])
     deleted = set()
     for arn, report in before.items():
         for rec in report["recommendations"]:
@@ -256,7 +243,7 @@ def test_applying_every_recommendation_keeps_what_was_used_and_nothing_else(stac
 
     stack.control("/moto-api/iam-access-advisor/age", {"days": 0.25})  # the first scan's credential report expires
     second = stack.run(f"recs-2-{t['tag']}", t["input"])
-    _, after = reports(stack, second)
+    _, after = reports_of(stack, second)
     assert set(after) == set(before) - deleted, "the deleted roles are gone, nothing else"
     for arn, report in after.items():
         was = {s["namespace"]: s["usage"] for s in before[arn]["services"]}

@@ -4,19 +4,13 @@ queries answering right (run with DuckDB over a local run's reports)."""
 import json
 import os
 
-import duckdb
 import jsonschema
 import pytest
-import yaml
 
 from conftest import ROOT
+from helpers import named_queries, principal_reports, reports_of
 
 USED = {"iam", "s3", "dynamodb", "sqs", "ec2"}  # every namespace anyone used
-
-
-def reports_of(stack, output):
-    summary = stack.json(output["summary_key"])
-    return summary, {r["arn"]: r for r in (stack.json(k) for k in summary["report_keys"])}
 
 
 def svc(report, namespace):
@@ -95,25 +89,10 @@ def test_every_report_the_pipeline_wrote_validates(stack, account):
     assert checked["principal"] >= 16 and checked["summary"] >= 2, checked
 
 
-def named_queries():
-    class Loader(yaml.SafeLoader):
-        pass
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None)
-    template = yaml.load(open(os.path.join(ROOT, "infra", "template.yaml")), Loader=Loader)
-    return {name: r["Properties"]["QueryString"].replace('"${ReportsDatabase}"."principal_reports"', "principal_reports")
-            for name, r in template["Resources"].items() if r["Type"] == "AWS::Athena::NamedQuery"}
-
-
 def test_the_stacks_athena_queries_answer_right_over_the_reports(stack, account, tmp_path):
     t = account
     summary, reports = reports_of(stack, t["service_run"])
-    for key in summary["report_keys"]:
-        target = tmp_path / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
-    con = duckdb.connect()
-    con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
-                "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
+    con = principal_reports(stack, summary["report_keys"], tmp_path)
     queries = named_queries()
     assert set(queries) == {"UnusedServicesQuery", "NeverUsedServicesQuery", "GrantingPoliciesQuery", "ChangesQuery",
                             "RecommendationsQuery"}

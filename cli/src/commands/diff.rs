@@ -152,20 +152,14 @@ pub fn render(d: &RunDiff) -> String {
 }
 
 async fn index(stack: &Stack, dt: &str, run: &str) -> Result<Vec<PrincipalOutcome>> {
-    let store = stack.store()?;
     let key = keys::index_key(dt, run);
-    store
+    stack
+        .store()?
         .get_json_opt(&key)
         .await
         .map_err(failure::store)?
         .ok_or_else(|| {
-            Failure::new(
-                Exit::Failed,
-                format!(
-                    "run {run:?} has no index (s3://{}/{key}): runs before report schema 2.0 wrote none. Pick a later run with --against.",
-                    store.bucket
-                ),
-            )
+            stack.missing_since_2_0(run, &key, "index", " Pick a later run with --against.")
         })
 }
 

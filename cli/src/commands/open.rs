@@ -20,21 +20,13 @@ pub struct OpenArgs {
 
 pub async fn open(stack: &Stack, args: &OpenArgs, output: Output) -> Result<Exit> {
     let (key, _) = stack.summary_of(&args.run).await?;
-    let store = stack.store()?;
     let page = keys::page_key(&key.dt, &key.run);
-    let html = store
+    let html = stack
+        .store()?
         .get_bytes_opt(&page)
         .await
         .map_err(failure::store)?
-        .ok_or_else(|| {
-            Failure::new(
-                Exit::Failed,
-                format!(
-                    "run {:?} has no page (s3://{}/{page}): runs before report schema 2.0 wrote none.",
-                    args.run, store.bucket
-                ),
-            )
-        })?;
+        .ok_or_else(|| stack.missing_since_2_0(&args.run, &page, "page", ""))?;
     let dir = args.dir.clone().unwrap_or_else(std::env::temp_dir);
     let path = dir.join(format!("ila-{}.html", key.run));
     // A fresh file, never through a link someone left at that name.

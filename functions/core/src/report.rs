@@ -410,4 +410,4 @@ pub fn unused_namespaces(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -123,13 +123,20 @@ def parse_record(index: int, rec: Any) -> Dict[str, Any]:
     }
 
 
-def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
+def _posted_json(request: Any) -> Tuple[Any, Any]:
+    """`(body, None)` for a POST with a JSON body; else `(None, the 405 or 400 answer)`."""
     if request.method != "POST":
-        return _error(405, "use POST")
+        return None, _error(405, "use POST")
     try:
-        body = _body(request)
+        return _body(request), None
     except ValueError:
-        return _error(400, "body must be JSON", field="body")
+        return None, _error(400, "body must be JSON", field="body")
+
+
+def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
+    body, refused = _posted_json(request)
+    if refused:
+        return refused
     if isinstance(body, dict):
         body = [body]
     if not isinstance(body, list):
@@ -148,12 +155,9 @@ def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, 
 def age(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, str], str]:
     """`{"days": N}`: every activity record moves N days into the past, so a test can
     watch a last use age (stale) and leave IAM's 400-day window without waiting."""
-    if request.method != "POST":
-        return _error(405, "use POST")
-    try:
-        body = _body(request)
-    except ValueError:
-        return _error(400, "body must be JSON", field="body")
+    body, refused = _posted_json(request)
+    if refused:
+        return refused
     days = body.get("days") if isinstance(body, dict) else None
     if isinstance(days, bool) or not isinstance(days, (int, float)) or not 0 < days <= 3650:
         return _error(400, "days must be a number of days, 0 < days <= 3650", field="days")

@@ -16,6 +16,7 @@ use crate::model::Batch;
 use crate::model::RunContext;
 use crate::recommend::Slice;
 use crate::records::PlanRecord;
+use crate::report::Usage;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -234,10 +235,8 @@ pub async fn handle(
         let mut all = directory.authorization().await?;
         let report = &input.report;
         let as_of = started;
-        let stale = |last: Option<&str>| match last.and_then(utc::parse) {
-            None => true,
-            Some(t) => (as_of - t).whole_days() >= i64::from(report.unused_days),
-        };
+        let stale =
+            |last: Option<&str>| Usage::of(last, as_of, report.unused_days).0 != Usage::Active;
         let in_scope: std::collections::BTreeSet<String> = batches
             .iter()
             .flat_map(|b| b.arns.iter().map(ToString::to_string))

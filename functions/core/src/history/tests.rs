@@ -4,7 +4,8 @@ use super::*;
 use crate::arn::PrincipalArn;
 use crate::input::ReportOptions;
 use crate::model::JobStatus;
-use crate::report::{build_report, ActionAccess, JobDetails, ReportContext, ServiceAccess};
+use crate::report::tests::{action, service};
+use crate::report::{build_report, JobDetails, ReportContext, ServiceAccess};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -45,27 +46,6 @@ fn diff_names_each_move_once() {
     assert!(diff(&now, &now).is_empty());
 }
 
-fn service(ns: &str, last: Option<&str>, actions: Option<Vec<ActionAccess>>) -> ServiceAccess {
-    ServiceAccess {
-        name: ns.to_uppercase(),
-        namespace: ns.into(),
-        last_authenticated: last.map(str::to_string),
-        last_authenticated_entity: last.map(|_| ARN.to_string()),
-        last_authenticated_region: last.map(|_| "eu-west-1".to_string()),
-        total_authenticated_entities: None,
-        tracked_actions: actions,
-    }
-}
-
-fn action(name: &str, last: Option<&str>) -> ActionAccess {
-    ActionAccess {
-        action_name: Some(name.into()),
-        last_accessed_time: last.map(str::to_string),
-        last_accessed_entity: None,
-        last_accessed_region: last.map(|_| "us-east-1".to_string()),
-    }
-}
-
 fn report(
     run_id: &str,
     as_of: OffsetDateTime,
@@ -92,6 +72,14 @@ fn report(
         ..JobDetails::default()
     };
     build_report(&ctx, Some("job"), status, details)
+}
+
+/// The previous run `run`, with this principal's `report` in it.
+fn after<'a>(run: &'a RunRef, report: &'a PrincipalReport) -> Option<Previous<'a>> {
+    Some(Previous {
+        run,
+        report: Some(report),
+    })
 }
 
 fn run(id: &str, as_of: &str) -> RunRef {
@@ -123,10 +111,7 @@ fn a_last_use_iam_forgot_is_carried_from_the_run_that_saw_it() {
         later,
         JobStatus::Completed,
         vec![service("s3", None, Some(vec![action("ListBuckets", None)]))],
-        Some(Previous {
-            run: &r1,
-            report: Some(&first),
-        }),
+        after(&r1, &first),
     );
     let s3 = &second.services[0];
     let ever = s3.last_authenticated_ever.as_ref().expect("carried");
@@ -157,10 +142,7 @@ fn a_last_use_iam_forgot_is_carried_from_the_run_that_saw_it() {
         later + time::Duration::days(1),
         JobStatus::Completed,
         vec![service("s3", None, None)],
-        Some(Previous {
-            run: &r2,
-            report: Some(&second),
-        }),
+        after(&r2, &second),
     );
     assert_eq!(
         third.services[0]
@@ -201,10 +183,7 @@ fn changes_compare_with_the_previous_report() {
             service("ec2", Some("2026-11-24T00:00:00Z"), None),
             service("kms", None, None),
         ],
-        Some(Previous {
-            run: &r1,
-            report: Some(&before),
-        }),
+        after(&r1, &before),
     );
     let c = after.changes.unwrap();
     assert_eq!(c.previous_run.as_ref().unwrap().run_id, "run-1");
@@ -251,10 +230,7 @@ fn new_and_incomparable_principals() {
         NOW,
         JobStatus::Completed,
         vec![service("s3", None, None)],
-        Some(Previous {
-            run: &r1,
-            report: Some(&failed),
-        }),
+        after(&r1, &failed),
     );
     assert_eq!(
         after_failed.changes, None,
@@ -404,10 +380,7 @@ fn a_failed_job_carries_history_on_to_the_next_run() {
         NOW + time::Duration::days(1),
         JobStatus::Failed,
         Vec::new(),
-        Some(Previous {
-            run: &r1,
-            report: Some(&first),
-        }),
+        after(&r1, &first),
     );
     assert_eq!(failed.carried_history.len(), 1);
     assert_eq!(
@@ -426,10 +399,7 @@ fn a_failed_job_carries_history_on_to_the_next_run() {
         NOW + time::Duration::days(10),
         JobStatus::Completed,
         vec![service("sns", None, Some(vec![action("Publish", None)]))],
-        Some(Previous {
-            run: &r2,
-            report: Some(&failed),
-        }),
+        after(&r2, &failed),
     );
     let sns = &third.services[0];
     assert_eq!(sns.usage, Usage::Stale, "not never used: {sns:?}");
@@ -450,10 +420,7 @@ fn a_failed_job_carries_history_on_to_the_next_run() {
         NOW + time::Duration::days(11),
         JobStatus::TimedOut,
         Vec::new(),
-        Some(Previous {
-            run: &r2,
-            report: Some(&failed),
-        }),
+        after(&r2, &failed),
     );
     assert_eq!(again.carried_history, failed.carried_history);
 }

@@ -5,7 +5,12 @@ use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 
-fn service(ns: &str, last: Option<&str>, actions: Option<Vec<ActionAccess>>) -> ServiceAccess {
+/// A service as IAM reports it, used by `role/app` in eu-west-1 when `last` is set.
+pub(crate) fn service(
+    ns: &str,
+    last: Option<&str>,
+    actions: Option<Vec<ActionAccess>>,
+) -> ServiceAccess {
     ServiceAccess {
         name: format!("Service {ns}"),
         namespace: ns.into(),
@@ -17,7 +22,8 @@ fn service(ns: &str, last: Option<&str>, actions: Option<Vec<ActionAccess>>) -> 
     }
 }
 
-fn action(name: &str, last: Option<&str>) -> ActionAccess {
+/// A tracked action as IAM reports it.
+pub(crate) fn action(name: &str, last: Option<&str>) -> ActionAccess {
     ActionAccess {
         action_name: Some(name.into()),
         last_accessed_time: last.map(str::to_string),
