@@ -37,10 +37,33 @@ pub async fn report(stack: &Stack, args: &ReportArgs, output: Output) -> Result<
     Ok(Exit::Success)
 }
 
+/// The principal's report in one run: under its account's `account=` level (schema 3),
+/// else where a run before organization scans put it.
+async fn report_in(
+    stack: &Stack,
+    dt: &str,
+    run: &str,
+    arn: &PrincipalArn,
+) -> Result<Option<(String, PrincipalReport)>> {
+    let store = stack.store()?;
+    for key in [
+        keys::report_key(dt, run, arn.account(), arn),
+        keys::report_key_before_accounts(dt, run, arn),
+    ] {
+        if let Some(r) = store
+            .get_json_opt::<PrincipalReport>(&key)
+            .await
+            .map_err(failure::store)?
+        {
+            return Ok(Some((key, r)));
+        }
+    }
+    Ok(None)
+}
+
 async fn in_run(stack: &Stack, arn: &PrincipalArn, run: &str) -> Result<(String, PrincipalReport)> {
-    let key = keys::report_key(&stack.run_dt(run).await?, run, arn);
-    match stack.store()?.get_json_opt(&key).await.map_err(failure::store)? {
-        Some(report) => Ok((key, report)),
+    match report_in(stack, &stack.run_dt(run).await?, run, arn).await? {
+        Some(found) => Ok(found),
         None => Err(Failure::new(
             Exit::Failed,
             format!(
@@ -57,16 +80,10 @@ async fn newest(stack: &Stack, arn: &PrincipalArn) -> Result<(String, PrincipalR
     for k in stack.summary_keys().await? {
         by_day.entry(k.dt).or_default().push(k.run);
     }
-    let store = stack.store()?;
     for (dt, runs) in by_day.iter().rev() {
         let mut found: Option<(String, PrincipalReport)> = None;
         for run in runs {
-            let key = keys::report_key(dt, run, arn);
-            if let Some(r) = store
-                .get_json_opt::<PrincipalReport>(&key)
-                .await
-                .map_err(failure::store)?
-            {
+            if let Some((key, r)) = report_in(stack, dt, run, arn).await? {
                 if found
                     .as_ref()
                     .is_none_or(|(_, f)| r.generated_at > f.generated_at)

@@ -277,6 +277,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
         run_id: "previous-run".into(),
         dt: "2026-11-24".into(),
         as_of: "2026-11-24T00:00:00Z".into(),
+        account_keys: true,
     };
     let changes = match rng.below(100) {
         0..=4 => None,

@@ -22,21 +22,49 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
         .await
 }
 
+/// Credentials of `role`, assumed with the configured (fixed) session name.
+pub async fn assumed(config: &Config, base: &SdkConfig, role: &str) -> AssumeRoleProvider {
+    AssumeRoleProvider::builder(role)
+        .session_name(&config.reader_session_name)
+        .configure(base)
+        .build()
+        .await
+}
+
+/// An IAM client acting through `provider`.
+pub fn iam_client_with(base: &SdkConfig, provider: AssumeRoleProvider) -> aws_sdk_iam::Client {
+    let conf = aws_sdk_iam::config::Builder::from(base)
+        .credentials_provider(provider)
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
+}
+
 /// An IAM client acting as `role`, assumed with the configured (fixed) session name.
 pub async fn assumed_iam_client(
     config: &Config,
     base: &SdkConfig,
     role: &str,
 ) -> aws_sdk_iam::Client {
-    let provider = AssumeRoleProvider::builder(role)
-        .session_name(&config.reader_session_name)
-        .configure(base)
-        .build()
-        .await;
-    let conf = aws_sdk_iam::config::Builder::from(base)
-        .credentials_provider(provider)
-        .build();
-    aws_sdk_iam::Client::from_conf(conf)
+    iam_client_with(base, assumed(config, base, role).await)
+}
+
+/// Whether `provider` can assume its role now: `Err` holds STS's refusal in full (a
+/// member role that is missing, or whose trust refuses us, or an account suspended).
+pub async fn can_assume(provider: &AssumeRoleProvider) -> Result<(), String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            Err(text)
+        }
+    }
 }
 
 pub fn s3_client(config: &Config, base: &SdkConfig) -> aws_sdk_s3::Client {

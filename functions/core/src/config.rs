@@ -36,6 +36,10 @@ pub struct Config {
     /// A run with more than this percentage of its principals FAILED fails
     /// (`MAX_FAILED_PERCENT`, 0–100, default 50; Summarize's stack parameter).
     pub max_failed_percent: f64,
+    /// The role an organization run assumes in each account (`MEMBER_ROLE_NAME`).
+    pub member_role_name: String,
+    /// Accounts an organization run scans side by side (`MAX_ACCOUNTS_IN_PARALLEL`).
+    pub max_accounts_in_parallel: u32,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -87,6 +91,9 @@ impl Config {
             s3_force_path_style: var("S3_FORCE_PATH_STYLE")
                 .is_some_and(|v| v == "true" || v == "1"),
             max_failed_percent: number("MAX_FAILED_PERCENT", 50.0)?,
+            member_role_name: var("MEMBER_ROLE_NAME")
+                .unwrap_or_else(|| "iam-last-accessed-member".into()),
+            max_accounts_in_parallel: number("MAX_ACCOUNTS_IN_PARALLEL", 5)?,
         };
         check(
             (0.0..=100.0).contains(&config.max_failed_percent),

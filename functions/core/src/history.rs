@@ -4,7 +4,7 @@
 //! module compares them.
 
 use crate::arn::PrincipalArn;
-use crate::input::{Discovery, Granularity};
+use crate::input::{Discovery, Granularity, Organization};
 use crate::report::{ActionReport, PrincipalReport, ServiceReport, Usage};
 use crate::run_summary::RunStatus;
 use serde::{Deserialize, Serialize};
@@ -16,11 +16,16 @@ pub struct RunRef {
     pub run_id: String,
     pub dt: String,
     pub as_of: String,
+    /// Its reports' keys have an `account=` level (summary schema 3.0+).
+    #[serde(default)]
+    pub account_keys: bool,
 }
 
 /// What Plan reads of an earlier run's summary to choose the previous run (any schema).
 #[derive(Debug, Clone, Deserialize)]
 pub struct RunHead {
+    #[serde(default)]
+    pub schema_version: Option<String>,
     pub run_id: String,
     pub dt: String,
     pub started_at: String,
@@ -45,10 +50,20 @@ pub struct RunHeadParameters {
 /// its sorted explicit ARNs. Runs compare only with runs of the same scope, so a one-off
 /// scan of one ARN never becomes the nightly scan's "previous run" (which would make
 /// every other principal "gone", then "new").
-pub fn scope_of(arns: &[PrincipalArn], discover: Option<&Discovery>) -> String {
+pub fn scope_of(
+    arns: &[PrincipalArn],
+    discover: Option<&Discovery>,
+    organization: Option<&Organization>,
+) -> String {
     let mut sorted: Vec<String> = arns.iter().map(ToString::to_string).collect();
     sorted.sort();
-    let canonical = serde_json::json!({"arns": sorted, "discover": discover}).to_string();
+    let mut canonical = serde_json::json!({"arns": sorted, "discover": discover});
+    // Which accounts, not how (role, parallelism, access report); a run of the stack's
+    // own account keeps the scope it had before organization runs.
+    if let Some(o) = organization {
+        canonical["organization"] = serde_json::json!({"selection": o.selection, "exclude": o.exclude});
+    }
+    let canonical = canonical.to_string();
     let hash = canonical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
@@ -88,6 +103,11 @@ fn latest(
             run_id: h.run_id.clone(),
             dt: h.dt.clone(),
             as_of: as_of.to_string(),
+            account_keys: h
+                .schema_version
+                .as_deref()
+                .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
+                .is_some_and(|major| major >= 3),
         })
 }
 

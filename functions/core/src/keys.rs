@@ -53,13 +53,49 @@ pub fn reports_prefix(dt: &str, run_id: &str) -> String {
     format!("{PRINCIPALS_PREFIX}dt={dt}/run={run_id}/")
 }
 
-pub fn report_key(dt: &str, run_id: &str, arn: &PrincipalArn) -> String {
+/// A principal's report: `…/dt=…/run=…/account=ACCOUNT/{type}/NAME.json` (schema 3: the
+/// account scanned, which for an AWS-managed policy is the account it was judged in).
+pub fn report_key(dt: &str, run_id: &str, account: &str, arn: &PrincipalArn) -> String {
+    format!(
+        "{}account={account}/{}/{}.json",
+        reports_prefix(dt, run_id),
+        arn.kind().as_str(),
+        url_safe(arn.name())
+    )
+}
+
+/// A principal's report in a run written before schema 3 (no `account=` level).
+pub fn report_key_before_accounts(dt: &str, run_id: &str, arn: &PrincipalArn) -> String {
     format!(
         "{}{}/{}.json",
         reports_prefix(dt, run_id),
         arn.kind().as_str(),
         url_safe(arn.name())
     )
+}
+
+/// The run's accounts, resolved by Plan: the outer Map's item list.
+pub fn accounts_key(run_id: &str) -> String {
+    format!("{}accounts.json", work_prefix(run_id))
+}
+
+pub fn account_prefix(run_id: &str, account: &str) -> String {
+    format!("{}accounts/{account}/", work_prefix(run_id))
+}
+
+/// One account's batch list: its Map's item list.
+pub fn account_batches_key(run_id: &str, account: &str) -> String {
+    format!("{}batches.json", account_prefix(run_id, account))
+}
+
+/// What Plan's account step found (or why the account could not be read).
+pub fn account_record_key(run_id: &str, account: &str) -> String {
+    format!("{}account.json", account_prefix(run_id, account))
+}
+
+/// Why an account's scan stopped before its batches (its preflight failed).
+pub fn account_failure_key(run_id: &str, account: &str) -> String {
+    format!("{}failure.json", account_prefix(run_id, account))
 }
 
 pub fn summary_key(dt: &str, run_id: &str) -> String {
@@ -107,19 +143,27 @@ mod tests {
         let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/ops/alice+admin@example.com")
             .unwrap();
         assert_eq!(
-            report_key("2026-11-25", "run-1", &arn),
+            report_key("2026-11-25", "run-1", "123456789012", &arn),
+            "reports/principals/dt=2026-11-25/run=run-1/account=123456789012/user/alice%2Badmin%40example.com.json"
+        );
+        assert_eq!(
+            report_key_before_accounts("2026-11-25", "run-1", &arn),
             "reports/principals/dt=2026-11-25/run=run-1/user/alice%2Badmin%40example.com.json"
         );
         let managed = PrincipalArn::parse("arn:aws:iam::aws:policy/ReadOnlyAccess").unwrap();
         assert_eq!(
-            report_key("2026-11-25", "r", &managed),
-            "reports/principals/dt=2026-11-25/run=r/aws_managed_policy/ReadOnlyAccess.json"
+            report_key("2026-11-25", "r", "111111111111", &managed),
+            "reports/principals/dt=2026-11-25/run=r/account=111111111111/aws_managed_policy/ReadOnlyAccess.json"
         );
         assert_eq!(
             summary_key("2026-11-25", "r"),
             "reports/runs/dt=2026-11-25/run=r/summary.json"
         );
         assert_eq!(result_key("r", 7), "work/run=r/results/000007.json");
+        assert_eq!(
+            account_batches_key("r", "111111111111"),
+            "work/run=r/accounts/111111111111/batches.json"
+        );
         assert_eq!(
             parse_summary_key(&summary_key("2026-11-25", "r")),
             Some(("2026-11-25", "r"))

@@ -23,6 +23,31 @@ pub struct RunContext {
     /// each principal's report with its report there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_run: Option<crate::history::RunRef>,
+    /// The account this part of the run scans (Plan's account step sets it): every IAM
+    /// call goes through its reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountScope>,
+}
+
+impl RunContext {
+    /// The account this part of the run scans: `arn`'s own when the context names none
+    /// (a context from before organization runs).
+    pub fn account_of<'a>(&'a self, arn: &'a PrincipalArn) -> &'a str {
+        self.account
+            .as_ref()
+            .map(|a| a.id.as_str())
+            .unwrap_or_else(|| arn.account())
+    }
+}
+
+/// One account of a run, and the role its IAM calls go through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountScope {
+    pub id: String,
+    /// The member role to assume (fixed session name); `None`: the stack's own account,
+    /// read through the stack's reader role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }
 
 /// One item of the Distributed Map: a batch of principals sharing one wait loop.

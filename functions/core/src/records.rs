@@ -38,6 +38,12 @@ pub struct PlanRecord {
     /// against (absent on the first such run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_run: Option<RunRef>,
+    /// The organization run's selection (absent: the stack's own account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<crate::input::Organization>,
+    /// Accounts resolved (1 outside an organization run).
+    #[serde(default)]
+    pub accounts: u32,
     /// Principals discovery listed but skipped (gone before their tags were read, or an
     /// ARN IAM accepts and this scanner can't parse), each with the reason.
     #[serde(default)]
@@ -54,6 +60,9 @@ pub struct PrincipalOutcome {
     pub principal_type: PrincipalType,
     pub status: JobStatus,
     pub report_key: String,
+    /// The account it was scanned in (schema 3.0; empty in an older index).
+    #[serde(default)]
+    pub account: String,
     pub services_granted: u32,
     pub services_active: u32,
     pub services_stale: u32,
@@ -147,6 +156,7 @@ impl PrincipalOutcome {
             principal_type: report.principal_type,
             status: report.job.status,
             report_key,
+            account: report.scanned_account.clone(),
             services_granted: f.services_granted,
             services_active: f.services_active,
             services_stale: f.services_stale,
@@ -244,7 +254,80 @@ pub struct BatchFailure {
     pub cause: Option<String>,
 }
 
+/// A Step Functions error and the Lambda's message, short: `Error: message` (the cause's
+/// `errorMessage` when it is a Lambda's error document, cut before the SDK's debug dump,
+/// at most 600 characters).
+pub fn failed_briefly(error: Option<&str>, cause: Option<&str>) -> String {
+    let message = cause
+        .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
+        .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_string))
+        .or_else(|| cause.map(str::to_string))
+        .unwrap_or_default();
+    let message = message
+        .split(" (ServiceError(")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut text = format!("{}: {message}", error.unwrap_or("an error"));
+    if text.len() > 600 {
+        let mut cut = 600;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 /// A Step Functions error and cause, as one phrase: `Error: Cause`.
 pub fn what_failed(error: Option<&str>, cause: Option<&str>) -> String {
     format!("{}: {}", error.unwrap_or("an error"), cause.unwrap_or(""))
+}
+
+/// One account of a run, as Plan resolved it: the outer Map's item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountItem {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// Organizations' status (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`); `ACTIVE` for the
+    /// stack's own account outside an organization run.
+    pub status: String,
+    #[serde(default)]
+    pub ou_path: String,
+    /// The member role; `None`: the stack's own account, through its reader role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The account's batches are numbered from here, so batch indices (and the work
+    /// files named by them) are unique across the run.
+    pub first_batch: u32,
+    /// Whether its reader is probed before its batches (organization runs: the run's
+    /// own preflight probes the stack's reader otherwise).
+    #[serde(default)]
+    pub probe: bool,
+}
+
+/// Whether Plan could plan an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountState {
+    Planned,
+    /// Its member role is missing or refuses us, or the account is not ACTIVE.
+    Unreachable,
+}
+
+/// What Plan found in one account, under `work/run=…/accounts/ID/account.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    #[serde(flatten)]
+    pub item: AccountItem,
+    pub state: AccountState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub principals: u32,
+    pub batches: u32,
+    pub batch_size: u32,
+    #[serde(default)]
+    pub skipped: Vec<crate::selection::Skipped>,
 }

@@ -6,7 +6,7 @@ use crate::model::{JobError, JobStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub const REPORT_SCHEMA_VERSION: &str = "2.2.0";
+pub const REPORT_SCHEMA_VERSION: &str = "3.0.0";
 
 use crate::clock::utc;
 use crate::history::{self, CarriedUse, Changes, PastUse, Previous};
@@ -203,6 +203,11 @@ pub struct PrincipalReport {
     pub name: String,
     pub path: String,
     pub account: String,
+    /// The account the principal was scanned in (schema 3.0): the `account=` level of
+    /// the report's key. `account` unless the principal is an AWS-managed policy, which
+    /// is judged in each account scanned.
+    #[serde(default)]
+    pub scanned_account: String,
     pub partition: String,
     pub run_id: String,
     /// When the report was written.
@@ -326,6 +331,7 @@ pub fn build_report(
         name: arn.name().to_string(),
         path: arn.path().to_string(),
         account: arn.account().to_string(),
+        scanned_account: arn.account().to_string(),
         partition: arn.partition().to_string(),
         run_id: ctx.run_id.to_string(),
         generated_at: utc::format(ctx.written_at),

@@ -5,12 +5,13 @@
 use crate::history::{ClassChanges, RunRef};
 use crate::model::{Batch, JobError, JobStatus};
 use crate::records::{
-    what_failed, BatchFailure, BatchResult, PlanRecord, PrincipalOutcome, RunFailure,
+    failed_briefly, what_failed, AccountItem, AccountRecord, AccountState, BatchFailure, BatchResult, PlanRecord,
+    PrincipalOutcome, RunFailure,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "2.1.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "3.0.0";
 const TOP_PRINCIPALS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +93,46 @@ impl RunStatus {
     }
 }
 
+/// How one account of the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    /// Every planned principal of the account has a report.
+    Succeeded,
+    /// Some of its batches (or its preflight) failed: not every principal has a report.
+    Incomplete,
+    /// Nothing of it was read: its member role is missing or refuses us, or the account
+    /// is suspended.
+    Unreachable,
+}
+
+/// One account's line of the summary (schema 3.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub id: String,
+    pub name: String,
+    /// Root and OU ids from the root down (`r-ab12/ou-ab12-11111111`).
+    pub ou_path: String,
+    pub status: AccountStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub principals: u32,
+    pub reports_written: u32,
+    pub services_granted: u64,
+    /// Active: used within `unused_days`.
+    pub services_used: u64,
+    /// Stale + never used.
+    pub services_unused: u64,
+}
+
+/// What Summarize read of one account: its item, Plan's record and a recorded failure.
+#[derive(Debug, Clone)]
+pub struct AccountRun {
+    pub item: AccountItem,
+    pub record: Option<AccountRecord>,
+    pub failure: Option<RunFailure>,
+}
+
 /// A planned principal without a report, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MissingPrincipal {
@@ -147,6 +188,13 @@ pub struct RunSummary {
     pub status: RunStatus,
     pub parameters: PlanRecord,
     pub counts: Counts,
+    /// One line per account (schema 3.0; one for a run of the stack's own account).
+    #[serde(default)]
+    pub accounts: Vec<AccountSummary>,
+    /// Accounts by status (schema 3.0).
+    #[serde(default)]
+    pub account_counts: BTreeMap<String, u32>,
+    /// The principals with the most unused services, across every account.
     pub top_unused: Vec<TopPrincipal>,
     pub errors: Vec<PrincipalError>,
     /// Planned principals without a report, each with its batch's error (schema 1.1).
@@ -176,6 +224,8 @@ pub struct RunRecords {
     /// The principals of the previous run's index (`None`: no previous run, or its index
     /// is missing), to name the ones gone.
     pub previous_arns: Option<Vec<String>>,
+    /// The run's accounts, in the order Plan resolved them.
+    pub accounts: Vec<AccountRun>,
 }
 
 /// When the summary is written and how a run may end.
@@ -201,6 +251,7 @@ pub fn summarize(
         unreported,
         map_failure,
         previous_arns,
+        accounts,
     } = records;
     results.sort_by_key(|r| r.index);
     let mut counts = Counts {
@@ -276,9 +327,24 @@ pub fn summarize(
         .get(JobStatus::Failed.as_str())
         .copied()
         .unwrap_or(0);
+    let account_lines = account_lines(accounts, &outcomes);
+    let mut account_counts = BTreeMap::new();
+    for a in &account_lines {
+        let name = serde_json::to_value(a.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        *account_counts.entry(name).or_insert(0) += 1;
+    }
+    let all_accounts_scanned = account_lines
+        .iter()
+        .all(|a| a.status == AccountStatus::Succeeded);
     let status = if too_many_failed(failed, plan.principals, closing.max_failed_percent) {
         RunStatus::Failed
-    } else if counts.reports_written == plan.principals && counts.batches_reported == plan.batches {
+    } else if all_accounts_scanned
+        && counts.reports_written == plan.principals
+        && counts.batches_reported == plan.batches
+    {
         RunStatus::Succeeded
     } else {
         RunStatus::Incomplete
@@ -294,6 +360,8 @@ pub fn summarize(
         status,
         parameters: plan,
         counts,
+        accounts: account_lines,
+        account_counts,
         top_unused: top,
         errors,
         missing,
@@ -303,6 +371,59 @@ pub fn summarize(
         report_keys,
     };
     (summary, outcomes)
+}
+
+/// One line per account: what Plan found there and what its reports add up to.
+fn account_lines(accounts: Vec<AccountRun>, outcomes: &[PrincipalOutcome]) -> Vec<AccountSummary> {
+    let mut by_account: BTreeMap<&str, (u32, u64, u64, u64)> = BTreeMap::new();
+    for o in outcomes {
+        let e = by_account.entry(o.account.as_str()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(o.services_granted);
+        e.2 += u64::from(o.services_active);
+        e.3 += u64::from(o.services_unused());
+    }
+    accounts
+        .into_iter()
+        .map(|a| {
+            let (written, granted, used, unused) =
+                by_account.get(a.item.id.as_str()).copied().unwrap_or_default();
+            let failed = a
+                .failure
+                .as_ref()
+                .map(|f| failed_briefly(f.error.as_deref(), f.cause.as_deref()));
+            let (status, error, principals) = match &a.record {
+                Some(r) if r.state == AccountState::Unreachable => {
+                    (AccountStatus::Unreachable, r.error.clone(), 0)
+                }
+                None => (
+                    AccountStatus::Unreachable,
+                    Some(failed.unwrap_or_else(|| "Plan recorded nothing for the account".into())),
+                    0,
+                ),
+                Some(r) if failed.is_some() || written < r.principals => (
+                    AccountStatus::Incomplete,
+                    Some(failed.unwrap_or_else(|| {
+                        format!("{} of {} principals reported", written, r.principals)
+                    })),
+                    r.principals,
+                ),
+                Some(r) => (AccountStatus::Succeeded, None, r.principals),
+            };
+            AccountSummary {
+                id: a.item.id,
+                name: a.item.name,
+                ou_path: a.item.ou_path,
+                status,
+                error,
+                principals,
+                reports_written: written,
+                services_granted: granted,
+                services_used: used,
+                services_unused: unused,
+            }
+        })
+        .collect()
 }
 
 /// The run's `changes`: its reports' changes counted, the largest listed, and the

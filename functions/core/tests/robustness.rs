@@ -15,6 +15,8 @@ fn defaults() -> InputDefaults {
         max_concurrency: 2,
         partition: "aws".into(),
         account: Some("123456789012".into()),
+        member_role: "iam-last-accessed-member".into(),
+        max_accounts_in_parallel: 5,
     }
 }
 

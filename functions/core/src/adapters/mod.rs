@@ -2,6 +2,7 @@
 
 pub mod directory;
 pub mod iam;
+pub mod organizations;
 pub mod pages;
 pub mod s3;
 

@@ -11,7 +11,8 @@ pub enum RunError {
     #[error(
         "run incomplete: {reported} of {planned} principals reported ({batches_reported} of \
          {batches_planned} batches; {missing} principals without a report, named in the \
-         summary){}; see {summary_url}",
+         summary){}{}; see {summary_url}",
+        accounts(.accounts_not_scanned),
         after(.map_failure)
     )]
     Incomplete {
@@ -20,6 +21,8 @@ pub enum RunError {
         batches_reported: u32,
         batches_planned: u32,
         missing: u32,
+        /// Accounts not fully scanned: `ID (STATUS: error)`.
+        accounts_not_scanned: Vec<String>,
         /// Set when the batches' Map itself failed, as Step Functions reported it.
         map_failure: Option<RunFailure>,
         /// `s3://bucket/key` of the summary.
@@ -51,4 +54,17 @@ fn after(map_failure: &Option<RunFailure>) -> String {
             )
         })
         .unwrap_or_default()
+}
+
+/// `; accounts not fully scanned: …` when some were not.
+fn accounts(not_scanned: &[String]) -> String {
+    if not_scanned.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} account(s) not fully scanned: {}",
+            not_scanned.len(),
+            not_scanned.join("; ")
+        )
+    }
 }

@@ -61,6 +61,7 @@ fn every_variant() -> Vec<(Error, &'static str, Shape)> {
             batches_reported: 1,
             batches_planned: 2,
             missing: 1,
+            accounts_not_scanned: Vec::new(),
             map_failure,
             summary_url: "s3://reports/summary.json".into(),
         })

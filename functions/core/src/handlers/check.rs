@@ -3,7 +3,7 @@
 //! Check stores the result under the run's work prefix, and Write builds the report
 //! from it without asking IAM again (IAM's rate is the scan's bottleneck, S3's is not).
 
-use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
+use super::{decode, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::JobRead;
 use crate::error::Error;
 use crate::keys;
@@ -16,7 +16,8 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<BatchSta
     let mut state: BatchState = decode("event", event)?;
     let store = &deps.store;
     let run_id = state.run.run_id.clone();
-    let advisor = &paced(&deps.config, &deps.advisor, &state.run);
+    let (_, advisor) = deps.readers.for_run(&state.run).await?;
+    let advisor = &advisor;
     let jobs: Vec<Job> = stream::iter(std::mem::take(&mut state.jobs))
         .map(|mut job| {
             let run_id = &run_id;

@@ -5,7 +5,7 @@
 //! fails the run there with `AccessDenied` naming the action, instead of producing N
 //! DENIED reports; a principal IAM refuses inside a batch is that principal's outcome.
 
-use super::{decode, paced, GenerateDeps, PRINCIPALS_IN_FLIGHT};
+use super::{decode, GenerateDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{Generated, JobRead};
 use crate::error::{Error, IamError};
 use crate::input::Granularity;
@@ -36,7 +36,6 @@ pub struct ProbeOutput {
 struct ProbeEvent {
     #[allow(dead_code)]
     probe: bool,
-    #[allow(dead_code)]
     run: RunContext,
 }
 
@@ -46,22 +45,22 @@ pub async fn handle(
     event: serde_json::Value,
 ) -> Result<GenerateOutput, Error> {
     if event.get("probe").is_some() {
-        let _: ProbeEvent = decode("event", event)?;
-        return probe(deps).await.map(GenerateOutput::Probe);
+        let ProbeEvent { run, .. } = decode("event", event)?;
+        return probe(deps, &run).await.map(GenerateOutput::Probe);
     }
     batch(deps, event)
         .await
         .map(|state| GenerateOutput::Batch(Box::new(state)))
 }
 
-/// The preflight: can the reader start a job and read it? Any refusal here is the
-/// reader's, not a principal's, so it fails the run.
-async fn probe(deps: &GenerateDeps) -> Result<ProbeOutput, Error> {
-    let reader = deps.reader.as_str();
-    let arn = &deps.reader;
-    let job_id = match deps
-        .advisor
-        .generate(arn, Granularity::ServiceLevel)
+/// The preflight: can the reader of the run's account start a job and read it? Any
+/// refusal here is the reader's, not a principal's, so it fails the run (or, in an
+/// organization run, that account).
+async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Error> {
+    let (arn, advisor) = deps.readers.for_run(run).await?;
+    let reader = arn.as_str();
+    let job_id = match advisor
+        .generate(&arn, Granularity::ServiceLevel)
         .await?
     {
         Generated::Job(id) => id,
@@ -74,7 +73,7 @@ async fn probe(deps: &GenerateDeps) -> Result<ProbeOutput, Error> {
             .into())
         }
     };
-    let job_status = match deps.advisor.read(&job_id).await.map_err(|e| match e {
+    let job_status = match advisor.read(&job_id).await.map_err(|e| match e {
         IamError::AccessDenied(call) => IamError::ReaderMayNotRead(call),
         other => other,
     })? {
@@ -98,7 +97,8 @@ async fn batch(deps: &GenerateDeps, event: serde_json::Value) -> Result<BatchSta
     let BatchEvent { run, batch } = decode("event", event)?;
     let started = std::time::Instant::now();
     let granularity = run.granularity;
-    let advisor = &paced(&deps.config, &deps.advisor, &run);
+    let (_, advisor) = deps.readers.for_run(&run).await?;
+    let advisor = &advisor;
     let jobs: Vec<Job> = stream::iter(batch.arns)
         .map(|arn| {
             let span = tracing::info_span!("principal", arn = %arn);

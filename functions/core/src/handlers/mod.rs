@@ -10,6 +10,7 @@ pub mod write;
 
 use crate::adapters::directory::Directory;
 use crate::adapters::iam::AccessAdvisor;
+use crate::adapters::organizations::Organizations;
 use crate::adapters::s3::ReportStore;
 use crate::arn::PrincipalArn;
 use crate::clients;
@@ -18,8 +19,9 @@ use crate::error::{ConfigError, Error, InputError};
 use crate::model::RunContext;
 use crate::pacing::Pacer;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// How many principals of a batch a Lambda works on at once; the pacer still bounds
 /// the IAM request rate, this only hides call latency.
@@ -40,29 +42,81 @@ fn pacer_for(config: &Config, rate: Option<f64>) -> Arc<Pacer> {
     ))
 }
 
-/// The reader role's IAM client: Generate, Check and Write read IAM through it, with
-/// one fixed session name (IAM lets only the caller that created a JobId read it).
-async fn reader(
-    config: &Config,
-    base: &aws_config::SdkConfig,
-) -> Result<(PrincipalArn, AccessAdvisor), ConfigError> {
-    const NAME: &str = "READER_ROLE_ARN";
-    let role = config
-        .reader_role_arn
-        .as_deref()
-        .ok_or(ConfigError::Unset {
+/// The readers of a run's accounts: Generate, Check and Write read IAM through them,
+/// each with one fixed session name (IAM lets only the caller that created a JobId read
+/// it). The stack's own account goes through the stack's reader role; another account
+/// of an organization run through its member role, assumed on first use and kept for
+/// the life of the Lambda's container.
+#[derive(Debug, Clone)]
+pub struct Readers {
+    config: Config,
+    base: aws_config::SdkConfig,
+    own: (PrincipalArn, AccessAdvisor),
+    members: Arc<Mutex<HashMap<String, (PrincipalArn, AccessAdvisor)>>>,
+}
+
+impl Readers {
+    async fn from_env(config: &Config, base: &aws_config::SdkConfig) -> Result<Readers, ConfigError> {
+        const NAME: &str = "READER_ROLE_ARN";
+        let role = config
+            .reader_role_arn
+            .as_deref()
+            .ok_or(ConfigError::Unset {
+                name: NAME,
+                why: "this function reads IAM through the reader role",
+            })?;
+        let arn = PrincipalArn::parse(role).map_err(|source| ConfigError::Arn {
             name: NAME,
-            why: "this function reads IAM through the reader role",
+            text: role.to_string(),
+            source,
         })?;
-    let arn = PrincipalArn::parse(role).map_err(|source| ConfigError::Arn {
-        name: NAME,
-        text: role.to_string(),
-        source,
-    })?;
-    let iam = clients::assumed_iam_client(config, base, role).await;
-    let advisor =
-        AccessAdvisor::new(iam, pacer_for(config, None)).with_page_size(config.iam_page_size);
-    Ok((arn, advisor))
+        let iam = clients::assumed_iam_client(config, base, role).await;
+        let advisor =
+            AccessAdvisor::new(iam, pacer_for(config, None)).with_page_size(config.iam_page_size);
+        Ok(Readers {
+            config: config.clone(),
+            base: base.clone(),
+            own: (arn, advisor),
+            members: Arc::default(),
+        })
+    }
+
+    /// Readers of the stack's own account only, through `own`'s adapter (tests).
+    pub fn fixed(config: Config, arn: PrincipalArn, advisor: AccessAdvisor) -> Readers {
+        Readers {
+            config,
+            base: aws_config::SdkConfig::builder().build(),
+            own: (arn, advisor),
+            members: Arc::default(),
+        }
+    }
+
+    /// The reader of the run's account (its role's ARN and its IAM adapter), paced for
+    /// this invocation of the run.
+    pub async fn for_run(&self, run: &RunContext) -> Result<(PrincipalArn, AccessAdvisor), Error> {
+        let (arn, advisor) = match run.account.as_ref().and_then(|a| a.role_arn.as_deref()) {
+            None => self.own.clone(),
+            Some(role) => {
+                let known = self.members.lock().ok().and_then(|m| m.get(role).cloned());
+                match known {
+                    Some(found) => found,
+                    None => {
+                        let arn = PrincipalArn::parse(role)
+                            .map_err(|e| Error::invalid("run.account.role_arn", e))?;
+                        let iam = clients::assumed_iam_client(&self.config, &self.base, role).await;
+                        let advisor = AccessAdvisor::new(iam, pacer_for(&self.config, None))
+                            .with_page_size(self.config.iam_page_size);
+                        if let Ok(mut m) = self.members.lock() {
+                            m.insert(role.to_string(), (arn.clone(), advisor.clone()));
+                        }
+                        (arn, advisor)
+                    }
+                }
+            }
+        };
+        let paced = advisor.with_pacer(pacer_for(&self.config, run.iam_requests_per_second));
+        Ok((arn, paced))
+    }
 }
 
 /// The function's configuration and the SDK's, read once at init.
@@ -80,19 +134,37 @@ fn bucket(config: &Config, base: &aws_config::SdkConfig) -> Result<ReportStore, 
     ))
 }
 
-/// Plan: the run input's defaults, its own IAM client for discovery (lists only: it never
-/// assumes the reader role), and the bucket for the batch list.
+/// Plan: the run input's defaults, its own IAM client for discovery in the stack's
+/// account (lists only: it never assumes the reader role), the member role for another
+/// account of an organization run, Organizations, and the bucket.
 #[derive(Debug, Clone)]
 pub struct PlanDeps {
     pub config: Config,
+    pub base: aws_config::SdkConfig,
     pub iam: aws_sdk_iam::Client,
+    pub organizations: Organizations,
     pub store: ReportStore,
 }
 
 impl PlanDeps {
-    /// Discovery paced for this run.
+    /// Discovery paced for this run, in the stack's own account.
     pub fn directory(&self, rate: Option<f64>) -> Directory {
         Directory::new(self.iam.clone(), pacer_for(&self.config, rate))
+    }
+
+    /// Discovery in the account `role` belongs to (its member role), or why that role
+    /// can't be assumed: STS's refusal, in full.
+    pub async fn member_directory(
+        &self,
+        role: &str,
+        rate: Option<f64>,
+    ) -> Result<Directory, String> {
+        let provider = clients::assumed(&self.config, &self.base, role).await;
+        clients::can_assume(&provider).await?;
+        Ok(Directory::new(
+            clients::iam_client_with(&self.base, provider),
+            pacer_for(&self.config, rate),
+        ))
     }
 }
 
@@ -101,48 +173,45 @@ impl Dependencies for PlanDeps {
         let (config, base) = environment().await?;
         Ok(PlanDeps {
             iam: aws_sdk_iam::Client::new(&base),
+            organizations: Organizations::new(aws_sdk_organizations::Client::new(&base)),
             store: bucket(&config, &base)?,
+            base,
             config,
         })
     }
 }
 
-/// Generate: the reader role, and its ARN for the run's preflight. No bucket.
+/// Generate: the readers. No bucket.
 #[derive(Debug, Clone)]
 pub struct GenerateDeps {
     pub config: Config,
-    pub reader: PrincipalArn,
-    pub advisor: AccessAdvisor,
+    pub readers: Readers,
 }
 
 impl Dependencies for GenerateDeps {
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
-        let (reader, advisor) = reader(&config, &base).await?;
-        Ok(GenerateDeps {
-            config,
-            reader,
-            advisor,
-        })
+        let readers = Readers::from_env(&config, &base).await?;
+        Ok(GenerateDeps { config, readers })
     }
 }
 
-/// Check and Write: the reader role, and the bucket (finished jobs, reports, results).
+/// Check and Write: the readers, and the bucket (finished jobs, reports, results).
 #[derive(Debug, Clone)]
 pub struct JobDeps {
     pub config: Config,
-    pub advisor: AccessAdvisor,
+    pub readers: Readers,
     pub store: ReportStore,
 }
 
 impl Dependencies for JobDeps {
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
-        let (_, advisor) = reader(&config, &base).await?;
+        let readers = Readers::from_env(&config, &base).await?;
         Ok(JobDeps {
             store: bucket(&config, &base)?,
             config,
-            advisor,
+            readers,
         })
     }
 }
@@ -162,11 +231,6 @@ impl Dependencies for SummarizeDeps {
             config,
         })
     }
-}
-
-/// The reader's IAM adapter paced for this run: one bucket for the whole invocation.
-pub fn paced(config: &Config, advisor: &AccessAdvisor, run: &RunContext) -> AccessAdvisor {
-    advisor.with_pacer(pacer_for(config, run.iam_requests_per_second))
 }
 
 /// Decodes an event, naming the offending field.

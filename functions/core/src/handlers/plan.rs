@@ -9,22 +9,22 @@ use crate::batching;
 use crate::clock::utc;
 use crate::error::Error;
 use crate::history::{self, RunHead, RunRef};
-use crate::input::Granularity;
-use crate::input::{InputDefaults, RunInput};
+use crate::input::{Granularity, InputDefaults, RunInput};
+use crate::arn::{PrincipalArn, PrincipalType};
 use crate::keys;
-use crate::model::Batch;
-use crate::model::RunContext;
+use crate::model::{AccountScope, Batch, RunContext};
+use crate::records::{AccountItem, AccountRecord, AccountState, RunFailure};
 use crate::recommend::Slice;
 use crate::records::PlanRecord;
 use crate::report::Usage;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many batches per run (15,500 principals need 8 per batch).
 pub const MAX_BATCHES: usize = 2_000;
 
-/// What the state machine passes to Plan.
+/// What the state machine passes to Plan at the start of a run.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanEvent {
@@ -37,15 +37,66 @@ pub struct PlanEvent {
     pub start_time: String,
 }
 
-/// Plan's output: the Map's input.
+/// Plan's output at the start of a run: the accounts Map's input, and Summarize's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanOutput {
+    pub run: RunContext,
+    pub bucket: String,
+    /// The accounts Map's item list (`AccountItem`s).
+    pub accounts_key: String,
+    pub accounts: u32,
+    /// An organization run: each account probes its own reader.
+    pub organization: bool,
+    pub max_accounts_in_parallel: u32,
+}
+
+/// The accounts Map's item: one account of the run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountEvent {
+    run: RunContext,
+    #[allow(dead_code)]
+    bucket: String,
+    account: AccountItem,
+}
+
+/// Plan's output for one account: its batches Map's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountOutput {
+    /// The run, scoped to the account.
     pub run: RunContext,
     pub bucket: String,
     pub batches_key: String,
     pub principals: u32,
     pub batches: u32,
     pub max_concurrency: u32,
+    /// Anything to scan: false for an unreachable account, or one without principals.
+    pub scan: bool,
+    /// Probe the account's reader before its batches.
+    pub probe: bool,
+}
+
+/// The account child's Catch: the state the failed step had, with Step Functions' error.
+#[derive(Debug, Deserialize)]
+struct AccountFailedEvent {
+    account_failed: AccountFailure,
+}
+
+#[derive(Debug, Deserialize)]
+struct AccountFailure {
+    run: RunContext,
+    #[serde(default)]
+    account: Option<AccountItem>,
+    failure: RunFailure,
+}
+
+/// What Plan answers, by step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum PlanAnswer {
+    Run(PlanOutput),
+    Account(Box<AccountOutput>),
+    Recorded { recorded: String },
 }
 
 /// The account of `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
@@ -145,8 +196,35 @@ async fn previous_run(
     Ok(None)
 }
 
+/// Plan's three steps, told apart by the event: the run's start (validate the input,
+/// resolve the accounts), one account (its discovery and batches), or an account's
+/// failure to record.
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(
+    deps: &PlanDeps,
+    event: serde_json::Value,
+    function_arn: Option<&str>,
+) -> Result<PlanAnswer, Error> {
+    if event.get("account_failed").is_some() {
+        let AccountFailedEvent { account_failed } = decode("event", event)?;
+        return record_account_failure(deps, account_failed).await;
+    }
+    if event.get("account").is_some() {
+        let AccountEvent { run, account, .. } = decode("event", event)?;
+        return plan_account_step(deps, run, account)
+            .await
+            .map(|out| PlanAnswer::Account(Box::new(out)));
+    }
+    plan_run(deps, event, function_arn).await.map(PlanAnswer::Run)
+}
+
+/// The validated run input, kept for the accounts' steps (it may hold 5,000 ARNs: too
+/// large for every item of the Map).
+fn input_key(run_id: &str) -> String {
+    format!("{}input.json", keys::work_prefix(run_id))
+}
+
+async fn plan_run(
     deps: &PlanDeps,
     event: serde_json::Value,
     function_arn: Option<&str>,
@@ -160,35 +238,267 @@ pub async fn handle(
         )
     })?;
     let config = &deps.config;
+    let own_account = config
+        .account_id
+        .clone()
+        .or_else(|| function_arn.and_then(account_of_function));
     let defaults = InputDefaults {
         batch_size: config.batch_size,
         max_concurrency: config.max_concurrency,
         partition: config.partition.clone(),
-        account: config
-            .account_id
-            .clone()
-            .or_else(|| function_arn.and_then(account_of_function)),
+        account: own_account.clone(),
+        member_role: config.member_role_name.clone(),
+        max_accounts_in_parallel: config.max_accounts_in_parallel,
     };
     let input = RunInput::parse(&event.input, &defaults)?;
-    // Every invocation must fit its timeout: batches shrink to what one invocation can do
-    // at the run's rate, and work that can't fit one principal is refused here.
     let rate = input
         .iam_requests_per_second
         .unwrap_or(config.iam_requests_per_second);
+    // Every invocation must fit its timeout: batches shrink to what one invocation can do
+    // at the run's rate, and work that can't fit one principal is refused here.
     let batch_size = batching::fitted_batch_size(input.batch_size, rate, &input.report)?;
+    let own_account = own_account.ok_or_else(|| {
+        Error::from(crate::error::ConfigError::Unset {
+            name: "ACCOUNT_ID",
+            why: "Plan must know the stack's own account (set ACCOUNT_ID, or run as a Lambda)",
+        })
+    })?;
+    let accounts = resolve_accounts(deps, &input, &own_account).await?;
+    let run_id = event.execution_name;
+    let started_at = utc::format(started);
+    let dt = started_at[..10].to_string();
+    let store = &deps.store;
+    let scope = history::scope_of(
+        &input.arns,
+        input.discover.as_ref(),
+        input.organization.as_ref(),
+    );
+    let previous_run =
+        previous_run(store, &run_id, &dt, &started_at, input.granularity, &scope).await?;
+    let run = RunContext {
+        run_id: run_id.clone(),
+        dt: dt.clone(),
+        started_at: started_at.clone(),
+        granularity: input.granularity,
+        poll: input.poll.clone(),
+        report: input.report.clone(),
+        iam_requests_per_second: input.iam_requests_per_second,
+        previous_run: previous_run.clone(),
+        account: None,
+    };
+    let record = PlanRecord {
+        run_id: run_id.clone(),
+        dt,
+        started_at,
+        granularity: input.granularity,
+        batch_size,
+        batch_size_requested: input.batch_size,
+        max_concurrency: input.max_concurrency,
+        iam_requests_per_second: input.iam_requests_per_second,
+        poll: input.poll.clone(),
+        report: input.report.clone(),
+        explicit_arns: input.arns.len() as u32,
+        discover: input.discover.clone(),
+        // Summed over the accounts by Summarize.
+        principals: 0,
+        batches: 0,
+        skipped: Vec::new(),
+        scope,
+        previous_run,
+        organization: input.organization.clone(),
+        accounts: accounts.len() as u32,
+    };
+    store.put_json(&input_key(&run_id), &input).await?;
+    if input.organization.is_none() {
+        // The stack's own account is planned here, so a bad scope is the run's
+        // InvalidInput at once, as before organization runs.
+        plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
+    }
+    let accounts_key = keys::accounts_key(&run_id);
+    store.put_json(&accounts_key, &accounts).await?;
+    store.put_json(&keys::plan_key(&run_id), &record).await?;
+    tracing::info!(run_id, accounts = accounts.len(), "planned");
+    Ok(PlanOutput {
+        run,
+        bucket: store.bucket.clone(),
+        accounts_key,
+        accounts: accounts.len() as u32,
+        organization: input.organization.is_some(),
+        max_accounts_in_parallel: input
+            .organization
+            .as_ref()
+            .map_or(1, |o| o.max_accounts_in_parallel),
+    })
+}
+
+/// The run's accounts: the stack's own, or those `organization` selects (Organizations
+/// is asked once). Explicit ARNs must be in one of them; without discovery, an account
+/// no ARN names has nothing to scan and is left out.
+async fn resolve_accounts(
+    deps: &PlanDeps,
+    input: &RunInput,
+    own_account: &str,
+) -> Result<Vec<AccountItem>, Error> {
+    let Some(org) = &input.organization else {
+        return Ok(vec![AccountItem {
+            id: own_account.to_string(),
+            name: String::new(),
+            status: "ACTIVE".into(),
+            ou_path: String::new(),
+            role_arn: None,
+            first_batch: 0,
+            probe: false,
+        }]);
+    };
+    let tree = deps.organizations.tree().await?;
+    let mut chosen = tree.select(org)?;
+    let ids: BTreeSet<&str> = chosen.iter().map(|a| a.id.as_str()).collect();
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    let mut aws_managed = false;
+    for (i, arn) in input.arns.iter().enumerate() {
+        if arn.kind() == PrincipalType::AwsManagedPolicy {
+            aws_managed = true;
+            continue;
+        }
+        if !ids.contains(arn.account()) {
+            return Err(Error::invalid(
+                &format!("arns[{i}]"),
+                format!(
+                    "{arn} is in account {}, which `organization` does not select",
+                    arn.account()
+                ),
+            ));
+        }
+        named.insert(arn.account().to_string());
+    }
+    if input.discover.is_none() && !aws_managed {
+        chosen.retain(|a| named.contains(&a.id));
+    }
+    let partition = &deps.config.partition;
+    Ok(chosen
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| AccountItem {
+            role_arn: (a.id != own_account)
+                .then(|| format!("arn:{partition}:iam::{}:role/{}", a.id, org.member_role)),
+            first_batch: (i * MAX_BATCHES) as u32,
+            probe: true,
+            id: a.id,
+            name: a.name,
+            status: a.status,
+            ou_path: a.ou_path,
+        })
+        .collect())
+}
+
+/// One account's step of the accounts Map: plan it (once: a retried step finds its
+/// record), or say it can't be scanned.
+async fn plan_account_step(
+    deps: &PlanDeps,
+    run: RunContext,
+    account: AccountItem,
+) -> Result<AccountOutput, Error> {
+    let store = &deps.store;
+    let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
+    let record = match store
+        .get_json_opt::<AccountRecord>(&keys::account_record_key(&run.run_id, &account.id))
+        .await?
+    {
+        Some(record) => record,
+        None => {
+            let input: RunInput = store.get_json(&input_key(&run.run_id)).await?;
+            plan_account(deps, &run, &input, plan.batch_size, &account).await?
+        }
+    };
+    Ok(account_output(store, run, &record, plan.max_concurrency))
+}
+
+fn account_output(
+    store: &ReportStore,
+    mut run: RunContext,
+    record: &AccountRecord,
+    max_concurrency: u32,
+) -> AccountOutput {
+    run.account = Some(AccountScope {
+        id: record.item.id.clone(),
+        role_arn: record.item.role_arn.clone(),
+    });
+    AccountOutput {
+        batches_key: keys::account_batches_key(&run.run_id, &record.item.id),
+        run,
+        bucket: store.bucket.clone(),
+        principals: record.principals,
+        batches: record.batches,
+        max_concurrency,
+        scan: record.state == AccountState::Planned && record.batches > 0,
+        probe: record.item.probe,
+    }
+}
+
+/// Discovery, batches and (with recommendations) holdings of one account, under its
+/// reader; the account's record says what was found, or why it can't be read.
+async fn plan_account(
+    deps: &PlanDeps,
+    run: &RunContext,
+    input: &RunInput,
+    batch_size: u32,
+    account: &AccountItem,
+) -> Result<AccountRecord, Error> {
+    let store = &deps.store;
+    let unreachable = |why: String| AccountRecord {
+        item: account.clone(),
+        state: AccountState::Unreachable,
+        error: Some(why),
+        principals: 0,
+        batches: 0,
+        batch_size,
+        skipped: Vec::new(),
+    };
+    let rate = input
+        .iam_requests_per_second
+        .unwrap_or(deps.config.iam_requests_per_second);
+    let record_key = keys::account_record_key(&run.run_id, &account.id);
+    if account.status != "ACTIVE" {
+        let record = unreachable(format!(
+            "the account is {} in the Organization",
+            account.status
+        ));
+        store.put_json(&record_key, &record).await?;
+        return Ok(record);
+    }
+    let directory = match &account.role_arn {
+        None => deps.directory(input.iam_requests_per_second),
+        Some(role) => match deps
+            .member_directory(role, input.iam_requests_per_second)
+            .await
+        {
+            Ok(d) => d,
+            Err(why) => {
+                tracing::warn!(account = account.id, why, "member role not assumable");
+                let record = unreachable(format!("cannot assume {role}: {why}"));
+                store.put_json(&record_key, &record).await?;
+                return Ok(record);
+            }
+        },
+    };
     let Discovered {
         principals: discovered,
         skipped,
     } = match &input.discover {
         Some(filter) => {
-            let directory = deps.directory(input.iam_requests_per_second);
             let max_tag_calls = (batching::INVOCATION_BUDGET_SECONDS * rate) as u64;
             directory.discover(filter, max_tag_calls).await?
         }
         None => Discovered::default(),
     };
-    let principals = batching::merge(&input.arns, discovered);
-    if principals.is_empty() {
+    let named: Vec<PrincipalArn> = input
+        .arns
+        .iter()
+        .filter(|a| a.kind() == PrincipalType::AwsManagedPolicy || a.account() == account.id)
+        .cloned()
+        .collect();
+    let principals = batching::merge(&named, discovered);
+    if principals.is_empty() && input.organization.is_none() {
         // An empty scan would be a silent empty report: say why instead.
         return Err(Error::invalid(
             "discover",
@@ -196,48 +506,24 @@ pub async fn handle(
         ));
     }
     let count = principals.len() as u32;
-    let batches = batching::batches(principals, batch_size);
+    let mut batches = batching::batches(principals, batch_size);
     if batches.len() > MAX_BATCHES {
         // The Map gathers every child's (small) output: keep it far below 256 KiB.
         return Err(Error::invalid(
             "batch_size",
-            format!("{count} principals in batches of up to {batch_size} make {} batches; at most {MAX_BATCHES}: raise batch_size or iam_requests_per_second", batches.len()),
+            format!("{count} principals of account {} in batches of up to {batch_size} make {} batches; at most {MAX_BATCHES}: raise batch_size or iam_requests_per_second", account.id, batches.len()),
         ));
     }
-    let run_id = event.execution_name;
-    let started_at = utc::format(started);
-    let dt = started_at[..10].to_string();
-    let store = &deps.store;
-    let scope = history::scope_of(&input.arns, input.discover.as_ref());
-    let previous_run =
-        previous_run(store, &run_id, &dt, &started_at, input.granularity, &scope).await?;
-    let record = PlanRecord {
-        run_id: run_id.clone(),
-        dt: dt.clone(),
-        started_at: started_at.clone(),
-        granularity: input.granularity,
-        batch_size,
-        batch_size_requested: input.batch_size,
-        max_concurrency: input.max_concurrency,
-        iam_requests_per_second: input.iam_requests_per_second,
-        poll: input.poll,
-        report: input.report.clone(),
-        explicit_arns: input.arns.len() as u32,
-        discover: input.discover.clone(),
-        principals: count,
-        batches: batches.len() as u32,
-        skipped,
-        scope,
-        previous_run: previous_run.clone(),
-    };
-    if input.report.recommendations {
-        let directory = deps.directory(input.iam_requests_per_second);
+    for b in &mut batches {
+        b.index += account.first_batch;
+    }
+    if input.report.recommendations && !batches.is_empty() {
         let mut all = directory.authorization().await?;
         let report = &input.report;
-        let as_of = started;
+        let as_of = utc::parse(&run.started_at).unwrap_or_else(time::OffsetDateTime::now_utc);
         let stale =
             |last: Option<&str>| Usage::of(last, as_of, report.unused_days).0 != Usage::Active;
-        let in_scope: std::collections::BTreeSet<String> = batches
+        let in_scope: BTreeSet<String> = batches
             .iter()
             .flat_map(|b| b.arns.iter().map(ToString::to_string))
             .collect();
@@ -252,34 +538,48 @@ pub async fn handle(
                 h.credentials = confirmed;
             }
         }
-        write_holdings(store, &run_id, &batches, all).await?;
+        write_holdings(store, &run.run_id, &batches, all).await?;
     }
-    let batches_key = keys::batches_key(&run_id);
-    store.put_json(&batches_key, &batches).await?;
-    store.put_json(&keys::plan_key(&run_id), &record).await?;
-    tracing::info!(
-        run_id,
-        principals = count,
-        batches = batches.len(),
-        "planned"
-    );
-    Ok(PlanOutput {
-        run: RunContext {
-            run_id,
-            dt,
-            started_at,
-            granularity: input.granularity,
-            poll: input.poll,
-            report: input.report,
-            iam_requests_per_second: input.iam_requests_per_second,
-            previous_run,
-        },
-        bucket: store.bucket.clone(),
-        batches_key,
+    store
+        .put_json(&keys::account_batches_key(&run.run_id, &account.id), &batches)
+        .await?;
+    let record = AccountRecord {
+        item: account.clone(),
+        state: AccountState::Planned,
+        error: None,
         principals: count,
         batches: batches.len() as u32,
-        max_concurrency: input.max_concurrency,
-    })
+        batch_size,
+        skipped,
+    };
+    store.put_json(&record_key, &record).await?;
+    tracing::info!(
+        run_id = run.run_id,
+        account = account.id,
+        principals = count,
+        batches = batches.len(),
+        "account planned"
+    );
+    Ok(record)
+}
+
+/// An account whose preflight or batches Map failed: recorded for Summarize, which
+/// calls the account INCOMPLETE (or UNREACHABLE, when nothing of it was scanned).
+async fn record_account_failure(
+    deps: &PlanDeps,
+    failed: AccountFailure,
+) -> Result<PlanAnswer, Error> {
+    let id = failed
+        .run
+        .account
+        .as_ref()
+        .map(|a| a.id.clone())
+        .or_else(|| failed.account.as_ref().map(|a| a.id.clone()))
+        .ok_or_else(|| Error::invalid("account_failed", "names no account"))?;
+    let key = keys::account_failure_key(&failed.run.run_id, &id);
+    deps.store.put_json(&key, &failed.failure).await?;
+    tracing::warn!(account = id, error = ?failed.failure.error, "account failed");
+    Ok(PlanAnswer::Recorded { recorded: key })
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use crate::error::{Error, RunError};
 use crate::keys;
 use crate::model::Batch;
 use crate::page;
-use crate::records::{BatchFailure, BatchResult, PlanRecord, RunFailure};
-use crate::run_summary::{summarize, Closing, RunRecords, RunStatus};
+use crate::records::{AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure};
+use crate::run_summary::{summarize, AccountRun, AccountStatus, Closing, RunRecords, RunStatus};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -67,20 +67,52 @@ pub async fn handle(
     } = decode("event", event)?;
     let run = &plan_output.run;
     let store = &deps.store;
-    let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
+    let mut plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
+    let items: Vec<AccountItem> = store.get_json(&plan_output.accounts_key).await?;
+    let accounts: Vec<AccountRun> = stream::iter(items)
+        .map(|item| async move {
+            let record = store
+                .get_json_opt::<AccountRecord>(&keys::account_record_key(&run.run_id, &item.id))
+                .await?;
+            let failure = store
+                .get_json_opt::<RunFailure>(&keys::account_failure_key(&run.run_id, &item.id))
+                .await?;
+            Ok::<_, Error>(AccountRun {
+                item,
+                record,
+                failure,
+            })
+        })
+        .buffered(16)
+        .try_collect()
+        .await?;
+    // The run's totals are its accounts' sums.
+    for r in accounts.iter().filter_map(|a| a.record.as_ref()) {
+        plan.principals += r.principals;
+        plan.batches += r.batches;
+        plan.skipped.extend(r.skipped.iter().cloned());
+    }
     let results: Vec<BatchResult> = read_all(deps, &keys::results_prefix(&run.run_id)).await?;
     let failures: Vec<BatchFailure> = read_all(deps, &keys::failures_prefix(&run.run_id)).await?;
-    // The batch list is read only when some batch has no result: to name its principals.
-    let unreported = if (results.len() as u32) < plan.batches {
-        let reported: BTreeSet<u32> = results.iter().map(|r| r.index).collect();
-        let batches: Vec<Batch> = store.get_json(&plan_output.batches_key).await?;
-        batches
-            .into_iter()
-            .filter(|b| !reported.contains(&b.index))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // A batch list is read only when some batch of its account has no result: to name
+    // its principals.
+    let reported: BTreeSet<u32> = results.iter().map(|r| r.index).collect();
+    let mut unreported = Vec::new();
+    for a in &accounts {
+        let Some(record) = a.record.as_ref().filter(|r| r.batches > 0) else {
+            continue;
+        };
+        let first = a.item.first_batch;
+        let done = reported
+            .range(first..first + record.batches)
+            .count() as u32;
+        if done < record.batches {
+            let batches: Vec<Batch> = store
+                .get_json(&keys::account_batches_key(&run.run_id, &a.item.id))
+                .await?;
+            unreported.extend(batches.into_iter().filter(|b| !reported.contains(&b.index)));
+        }
+    }
     // Gone principals: the previous run's index names its scope.
     let previous_arns = match &plan.previous_run {
         Some(prev) => store
@@ -101,6 +133,7 @@ pub async fn handle(
             unreported,
             map_failure,
             previous_arns,
+            accounts,
         },
         Closing {
             finished_at: utc::format(now),
@@ -156,6 +189,19 @@ pub async fn handle(
             batches_reported: counts.batches_reported,
             batches_planned: counts.batches_planned,
             missing: counts.principals_missing,
+            accounts_not_scanned: summary
+                .accounts
+                .iter()
+                .filter(|a| a.status != AccountStatus::Succeeded)
+                .map(|a| {
+                    format!(
+                        "{} {:?}: {}",
+                        a.id,
+                        a.status,
+                        a.error.as_deref().unwrap_or("")
+                    )
+                })
+                .collect(),
             map_failure: summary.failure.clone(),
             summary_url,
         }

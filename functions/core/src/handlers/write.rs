@@ -3,7 +3,7 @@
 //! Summarize. Its second duty: when a batch fails beyond its retries, the child's Catch
 //! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
-use super::{decode, paced, JobDeps, PRINCIPALS_IN_FLIGHT};
+use super::{decode, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::clock;
 use crate::error::{Error, IamError};
@@ -137,7 +137,11 @@ async fn write_one(
     // can't be read as a report is compared as absent, said aloud.
     let previous_report = match &run.previous_run {
         Some(prev) => {
-            let key = keys::report_key(&prev.dt, &prev.run_id, &job.arn);
+            let key = if prev.account_keys {
+                keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
+            } else {
+                keys::report_key_before_accounts(&prev.dt, &prev.run_id, &job.arn)
+            };
             store
                 .get_json_opt::<serde_json::Value>(&key)
                 .await?
@@ -164,6 +168,8 @@ async fn write_one(
         written_at: OffsetDateTime::now_utc(),
     };
     let mut report = build_report(&ctx, job.job_id.as_deref(), status, details);
+    let account = run.account_of(&job.arn);
+    report.scanned_account = account.to_string();
     if let Some(slice) = holdings {
         let judged = recommend(&Subject {
             arn: &job.arn,
@@ -182,7 +188,7 @@ async fn write_one(
         report.recommendations_withheld = judged.withheld;
         report.recommendation_notes = judged.notes;
     }
-    let key = keys::report_key(&state.run.dt, &state.run.run_id, &job.arn);
+    let key = keys::report_key(&run.dt, &run.run_id, account, &job.arn);
     store.put_json(&key, &report).await?;
     Ok(PrincipalOutcome::of(&report, key))
 }
@@ -233,7 +239,8 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOut
     }
     let state: BatchState = decode("event", event)?;
     // One pace for the whole invocation, shared by every principal of the batch.
-    let advisor = &paced(&deps.config, &deps.advisor, &state.run);
+    let (_, advisor) = deps.readers.for_run(&state.run).await?;
+    let advisor = &advisor;
     // What the batch's principals hold, as Plan read it (one read per batch). Missing
     // (the work files expired before a redrive): every principal is judged "not read".
     let holdings = if state.run.report.recommendations {

@@ -87,6 +87,7 @@ fn run(id: &str, as_of: &str) -> RunRef {
         run_id: id.into(),
         dt: as_of[..10].into(),
         as_of: as_of.into(),
+        account_keys: true,
     }
 }
 
@@ -346,18 +347,18 @@ fn the_previous_run_is_the_latest_succeeded_one_at_the_granularity() {
 fn the_scope_is_the_filter_and_the_set_of_arns() {
     let a = PrincipalArn::parse("arn:aws:iam::123456789012:role/a").unwrap();
     let b = PrincipalArn::parse("arn:aws:iam::123456789012:user/b").unwrap();
-    let one = scope_of(&[a.clone(), b.clone()], None);
+    let one = scope_of(&[a.clone(), b.clone()], None, None);
     assert_eq!(
         one,
-        scope_of(&[b.clone(), a.clone()], None),
+        scope_of(&[b.clone(), a.clone()], None, None),
         "order does not matter"
     );
     assert_eq!(one.len(), 16);
-    assert_ne!(one, scope_of(std::slice::from_ref(&a), None));
+    assert_ne!(one, scope_of(std::slice::from_ref(&a), None, None));
     let all: Discovery = serde_json::from_value(serde_json::json!({})).unwrap();
     let roles: Discovery = serde_json::from_value(serde_json::json!({"types": ["role"]})).unwrap();
-    assert_ne!(scope_of(&[], Some(&all)), scope_of(&[], Some(&roles)));
-    assert_eq!(scope_of(&[], Some(&all)), scope_of(&[], Some(&all.clone())));
+    assert_ne!(scope_of(&[], Some(&all), None), scope_of(&[], Some(&roles), None));
+    assert_eq!(scope_of(&[], Some(&all), None), scope_of(&[], Some(&all.clone()), None));
 }
 
 #[test]

@@ -5,8 +5,11 @@
 mod options;
 mod validate;
 
-pub use options::{Discovery, EntityType, Exclude, Granularity, PollOptions, ReportOptions};
-pub use validate::{InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
+pub use options::{
+    AccountSelection, Discovery, EntityType, Exclude, Granularity, Organization,
+    OrganizationOptions, PollOptions, ReportOptions,
+};
+pub use validate::{check_account_id, InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
 
 #[cfg(test)]
 mod tests;

@@ -153,3 +153,49 @@ impl Default for ReportOptions {
         }
     }
 }
+
+/// `organization` in the run input, as given: which accounts of the Organization to scan.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationOptions {
+    /// These accounts (12-digit ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
+    /// Every ACTIVE account of the Organization.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+    /// The accounts under these OUs (or roots), recursively.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<String>,
+    /// Accounts taken out of the scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// The role assumed in each account; default: the stack's `MemberRoleName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_role: Option<String>,
+    /// Accounts scanned side by side; default: the stack's `MaxAccountsInParallel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_accounts_in_parallel: Option<u32>,
+    /// IAM's Organizations access report (the SCP view), from the management account.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub access_report: bool,
+}
+
+/// Which accounts a validated `organization` selects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSelection {
+    Accounts(Vec<String>),
+    All,
+    Units(Vec<String>),
+}
+
+/// A validated `organization`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub selection: AccountSelection,
+    pub exclude: Vec<String>,
+    pub member_role: String,
+    pub max_accounts_in_parallel: u32,
+    pub access_report: bool,
+}

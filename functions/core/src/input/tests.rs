@@ -9,6 +9,8 @@ fn defaults() -> InputDefaults {
         max_concurrency: 4,
         partition: "aws".into(),
         account: Some("123456789012".into()),
+        member_role: "iam-last-accessed-member".into(),
+        max_accounts_in_parallel: 5,
     }
 }
 
@@ -133,4 +135,97 @@ fn too_many_arns_is_refused() {
         .map(|i| format!("arn:aws:iam::123456789012:role/r{i}"))
         .collect();
     assert!(invalid(json!({ "arns": arns })).starts_with("arns: 5001 ARNs"));
+}
+
+#[test]
+fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
+    let input = json!({"organization": {"accounts": ["111111111111", "222222222222"]}});
+    let parsed = RunInput::parse(&input, &defaults()).unwrap();
+    let org = parsed.organization.unwrap();
+    assert_eq!(
+        org.selection,
+        AccountSelection::Accounts(vec!["111111111111".into(), "222222222222".into()])
+    );
+    assert_eq!(org.member_role, "iam-last-accessed-member");
+    assert_eq!(org.max_accounts_in_parallel, 5);
+    let input = json!({"organization": {"all": true, "exclude": ["333333333333"], "max_accounts_in_parallel": 20, "access_report": true}});
+    let org = RunInput::parse(&input, &defaults())
+        .unwrap()
+        .organization
+        .unwrap();
+    assert_eq!(org.selection, AccountSelection::All);
+    assert_eq!(org.exclude, vec!["333333333333".to_string()]);
+    assert_eq!(org.max_accounts_in_parallel, 20);
+    assert!(org.access_report);
+    let input = json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "scanner-reader"}});
+    let org = RunInput::parse(&input, &defaults())
+        .unwrap()
+        .organization
+        .unwrap();
+    assert_eq!(
+        org.selection,
+        AccountSelection::Units(vec!["ou-ab12-34cd56ef".into()])
+    );
+    assert_eq!(org.member_role, "scanner-reader");
+    // Without `organization`: the stack's own account, as before.
+    assert!(RunInput::parse(&json!({}), &defaults())
+        .unwrap()
+        .organization
+        .is_none());
+}
+
+#[test]
+fn organization_arns_may_name_other_accounts() {
+    let input = json!({"organization": {"all": true}, "arns": ["arn:aws:iam::111111111111:role/app"]});
+    assert!(RunInput::parse(&input, &defaults()).is_ok());
+    // Without it, only the stack's account.
+    let err = invalid(json!({"arns": ["arn:aws:iam::111111111111:role/app"]}));
+    assert!(err.contains("this scan reads account 123456789012"), "{err}");
+}
+
+#[test]
+fn bad_organizations_name_the_field() {
+    for (input, field) in [
+        (json!({"organization": {}}), "organization"),
+        (
+            json!({"organization": {"all": true, "accounts": ["111111111111"]}}),
+            "organization",
+        ),
+        (
+            json!({"organization": {"accounts": ["11111111111"]}}),
+            "organization.accounts[0]",
+        ),
+        (
+            json!({"organization": {"accounts": ["111111111111", "111111111111"]}}),
+            "organization.accounts",
+        ),
+        (
+            json!({"organization": {"all": true, "exclude": ["abc"]}}),
+            "organization.exclude[0]",
+        ),
+        (
+            json!({"organization": {"units": ["ou-1"]}}),
+            "organization.units[0]",
+        ),
+        (
+            json!({"organization": {"all": true, "member_role": "a/b"}}),
+            "organization.member_role",
+        ),
+        (
+            json!({"organization": {"all": true, "max_accounts_in_parallel": 0}}),
+            "organization.max_accounts_in_parallel",
+        ),
+        (
+            json!({"organization": {"all": true, "regions": ["x"]}}),
+            "organization",
+        ),
+    ] {
+        let err = invalid(input.clone());
+        assert!(err.contains(field), "{input}: {err}");
+    }
+    assert!(RunInput::parse(
+        &json!({"organization": {"units": ["r-ab12", "ou-ab12-34cd56ef"]}}),
+        &defaults()
+    )
+    .is_ok());
 }

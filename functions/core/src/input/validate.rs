@@ -1,7 +1,10 @@
 //! Parsing and checking the run input: strict JSON (unknown fields rejected), then
 //! every field against its rules; each error names its field.
 
-use super::options::{Discovery, Granularity, PollOptions, ReportOptions};
+use super::options::{
+    AccountSelection, Discovery, Granularity, Organization, OrganizationOptions, PollOptions,
+    ReportOptions,
+};
 use crate::arn::{PrincipalArn, PrincipalType};
 use crate::error::InputError;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,7 @@ struct RawRunInput {
     poll: PollOptions,
     #[serde(default)]
     report: ReportOptions,
+    organization: Option<OrganizationOptions>,
 }
 
 /// A validated run input.
@@ -43,6 +47,8 @@ pub struct RunInput {
     pub iam_requests_per_second: Option<f64>,
     pub poll: PollOptions,
     pub report: ReportOptions,
+    /// Scan these accounts of the Organization; `None`: the stack's own account.
+    pub organization: Option<Organization>,
 }
 
 /// Defaults that come from the deployment rather than the input.
@@ -53,6 +59,10 @@ pub struct InputDefaults {
     /// The partition and account the scan reads; ARNs elsewhere are refused.
     pub partition: String,
     pub account: Option<String>,
+    /// `organization.member_role` unless given (the stack's `MemberRoleName`).
+    pub member_role: String,
+    /// `organization.max_accounts_in_parallel` unless given.
+    pub max_accounts_in_parallel: u32,
 }
 
 fn check_range(field: &str, value: u32, low: u32, high: u32) -> Result<u32, InputError> {
@@ -115,7 +125,8 @@ impl RunInput {
                     ),
                 ));
             }
-            if let Some(account) = &defaults.account {
+            // An organization's accounts are known once Plan resolves them: it checks then.
+            if let (Some(account), None) = (&defaults.account, &raw.organization) {
                 if arn.kind() != PrincipalType::AwsManagedPolicy && arn.account() != account {
                     return Err(InputError::invalid(
                         &field,
@@ -209,7 +220,12 @@ impl RunInput {
                 "give at most 50 tags, keys of 1-128 characters and values of at most 256 (IAM's tag limits)",
             ));
         }
+        let organization = raw
+            .organization
+            .map(|o| check_organization(o, defaults))
+            .transpose()?;
         Ok(RunInput {
+            organization,
             arns,
             discover,
             granularity: raw.granularity,
@@ -220,6 +236,111 @@ impl RunInput {
             report,
         })
     }
+}
+
+/// A 12-digit account id, or why not.
+pub fn check_account_id(field: &str, id: &str) -> Result<(), InputError> {
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(InputError::invalid(
+            field,
+            format!("{id:?} is not an AWS account id (12 digits)"),
+        ))
+    }
+}
+
+/// An OU id (`ou-` root id part, then 8-32 characters) or a root id (`r-…`), as
+/// Organizations' API model patterns them.
+fn is_unit_id(id: &str) -> bool {
+    let lower = |s: &str| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if let Some(rest) = id.strip_prefix("ou-") {
+        return match rest.split_once('-') {
+            Some((root, ou)) => {
+                (4..=32).contains(&root.len())
+                    && (8..=32).contains(&ou.len())
+                    && lower(root)
+                    && lower(ou)
+            }
+            None => false,
+        };
+    }
+    id.strip_prefix("r-")
+        .is_some_and(|root| (4..=32).contains(&root.len()) && lower(root))
+}
+
+fn check_organization(
+    o: OrganizationOptions,
+    defaults: &InputDefaults,
+) -> Result<Organization, InputError> {
+    let chosen = [!o.accounts.is_empty(), o.all, !o.units.is_empty()]
+        .iter()
+        .filter(|c| **c)
+        .count();
+    if chosen != 1 {
+        return Err(InputError::invalid(
+            "organization",
+            "give exactly one of accounts (ids), all (true) or units (OU ids)",
+        ));
+    }
+    let unique = |field: &str, ids: &[String]| -> Result<(), InputError> {
+        let set: BTreeSet<&String> = ids.iter().collect();
+        if set.len() == ids.len() {
+            Ok(())
+        } else {
+            Err(InputError::invalid(field, "lists an id twice"))
+        }
+    };
+    for (i, id) in o.accounts.iter().enumerate() {
+        check_account_id(&format!("organization.accounts[{i}]"), id)?;
+    }
+    for (i, id) in o.exclude.iter().enumerate() {
+        check_account_id(&format!("organization.exclude[{i}]"), id)?;
+    }
+    for (i, id) in o.units.iter().enumerate() {
+        if !is_unit_id(id) {
+            return Err(InputError::invalid(
+                &format!("organization.units[{i}]"),
+                format!("{id:?} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"),
+            ));
+        }
+    }
+    unique("organization.accounts", &o.accounts)?;
+    unique("organization.units", &o.units)?;
+    let member_role = o
+        .member_role
+        .unwrap_or_else(|| defaults.member_role.clone());
+    let role_ok = (1..=64).contains(&member_role.len())
+        && member_role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if !role_ok {
+        return Err(InputError::invalid(
+            "organization.member_role",
+            format!("{member_role:?} is not an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)"),
+        ));
+    }
+    let max_accounts_in_parallel = check_range(
+        "organization.max_accounts_in_parallel",
+        o.max_accounts_in_parallel
+            .unwrap_or(defaults.max_accounts_in_parallel),
+        1,
+        1000,
+    )?;
+    let selection = if o.all {
+        AccountSelection::All
+    } else if !o.units.is_empty() {
+        AccountSelection::Units(o.units)
+    } else {
+        AccountSelection::Accounts(o.accounts)
+    };
+    Ok(Organization {
+        selection,
+        exclude: o.exclude,
+        member_role,
+        max_accounts_in_parallel,
+        access_report: o.access_report,
+    })
 }
 
 fn check_discovery(d: Discovery) -> Result<Discovery, InputError> {

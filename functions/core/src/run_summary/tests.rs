@@ -11,6 +11,7 @@ fn outcome(arn: &str, status: JobStatus, unused: u32) -> PrincipalOutcome {
         principal_type: PrincipalType::Role,
         status,
         report_key: format!("k/{arn}"),
+        account: "123456789012".into(),
         services_granted: 10,
         services_active: 10 - unused,
         services_stale: unused.min(1),
@@ -44,6 +45,8 @@ fn plan(principals: u32, batches: u32) -> PlanRecord {
         skipped: Vec::new(),
         scope: "s".into(),
         previous_run: None,
+        organization: None,
+        accounts: 1,
     }
 }
 
@@ -83,6 +86,7 @@ fn counts_ranks_and_lists_errors() {
     ];
     let records = RunRecords {
         previous_arns: None,
+        accounts: Vec::new(),
         results,
         ..RunRecords::default()
     };
@@ -109,6 +113,7 @@ fn counts_ranks_and_lists_errors() {
 fn a_failed_batch_names_its_principals_and_why() {
     let records = RunRecords {
         previous_arns: None,
+        accounts: Vec::new(),
         results: vec![BatchResult {
             index: 0,
             principals: vec![outcome("a", JobStatus::Completed, 0)],
@@ -150,6 +155,7 @@ fn a_batch_without_a_record_still_says_so() {
     };
     let records = RunRecords {
         previous_arns: None,
+        accounts: Vec::new(),
         unreported: vec![batch(0, &["arn:aws:iam::123456789012:role/a"])],
         map_failure: Some(failure.clone()),
         ..RunRecords::default()
@@ -172,6 +178,7 @@ fn more_than_the_allowed_share_failed_is_a_failed_run() {
     }];
     let records = RunRecords {
         previous_arns: None,
+        accounts: Vec::new(),
         results,
         ..RunRecords::default()
     };
@@ -208,6 +215,7 @@ fn changes_count_new_gone_changed_and_unchanged() {
         run_id: "r0".into(),
         dt: "2026-11-24".into(),
         as_of: "2026-11-24T00:00:00Z".into(),
+        account_keys: true,
     };
     let with = |arn: &str, changes: Option<Changes>| PrincipalOutcome {
         changes,
