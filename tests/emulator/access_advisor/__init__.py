@@ -13,9 +13,11 @@ def install() -> None:
     if _installed:
         return
     from . import (authz, bridge, catalog, cloudformation, control, credentials, operations,
-                   stepfunctions, throttle)
+                   org_reports, organizations, stepfunctions, throttle)
 
     operations.install()
+    organizations.install()  # AWS Organizations: who may call, CreateAccount's role (organizations.py)
+    org_reports.install()  # IAM's Organizations access report (org_reports.py)
     credentials.install()  # last-used data and the credential report (credentials.py)
     cloudformation.install()  # SAM/CloudFormation gaps of moto (cloudformation.py)
     stepfunctions.install()  # Step Functions engine gaps of moto (stepfunctions.py)

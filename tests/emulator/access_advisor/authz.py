@@ -490,6 +490,9 @@ def condition_operator_ok(operator: str, key: str, expected: Any, ctx: Dict[str,
     if if_exists:
         base = base[: -len("ifexists")]
     wanted = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in _as_list(expected)]
+    # policy variables in condition values (IAM User Guide, "IAM policy elements: Variables
+    # and tags": "in the Condition element, ... string operators and ARN operators")
+    wanted = [_substitute_variables(w, ctx) for w in wanted]
     values = ctx.get(key.lower())
     if base == "null":
         absent = not values
@@ -837,10 +840,51 @@ def base_context(environ: Dict[str, Any], caller: Caller, signed: Signed) -> Dic
     }
     if caller.user_id:
         ctx["aws:userid"] = [caller.user_id]
+    ctx.update(org_context("principal", caller.account, caller.partition))
     if caller.kind == "user":
         ctx["aws:username"] = [caller.name]
     if environ.get("REMOTE_ADDR"):
         ctx["aws:sourceip"] = [environ["REMOTE_ADDR"]]
+    return ctx
+
+
+def org_context(kind: str, account: str, partition: str) -> Dict[str, List[str]]:
+    """aws:{Principal,Resource}OrgID and …OrgPaths of an account in an organization (IAM
+    User Guide, "AWS global condition context keys"); nothing outside one."""
+    from . import organizations
+
+    org = organizations.org_of(account, partition)
+    if org is None:
+        return {}
+    return {f"aws:{kind}orgid": [org], f"aws:{kind}orgpaths": organizations.org_paths(account, partition)}
+
+
+def resource_account(req: Request, resource: str) -> str:
+    """The account owning the resource: the ARN's account, an S3 bucket's owner, else
+    (`*`, ARNs without an account) the account the request is made in."""
+    parts = resource.split(":", 5)
+    if len(parts) == 6:
+        if parts[2] == "s3" and parts[5]:
+            try:
+                from moto.s3.models import s3_backends
+
+                owner = s3_backends.bucket_accounts.get(parts[5].split("/")[0])
+                if owner:
+                    return owner[1]
+            except Exception:  # noqa: BLE001
+                pass
+        if re.fullmatch(r"\d{12}", parts[4]):
+            return parts[4]
+    return req.account
+
+
+def resource_context(req: Request, resource: str) -> Dict[str, List[str]]:
+    """The request's context plus aws:ResourceAccount, aws:ResourceOrgID and
+    aws:ResourceOrgPaths of the resource checked."""
+    account = resource_account(req, resource)
+    ctx = dict(req.ctx)
+    ctx["aws:resourceaccount"] = [account]
+    ctx.update(org_context("resource", account, req.partition))
     return ctx
 
 
@@ -944,6 +988,18 @@ def resources_for(req: Request) -> None:
             resources = ["*"]
         elif "ServiceLastAccessed" in op and op.startswith("Get"):
             resources = ["*"]
+        elif op == "GenerateOrganizationsAccessReport":
+            # Service Authorization Reference: resource type access-report, condition key
+            # iam:OrganizationsPolicyId, and the Organizations actions IAM's user guide
+            # requires besides ("Permissions required": DescribePolicy, ListChildren, …)
+            from .org_reports import DEPENDENT_ACTIONS, report_arn
+
+            resources = [report_arn(pa, acct, str(p.get("EntityPath") or ""))]
+            if p.get("OrganizationsPolicyId"):
+                req.ctx["iam:organizationspolicyid"] = [str(p["OrganizationsPolicyId"])]
+            req.checks.append((f"iam:{action}", resources[0]))
+            req.checks.extend((dependent, "*") for dependent in DEPENDENT_ACTIONS)
+            return
         elif op in ("GenerateServiceLastAccessedDetails", "ListPoliciesGrantingServiceAccess") and p.get("Arn"):
             resources = [p["Arn"]]
         elif op == "GetAccessKeyLastUsed" and p.get("AccessKeyId"):
@@ -1029,14 +1085,15 @@ def authorize(caller: Caller, req: Request) -> Optional[Tuple[str, str, str]]:
     for action, resource in req.checks:
         if action.lower() == "sts:getcalleridentity":
             continue  # needs no permission (STS API reference)
-        decision = evaluate(docs, action, resource, req.ctx)
+        ctx = resource_context(req, resource)
+        decision = evaluate(docs, action, resource, ctx)
         if decision == "deny":
             return action, resource, deny_message(
                 caller.arn, action, resource, "with an explicit deny in an identity-based policy",
                 quote_resource)
         if action.lower() == "sts:assumerole":
             role = _find_role(resource, req.account, req.partition)
-            trust = trust_decision(role, caller, action, req.ctx) if role is not None else None
+            trust = trust_decision(role, caller, action, ctx) if role is not None else None
             if trust == "deny":
                 return action, resource, deny_message(
                     caller.arn, action, resource, "with an explicit deny in a resource-based policy")
@@ -1258,6 +1315,8 @@ def _patch_dispatcher() -> None:
         if error is not None:
             return _respond(start_response, *error)
         environ["wsgi.input"] = io.BytesIO(body)
+        # the account is the credentials' (moto would let this header pick any account)
+        environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
         _local.caller = caller
         _local.access_key_id = parse_signature(environ).access_key_id
         try:

@@ -31,7 +31,13 @@ def _default_config() -> Dict[str, Any]:
         "lambda_bridge_functions": {},
         # principal ARNs IAM answers AccessDenied for (see authz.py)
         "deny": [],
+        # "max_pending_org_reports" is absent until set: DEFAULT_MAX_PENDING_ORG_REPORTS
     }
+
+
+# GenerateOrganizationsAccessReport: reports of one account IN_PROGRESS at once before
+# ReportGenerationLimitExceeded (org_reports.py); config key max_pending_org_reports.
+DEFAULT_MAX_PENDING_ORG_REPORTS = 5
 
 
 class State:
@@ -41,6 +47,8 @@ class State:
         self.activity: Dict[str, List[Dict[str, Any]]] = {}
         # job id -> job dict
         self.jobs: Dict[str, Dict[str, Any]] = {}
+        # job id -> Organizations access report job (org_reports.py)
+        self.org_jobs: Dict[str, Dict[str, Any]] = {}
         self.calls: Dict[str, int] = {}
         self.throttled: Dict[str, int] = {}
         # account id -> [tokens, last refill monotonic time]
@@ -89,6 +97,10 @@ class State:
                 if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
                     raise ConfigError("fail must be a list of ARNs")
                 new[key] = list(value)
+            elif key == "max_pending_org_reports":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ConfigError("max_pending_org_reports must be an integer >= 1")
+                new[key] = value
             elif key == "deny":
                 if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
                     raise ConfigError("deny must be a list of ARNs")
