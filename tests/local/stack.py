@@ -379,6 +379,13 @@ def up(template_path):
         emulator = start("emulator", [os.path.join(VENV_BIN, "python"), "tests/emulator/server.py", "--host", "127.0.0.1", "--port", str(port),
                                       "--enforce-iam"], env)
         wait_port(port, emulator, "emulator", 60)
+        import boto3  # the local account is an Organization's management account (idempotent)
+        orgs = boto3.client("organizations", endpoint_url=endpoint, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        try:
+            orgs.describe_organization()
+        except orgs.exceptions.AWSOrganizationsNotInUseException:
+            orgs.create_organization(FeatureSet="ALL")
         outputs, functions = deploy(endpoint, template_path)
         routes = {fn["name"]: serve(fn, lport + i, endpoint) for i, fn in enumerate(functions)}
         control(endpoint, {"lambda_bridge_functions": routes})
