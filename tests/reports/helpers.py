@@ -40,12 +40,15 @@ def named_queries():
 
 def principal_reports(stack, keys, tmp_path):
     """A DuckDB connection with the view `principal_reports` over these reports, copied
-    into `tmp_path` under their keys (the Glue table's partitions: dt=, run=)."""
+    into `tmp_path` under their keys (the Glue table's partitions: dt=, run=, account=)."""
     for key in keys:
         target = tmp_path / key
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW principal_reports AS SELECT * FROM read_json('{tmp_path}/reports/principals/*/*/*/*.json', "
+    # The key's levels are Hive partitions (dt=, run=, account=); DuckDB reads `account`
+    # from the key (the account scanned), as a number: back to the 12-digit text.
+    con.execute(f"CREATE VIEW principal_reports AS SELECT * REPLACE (lpad(CAST(account AS VARCHAR), 12, '0') AS account) "
+                f"FROM read_json('{tmp_path}/reports/principals/*/*/*/*/*.json', "
                 "hive_partitioning = true, format = 'newline_delimited', union_by_name = true)")
     return con

@@ -75,8 +75,8 @@ def test_reports_match_the_seeded_truth(stack, account, run):
 
 
 def test_every_report_the_pipeline_wrote_validates(stack, account):
-    principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v2.schema.json")))
-    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v2.schema.json")))
+    principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v3.schema.json")))
+    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v3.schema.json")))
     checked = {"principal": 0, "summary": 0}
     for key in stack.keys("reports/"):
         if key.startswith("reports/runs/") and not key.endswith("/summary.json"):

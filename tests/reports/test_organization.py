@@ -1,0 +1,171 @@
+"""An organization-wide scan, end to end on the local stack with IAM enforced: the local
+account is the Organization's management account (`make local-up`), member accounts are
+made with CreateAccount (each gets its OrganizationAccountAccessRole, as in AWS), and the
+member role is deployed into them from infra/member-role.yaml through the emulator's
+CloudFormation, as a StackSet would. One member account has no member role."""
+import json
+import os
+import time
+import uuid
+
+import boto3
+import pytest
+
+from helpers import ROOT, ago, allow
+
+MEMBER_ROLE = "iam-last-accessed-member"
+
+
+def finished(stack, name, run_input):
+    """Starts a run and waits for it: (status, error, cause, output)."""
+    arn = stack.sfn.start_execution(stateMachineArn=stack.machine, name=name, input=json.dumps(run_input))["executionArn"]
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        d = stack.sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d["status"], d.get("error"), d.get("cause") or "", json.loads(d.get("output") or "null")
+        time.sleep(0.5)
+    pytest.fail(f"execution {name} still running after 300 s")
+
+
+def summary_of(stack, name):
+    keys = [k for k in stack.keys("reports/runs/") if f"/run={name}/summary.json" in k]
+    assert len(keys) == 1, keys
+    return stack.json(keys[0])
+
+
+def member_clients(stack, account_id):
+    """IAM and CloudFormation clients acting in a member account, through the
+    OrganizationAccountAccessRole that CreateAccount left there."""
+    sts = boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="org-test")["Credentials"]
+    kw = dict(endpoint_url=stack.endpoint, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+              aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    return boto3.client("iam", **kw), boto3.client("cloudformation", **kw)
+
+
+@pytest.fixture(scope="module")
+def org(stack):
+    """Three member accounts under a small OU tree, each seeded with its own principals and
+    activity; `a` and `b` have the member role, `c` has none."""
+    o = boto3.client("organizations", endpoint_url=stack.endpoint, region_name="us-east-1")
+    root = o.list_roots()["Roots"][0]["Id"]
+    tag = uuid.uuid4().hex[:8]
+    workloads = o.create_organizational_unit(ParentId=root, Name=f"workloads-{tag}")["OrganizationalUnit"]["Id"]
+    prod = o.create_organizational_unit(ParentId=workloads, Name=f"prod-{tag}")["OrganizationalUnit"]["Id"]
+    t = {"tag": tag, "root": root, "workloads": workloads, "prod": prod, "path": f"/org-{tag}/", "roles": {}}
+    template = open(os.path.join(ROOT, "infra", "member-role.yaml")).read()
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    activity = []
+    for name, parent, member_role in (("a", workloads, True), ("b", prod, True), ("c", root, False)):
+        status = o.create_account(AccountName=f"{name}-{tag}", Email=f"{name}-{tag}@example.com")["CreateAccountStatus"]
+        account_id = o.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+        if parent != root:
+            o.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=parent)
+        t[name] = account_id
+        iam, cfn = member_clients(stack, account_id)
+        if member_role:
+            cfn.create_stack(StackName="iam-last-accessed-member", TemplateBody=template,
+                             Parameters=[{"ParameterKey": "ScannerAccountId", "ParameterValue": "123456789012"}],
+                             Capabilities=["CAPABILITY_NAMED_IAM"])
+            assert cfn.describe_stacks(StackName="iam-last-accessed-member")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+        # Each account: a role that used s3 recently and ec2 long ago, and one that used nothing.
+        busy = iam.create_role(RoleName=f"busy-{name}", Path=t["path"], AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        iam.put_role_policy(RoleName=f"busy-{name}", PolicyName="p", PolicyDocument=allow("s3:GetObject", "ec2:DescribeInstances"))
+        idle = iam.create_role(RoleName=f"idle-{name}", Path=t["path"], AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        iam.put_role_policy(RoleName=f"idle-{name}", PolicyName="p", PolicyDocument=allow("sqs:SendMessage"))
+        t["roles"][name] = {"busy": busy, "idle": idle}
+        activity += [{"entity": busy, "service": "s3", "at": ago(3)}, {"entity": busy, "service": "ec2", "at": ago(200)}]
+    stack.control("/moto-api/iam-access-advisor/activity", activity)
+    stack.control("/moto-api/iam-access-advisor/config", {"job_seconds": 1.0, "fail": []})
+    return t
+
+
+POLL = {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 30}
+
+
+def test_all_reports_every_reachable_account_and_names_the_unreachable_one(stack, org):
+    name = f"org-all-{org['tag']}"
+    status, error, cause, _ = finished(stack, name, {
+        "organization": {"all": True}, "discover": {"path_prefix": org["path"]}, "poll": POLL})
+    # One account was not scanned: the run says so, and fails plainly.
+    assert (status, error) == ("FAILED", "IncompleteRun"), cause
+    assert org["c"] in cause and "not fully scanned" in cause, cause
+    summary = summary_of(stack, name)
+    lines = {a["id"]: a for a in summary["accounts"]}
+    assert {org["a"], org["b"], org["c"], "123456789012"} <= set(lines)
+    for key in ("a", "b"):
+        line = lines[org[key]]
+        assert (line["status"], line["principals"], line["reports_written"]) == ("SUCCEEDED", 2, 2), line
+        # busy: s3 active, ec2 stale; idle: sqs never used.
+        assert (line["services_granted"], line["services_used"], line["services_unused"]) == (3, 1, 2), line
+        assert line["name"] == f"{key}-{org['tag']}"
+    assert lines[org["a"]]["ou_path"] == f"{org['root']}/{org['workloads']}"
+    assert lines[org["b"]]["ou_path"] == f"{org['root']}/{org['workloads']}/{org['prod']}"
+    unreachable = lines[org["c"]]
+    assert unreachable["status"] == "UNREACHABLE", unreachable
+    assert MEMBER_ROLE in unreachable["error"] and "AccessDenied" in unreachable["error"], unreachable
+    assert unreachable["reports_written"] == 0
+    # The management account (the stack's own) is read through the stack's reader role:
+    # nothing of it is under the test's path, which is no error in an organization run.
+    assert lines["123456789012"]["status"] == "SUCCEEDED"
+    assert summary["account_counts"]["UNREACHABLE"] >= 1
+    assert summary["status"] == "INCOMPLETE"
+
+    # Reports land under account= keys, and say what each account's principals used.
+    reports = {}
+    for key in summary["report_keys"]:
+        assert f"/run={name}/account=" in key, key
+        report = stack.json(key)
+        assert f"/account={report['scanned_account']}/" in key
+        reports[report["arn"]] = report
+    for key in ("a", "b"):
+        busy = reports[org["roles"][key]["busy"]]
+        usage = {s["namespace"]: s["usage"] for s in busy["services"]}
+        assert usage == {"s3": "active", "ec2": "stale"}, usage
+        assert busy["account"] == org[key] and busy["job"]["status"] == "COMPLETED"
+        idle = reports[org["roles"][key]["idle"]]
+        assert {s["namespace"]: s["usage"] for s in idle["services"]} == {"sqs": "never_used"}
+    assert not any(a.startswith(f"arn:aws:iam::{org['c']}:") for a in reports)
+    # The org-wide list of most-unused principals spans accounts.
+    top = {t["arn"] for t in summary["top_unused"]}
+    assert org["roles"]["a"]["idle"] in top and org["roles"]["b"]["idle"] in top
+
+
+def test_units_and_exclude_select_the_right_accounts(stack, org):
+    name = f"org-units-{org['tag']}"
+    status, error, cause, _ = finished(stack, name, {
+        "organization": {"units": [org["workloads"]]}, "discover": {"path_prefix": org["path"]}, "poll": POLL})
+    assert status == "SUCCEEDED", (error, cause)
+    assert sorted(a["id"] for a in summary_of(stack, name)["accounts"]) == sorted([org["a"], org["b"]])
+
+    name = f"org-excl-{org['tag']}"
+    status, error, cause, _ = finished(stack, name, {
+        "organization": {"all": True, "exclude": [org["c"], org["a"], "123456789012"]},
+        "discover": {"path_prefix": org["path"]}, "poll": POLL})
+    ids = [a["id"] for a in summary_of(stack, name)["accounts"]]
+    assert org["b"] in ids and not {org["a"], org["c"], "123456789012"} & set(ids), ids
+    assert status == "SUCCEEDED", (error, cause)
+
+    # Explicit ARNs of a member account, without discovery: only that account is scanned.
+    name = f"org-arns-{org['tag']}"
+    status, error, cause, _ = finished(stack, name, {
+        "organization": {"all": True}, "arns": [org["roles"]["b"]["busy"]], "poll": POLL})
+    assert status == "SUCCEEDED", (error, cause)
+    summary = summary_of(stack, name)
+    assert [a["id"] for a in summary["accounts"]] == [org["b"]]
+    assert summary["counts"]["reports_written"] == 1
+
+
+@pytest.mark.parametrize("organization, field", [
+    ({"units": ["ou-zzzz-zzzzzzzz"]}, "organization.units[0]"),
+    ({"accounts": ["999999999999"]}, "organization.accounts[0]"),
+    ({"all": True, "accounts": ["999999999999"]}, "organization"),
+])
+def test_bad_organizations_are_invalid_input_naming_the_field(stack, org, organization, field):
+    name = f"org-bad-{uuid.uuid4().hex[:8]}"
+    status, error, cause, _ = finished(stack, name, {"organization": organization})
+    assert (status, error) == ("FAILED", "InvalidInput"), cause
+    assert field in cause, cause
