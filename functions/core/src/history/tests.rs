@@ -357,8 +357,14 @@ fn the_scope_is_the_filter_and_the_set_of_arns() {
     assert_ne!(one, scope_of(std::slice::from_ref(&a), None, None));
     let all: Discovery = serde_json::from_value(serde_json::json!({})).unwrap();
     let roles: Discovery = serde_json::from_value(serde_json::json!({"types": ["role"]})).unwrap();
-    assert_ne!(scope_of(&[], Some(&all), None), scope_of(&[], Some(&roles), None));
-    assert_eq!(scope_of(&[], Some(&all), None), scope_of(&[], Some(&all.clone()), None));
+    assert_ne!(
+        scope_of(&[], Some(&all), None),
+        scope_of(&[], Some(&roles), None)
+    );
+    assert_eq!(
+        scope_of(&[], Some(&all), None),
+        scope_of(&[], Some(&all.clone()), None)
+    );
 }
 
 #[test]

@@ -157,7 +157,8 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
     assert_eq!(org.exclude, vec!["333333333333".to_string()]);
     assert_eq!(org.max_accounts_in_parallel, 20);
     assert!(org.access_report);
-    let input = json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "scanner-reader"}});
+    let input =
+        json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "scanner-reader"}});
     let org = RunInput::parse(&input, &defaults())
         .unwrap()
         .organization
@@ -176,11 +177,15 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
 
 #[test]
 fn organization_arns_may_name_other_accounts() {
-    let input = json!({"organization": {"all": true}, "arns": ["arn:aws:iam::111111111111:role/app"]});
+    let input =
+        json!({"organization": {"all": true}, "arns": ["arn:aws:iam::111111111111:role/app"]});
     assert!(RunInput::parse(&input, &defaults()).is_ok());
     // Without it, only the stack's account.
     let err = invalid(json!({"arns": ["arn:aws:iam::111111111111:role/app"]}));
-    assert!(err.contains("this scan reads account 123456789012"), "{err}");
+    assert!(
+        err.contains("this scan reads account 123456789012"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -266,3 +266,106 @@ fn changes_count_new_gone_changed_and_unchanged() {
     let largest: Vec<(&str, u32)> = c.largest.iter().map(|l| (l.arn.as_str(), l.size)).collect();
     assert_eq!(largest, [("c", 2), ("b", 1)]);
 }
+
+fn account(id: &str, record: Option<(AccountState, u32)>, failure: Option<&str>) -> AccountRun {
+    let item = AccountItem {
+        id: id.into(),
+        name: format!("n{id}"),
+        status: "ACTIVE".into(),
+        ou_path: "r-ab12".into(),
+        role_arn: Some(format!("arn:aws:iam::{id}:role/member")),
+        first_batch: 0,
+        probe: true,
+    };
+    AccountRun {
+        record: record.map(|(state, principals)| AccountRecord {
+            item: item.clone(),
+            state,
+            error: (state == AccountState::Unreachable).then(|| "cannot assume".into()),
+            principals,
+            batches: principals.min(1),
+            batch_size: 2,
+            skipped: Vec::new(),
+        }),
+        item,
+        failure: failure.map(|cause| RunFailure {
+            error: Some("States.TaskFailed".into()),
+            cause: Some(cause.into()),
+        }),
+    }
+}
+
+#[test]
+fn each_account_has_a_line_and_any_not_succeeded_makes_the_run_incomplete() {
+    let scanned = |arn: &str, account: &str| PrincipalOutcome {
+        account: account.into(),
+        ..outcome(arn, JobStatus::Completed, 2)
+    };
+    let records = RunRecords {
+        results: vec![BatchResult {
+            index: 0,
+            principals: vec![scanned("a", "111111111111")],
+        }],
+        accounts: vec![
+            account("111111111111", Some((AccountState::Planned, 1)), None),
+            // Nothing of it to scan, but unreachable: every report written is not enough.
+            account("222222222222", Some((AccountState::Unreachable, 0)), None),
+            // Its PlanAccount failed beyond its retries: no record, a failure.
+            account(
+                "333333333333",
+                None,
+                Some(
+                    r#"{"errorType":"IamError","errorMessage":"ListRoles failed (ServiceError(dump))"}"#,
+                ),
+            ),
+        ],
+        ..RunRecords::default()
+    };
+    let s = summarize(plan(1, 1), records, closing(50.0)).0;
+    assert_eq!(
+        (s.counts.reports_written, s.counts.batches_reported),
+        (1, 1),
+        "every planned principal has its report"
+    );
+    assert_eq!(s.status, RunStatus::Incomplete);
+    let lines: Vec<_> = s
+        .accounts
+        .iter()
+        .map(|a| {
+            (
+                a.id.as_str(),
+                a.status,
+                a.error.as_deref(),
+                a.principals,
+                a.reports_written,
+                a.services_unused,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("111111111111", AccountStatus::Succeeded, None, 1, 1, 2),
+            (
+                "222222222222",
+                AccountStatus::Unreachable,
+                Some("cannot assume"),
+                0,
+                0,
+                0
+            ),
+            (
+                "333333333333",
+                AccountStatus::Unreachable,
+                Some("States.TaskFailed: ListRoles failed"),
+                0,
+                0,
+                0
+            ),
+        ]
+    );
+    assert_eq!(
+        s.account_counts,
+        BTreeMap::from([("SUCCEEDED".to_string(), 1), ("UNREACHABLE".to_string(), 2)])
+    );
+}

@@ -1,11 +1,21 @@
 //! The event fixtures are what Step Functions sends: each is rebuilt here from the state
-//! machine's own Parameters, ItemSelector and ResultPath (statemachine/last-accessed.asl.json),
-//! applied to Plan's real output. A fixture that drifts from the ASL fails here.
+//! machine's own Parameters, ItemSelector, ResultPath and Choices
+//! (statemachine/last-accessed.asl.json), applied to the handlers' real outputs: Plan's
+//! at the run's start, then Plan's for each account of the accounts Map, whose child
+//! runs the batches Map. A fixture that drifts from the ASL fails here, and each step's
+//! payload is handed to the handler that decodes it.
 
-use crate::helpers::{event, json, planned, read_json};
+use crate::helpers::{
+    account_work, event, generate_deps, generates, job_read, json, org_planned, plan_deps, planned,
+    planned_account, read_json, Bucket, ACCOUNT, ALICE, DEPLOYER_JOB, MEMBER, ORG_RUN_ID,
+    PLAN_FUNCTION, READER, SUSPENDED, WEB, WEB_JOB,
+};
+use aws_sdk_iam::types::JobStatusType;
+use last_accessed::handlers::{generate, plan};
 use serde_json::{json, Map, Value};
 
-/// A state of the ASL: `["Plan"]`, or `["ScanBatches", "Check"]` inside the Map.
+/// A state of the ASL: `["Plan"]`, or `["ScanAccounts", "ScanBatches", "Check"]` inside
+/// the Maps.
 fn state(path: &[&str]) -> Value {
     let asl = read_json("statemachine/last-accessed.asl.json");
     let mut states = &asl["States"];
@@ -82,8 +92,43 @@ fn without_failure(event: &Value) -> (Value, Value) {
     (event, failure)
 }
 
+/// Where a Choice state goes with `input`: its first rule that holds, else its Default.
+fn choose(choice: &Value, input: &Value) -> String {
+    for rule in choice["Choices"].as_array().expect("a Choice state") {
+        let value = resolve(rule["Variable"].as_str().unwrap(), input, &Value::Null);
+        let holds = if let Some(expected) = rule.get("BooleanEquals") {
+            value == *expected
+        } else if let Some(bound) = rule.get("NumericGreaterThan") {
+            value.as_f64().unwrap() > bound.as_f64().unwrap()
+        } else {
+            panic!("a comparison these tests don't know: {rule}")
+        };
+        if holds {
+            return rule["Next"].as_str().unwrap().to_string();
+        }
+    }
+    choice["Default"].as_str().unwrap().to_string()
+}
+
+/// A Map's child for item `i` of `items`: its ItemSelector applied to the Map's input,
+/// and the context it saw.
+fn map_item(map: &Value, input: &Value, items: &Value, i: usize) -> (Value, Value) {
+    let value = items[i].clone();
+    assert!(value.is_object(), "no item {i}");
+    let context = json!({"Map": {"Item": {"Index": i, "Value": value}}});
+    (apply(&map["ItemSelector"], input, &context), context)
+}
+
+/// Plan's answer to `event`, as the state machine has it (`OutputPath: $.Payload`).
+async fn plan_step(bucket: &Bucket, event: Value) -> Value {
+    let answer = plan::handle(&plan_deps(bucket, &[]), event, Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    json(&answer)
+}
+
 #[tokio::test]
-async fn plan_preflight_and_generate_events_follow_from_the_asl() {
+async fn a_run_of_the_stacks_own_account_flows_from_plan_to_each_batch() {
     let plan_event = event("plan", "explicit-arns");
     let execution = json!({"Execution": {
         "Input": plan_event["input"],
@@ -96,6 +141,12 @@ async fn plan_preflight_and_generate_events_follow_from_the_asl() {
     let (bucket, out) = planned().await;
     assert_eq!(plan["OutputPath"], "$.Payload");
     let after_plan = json(&out);
+    assert_eq!(plan["Next"], "IsOrganization");
+    assert_eq!(
+        choose(&state(&["IsOrganization"]), &after_plan),
+        "Preflight",
+        "the run probes the stack's reader once, before any account"
+    );
 
     let preflight = state(&["Preflight"]);
     assert_eq!(
@@ -107,16 +158,53 @@ async fn plan_preflight_and_generate_events_follow_from_the_asl() {
         after_preflight, after_plan,
         "the probe's answer is discarded"
     );
+    assert_eq!(preflight["Next"], "ScanAccounts");
 
-    // The Map reads the batch list Plan wrote, one child per item.
-    let map = state(&["ScanBatches"]);
+    // The accounts Map reads the account list Plan wrote, one child per account.
+    let accounts = state(&["ScanAccounts"]);
+    assert_eq!(
+        accounts["ItemReader"]["Parameters"]["Key.$"],
+        "$.accounts_key"
+    );
+    assert_eq!(
+        resolve(
+            accounts["MaxConcurrencyPath"].as_str().unwrap(),
+            &after_preflight,
+            &Value::Null
+        ),
+        1
+    );
+    let items = bucket.json(&out.accounts_key);
+    assert_eq!(
+        items.as_array().unwrap().len(),
+        1,
+        "the stack's own account"
+    );
+    let (account_input, context) = map_item(&accounts, &after_preflight, &items, 0);
+    assert_eq!(accounts["ItemProcessor"]["StartAt"], "PlanAccount");
+    let plan_account = state(&["ScanAccounts", "PlanAccount"]);
+    let account_event = payload(&plan_account, &account_input, &context);
+    assert_eq!(account_event, event("plan", "account"));
+    assert_eq!(plan_account["OutputPath"], "$.Payload");
+    let after_plan_account = plan_step(&bucket, account_event).await;
+    assert_eq!(plan_account["Next"], "AccountScan");
+    assert_eq!(
+        choose(
+            &state(&["ScanAccounts", "AccountScan"]),
+            &after_plan_account
+        ),
+        "ScanBatches",
+        "no second probe: the run's Preflight probed the same reader"
+    );
+
+    // The batches Map reads the account's batch list, one child per batch.
+    let map = state(&["ScanAccounts", "ScanBatches"]);
     assert_eq!(map["ItemReader"]["Parameters"]["Key.$"], "$.batches_key");
-    let batches = bucket.json(&out.batches_key);
-    let generate = state(&["ScanBatches", "Generate"]);
+    let batches = bucket.json(after_plan_account["batches_key"].as_str().unwrap());
+    let generate = state(&["ScanAccounts", "ScanBatches", "Generate"]);
     let child = |i: usize| {
-        let item = json!({"Map": {"Item": {"Index": i, "Value": batches[i]}}});
-        let input = apply(&map["ItemSelector"], &after_preflight, &item);
-        (payload(&generate, &input, &item), input)
+        let (input, context) = map_item(&map, &after_plan_account, &batches, i);
+        (payload(&generate, &input, &context), input)
     };
     assert_eq!(child(0).0, event("generate", "batch"));
 
@@ -127,15 +215,132 @@ async fn plan_preflight_and_generate_events_follow_from_the_asl() {
         caught(&generate, &child(1).1, failure),
         event("write", "generate-failed")
     );
+
+    // The batches Map itself failed: its Catch sends the account's state and the error
+    // to Plan, which records it for Summarize.
+    let account_failed = event("plan", "account-failed");
+    let (state_before, failure) = without_failure(&account_failed["account_failed"]);
+    assert_eq!(state_before, after_plan_account);
+    assert_eq!(map["Catch"][0]["Next"], "RecordAccountFailure");
+    let record = state(&["ScanAccounts", "RecordAccountFailure"]);
+    let record_event = payload(
+        &record,
+        &caught(&map, &after_plan_account, failure),
+        &Value::Null,
+    );
+    assert_eq!(record_event, account_failed);
+    let recorded = plan_step(&bucket, record_event).await;
+    assert_eq!(recorded, json!({"recorded": account_work("failure.json")}));
+    assert_eq!(
+        (record.get("ResultPath"), &record["Next"], &map["Next"]),
+        (
+            Some(&Value::Null),
+            &json!("AccountDone"),
+            &json!("AccountDone")
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_organization_run_flows_from_plan_to_each_accounts_preflight_and_batches() {
+    let (bucket, out) = org_planned().await;
+    let after_plan = json(&out);
+    assert_eq!(
+        choose(&state(&["IsOrganization"]), &after_plan),
+        "ScanAccounts",
+        "each account probes its own reader, in its own child"
+    );
+    let accounts = state(&["ScanAccounts"]);
+    assert_eq!(
+        resolve(
+            accounts["MaxConcurrencyPath"].as_str().unwrap(),
+            &after_plan,
+            &Value::Null
+        ),
+        5,
+        "the stack's MaxAccountsInParallel"
+    );
+    let items = bucket.json(&out.accounts_key);
+    let plan_account = state(&["ScanAccounts", "PlanAccount"]);
+    let account_scan = state(&["ScanAccounts", "AccountScan"]);
+    let record = state(&["ScanAccounts", "RecordAccountFailure"]);
+
+    // The stack's own account: planned in its step, its reader probed before its batches.
+    let (input, context) = map_item(&accounts, &after_plan, &items, 0);
+    let after = plan_step(&bucket, payload(&plan_account, &input, &context)).await;
+    assert_eq!(choose(&account_scan, &after), "AccountPreflight");
+    let preflight = state(&["ScanAccounts", "AccountPreflight"]);
+    let probe = payload(&preflight, &after, &Value::Null);
+    assert_eq!(probe, event("generate", "account-preflight"));
+    let start = generates(&[(READER, "preflight-job")]);
+    let read = job_read("preflight-job", JobStatusType::InProgress, &[], None);
+    generate::handle(&generate_deps(&[&start, &read]), probe)
+        .await
+        .unwrap();
+    assert_eq!(
+        (start.num_calls(), read.num_calls()),
+        (1, 1),
+        "Generate probed the account's reader"
+    );
+    let after_preflight = place(preflight.get("ResultPath"), &after, json!({}));
+    assert_eq!(after_preflight, after, "the probe's answer is discarded");
+    assert_eq!(preflight["Next"], "ScanBatches");
+    let map = state(&["ScanAccounts", "ScanBatches"]);
+    let batches = bucket.json(after["batches_key"].as_str().unwrap());
+    let (input, context) = map_item(&map, &after_preflight, &batches, 0);
+    let batch = payload(
+        &state(&["ScanAccounts", "ScanBatches", "Generate"]),
+        &input,
+        &context,
+    );
+    assert_eq!(batch["run"]["run_id"], ORG_RUN_ID);
+    assert_eq!(batch["run"]["account"], json!({"id": ACCOUNT}));
+    assert_eq!(batch["batch"], json!({"index": 0, "arns": [WEB, ALICE]}));
+    let jobs = generates(&[(WEB, WEB_JOB), (ALICE, DEPLOYER_JOB)]);
+    let generated = generate::handle(&generate_deps(&[&jobs]), batch)
+        .await
+        .unwrap();
+    assert_eq!(json(&generated)["pending"], 2);
+
+    // Its preflight failed: the Catch sends the account's state to Plan, which records it.
+    let failure = json!({"Error": "AccessDenied", "Cause": "the reader role may not start access-advisor jobs"});
+    assert_eq!(preflight["Catch"][0]["Next"], "RecordAccountFailure");
+    let failed = payload(
+        &record,
+        &caught(&preflight, &after, failure.clone()),
+        &Value::Null,
+    );
+    let key = format!("work/run={ORG_RUN_ID}/accounts/{ACCOUNT}/failure.json");
+    assert_eq!(plan_step(&bucket, failed).await, json!({"recorded": key}));
+    assert_eq!(bucket.json(&key), failure);
+
+    // The member account's PlanAccount failed: its Catch has the account's item.
+    let (input, _) = map_item(&accounts, &after_plan, &items, 1);
+    assert_eq!(plan_account["Catch"][0]["Next"], "RecordAccountFailure");
+    let failed = payload(
+        &record,
+        &caught(&plan_account, &input, failure.clone()),
+        &Value::Null,
+    );
+    let key = format!("work/run={ORG_RUN_ID}/accounts/{MEMBER}/failure.json");
+    assert_eq!(plan_step(&bucket, failed).await, json!({"recorded": key}));
+    assert_eq!(bucket.json(&key), failure);
+
+    // The suspended account: nothing to scan.
+    let (input, context) = map_item(&accounts, &after_plan, &items, 2);
+    let after = plan_step(&bucket, payload(&plan_account, &input, &context)).await;
+    assert_eq!(after["run"]["account"]["id"], SUSPENDED);
+    assert_eq!(choose(&account_scan, &after), "AccountDone");
 }
 
 #[tokio::test]
 async fn batch_state_events_follow_from_the_asl() {
-    let (_, out) = planned().await;
-    let run = json(&out.run);
-    let check = state(&["ScanBatches", "Check"]);
-    let write = state(&["ScanBatches", "Write"]);
-    let choice = &state(&["ScanBatches", "JobsDone"])["Choices"][0];
+    let (_, _, account) = planned_account().await;
+    let run = json(&account.run);
+    let check = state(&["ScanAccounts", "ScanBatches", "Check"]);
+    let write = state(&["ScanAccounts", "ScanBatches", "Write"]);
+    let jobs_done = state(&["ScanAccounts", "ScanBatches", "JobsDone"]);
+    let choice = &jobs_done["Choices"][0];
     assert_eq!(
         (
             &choice["Variable"],
@@ -149,9 +354,13 @@ async fn batch_state_events_follow_from_the_asl() {
         (event("check", "last-poll"), true),
         (event("write", "completed"), false),
     ] {
-        assert_eq!(fixture["run"], run);
+        assert_eq!(fixture["run"], run, "the run, scoped to its account");
         // The Choice loops while jobs are pending; Check and Write get the state as is.
         assert_eq!(fixture["pending"].as_u64().unwrap() > 0, pending);
+        assert_eq!(
+            choose(&jobs_done, &fixture),
+            if pending { "WaitForJobs" } else { "Write" }
+        );
         let task = if pending { &check } else { &write };
         assert_eq!(payload(task, &fixture, &Value::Null), fixture);
     }
@@ -168,15 +377,17 @@ async fn batch_state_events_follow_from_the_asl() {
 async fn summarize_events_follow_from_the_asl() {
     let (_, out) = planned().await;
     let after_plan = json(&out);
-    let map = state(&["ScanBatches"]);
+    let map = state(&["ScanAccounts"]);
     let summarize = state(&["Summarize"]);
-    // The Map's results are discarded: Summarize gets Plan's output.
+    assert_eq!(map["Next"], "Summarize");
+    // The accounts Map's results are discarded: Summarize gets Plan's output.
     let after_map = place(map.get("ResultPath"), &after_plan, json!([]));
     assert_eq!(
         payload(&summarize, &after_map, &Value::Null),
         event("summarize", "complete")
     );
-    // The Map failed: its Catch adds the error.
+    // The accounts Map failed: its Catch adds the error.
+    assert_eq!(map["Catch"][0]["Next"], "Summarize");
     let error = event("summarize", "map-failed")["error"].clone();
     assert_eq!(
         payload(&summarize, &caught(&map, &after_plan, error), &Value::Null),

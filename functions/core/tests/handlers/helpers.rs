@@ -14,6 +14,13 @@ use aws_sdk_iam::operation::get_service_last_accessed_details::{
     GetServiceLastAccessedDetailsOutput as ReadOutput,
 };
 use aws_sdk_iam::types::{ErrorDetails, JobStatusType, ServiceLastAccessed};
+use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
+use aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentOutput;
+use aws_sdk_organizations::operation::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput;
+use aws_sdk_organizations::operation::list_roots::ListRootsOutput;
+use aws_sdk_organizations::types::{
+    Account, AccountState, AccountStatus, OrganizationalUnit, Root,
+};
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::operation::put_object::PutObjectOutput;
@@ -24,11 +31,12 @@ use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleBuilder, RuleM
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use last_accessed::adapters::iam::AccessAdvisor;
+use last_accessed::adapters::organizations::Organizations;
 use last_accessed::adapters::s3::ReportStore;
 use last_accessed::arn::PrincipalArn;
 use last_accessed::config::Config;
-use last_accessed::handlers::plan::{self, PlanOutput};
-use last_accessed::handlers::{GenerateDeps, JobDeps, PlanDeps, SummarizeDeps};
+use last_accessed::handlers::plan::{self, AccountOutput, PlanAnswer, PlanOutput};
+use last_accessed::handlers::{GenerateDeps, JobDeps, PlanDeps, Readers, SummarizeDeps};
 use last_accessed::model::JobStatus;
 use last_accessed::pacing::Pacer;
 use last_accessed::records::{BatchResult, PrincipalOutcome};
@@ -43,6 +51,8 @@ use std::sync::{Arc, Mutex};
 pub const BUCKET: &str = "last-accessed-reports-123456789012";
 pub const PLAN_FUNCTION: &str = "arn:aws:lambda:eu-west-1:123456789012:function:last-accessed-plan";
 pub const READER: &str = "arn:aws:iam::123456789012:role/last-accessed-reader";
+/// The stack's own account (Plan takes it from its function ARN).
+pub const ACCOUNT: &str = "123456789012";
 
 /// The run of the fixtures (`plan/events/explicit-arns.json` and what follows from it).
 pub const RUN_ID: &str = "daily-2026-11-25";
@@ -63,14 +73,36 @@ pub const WEB_SERVICES: &[(&str, &str, Option<&str>)] = &[
     ("ec2", "Amazon EC2", None),
 ];
 
+/// The organization run of the fixtures (`plan/events/organization.json`): the stack's
+/// own account, an ACTIVE member and a SUSPENDED one, all under the root or its OU.
+pub const ORG_RUN_ID: &str = "org-2026-11-25";
+pub const MEMBER: &str = "210987654321";
+pub const SUSPENDED: &str = "333333333333";
+pub const ROOT: &str = "r-ab12";
+pub const OU: &str = "ou-ab12-11111111";
+pub const MEMBER_WEB: &str = "arn:aws:iam::210987654321:role/app-web";
+pub const SUSPENDED_WEB: &str = "arn:aws:iam::333333333333:role/app-web";
+/// The member role an organization run assumes in an account (the stack's default).
+pub const MEMBER_ROLE: &str = "iam-last-accessed-member";
+
 /// A key under the run's work prefix.
 pub fn work(path: &str) -> String {
     format!("work/run={RUN_ID}/{path}")
 }
 
-/// A principal's report key, e.g. `report_key("role/app-web")`.
+/// A key under the work prefix of the run's (own) account.
+pub fn account_work(path: &str) -> String {
+    work(&format!("accounts/{ACCOUNT}/{path}"))
+}
+
+/// A principal's report key in the stack's own account, e.g. `report_key("role/app-web")`.
 pub fn report_key(kind_and_name: &str) -> String {
-    format!("reports/principals/dt=2026-11-25/run={RUN_ID}/{kind_and_name}.json")
+    report_key_in(RUN_ID, ACCOUNT, kind_and_name)
+}
+
+/// A principal's report key in `run_id`, scanned in `account`.
+pub fn report_key_in(run_id: &str, account: &str, kind_and_name: &str) -> String {
+    format!("reports/principals/dt=2026-11-25/run={run_id}/account={account}/{kind_and_name}.json")
 }
 
 pub const SUMMARY_KEY: &str = "reports/runs/dt=2026-11-25/run=daily-2026-11-25/summary.json";
@@ -122,6 +154,8 @@ pub fn config() -> Config {
         iam_page_size: 1000,
         s3_force_path_style: false,
         max_failed_percent: 50.0,
+        member_role_name: MEMBER_ROLE.into(),
+        max_accounts_in_parallel: 5,
     }
 }
 
@@ -136,37 +170,230 @@ fn advisor(rules: &[&Rule]) -> AccessAdvisor {
     AccessAdvisor::new(iam(rules), Arc::new(Pacer::new(1_000_000.0, 1_000_000)))
 }
 
+/// The real Organizations client, its calls answered by `rules`, no retries.
+pub fn organizations(rules: &[&Rule]) -> Organizations {
+    Organizations::new(mock_client!(
+        aws_sdk_organizations,
+        RuleMode::MatchAny,
+        rules,
+        |c| c.retry_config(
+            aws_sdk_organizations::config::retry::RetryConfig::standard().with_max_attempts(1)
+        )
+    ))
+}
+
+/// Plan's dependencies. Organizations answers nothing (a run of the stack's own account
+/// never asks it), and the SDK configuration Plan assumes member roles with is empty: a
+/// test that reached STS would panic (see [`member_plan_deps`]).
 pub fn plan_deps(bucket: &Bucket, iam_rules: &[&Rule]) -> PlanDeps {
+    org_plan_deps(bucket, iam_rules, &[])
+}
+
+/// Plan's dependencies, Organizations answering with `org_rules`.
+pub fn org_plan_deps(bucket: &Bucket, iam_rules: &[&Rule], org_rules: &[&Rule]) -> PlanDeps {
     PlanDeps {
         config: config(),
+        base: aws_config::SdkConfig::builder().build(),
         iam: iam(iam_rules),
+        organizations: organizations(org_rules),
         store: bucket.store(),
     }
 }
 
-/// The bucket after Plan ran on `plan/events/explicit-arns.json` (its plan record and
-/// batch list: batch 0 app-web, alice, deployer; batch 1 admins), and Plan's output.
+/// Plan's dependencies for an organization run whose member roles are assumed through
+/// the STS at `sts_endpoint` (see [`sts_refusing`]), with test credentials, no retries.
+pub async fn member_plan_deps(bucket: &Bucket, sts_endpoint: &str) -> PlanDeps {
+    let tree = org_tree();
+    let rules: Vec<&Rule> = tree.iter().collect();
+    let mut deps = org_plan_deps(bucket, &[], &rules);
+    deps.base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "AKIDPLANFUNCTION",
+            "not-a-secret",
+            None,
+            None,
+            "handler-tests",
+        ))
+        .endpoint_url(sts_endpoint)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    deps
+}
+
+/// An STS endpoint on loopback refusing every request as STS refuses an AssumeRole the
+/// role's trust policy doesn't allow: HTTP 403, `AccessDenied`, `message`. Its URL.
+pub fn sts_refusing(message: &str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let body = format!(
+        r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"#
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut request = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if request.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut form = vec![0; length];
+            let _ = request.read_exact(&mut form);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// Plan's answer at the start of a run.
+pub fn run_answer(answer: PlanAnswer) -> PlanOutput {
+    match answer {
+        PlanAnswer::Run(out) => out,
+        other => panic!("not the run's answer: {other:?}"),
+    }
+}
+
+/// Plan's answer for one account.
+pub fn account_answer(answer: PlanAnswer) -> AccountOutput {
+    match answer {
+        PlanAnswer::Account(out) => *out,
+        other => panic!("not an account's answer: {other:?}"),
+    }
+}
+
+/// The accounts Map's item for the `i`th account of the run: the ScanAccounts
+/// ItemSelector applied (fixtures.rs proves this is what the ASL sends).
+pub fn account_event(bucket: &Bucket, out: &PlanOutput, i: usize) -> Value {
+    let item = bucket.json(&out.accounts_key)[i].clone();
+    assert!(item.is_object(), "no account {i} in {}", out.accounts_key);
+    serde_json::json!({"run": out.run, "bucket": out.bucket, "account": item})
+}
+
+/// The bucket after Plan ran on `plan/events/explicit-arns.json` (its plan record, the
+/// run's one account planned: batch 0 app-web, alice, deployer; batch 1 admins), and
+/// Plan's output.
 pub async fn planned() -> (Bucket, PlanOutput) {
     let bucket = Bucket::new();
     let deps = plan_deps(&bucket, &[]);
     let out = plan::handle(&deps, event("plan", "explicit-arns"), Some(PLAN_FUNCTION))
         .await
         .unwrap();
-    (bucket, out)
+    (bucket, run_answer(out))
+}
+
+/// As [`planned`], and Plan's answer for the run's account (`plan/events/account.json`):
+/// the batches Map's input.
+pub async fn planned_account() -> (Bucket, PlanOutput, AccountOutput) {
+    let (bucket, out) = planned().await;
+    let deps = plan_deps(&bucket, &[]);
+    let account = plan::handle(&deps, event("plan", "account"), Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    (bucket, out, account_answer(account))
+}
+
+/// An account as ListAccounts describes it: its `State`, and the `Status` it replaces.
+fn org_account(id: &str, name: &str, state: AccountState) -> Account {
+    let status = AccountStatus::from(state.as_str());
+    Account::builder()
+        .id(id)
+        .name(name)
+        .state(state)
+        .status(status)
+        .arn(format!(
+            "arn:aws:organizations::{ACCOUNT}:account/o-abcdefghij/{id}"
+        ))
+        .build()
+}
+
+/// The Organization: the stack's own account under the root, the ACTIVE member and the
+/// SUSPENDED one under the OU (one page of each listing).
+pub fn org_tree() -> Vec<Rule> {
+    let list = mock!(aws_sdk_organizations::Client::list_accounts).then_output(|| {
+        ListAccountsOutput::builder()
+            .accounts(org_account(ACCOUNT, "security", AccountState::Active))
+            .accounts(org_account(MEMBER, "workloads", AccountState::Active))
+            .accounts(org_account(SUSPENDED, "retired", AccountState::Suspended))
+            .build()
+    });
+    let roots = mock!(aws_sdk_organizations::Client::list_roots).then_output(|| {
+        ListRootsOutput::builder()
+            .roots(Root::builder().id(ROOT).build())
+            .build()
+    });
+    let units = mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)
+        .then_compute_output(|r| {
+            let builder = ListOrganizationalUnitsForParentOutput::builder();
+            match r.parent_id() {
+                Some(ROOT) => {
+                    builder.organizational_units(OrganizationalUnit::builder().id(OU).build())
+                }
+                _ => builder.set_organizational_units(Some(Vec::new())),
+            }
+            .build()
+        });
+    let accounts = mock!(aws_sdk_organizations::Client::list_accounts_for_parent)
+        .then_compute_output(|r| {
+            let builder = ListAccountsForParentOutput::builder();
+            match r.parent_id() {
+                Some(ROOT) => {
+                    builder.accounts(org_account(ACCOUNT, "security", AccountState::Active))
+                }
+                Some(OU) => builder
+                    .accounts(org_account(MEMBER, "workloads", AccountState::Active))
+                    .accounts(org_account(SUSPENDED, "retired", AccountState::Suspended)),
+                _ => builder.set_accounts(Some(Vec::new())),
+            }
+            .build()
+        });
+    vec![list, roots, units, accounts]
+}
+
+/// The bucket after Plan started the organization run `plan/events/organization.json`
+/// (no account planned yet), and Plan's output.
+pub async fn org_planned() -> (Bucket, PlanOutput) {
+    let bucket = Bucket::new();
+    let tree = org_tree();
+    let rules: Vec<&Rule> = tree.iter().collect();
+    let deps = org_plan_deps(&bucket, &[], &rules);
+    let out = plan::handle(&deps, event("plan", "organization"), Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    (bucket, run_answer(out))
+}
+
+/// The readers of the stack's own account, through `iam_rules`.
+fn readers(iam_rules: &[&Rule]) -> Readers {
+    Readers::fixed(
+        config(),
+        PrincipalArn::parse(READER).unwrap(),
+        advisor(iam_rules),
+    )
 }
 
 pub fn generate_deps(iam_rules: &[&Rule]) -> GenerateDeps {
     GenerateDeps {
         config: config(),
-        reader: PrincipalArn::parse(READER).unwrap(),
-        advisor: advisor(iam_rules),
+        readers: readers(iam_rules),
     }
 }
 
 pub fn job_deps(bucket: &Bucket, iam_rules: &[&Rule]) -> JobDeps {
     JobDeps {
         config: config(),
-        advisor: advisor(iam_rules),
+        readers: readers(iam_rules),
         store: bucket.store(),
     }
 }
@@ -311,6 +538,11 @@ pub fn stored_job(services: &[(&str, &str, Option<&str>)]) -> JobDetails {
 /// A batch's result as Write stores it: each principal's status, one granted service
 /// (unused unless COMPLETED).
 pub fn batch_result(index: u32, principals: &[(&str, JobStatus)]) -> BatchResult {
+    batch_result_in(RUN_ID, index, principals)
+}
+
+/// A batch's result of the run `run_id`, each principal scanned in its own account.
+pub fn batch_result_in(run_id: &str, index: u32, principals: &[(&str, JobStatus)]) -> BatchResult {
     BatchResult {
         index,
         principals: principals
@@ -322,11 +554,12 @@ pub fn batch_result(index: u32, principals: &[(&str, JobStatus)]) -> BatchResult
                     arn: arn.into(),
                     principal_type: parsed.kind(),
                     status,
-                    report_key: report_key(&format!(
-                        "{}/{}",
-                        parsed.kind().as_str(),
-                        parsed.name()
-                    )),
+                    report_key: report_key_in(
+                        run_id,
+                        parsed.account(),
+                        &format!("{}/{}", parsed.kind().as_str(), parsed.name()),
+                    ),
+                    account: parsed.account().to_string(),
                     services_granted: 1,
                     services_active: used,
                     services_stale: 0,
@@ -383,6 +616,11 @@ impl Bucket {
             )
         });
         serde_json::from_slice(body).unwrap_or_else(|e| panic!("{key}: {e}"))
+    }
+
+    /// Every object, to compare the bucket before and after a step.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        self.objects.lock().unwrap().clone()
     }
 
     /// The keys under `prefix`, in S3's order.

@@ -1,9 +1,12 @@
-//! Plan: validate the run input, find the principals, write the batch list and the plan
-//! record to S3, hand the Map small handles.
+//! Plan: validate the run input, resolve the run's accounts, find each account's
+//! principals, write the batch lists and the records to S3, hand the Maps small handles;
+//! and record an account's failure for Summarize.
 
 use crate::helpers::{
-    event, expect_error, iam_refuses, json, plan_deps, work, Bucket, ADMINS, ALICE, BUCKET,
-    DEPLOYER, PLAN_FUNCTION, RUN_ID, STARTED_AT, WEB,
+    account_answer, account_event, account_work, event, expect_error, iam_refuses, json,
+    member_plan_deps, org_plan_deps, org_planned, org_tree, plan_deps, planned, run_answer,
+    sts_refusing, work, Bucket, ACCOUNT, ADMINS, ALICE, BUCKET, DEPLOYER, MEMBER, MEMBER_ROLE,
+    ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID, STARTED_AT, SUSPENDED, SUSPENDED_WEB, WEB,
 };
 use aws_sdk_iam::operation::list_role_tags::ListRoleTagsOutput;
 use aws_sdk_iam::operation::list_roles::ListRolesOutput;
@@ -11,17 +14,33 @@ use aws_sdk_iam::types::{Role, Tag};
 use aws_sdk_iam::Client;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::DateTime;
-use last_accessed::handlers::plan::{self, PlanOutput};
+use last_accessed::handlers::plan::{self, AccountOutput, PlanAnswer, PlanOutput};
 use last_accessed::Error;
 use serde_json::{json, Value};
 
-async fn run(bucket: &Bucket, iam: &[&Rule], event: Value) -> Result<PlanOutput, Error> {
+async fn run(bucket: &Bucket, iam: &[&Rule], event: Value) -> Result<PlanAnswer, Error> {
     plan::handle(&plan_deps(bucket, iam), event, Some(PLAN_FUNCTION)).await
 }
 
-/// The sizes of the batches in the batch list Plan wrote for `run_id`.
+/// Plan's start of the run `event`.
+async fn start(bucket: &Bucket, iam: &[&Rule], event: Value) -> PlanOutput {
+    run_answer(run(bucket, iam, event).await.unwrap())
+}
+
+/// Plan's step for the `i`th account of the run `out` started.
+async fn account(bucket: &Bucket, iam: &[&Rule], out: &PlanOutput, i: usize) -> AccountOutput {
+    account_answer(
+        run(bucket, iam, account_event(bucket, out, i))
+            .await
+            .unwrap(),
+    )
+}
+
+/// The sizes of the batches in the batch list Plan wrote for the own account of `run_id`.
 fn batch_sizes(bucket: &Bucket, run_id: &str) -> Vec<usize> {
-    let batches = bucket.json(&format!("work/run={run_id}/batches.json"));
+    let batches = bucket.json(&format!(
+        "work/run={run_id}/accounts/{ACCOUNT}/batches.json"
+    ));
     let batches = batches.as_array().unwrap();
     for (i, batch) in batches.iter().enumerate() {
         assert_eq!(batch["index"], i, "batches are numbered from 0");
@@ -32,20 +51,36 @@ fn batch_sizes(bucket: &Bucket, run_id: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The run's one account, as Plan resolves it outside an organization run.
+fn own_account_item() -> Value {
+    json!({"id": ACCOUNT, "name": "", "status": "ACTIVE", "ou_path": "", "first_batch": 0, "probe": false})
+}
+
 #[tokio::test]
 async fn explicit_arns_become_a_batch_list_and_a_plan_record_in_s3() {
     let bucket = Bucket::new();
     // No IAM rule: naming the principals costs no IAM call.
-    let out = run(&bucket, &[], event("plan", "explicit-arns"))
-        .await
-        .unwrap();
+    let out = start(&bucket, &[], event("plan", "explicit-arns")).await;
 
+    // Outside an organization run, the stack's own account is planned at once.
     assert_eq!(
-        bucket.json(&work("batches.json")),
+        bucket.json(&account_work("batches.json")),
         json!([
             {"index": 0, "arns": [WEB, ALICE, DEPLOYER]},
             {"index": 1, "arns": [ADMINS]},
         ])
+    );
+    let mut record = own_account_item();
+    record.as_object_mut().unwrap().extend(
+        json!({"state": "PLANNED", "principals": 4, "batches": 2, "batch_size": 3, "skipped": []})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    assert_eq!(bucket.json(&account_work("account.json")), record);
+    assert_eq!(
+        bucket.json(&work("accounts.json")),
+        json!([own_account_item()])
     );
     let record = bucket.json(&work("plan.json"));
     assert_eq!(record["run_id"], RUN_ID);
@@ -58,25 +93,49 @@ async fn explicit_arns_become_a_batch_list_and_a_plan_record_in_s3() {
     assert_eq!(record["batch_size"], 3);
     assert_eq!(record["batch_size_requested"], 3);
     assert_eq!(record["explicit_arns"], 4);
-    assert_eq!(record["principals"], 4);
-    assert_eq!(record["batches"], 2);
+    assert_eq!(record["accounts"], 1);
+    assert_eq!(record.get("organization"), None);
+    assert_eq!(
+        (&record["principals"], &record["batches"]),
+        (&json!(0), &json!(0)),
+        "the run's totals are its accounts' records, summed by Summarize"
+    );
     assert_eq!(record["discover"], Value::Null);
     assert_eq!(record["skipped"], json!([]));
+    let input = bucket.json(&work("input.json"));
+    assert_eq!(input["arns"], json!([WEB, ALICE, DEPLOYER, ADMINS]));
     assert_eq!(
         bucket.keys(""),
-        [work("batches.json"), work("plan.json")],
+        [
+            work("accounts.json"),
+            account_work("account.json"),
+            account_work("batches.json"),
+            work("input.json"),
+            work("plan.json"),
+        ],
         "Plan writes nothing else"
     );
 
-    // The Map gets handles, never the principals: the list is read from S3.
+    // The accounts Map gets handles, never the principals: its items are read from S3.
     let output = json(&out);
-    assert_eq!(output["bucket"], BUCKET);
-    assert_eq!(output["batches_key"], work("batches.json"));
-    assert_eq!(output["principals"], 4);
-    assert_eq!(output["batches"], 2);
-    assert_eq!(output["max_concurrency"], 2, "the stack's default");
+    assert_eq!(
+        output,
+        json!({
+            "run": event("summarize", "complete")["run"],
+            "bucket": BUCKET,
+            "accounts_key": work("accounts.json"),
+            "accounts": 1,
+            "organization": false,
+            "max_accounts_in_parallel": 1,
+        })
+    );
     assert_eq!(output["run"]["run_id"], RUN_ID);
     assert_eq!(output["run"]["started_at"], STARTED_AT);
+    assert_eq!(
+        output["run"].get("account"),
+        None,
+        "the run, not an account"
+    );
     let text = output.to_string();
     assert!(
         !text.contains("arn:aws:iam"),
@@ -86,19 +145,51 @@ async fn explicit_arns_become_a_batch_list_and_a_plan_record_in_s3() {
 }
 
 #[tokio::test]
+async fn the_account_step_of_a_run_of_its_own_account_returns_the_account_already_planned() {
+    let (bucket, out) = planned().await;
+    let before = bucket.snapshot();
+    // No IAM rule: the account was planned at the run's start; its record is read, not
+    // planned again.
+    let step = run(&bucket, &[], event("plan", "account")).await.unwrap();
+    let mut scoped = json(&out.run);
+    scoped["account"] = json!({"id": ACCOUNT});
+    assert_eq!(
+        json(&step),
+        json!({
+            "run": scoped,
+            "bucket": BUCKET,
+            "batches_key": account_work("batches.json"),
+            "principals": 4,
+            "batches": 2,
+            "max_concurrency": 2,
+            "scan": true,
+            "probe": false,
+        }),
+        "the batches Map's input; no probe: the run's Preflight probed the stack's reader"
+    );
+    assert!(bucket.snapshot() == before, "the step wrote nothing");
+    let text = json(&step).to_string();
+    assert!(!text.contains("arn:aws:iam"), "no ARN: {text}");
+}
+
+#[tokio::test]
 async fn a_batch_size_the_invocation_budget_cannot_fit_is_shrunk() {
     let bucket = Bucket::new();
     // 61 principals in batches of 500 at 0.1 IAM requests/s: 600 s buy 60 calls.
-    let out = run(&bucket, &[], event("plan", "slow-rate")).await.unwrap();
+    let out = start(&bucket, &[], event("plan", "slow-rate")).await;
     let record = bucket.json("work/run=slow-2026-11-25/plan.json");
     assert_eq!(record["batch_size"], 60);
     assert_eq!(record["batch_size_requested"], 500);
     assert_eq!(record["iam_requests_per_second"], 0.1);
     assert_eq!(batch_sizes(&bucket, "slow-2026-11-25"), [60, 1]);
-    assert_eq!((out.principals, out.batches), (61, 2));
+    let step = account(&bucket, &[], &out, 0).await;
+    assert_eq!((step.principals, step.batches), (61, 2));
     assert_eq!(
-        out.run.iam_requests_per_second,
-        Some(0.1),
+        (
+            out.run.iam_requests_per_second,
+            step.run.iam_requests_per_second
+        ),
+        (Some(0.1), Some(0.1)),
         "every batch step paces at the run's rate"
     );
 }
@@ -136,6 +227,11 @@ async fn bad_input_is_invalid_input_naming_the_field_and_writes_nothing() {
             with_input(json!({"arns": [WEB], "iam_requests_per_second": 500})),
             "iam_requests_per_second: ",
             "out of range 0.1..=100",
+        ),
+        (
+            with_input(json!({"arns": [WEB], "organization": {"all": true, "units": [ROOT]}})),
+            "organization: ",
+            "give exactly one of accounts",
         ),
         (
             with_input(json!(["not", "an", "object"])),
@@ -204,26 +300,35 @@ async fn a_principal_that_vanishes_during_discovery_is_recorded_as_skipped() {
             .unwrap()
     });
     let bucket = Bucket::new();
-    let out = run(
-        &bucket,
-        &[&list, &gone, &tags],
-        event("plan", "discover-tagged"),
-    )
-    .await
-    .unwrap();
+    let iam: [&Rule; 3] = [&list, &gone, &tags];
+    let out = start(&bucket, &iam, event("plan", "discover-tagged")).await;
+    let calls = (list.num_calls(), tags.num_calls());
+    let step = account(&bucket, &iam, &out, 0).await;
 
-    assert_eq!(out.principals, 1);
+    assert_eq!(step.principals, 1);
     assert_eq!(
-        bucket.json("work/run=tagged-2026-11-25/batches.json"),
+        (list.num_calls(), tags.num_calls()),
+        calls,
+        "the account's step reads what the run's start discovered: no IAM call"
+    );
+    let prefix = format!("work/run=tagged-2026-11-25/accounts/{ACCOUNT}/");
+    assert_eq!(
+        bucket.json(&format!("{prefix}batches.json")),
         json!([{"index": 0, "arns": ["arn:aws:iam::123456789012:role/apps/app-web"]}])
+    );
+    let skipped = json!([{
+        "arn": "arn:aws:iam::123456789012:role/apps/app-gone",
+        "reason": "vanished: NoSuchEntity: The role with name app-gone cannot be found.",
+    }]);
+    assert_eq!(
+        bucket.json(&format!("{prefix}account.json"))["skipped"],
+        skipped
     );
     let record = bucket.json("work/run=tagged-2026-11-25/plan.json");
     assert_eq!(
         record["skipped"],
-        json!([{
-            "arn": "arn:aws:iam::123456789012:role/apps/app-gone",
-            "reason": "vanished: NoSuchEntity: The role with name app-gone cannot be found.",
-        }])
+        json!([]),
+        "the account's record holds them; Summarize gathers them"
     );
     assert_eq!(record["explicit_arns"], 0);
     assert_eq!(record["discover"]["tags"], json!({"team": "web"}));
@@ -231,5 +336,233 @@ async fn a_principal_that_vanishes_during_discovery_is_recorded_as_skipped() {
         tags.num_calls(),
         2,
         "one ListRoleTags per remaining candidate"
+    );
+}
+
+#[tokio::test]
+async fn a_discovery_that_finds_nothing_is_invalid_input_and_writes_nothing() {
+    let list = mock!(Client::list_roles).then_output(|| {
+        ListRolesOutput::builder()
+            .set_roles(Some(Vec::new()))
+            .is_truncated(false)
+            .build()
+            .unwrap()
+    });
+    let bucket = Bucket::new();
+    let message = expect_error(
+        run(&bucket, &[&list], event("plan", "discover-tagged")).await,
+        "InvalidInput",
+        &["no principal in the account matches the discovery filters"],
+    );
+    assert!(message.starts_with("discover: "), "{message}");
+    assert_eq!(list.num_calls(), 1);
+    assert_eq!(
+        bucket.keys(""),
+        Vec::<String>::new(),
+        "the InvalidInput state says nothing was written"
+    );
+}
+
+/// The organization run's accounts, as Plan resolved them: id, role, first batch, probe.
+fn org_items() -> Value {
+    let role = |id: &str| format!("arn:aws:iam::{id}:role/{MEMBER_ROLE}");
+    json!([
+        {"id": ACCOUNT, "name": "security", "status": "ACTIVE", "ou_path": ROOT,
+         "first_batch": 0, "probe": true},
+        {"id": MEMBER, "name": "workloads", "status": "ACTIVE", "ou_path": format!("{ROOT}/{OU}"),
+         "role_arn": role(MEMBER), "first_batch": 2000, "probe": true},
+        {"id": SUSPENDED, "name": "retired", "status": "SUSPENDED", "ou_path": format!("{ROOT}/{OU}"),
+         "role_arn": role(SUSPENDED), "first_batch": 4000, "probe": true},
+    ])
+}
+
+#[tokio::test]
+async fn an_organization_run_resolves_its_accounts_and_plans_none_yet() {
+    let (bucket, out) = org_planned().await;
+    let org_work = |path: &str| format!("work/run={ORG_RUN_ID}/{path}");
+    assert_eq!(
+        json(&out),
+        json!({
+            "run": out.run,
+            "bucket": BUCKET,
+            "accounts_key": org_work("accounts.json"),
+            "accounts": 3,
+            "organization": true,
+            "max_accounts_in_parallel": 5,
+        })
+    );
+    assert_eq!(out.run.run_id, ORG_RUN_ID);
+    assert_eq!(out.run.account, None);
+    // The stack's own account is read through the stack's reader, each other account
+    // through its member role; every account probes its reader; batch indices never
+    // collide across accounts.
+    assert_eq!(bucket.json(&out.accounts_key), org_items());
+    let record = bucket.json(&org_work("plan.json"));
+    assert_eq!(record["accounts"], 3);
+    assert_eq!(
+        record["organization"]["selection"],
+        json!({"units": [ROOT]})
+    );
+    assert_eq!(record["organization"]["member_role"], MEMBER_ROLE);
+    assert_eq!(
+        bucket.keys(""),
+        [
+            org_work("accounts.json"),
+            org_work("input.json"),
+            org_work("plan.json")
+        ],
+        "each account is planned in its own step of the accounts Map"
+    );
+}
+
+#[tokio::test]
+async fn an_arn_of_an_account_the_organization_does_not_select_is_invalid_input() {
+    let mut event = event("plan", "organization");
+    event["input"]["organization"] = json!({"accounts": [ACCOUNT, MEMBER]});
+    let bucket = Bucket::new();
+    let tree = org_tree();
+    let rules: Vec<&Rule> = tree.iter().collect();
+    let deps = org_plan_deps(&bucket, &[], &rules);
+    let message = expect_error(
+        plan::handle(&deps, event, Some(PLAN_FUNCTION)).await,
+        "InvalidInput",
+        &[&format!(
+            "{SUSPENDED_WEB} is in account {SUSPENDED}, which `organization` does not select"
+        )],
+    );
+    assert!(message.starts_with("arns[3]: "), "{message}");
+    assert_eq!(bucket.keys(""), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_own_account_of_an_organization_run_is_planned_in_its_step_and_probed() {
+    let (bucket, out) = org_planned().await;
+    // No IAM rule: the principals are named; the stack's own IAM client would list.
+    let step = account(&bucket, &[], &out, 0).await;
+    assert_eq!(
+        (step.principals, step.batches, step.scan, step.probe),
+        (2, 1, true, true)
+    );
+    assert_eq!(
+        json(&step.run.account),
+        json!({"id": ACCOUNT}),
+        "no role: the stack's reader"
+    );
+    let prefix = format!("work/run={ORG_RUN_ID}/accounts/{ACCOUNT}/");
+    assert_eq!(step.batches_key, format!("{prefix}batches.json"));
+    assert_eq!(
+        bucket.json(&step.batches_key),
+        json!([{"index": 0, "arns": [WEB, ALICE]}]),
+        "only the account's own principals"
+    );
+    assert_eq!(
+        bucket.json(&format!("{prefix}account.json"))["state"],
+        "PLANNED"
+    );
+    // A retried step finds the record and plans nothing again.
+    let before = bucket.snapshot();
+    assert_eq!(account(&bucket, &[], &out, 0).await, step);
+    assert!(bucket.snapshot() == before, "the retry wrote nothing");
+}
+
+#[tokio::test]
+async fn an_account_not_active_is_recorded_unreachable_and_not_scanned() {
+    let (bucket, out) = org_planned().await;
+    // Neither IAM nor STS is asked: the account's status says it can't be read.
+    let step = account(&bucket, &[], &out, 2).await;
+    assert_eq!(
+        json(&step.run.account),
+        json!({"id": SUSPENDED, "role_arn": format!("arn:aws:iam::{SUSPENDED}:role/{MEMBER_ROLE}")})
+    );
+    assert_eq!(
+        (step.principals, step.batches, step.scan),
+        (0, 0, false),
+        "AccountScan sends it straight to AccountDone"
+    );
+    let prefix = format!("work/run={ORG_RUN_ID}/accounts/{SUSPENDED}/");
+    let mut record = org_items()[2].clone();
+    record.as_object_mut().unwrap().extend(
+        json!({
+            "state": "UNREACHABLE",
+            "error": "the account is SUSPENDED in the Organization",
+            "principals": 0, "batches": 0, "batch_size": 50, "skipped": [],
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+    );
+    assert_eq!(bucket.json(&format!("{prefix}account.json")), record);
+    assert_eq!(
+        bucket.keys(&prefix),
+        [format!("{prefix}account.json")],
+        "no batch list"
+    );
+}
+
+#[tokio::test]
+async fn an_account_failure_is_recorded_for_summarize() {
+    let (bucket, _) = planned().await;
+    let fixture = event("plan", "account-failed");
+    let before = bucket.keys("");
+    let out = run(&bucket, &[], fixture.clone()).await.unwrap();
+    let key = account_work("failure.json");
+    assert_eq!(json(&out), json!({"recorded": key}));
+    assert_eq!(
+        bucket.json(&key),
+        fixture["account_failed"]["failure"],
+        "Step Functions' Error and Cause, as caught"
+    );
+    let mut after = before.clone();
+    after.push(key);
+    after.sort();
+    assert_eq!(bucket.keys(""), after, "nothing else");
+
+    // PlanAccount itself failed: the Catch has the account's item, the run unscoped.
+    let (bucket, out) = org_planned().await;
+    let mut failed = account_event(&bucket, &out, 1);
+    failed["failure"] = json!({"Error": "IamError", "Cause": "ListRoles failed"});
+    let answer = run(&bucket, &[], json!({"account_failed": failed}))
+        .await
+        .unwrap();
+    let key = format!("work/run={ORG_RUN_ID}/accounts/{MEMBER}/failure.json");
+    assert_eq!(json(&answer), json!({"recorded": key}));
+    assert_eq!(
+        bucket.json(&key),
+        json!({"Error": "IamError", "Cause": "ListRoles failed"})
+    );
+}
+
+const STS_REFUSAL: &str = "User: arn:aws:sts::123456789012:assumed-role/last-accessed-plan/last-accessed-plan is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::210987654321:role/iam-last-accessed-member";
+
+#[tokio::test]
+async fn a_member_role_sts_refuses_is_recorded_unreachable_with_the_refusal() {
+    let (bucket, out) = org_planned().await;
+    let deps = member_plan_deps(&bucket, &sts_refusing(STS_REFUSAL)).await;
+    let answer = plan::handle(&deps, account_event(&bucket, &out, 1), Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    let step = account_answer(answer);
+    assert_eq!(
+        (step.principals, step.batches, step.scan),
+        (0, 0, false),
+        "AccountScan sends it straight to AccountDone"
+    );
+    let prefix = format!("work/run={ORG_RUN_ID}/accounts/{MEMBER}/");
+    let record = bucket.json(&format!("{prefix}account.json"));
+    assert_eq!(record["state"], "UNREACHABLE");
+    let error = record["error"].as_str().unwrap();
+    let role = format!("arn:aws:iam::{MEMBER}:role/{MEMBER_ROLE}");
+    assert!(
+        error.starts_with(&format!("cannot assume {role}: ")),
+        "{error}"
+    );
+    assert!(
+        error.contains(STS_REFUSAL),
+        "STS's refusal, in full: {error}"
+    );
+    assert_eq!(
+        bucket.keys(&prefix),
+        [format!("{prefix}account.json")],
+        "no batch list"
     );
 }

@@ -1,14 +1,18 @@
-//! Summarize: the batches' results folded into the run summary, written last; the run
-//! fails IncompleteRun when a principal has no report, TooManyFailures past the
-//! allowed FAILED share.
+//! Summarize: the batches' results folded into the run summary, written last, with a
+//! line per account; the run fails IncompleteRun when a principal has no report or an
+//! account was not fully scanned, TooManyFailures past the allowed FAILED share.
 
 use crate::helpers::{
-    batch_result, event, expect_error, job_deps, json, planned, summarize_deps, work, Bucket,
-    ADMINS, ALICE, BUCKET, DEPLOYER, RUN_ID, STARTED_AT, SUMMARY_KEY, WEB,
+    account_answer, account_event, batch_result, batch_result_in, event, expect_error, job_deps,
+    json, org_planned, plan_deps, planned, summarize_deps, work, Bucket, ACCOUNT, ADMINS, ALICE,
+    BUCKET, DEPLOYER, MEMBER, MEMBER_WEB, ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID, STARTED_AT,
+    SUMMARY_KEY, SUSPENDED, WEB,
 };
+use last_accessed::handlers::plan::{self, AccountOutput, PlanOutput};
 use last_accessed::handlers::summarize::{self, SummarizeOutput};
 use last_accessed::handlers::write;
 use last_accessed::model::JobStatus::{self, Completed, Denied, Failed};
+use last_accessed::records::{AccountItem, AccountRecord, AccountState};
 use last_accessed::Error;
 use serde_json::{json, Value};
 
@@ -81,6 +85,24 @@ async fn a_complete_run_succeeds() {
         "a DENIED principal is listed"
     );
     assert_eq!(summary["report_keys"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        summary["accounts"],
+        json!([{
+            "id": ACCOUNT, "name": "", "ou_path": "", "status": "SUCCEEDED",
+            "principals": 4, "reports_written": 4,
+            "services_granted": 4, "services_used": 3, "services_unused": 1,
+        }]),
+        "one line: the stack's own account"
+    );
+    assert_eq!(summary["account_counts"], json!({"SUCCEEDED": 1}));
+    assert_eq!(
+        (
+            &summary["parameters"]["principals"],
+            &summary["parameters"]["batches"]
+        ),
+        (&json!(4), &json!(2)),
+        "the run's totals are its accounts'"
+    );
 }
 
 /// The summary's missing principals: ARN, batch, error, reason.
@@ -116,10 +138,20 @@ async fn a_failed_batch_is_an_incomplete_run_naming_its_principals_and_why() {
         &bucket,
         "complete",
         "IncompleteRun",
-        &["3 of 4 principals reported (1 of 2 batches; 1 principals without a report, named in the summary)"],
+        &[
+            "3 of 4 principals reported (1 of 2 batches; 1 principals without a report, named in the summary)",
+            "1 account(s) not fully scanned: 123456789012 ",
+        ],
         "INCOMPLETE",
     )
     .await;
+    assert_eq!(
+        (
+            &summary["accounts"][0]["status"],
+            &summary["accounts"][0]["error"]
+        ),
+        (&json!("INCOMPLETE"), &json!("3 of 4 principals reported"))
+    );
     assert_eq!(
         missing(&summary),
         [(
@@ -176,4 +208,132 @@ async fn more_than_max_failed_percent_failed_is_too_many_failures() {
         json!({"COMPLETED": 1, "FAILED": 3})
     );
     assert_eq!(summary["errors"].as_array().unwrap().len(), 3);
+}
+
+/// The organization run's Plan step for its `i`th account.
+async fn account_step(bucket: &Bucket, out: &PlanOutput, i: usize) -> AccountOutput {
+    let answer = plan::handle(
+        &plan_deps(bucket, &[]),
+        account_event(bucket, out, i),
+        Some(PLAN_FUNCTION),
+    )
+    .await
+    .unwrap();
+    account_answer(answer)
+}
+
+const MEMBER_REFUSED: &str = "the reader role may not start access-advisor jobs: iam:GenerateServiceLastAccessedDetails on arn:aws:iam::210987654321:role/iam-last-accessed-member was refused";
+
+#[tokio::test]
+async fn each_account_has_a_line_and_one_not_fully_scanned_makes_the_run_incomplete() {
+    let (bucket, out) = org_planned().await;
+    let org_work = |path: &str| format!("work/run={ORG_RUN_ID}/{path}");
+
+    // The stack's own account: planned, scanned, each principal reported.
+    let own = account_step(&bucket, &out, 0).await;
+    assert!(own.scan);
+    bucket.put(
+        &org_work("results/000000.json"),
+        &batch_result_in(ORG_RUN_ID, 0, &[(WEB, Completed), (ALICE, Completed)]),
+    );
+
+    // The member account, planned under its member role (stored here as Plan stores it:
+    // these tests reach no STS), so its step reads the record ...
+    let item: AccountItem =
+        serde_json::from_value(bucket.json(&out.accounts_key)[1].clone()).unwrap();
+    let first_batch = item.first_batch;
+    let record = AccountRecord {
+        item,
+        state: AccountState::Planned,
+        error: None,
+        principals: 1,
+        batches: 1,
+        batch_size: 50,
+        skipped: Vec::new(),
+    };
+    bucket.put(
+        &org_work(&format!("accounts/{MEMBER}/account.json")),
+        &record,
+    );
+    bucket.put(
+        &org_work(&format!("accounts/{MEMBER}/batches.json")),
+        &json!([{"index": first_batch, "arns": [MEMBER_WEB]}]),
+    );
+    let member = account_step(&bucket, &out, 1).await;
+    assert_eq!((member.scan, member.probe), (true, true));
+    // ... but its reader may not start jobs: the preflight's Catch had Plan record why.
+    let mut failed = json(&member);
+    failed["failure"] = json!({
+        "Error": "AccessDenied",
+        "Cause": json!({
+            "errorType": "AccessDenied",
+            "errorMessage": format!("{MEMBER_REFUSED} (ServiceError(ServiceError {{ source: AccessDenied }}))"),
+        }).to_string(),
+    });
+    plan::handle(
+        &plan_deps(&bucket, &[]),
+        json!({"account_failed": failed}),
+        Some(PLAN_FUNCTION),
+    )
+    .await
+    .unwrap();
+
+    // The suspended account: unreachable, nothing scanned.
+    assert!(!account_step(&bucket, &out, 2).await.scan);
+
+    let summary_key = format!("reports/runs/dt=2026-11-25/run={ORG_RUN_ID}/summary.json");
+    let message = expect_error(
+        summarize::handle(&summarize_deps(&bucket), json(&out)).await,
+        "IncompleteRun",
+        &[
+            "2 of 3 principals reported (1 of 2 batches; 1 principals without a report",
+            "2 account(s) not fully scanned: ",
+            &format!("{MEMBER} "),
+            &format!("AccessDenied: {MEMBER_REFUSED}"),
+            &format!("{SUSPENDED} "),
+            "the account is SUSPENDED in the Organization",
+            &format!("see s3://{BUCKET}/{summary_key}"),
+        ],
+    );
+    assert!(!message.contains(&format!("{ACCOUNT} ")), "{message}");
+    assert!(
+        !message.contains("ServiceError"),
+        "cut before the SDK's dump: {message}"
+    );
+
+    let summary = bucket.json(&summary_key);
+    assert_eq!(summary["status"], "INCOMPLETE");
+    assert_eq!(
+        summary["accounts"],
+        json!([
+            {"id": ACCOUNT, "name": "security", "ou_path": ROOT, "status": "SUCCEEDED",
+             "principals": 2, "reports_written": 2,
+             "services_granted": 2, "services_used": 2, "services_unused": 0},
+            {"id": MEMBER, "name": "workloads", "ou_path": format!("{ROOT}/{OU}"),
+             "status": "INCOMPLETE", "error": format!("AccessDenied: {MEMBER_REFUSED}"),
+             "principals": 1, "reports_written": 0,
+             "services_granted": 0, "services_used": 0, "services_unused": 0},
+            {"id": SUSPENDED, "name": "retired", "ou_path": format!("{ROOT}/{OU}"),
+             "status": "UNREACHABLE", "error": "the account is SUSPENDED in the Organization",
+             "principals": 0, "reports_written": 0,
+             "services_granted": 0, "services_used": 0, "services_unused": 0},
+        ])
+    );
+    assert_eq!(
+        summary["account_counts"],
+        json!({"INCOMPLETE": 1, "SUCCEEDED": 1, "UNREACHABLE": 1})
+    );
+    assert_eq!(summary["counts"]["principals_planned"], 3);
+    assert_eq!(summary["counts"]["reports_written"], 2);
+    assert_eq!(summary["counts"]["batches_planned"], 2);
+    assert_eq!(
+        (
+            &summary["missing"][0]["arn"],
+            &summary["missing"][0]["batch"]
+        ),
+        (&json!(MEMBER_WEB), &json!(first_batch)),
+        "the member account's principal, in its batch"
+    );
+    assert_eq!(summary["missing"].as_array().unwrap().len(), 1);
+    assert_eq!(summary["parameters"]["accounts"], 3);
 }

@@ -3,8 +3,8 @@
 
 use crate::helpers::{
     event, expect_error, iam_refuses, job_deps, job_read, json, read_of, report_key, stored_job,
-    work, Bucket, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT, WEB, WEB_JOB,
-    WEB_SERVICES,
+    work, Bucket, ACCOUNT, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT, WEB,
+    WEB_JOB, WEB_SERVICES,
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
@@ -51,8 +51,11 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
     assert_eq!((out.index, out.written), (0, 3));
     assert_eq!(by_status(&out), json!({"COMPLETED": 2, "DENIED": 1}));
 
+    // Under the `account=` level of the account the batch scans (schema 3).
     let web = bucket.json(&report_key("role/app-web"));
     assert_eq!(web["arn"], WEB);
+    assert_eq!(web["schema_version"], "3.0.0");
+    assert_eq!(web["scanned_account"], ACCOUNT);
     assert_eq!(
         web["as_of"], STARTED_AT,
         "judged at the run's start, not at writing"
@@ -83,7 +86,7 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
 
     let result = bucket.json(&work("results/000000.json"));
     assert_eq!(result["index"], 0);
-    let outcomes: Vec<(&str, &str, &str)> = result["principals"]
+    let outcomes: Vec<(&str, &str, &str, &str)> = result["principals"]
         .as_array()
         .unwrap()
         .iter()
@@ -92,15 +95,26 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
                 p["arn"].as_str().unwrap(),
                 p["status"].as_str().unwrap(),
                 p["report_key"].as_str().unwrap(),
+                p["account"].as_str().unwrap(),
             )
         })
         .collect();
     assert_eq!(
         outcomes,
         [
-            (WEB, "COMPLETED", report_key("role/app-web").as_str()),
-            (ALICE, "DENIED", report_key("user/alice").as_str()),
-            (DEPLOYER, "COMPLETED", report_key("role/deployer").as_str()),
+            (
+                WEB,
+                "COMPLETED",
+                report_key("role/app-web").as_str(),
+                ACCOUNT
+            ),
+            (ALICE, "DENIED", report_key("user/alice").as_str(), ACCOUNT),
+            (
+                DEPLOYER,
+                "COMPLETED",
+                report_key("role/deployer").as_str(),
+                ACCOUNT
+            ),
         ]
     );
     assert_eq!(
@@ -114,11 +128,28 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
 }
 
 /// With a previous run, each report is compared with the principal's report there (one
-/// read), and a last use IAM forgot is carried from it.
+/// read), and a last use IAM forgot is carried from it: under the previous run's
+/// `account=` level when its summary is schema 3, else where older runs put it.
 #[tokio::test]
 async fn reports_compare_with_the_previous_run() {
+    let layouts = [
+        (
+            "reports/principals/dt=2026-11-24/run=yesterday/role/app-web.json",
+            json!({"run_id": "yesterday", "dt": "2026-11-24", "as_of": "2026-11-24T01:00:00Z"}),
+        ),
+        (
+            "reports/principals/dt=2026-11-24/run=yesterday/account=123456789012/role/app-web.json",
+            json!({"run_id": "yesterday", "dt": "2026-11-24", "as_of": "2026-11-24T01:00:00Z",
+                   "account_keys": true}),
+        ),
+    ];
+    for (previous_key, previous_run) in layouts {
+        compares_with_the_previous_run(previous_key, previous_run).await;
+    }
+}
+
+async fn compares_with_the_previous_run(previous_key: &str, previous_run: Value) {
     let bucket = checked(true);
-    let previous_key = "reports/principals/dt=2026-11-24/run=yesterday/role/app-web.json";
     let before = json!({
         "schema_version": "1.1.0", "arn": WEB, "type": "role", "name": "app-web", "path": "/",
         "account": "123456789012", "partition": "aws", "run_id": "yesterday",
@@ -142,8 +173,7 @@ async fn reports_compare_with_the_previous_run() {
     });
     bucket.put(previous_key, &before);
     let mut event = event("write", "completed");
-    event["run"]["previous_run"] =
-        json!({"run_id": "yesterday", "dt": "2026-11-24", "as_of": "2026-11-24T01:00:00Z"});
+    event["run"]["previous_run"] = previous_run;
     write::handle(&job_deps(&bucket, &[]), event).await.unwrap();
 
     let web = bucket.json(&report_key("role/app-web"));
@@ -158,10 +188,10 @@ async fn reports_compare_with_the_previous_run() {
         ec2["last_authenticated_ever"],
         json!({"time": "2025-10-21T00:00:00Z", "entity": WEB, "region": "us-east-1", "run_id": "yesterday"})
     );
-    assert_eq!(ec2["usage"], "stale");
+    assert_eq!(ec2["usage"], "stale", "{previous_key}");
     let changes = &web["changes"];
     assert_eq!(changes["previous_run"]["run_id"], "yesterday");
-    assert_eq!(changes["new"], false);
+    assert_eq!(changes["new"], false, "{previous_key}");
     assert_eq!(changes["granted_removed"], json!(["sqs"]));
     assert_eq!(changes["newly_used"], json!([]));
     let deployer = bucket.json(&report_key("role/deployer"));
