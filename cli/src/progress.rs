@@ -14,13 +14,11 @@ pub enum Phase {
     Planning,
     /// Planned; the batches' Map has not started.
     Planned { principals: u32, batches: u32 },
-    /// The Map's item (batch) counts, from DescribeMapRun.
+    /// The batches so far, from the run's work files.
     Batches {
         counts: BatchCounts,
         principals: Option<u32>,
     },
-    /// Where the Map Run APIs are unavailable: reports written so far, from the bucket.
-    Reports { written: usize, principals: u32 },
 }
 
 /// One line for a status and phase: "RUNNING: 2 of 3 done: 2 succeeded, 1 running (5 principals)".
@@ -37,10 +35,6 @@ pub fn line(status: &str, phase: &Phase) -> String {
                 .unwrap_or_default();
             format!("{status}: batches {}{of}", render_batches(counts))
         }
-        Phase::Reports {
-            written,
-            principals,
-        } => format!("{status}: {written}/{principals} principals reported"),
     }
 }
 
@@ -85,10 +79,6 @@ impl Progress {
             Progress::Bar { bar, counting } => {
                 let (done, total) = match phase {
                     Phase::Batches { counts, .. } => (counts.done() as u64, counts.total as u64),
-                    Phase::Reports {
-                        written,
-                        principals,
-                    } => (*written as u64, *principals as u64),
                     _ => {
                         bar.set_message(line(status, phase));
                         return;

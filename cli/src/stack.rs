@@ -1,11 +1,12 @@
 //! The deployed stack as the CLI sees it: the state machine (Step Functions) and the
 //! report bucket (through the core's `ReportStore`), and how runs are found in them.
 
+use crate::commands::status::BatchCounts;
 use crate::failure::{self, setting, Exit, Failure, Result};
 use crate::Cli;
 use last_accessed::adapters::s3::ReportStore;
 use last_accessed::keys;
-use last_accessed::records::PlanRecord;
+use last_accessed::records::{AccountRecord, PlanRecord};
 use last_accessed::run_summary::RunSummary;
 
 pub struct Stack {
@@ -101,11 +102,55 @@ impl Stack {
     }
 
     /// What Plan decided for `run` (not there before Plan ran, nor after the work files expired).
+    /// The run's plan record, its principals and batches summed over the accounts
+    /// planned so far (each account's step records its own).
     pub async fn plan(&self, run: &str) -> Result<Option<PlanRecord>> {
-        self.store()?
-            .get_json_opt(&keys::plan_key(run))
+        let store = self.store()?;
+        let Some(mut plan) = store
+            .get_json_opt::<PlanRecord>(&keys::plan_key(run))
             .await
-            .map_err(failure::store)
+            .map_err(failure::store)?
+        else {
+            return Ok(None);
+        };
+        let prefix = format!("{}accounts/", keys::work_prefix(run));
+        for key in store.list_keys(&prefix).await.map_err(failure::store)? {
+            if !key.ends_with("/account.json") {
+                continue;
+            }
+            if let Some(a) = store
+                .get_json_opt::<AccountRecord>(&key)
+                .await
+                .map_err(failure::store)?
+            {
+                plan.principals += a.principals;
+                plan.batches += a.batches;
+            }
+        }
+        Ok(Some(plan))
+    }
+
+    /// The run's batches so far, from its work files: one result per batch done, one
+    /// failure per batch failed (the same count on AWS and locally, however the Maps nest).
+    pub async fn batch_counts(&self, run: &str, planned: u32) -> Result<BatchCounts> {
+        let store = self.store()?;
+        let count = |prefix: String| async move {
+            store
+                .list_keys(&prefix)
+                .await
+                .map(|k| k.len() as i64)
+                .map_err(failure::store)
+        };
+        let succeeded = count(keys::results_prefix(run)).await?;
+        let failed = count(keys::failures_prefix(run)).await?;
+        let total = i64::from(planned).max(succeeded + failed);
+        Ok(BatchCounts {
+            total,
+            running: total - succeeded - failed,
+            succeeded,
+            failed,
+            ..BatchCounts::default()
+        })
     }
 
     /// The date partition (`dt=`) of run `run`: from its summary, else from its plan.

@@ -267,12 +267,12 @@ fn progress_lines() {
     assert_eq!(
         line(
             "RUNNING",
-            &Phase::Reports {
-                written: 3,
-                principals: 9
+            &Phase::Batches {
+                counts: counts(1, 2, 0, 3),
+                principals: Some(9)
             }
         ),
-        "RUNNING: 3/9 principals reported"
+        "RUNNING: batches 1 of 3 done: 1 succeeded, 2 running (9 principals)"
     );
 }
 

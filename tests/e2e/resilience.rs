@@ -120,7 +120,7 @@ async fn a_batch_that_fails_beyond_its_retries_leaves_the_others_and_is_named() 
     // its batch fails after Step Functions' retries; the other batch completes.
     let write_role = stack.role_named_like("WriteFunctionRole").await;
     let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:PutObject",
-        "Resource": format!("arn:aws:s3:::{}/reports/principals/*/run={run}/role/{run}-3.json", stack.bucket)}]});
+        "Resource": format!("arn:aws:s3:::{}/reports/principals/*/run={run}/account=*/role/{run}-3.json", stack.bucket)}]});
     stack
         .iam
         .put_role_policy()

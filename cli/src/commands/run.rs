@@ -1,13 +1,12 @@
 //! `ila run`: start a run from flags or an input file, follow it, print its summary.
 
-use crate::commands::status::{batch_counts, describe, RunState};
+use crate::commands::status::{describe, RunState};
 use crate::commands::summary;
 use crate::failure::{AwsError, Exit, Failure, Result};
 use crate::progress::{Phase, Progress};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::{Args, ValueEnum};
-use last_accessed::keys;
 use last_accessed::records::PlanRecord;
 use last_accessed::run_summary::RunSummary;
 use serde::Serialize;
@@ -221,39 +220,19 @@ pub async fn run(stack: &Stack, args: &RunArgs, output: Output) -> Result<Exit> 
 async fn follow(stack: &Stack, name: &str, output: Output) -> Result<RunState> {
     let mut progress = Progress::new(output);
     let mut plan: Option<PlanRecord> = None;
-    let mut map_runs_available = true;
     loop {
         let state = describe(stack, name, false).await?;
-        if plan.is_none() {
-            plan = stack.plan(name).await?;
-        }
-        let mut counts = None;
-        if map_runs_available {
-            match batch_counts(&stack.sfn, &state.execution_arn).await {
-                Ok(c) => counts = c,
-                // ListMapRuns / DescribeMapRun unavailable (not allowed, not implemented):
-                // count the reports in the bucket instead.
-                Err(_) => map_runs_available = false,
-            }
-        }
-        let phase = match (&plan, counts) {
-            (_, Some(counts)) => Phase::Batches {
-                counts,
-                principals: plan.as_ref().map(|p| p.principals),
-            },
-            (None, None) => Phase::Planning,
-            (Some(p), None) if map_runs_available => Phase::Planned {
+        // Accounts record their principals as they are planned: read the plan each time.
+        plan = stack.plan(name).await?.or(plan);
+        let phase = match &plan {
+            None => Phase::Planning,
+            Some(p) if p.batches == 0 => Phase::Planned {
                 principals: p.principals,
                 batches: p.batches,
             },
-            (Some(p), None) => Phase::Reports {
-                written: stack
-                    .store()?
-                    .list_keys(&keys::reports_prefix(&p.dt, name))
-                    .await
-                    .map(|k| k.len())
-                    .unwrap_or(0),
-                principals: p.principals,
+            Some(p) => Phase::Batches {
+                counts: stack.batch_counts(name, p.batches).await?,
+                principals: Some(p.principals),
             },
         };
         progress.update(&state.status, &phase);

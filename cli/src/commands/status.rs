@@ -14,7 +14,7 @@ pub struct StatusArgs {
     pub run: String,
 }
 
-/// The batches of the run's Distributed Map, as DescribeMapRun counts its items.
+/// The run's batches, as its work files count them (a result or a failure per batch done).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BatchCounts {
     pub total: i64,
@@ -46,7 +46,7 @@ pub struct RunState {
     pub stopped_at: Option<String>,
     pub error: Option<String>,
     pub cause: Option<String>,
-    /// `None` before the Map started (or where the Map Run APIs are unavailable).
+    /// `None` before Plan recorded the run (or where the bucket can't be read).
     pub batches: Option<BatchCounts>,
     /// The execution's output (SUCCEEDED only).
     #[serde(skip)]
@@ -66,41 +66,6 @@ impl RunState {
             Exit::Failed
         }
     }
-}
-
-/// The counts of the execution's Map Runs (one: the batches' Map), or `None` before it
-/// started. An error means the Map Run APIs failed (e.g. not allowed to the caller).
-pub async fn batch_counts(
-    sfn: &aws_sdk_sfn::Client,
-    execution_arn: &str,
-) -> std::result::Result<Option<BatchCounts>, AwsError> {
-    let runs = sfn
-        .list_map_runs()
-        .execution_arn(execution_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("ListMapRuns", &e))?;
-    let mut counts: Option<BatchCounts> = None;
-    for run in runs.map_runs() {
-        let d = sfn
-            .describe_map_run()
-            .map_run_arn(run.map_run_arn())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DescribeMapRun", &e))?;
-        let Some(items) = d.item_counts() else {
-            continue;
-        };
-        let c = counts.get_or_insert_with(BatchCounts::default);
-        c.total += items.total();
-        c.pending += items.pending();
-        c.running += items.running();
-        c.succeeded += items.succeeded();
-        c.failed += items.failed();
-        c.timed_out += items.timed_out();
-        c.aborted += items.aborted();
-    }
-    Ok(counts)
 }
 
 /// The run's state now; `batches` only when `with_batches`.
@@ -128,10 +93,11 @@ pub async fn describe(stack: &Stack, run: &str, with_batches: bool) -> Result<Ru
             }
         })?;
     let batches = if with_batches {
-        // The counts are extra: where the Map Run APIs fail, the status still stands.
-        batch_counts(&stack.sfn, &execution_arn)
-            .await
-            .unwrap_or_default()
+        // The counts are extra: where the bucket can't be read, the status still stands.
+        match stack.plan(run).await {
+            Ok(Some(plan)) => stack.batch_counts(run, plan.batches).await.ok(),
+            _ => None,
+        }
     } else {
         None
     };

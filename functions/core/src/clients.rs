@@ -48,23 +48,58 @@ pub async fn assumed_iam_client(
     iam_client_with(base, assumed(config, base, role).await)
 }
 
-/// Whether `provider` can assume its role now: `Err` holds STS's refusal in full (a
-/// member role that is missing, or whose trust refuses us, or an account suspended).
-pub async fn can_assume(provider: &AssumeRoleProvider) -> Result<(), String> {
+/// Whether `provider` can assume its role now. `Ok(Err(why))`: STS refused (a member
+/// role that is missing or whose trust refuses us, an account suspended or closed), in
+/// brief; `Err`: anything else (throttling, the network), for the caller to retry.
+pub async fn can_assume(provider: &AssumeRoleProvider) -> Result<Result<(), String>, String> {
     use aws_credential_types::provider::ProvideCredentials;
-    match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            Err(text)
+    let Err(e) = provider.provide_credentials().await else {
+        return Ok(Ok(()));
+    };
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let mut text = s.to_string();
+        // The SDK's last links are debug dumps of the response: keep STS's message only.
+        if text.contains("Error {") {
+            text = quoted_message(&text).unwrap_or_default();
+        }
+        if !text.is_empty() && !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    let text = parts.join(": ");
+    let refused = [
+        "AccessDenied",
+        "not authorized",
+        "InvalidClientTokenId",
+        "RegionDisabled",
+        "ExpiredToken",
+    ]
+    .iter()
+    .any(|code| text.contains(code));
+    if refused {
+        Ok(Err(text))
+    } else {
+        Err(text)
+    }
+}
+
+/// `…` of `message: "…"` in an SDK error's debug text.
+fn quoted_message(debug: &str) -> Option<String> {
+    let start = debug.find("message: \"")? + "message: \"".len();
+    let rest = &debug[start..];
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '"' => return Some(out),
+            c => out.push(c),
         }
     }
+    None
 }
 
 pub fn s3_client(config: &Config, base: &SdkConfig) -> aws_sdk_s3::Client {

@@ -61,7 +61,8 @@ pub fn scope_of(
     // Which accounts, not how (role, parallelism, access report); a run of the stack's
     // own account keeps the scope it had before organization runs.
     if let Some(o) = organization {
-        canonical["organization"] = serde_json::json!({"selection": o.selection, "exclude": o.exclude});
+        canonical["organization"] =
+            serde_json::json!({"selection": o.selection, "exclude": o.exclude});
     }
     let canonical = canonical.to_string();
     let hash = canonical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {

@@ -260,7 +260,11 @@ pub struct BatchFailure {
 pub fn failed_briefly(error: Option<&str>, cause: Option<&str>) -> String {
     let message = cause
         .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
-        .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_string))
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
         .or_else(|| cause.map(str::to_string))
         .unwrap_or_default();
     let message = message

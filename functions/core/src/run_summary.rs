@@ -5,8 +5,8 @@
 use crate::history::{ClassChanges, RunRef};
 use crate::model::{Batch, JobError, JobStatus};
 use crate::records::{
-    failed_briefly, what_failed, AccountItem, AccountRecord, AccountState, BatchFailure, BatchResult, PlanRecord,
-    PrincipalOutcome, RunFailure,
+    failed_briefly, what_failed, AccountItem, AccountRecord, AccountState, BatchFailure,
+    BatchResult, PlanRecord, PrincipalOutcome, RunFailure,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -104,6 +104,16 @@ pub enum AccountStatus {
     /// Nothing of it was read: its member role is missing or refuses us, or the account
     /// is suspended.
     Unreachable,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Succeeded => "SUCCEEDED",
+            AccountStatus::Incomplete => "INCOMPLETE",
+            AccountStatus::Unreachable => "UNREACHABLE",
+        }
+    }
 }
 
 /// One account's line of the summary (schema 3.0).
@@ -330,11 +340,9 @@ pub fn summarize(
     let account_lines = account_lines(accounts, &outcomes);
     let mut account_counts = BTreeMap::new();
     for a in &account_lines {
-        let name = serde_json::to_value(a.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        *account_counts.entry(name).or_insert(0) += 1;
+        *account_counts
+            .entry(a.status.as_str().to_string())
+            .or_insert(0) += 1;
     }
     let all_accounts_scanned = account_lines
         .iter()
@@ -386,8 +394,10 @@ fn account_lines(accounts: Vec<AccountRun>, outcomes: &[PrincipalOutcome]) -> Ve
     accounts
         .into_iter()
         .map(|a| {
-            let (written, granted, used, unused) =
-                by_account.get(a.item.id.as_str()).copied().unwrap_or_default();
+            let (written, granted, used, unused) = by_account
+                .get(a.item.id.as_str())
+                .copied()
+                .unwrap_or_default();
             let failed = a
                 .failure
                 .as_ref()

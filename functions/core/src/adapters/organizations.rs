@@ -5,7 +5,7 @@
 use crate::adapters::classify;
 use crate::error::{Error, IamError};
 use crate::input::{AccountSelection, Organization};
-use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_organizations::types::AccountState;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct OrgAccount {
     pub id: String,
     pub name: String,
-    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE` (Organizations' `AccountStatus`).
+    /// Organizations' `State`: `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`, …
     pub status: String,
     /// Root and OU ids from the root down, `/`-separated: `r-ab12/ou-ab12-11111111`.
     pub ou_path: String,
@@ -38,7 +38,7 @@ impl OrgTree {
             AccountSelection::All => self
                 .accounts
                 .iter()
-                .filter(|a| a.status == AccountStatus::Active.as_str())
+                .filter(|a| a.status == AccountState::Active.as_str())
                 .cloned()
                 .collect(),
             AccountSelection::Accounts(ids) => ids
@@ -108,7 +108,13 @@ impl Organizations {
                     OrgAccount {
                         id,
                         name: a.name.unwrap_or_default(),
-                        status: a.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        // `State` replaced `Status` (retired September 9, 2026, says
+                        // the API model); an older endpoint may answer only `Status`.
+                        status: a
+                            .state
+                            .map(|s| s.as_str().to_string())
+                            .or_else(|| a.status.map(|s| s.as_str().to_string()))
+                            .unwrap_or_default(),
                         ou_path: String::new(),
                     },
                 );
@@ -150,8 +156,7 @@ impl Organizations {
                 .into_paginator()
                 .send();
             while let Some(page) = accounts.next().await {
-                let page =
-                    page.map_err(|e| classify("organizations:ListAccountsForParent", e))?;
+                let page = page.map_err(|e| classify("organizations:ListAccountsForParent", e))?;
                 for a in page.accounts.unwrap_or_default() {
                     if let Some(account) = a.id.and_then(|id| listed.get_mut(&id)) {
                         account.ou_path = path.clone();
@@ -182,8 +187,16 @@ mod tests {
             accounts: vec![
                 account("111111111111", "ACTIVE", "r-ab12"),
                 account("222222222222", "ACTIVE", "r-ab12/ou-ab12-aaaaaaaa"),
-                account("333333333333", "SUSPENDED", "r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb"),
-                account("444444444444", "ACTIVE", "r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb"),
+                account(
+                    "333333333333",
+                    "SUSPENDED",
+                    "r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb",
+                ),
+                account(
+                    "444444444444",
+                    "ACTIVE",
+                    "r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb",
+                ),
             ],
             units: ["r-ab12", "ou-ab12-aaaaaaaa", "ou-ab12-bbbbbbbb"]
                 .map(String::from)
@@ -234,7 +247,10 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("organization.accounts[1]"), "{e}");
         let e = t
-            .select(&org(AccountSelection::Units(vec!["ou-ab12-cccccccc".into()]), &[]))
+            .select(&org(
+                AccountSelection::Units(vec!["ou-ab12-cccccccc".into()]),
+                &[],
+            ))
             .unwrap_err();
         assert!(e.to_string().contains("organization.units[0]"), "{e}");
         let e = t

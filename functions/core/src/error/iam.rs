@@ -72,4 +72,8 @@ pub enum IamError {
          iam:GetServiceLastAccessedDetails: {0}"
     )]
     ReaderMayNotRead(#[source] IamCall),
+    /// STS did not answer an AssumeRole of a member role (throttled, the network): not a
+    /// refusal, so the step is retried (a refusal makes the account UNREACHABLE instead).
+    #[error("could not assume {role} (not a refusal; retried): {why}")]
+    AssumeRole { role: String, why: String },
 }

@@ -69,7 +69,8 @@ impl Error {
                 | IamError::UnknownJobStatus { .. }
                 | IamError::EmptyJobId
                 | IamError::ReportNotReady { .. }
-                | IamError::JobInProgressAgain { .. } => "IamError",
+                | IamError::JobInProgressAgain { .. }
+                | IamError::AssumeRole { .. } => "IamError",
             },
             Error::Store(_) => "StorageError",
             Error::Config(_) => "ConfigError",

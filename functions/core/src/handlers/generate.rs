@@ -59,10 +59,7 @@ pub async fn handle(
 async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Error> {
     let (arn, advisor) = deps.readers.for_run(run).await?;
     let reader = arn.as_str();
-    let job_id = match advisor
-        .generate(&arn, Granularity::ServiceLevel)
-        .await?
-    {
+    let job_id = match advisor.generate(&arn, Granularity::ServiceLevel).await? {
         Generated::Job(id) => id,
         Generated::Refused { status, error } => {
             return Err(IamError::ReaderRefused {

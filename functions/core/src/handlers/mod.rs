@@ -15,7 +15,7 @@ use crate::adapters::s3::ReportStore;
 use crate::arn::PrincipalArn;
 use crate::clients;
 use crate::config::Config;
-use crate::error::{ConfigError, Error, InputError};
+use crate::error::{ConfigError, Error, IamError, InputError};
 use crate::model::RunContext;
 use crate::pacing::Pacer;
 use serde::de::DeserializeOwned;
@@ -56,7 +56,10 @@ pub struct Readers {
 }
 
 impl Readers {
-    async fn from_env(config: &Config, base: &aws_config::SdkConfig) -> Result<Readers, ConfigError> {
+    async fn from_env(
+        config: &Config,
+        base: &aws_config::SdkConfig,
+    ) -> Result<Readers, ConfigError> {
         const NAME: &str = "READER_ROLE_ARN";
         let role = config
             .reader_role_arn
@@ -152,19 +155,27 @@ impl PlanDeps {
         Directory::new(self.iam.clone(), pacer_for(&self.config, rate))
     }
 
-    /// Discovery in the account `role` belongs to (its member role), or why that role
-    /// can't be assumed: STS's refusal, in full.
+    /// Discovery in the account `role` belongs to (its member role), or why STS refused
+    /// that role (`Ok(Err)`); any other failure to assume it is an error to retry.
     pub async fn member_directory(
         &self,
         role: &str,
         rate: Option<f64>,
-    ) -> Result<Directory, String> {
+    ) -> Result<Result<Directory, String>, Error> {
         let provider = clients::assumed(&self.config, &self.base, role).await;
-        clients::can_assume(&provider).await?;
-        Ok(Directory::new(
-            clients::iam_client_with(&self.base, provider),
-            pacer_for(&self.config, rate),
-        ))
+        match clients::can_assume(&provider).await {
+            Ok(Ok(())) => Ok(Ok(Directory::new(
+                clients::iam_client_with(&self.base, provider),
+                pacer_for(&self.config, rate),
+            ))),
+            Ok(Err(refused)) => Ok(Err(refused)),
+            // Not a refusal (throttled, the network): the step's retry tries again.
+            Err(other) => Err(IamError::AssumeRole {
+                role: role.to_string(),
+                why: other,
+            }
+            .into()),
+        }
     }
 }
 

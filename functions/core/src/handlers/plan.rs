@@ -5,17 +5,17 @@ use super::{decode, PlanDeps};
 use crate::adapters::directory::authorization::Authorization;
 use crate::adapters::directory::Discovered;
 use crate::adapters::s3::ReportStore;
+use crate::arn::{PrincipalArn, PrincipalType};
 use crate::batching;
 use crate::clock::utc;
 use crate::error::Error;
 use crate::history::{self, RunHead, RunRef};
 use crate::input::{Granularity, InputDefaults, RunInput};
-use crate::arn::{PrincipalArn, PrincipalType};
 use crate::keys;
 use crate::model::{AccountScope, Batch, RunContext};
-use crate::records::{AccountItem, AccountRecord, AccountState, RunFailure};
 use crate::recommend::Slice;
 use crate::records::PlanRecord;
+use crate::records::{AccountItem, AccountRecord, AccountState, RunFailure};
 use crate::report::Usage;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,7 @@ struct AccountFailure {
 /// What Plan answers, by step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant)] // one answer per invocation: size is moot
 pub enum PlanAnswer {
     Run(PlanOutput),
     Account(Box<AccountOutput>),
@@ -215,7 +216,9 @@ pub async fn handle(
             .await
             .map(|out| PlanAnswer::Account(Box::new(out)));
     }
-    plan_run(deps, event, function_arn).await.map(PlanAnswer::Run)
+    plan_run(deps, event, function_arn)
+        .await
+        .map(PlanAnswer::Run)
 }
 
 /// The validated run input, kept for the accounts' steps (it may hold 5,000 ARNs: too
@@ -280,7 +283,7 @@ async fn plan_run(
         dt: dt.clone(),
         started_at: started_at.clone(),
         granularity: input.granularity,
-        poll: input.poll.clone(),
+        poll: input.poll,
         report: input.report.clone(),
         iam_requests_per_second: input.iam_requests_per_second,
         previous_run: previous_run.clone(),
@@ -295,7 +298,7 @@ async fn plan_run(
         batch_size_requested: input.batch_size,
         max_concurrency: input.max_concurrency,
         iam_requests_per_second: input.iam_requests_per_second,
-        poll: input.poll.clone(),
+        poll: input.poll,
         report: input.report.clone(),
         explicit_arns: input.arns.len() as u32,
         discover: input.discover.clone(),
@@ -308,12 +311,12 @@ async fn plan_run(
         organization: input.organization.clone(),
         accounts: accounts.len() as u32,
     };
-    store.put_json(&input_key(&run_id), &input).await?;
     if input.organization.is_none() {
         // The stack's own account is planned here, so a bad scope is the run's
-        // InvalidInput at once, as before organization runs.
+        // InvalidInput at once (nothing written), as before organization runs.
         plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
     }
+    store.put_json(&input_key(&run_id), &input).await?;
     let accounts_key = keys::accounts_key(&run_id);
     store.put_json(&accounts_key, &accounts).await?;
     store.put_json(&keys::plan_key(&run_id), &record).await?;
@@ -470,7 +473,7 @@ async fn plan_account(
         None => deps.directory(input.iam_requests_per_second),
         Some(role) => match deps
             .member_directory(role, input.iam_requests_per_second)
-            .await
+            .await?
         {
             Ok(d) => d,
             Err(why) => {
@@ -541,7 +544,10 @@ async fn plan_account(
         write_holdings(store, &run.run_id, &batches, all).await?;
     }
     store
-        .put_json(&keys::account_batches_key(&run.run_id, &account.id), &batches)
+        .put_json(
+            &keys::account_batches_key(&run.run_id, &account.id),
+            &batches,
+        )
         .await?;
     let record = AccountRecord {
         item: account.clone(),

@@ -7,7 +7,9 @@ use crate::error::{Error, RunError};
 use crate::keys;
 use crate::model::Batch;
 use crate::page;
-use crate::records::{AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure};
+use crate::records::{
+    AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure,
+};
 use crate::run_summary::{summarize, AccountRun, AccountStatus, Closing, RunRecords, RunStatus};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
@@ -103,9 +105,7 @@ pub async fn handle(
             continue;
         };
         let first = a.item.first_batch;
-        let done = reported
-            .range(first..first + record.batches)
-            .count() as u32;
+        let done = reported.range(first..first + record.batches).count() as u32;
         if done < record.batches {
             let batches: Vec<Batch> = store
                 .get_json(&keys::account_batches_key(&run.run_id, &a.item.id))
@@ -195,9 +195,9 @@ pub async fn handle(
                 .filter(|a| a.status != AccountStatus::Succeeded)
                 .map(|a| {
                     format!(
-                        "{} {:?}: {}",
+                        "{} ({}: {})",
                         a.id,
-                        a.status,
+                        a.status.as_str(),
                         a.error.as_deref().unwrap_or("")
                     )
                 })

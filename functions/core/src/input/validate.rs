@@ -253,7 +253,10 @@ pub fn check_account_id(field: &str, id: &str) -> Result<(), InputError> {
 /// An OU id (`ou-` root id part, then 8-32 characters) or a root id (`r-…`), as
 /// Organizations' API model patterns them.
 fn is_unit_id(id: &str) -> bool {
-    let lower = |s: &str| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let lower = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     if let Some(rest) = id.strip_prefix("ou-") {
         return match rest.split_once('-') {
             Some((root, ou)) => {
