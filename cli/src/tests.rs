@@ -331,6 +331,56 @@ fn summary_text() {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
     }
     assert_eq!(summary::exit(&s), Exit::Success);
+    assert!(
+        !text.contains("accounts:"),
+        "one account scanned in full: no table\n{text}"
+    );
+}
+
+#[test]
+fn summary_text_of_an_organization_run_has_a_line_per_account() {
+    let mut v: serde_json::Value = fixture(include_str!("testdata/summary.json"));
+    v["status"] = "INCOMPLETE".into();
+    v["account_counts"] = serde_json::json!({"SUCCEEDED": 1, "UNREACHABLE": 1});
+    v["accounts"] = serde_json::json!([
+        {"id": "111111111111", "name": "prod", "ou_path": "r-ab12/ou-ab12-11111111", "status": "SUCCEEDED",
+         "principals": 2, "reports_written": 2, "services_granted": 3, "services_used": 1, "services_unused": 2},
+        {"id": "222222222222", "name": "sandbox", "ou_path": "r-ab12", "status": "UNREACHABLE",
+         "error": "cannot assume arn:aws:iam::222222222222:role/iam-last-accessed-member: AccessDenied",
+         "principals": 0, "reports_written": 0, "services_granted": 0, "services_used": 0, "services_unused": 0}
+    ]);
+    let s: RunSummary = serde_json::from_value(v).expect("summary");
+    let text = summary::render(&s, "bucket", "reports/runs/k.json");
+    assert!(
+        text.contains("accounts:   1 SUCCEEDED, 1 UNREACHABLE"),
+        "{text}"
+    );
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(id))
+            .unwrap_or_else(|| panic!("no line for {id} in\n{text}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        line("111111111111"),
+        [
+            "111111111111",
+            "SUCCEEDED",
+            "2",
+            "3",
+            "1",
+            "2",
+            "prod",
+            "r-ab12/ou-ab12-11111111"
+        ]
+    );
+    let unreachable = line("222222222222");
+    assert_eq!(unreachable[1], "UNREACHABLE");
+    assert!(unreachable
+        .join(" ")
+        .ends_with("role/iam-last-accessed-member: AccessDenied"));
+    assert_eq!(summary::exit(&s), Exit::Failed);
 }
 
 #[test]

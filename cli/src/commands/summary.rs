@@ -4,7 +4,7 @@ use crate::failure::{Exit, Result};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
-use last_accessed::run_summary::{RunStatus, RunSummary};
+use last_accessed::run_summary::{AccountStatus, RunStatus, RunSummary};
 
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
@@ -85,6 +85,39 @@ pub fn render(s: &RunSummary, bucket: &str, key: &str) -> String {
             );
         }
         None => out += "changes:    first run at this granularity: every principal is new\n",
+    }
+    // An organization run (or an account not fully scanned): one line per account.
+    if s.accounts.len() > 1
+        || s.accounts
+            .iter()
+            .any(|a| a.status != AccountStatus::Succeeded)
+    {
+        out += &format!("accounts:   {}\n", counted(s.account_counts.iter()));
+        out += &format!(
+            "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
+            "account",
+            "status",
+            "principals",
+            "granted",
+            "used",
+            "unused",
+            "name",
+            "OU path / error"
+        );
+        for a in &s.accounts {
+            let tail = a.error.as_deref().unwrap_or(&a.ou_path);
+            out += &format!(
+                "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
+                a.id,
+                a.status.as_str(),
+                a.principals,
+                a.services_granted,
+                a.services_used,
+                a.services_unused,
+                a.name,
+                tail
+            );
+        }
     }
     if !s.top_unused.is_empty() {
         out += "most unused services:\n";
