@@ -394,3 +394,27 @@ async fn summarize_events_follow_from_the_asl() {
         event("summarize", "map-failed")
     );
 }
+
+/// Every child of the accounts Map ends in AccountDone, whose output is `{}`: the Map
+/// gathers its children's outputs, and 1,000 accounts' states would pass 256 KiB.
+#[test]
+fn every_account_child_ends_small() {
+    let done = state(&["ScanAccounts", "AccountDone"]);
+    assert_eq!(done["Type"], "Pass");
+    assert_eq!(done["Result"], json!({}));
+    assert_eq!(done["End"], true);
+    let asl = read_json("statemachine/last-accessed.asl.json");
+    let states = asl["States"]["ScanAccounts"]["ItemProcessor"]["States"]
+        .as_object()
+        .unwrap();
+    for (name, s) in states {
+        assert!(
+            s.get("End").is_none() || name == "AccountDone",
+            "{name} ends the account's child"
+        );
+        assert_ne!(
+            s["Type"], "Succeed",
+            "{name}: a Succeed passes its whole input on"
+        );
+    }
+}
