@@ -169,3 +169,44 @@ def test_bad_organizations_are_invalid_input_naming_the_field(stack, org, organi
     status, error, cause, _ = finished(stack, name, {"organization": organization})
     assert (status, error) == ("FAILED", "InvalidInput"), cause
     assert field in cause, cause
+
+
+def test_the_access_report_says_per_root_ou_and_account_what_was_used_and_never_used(stack, org):
+    """IAM's Organizations access report (the SCP view), asked from the management account
+    for the root, each OU above the scanned accounts and each account."""
+    stack.control("/moto-api/iam-access-advisor/config", {"max_pending_org_reports": 2})
+    name = f"org-access-{org['tag']}"
+    status, error, cause, _ = finished(stack, name, {
+        "organization": {"units": [org["workloads"]], "access_report": True},
+        "discover": {"path_prefix": org["path"]}, "poll": POLL})
+    assert status == "SUCCEEDED", (error, cause)
+    summary = summary_of(stack, name)
+    access = summary["access_report"]
+    org_id = boto3.client("organizations", endpoint_url=stack.endpoint,
+                          region_name="us-east-1").describe_organization()["Organization"]["Id"]
+    root_path = f"{org_id}/{org['root']}"
+    ou_path = f"{root_path}/{org['workloads']}"
+    prod_path = f"{ou_path}/{org['prod']}"
+    lines = {line["entity_path"]: line for line in access["lines"]}
+    # Five entities, more than the two IAM lets be pending at once: paced, all done.
+    assert set(lines) == {root_path, ou_path, prod_path, f"{ou_path}/{org['a']}", f"{prod_path}/{org['b']}"}
+    assert (access["entities"], access["done"], access["failed"]) == (5, 5, 0), access
+    reports = {path: stack.json(line["report_key"]) for path, line in lines.items()}
+    for path, report in reports.items():
+        assert line_ok(report, path)
+    used = lambda path: {s["namespace"]: s for s in reports[path]["services"] if s["usage"] == "used"}
+    # Account a: its busy role used s3 and ec2; nothing else, so the rest are SCP candidates.
+    assert set(used(f"{ou_path}/{org['a']}")) == {"s3", "ec2"}
+    assert "sqs" in reports[f"{ou_path}/{org['a']}"]["never_used"]
+    # The OU above a and b: both accounts used s3, the latest use names its account.
+    s3 = used(ou_path)["s3"]
+    assert s3["total_authenticated_entities"] == 2, s3
+    # The root sees every member account, c included (it has no member role, but IAM's
+    # report needs none): three accounts used s3.
+    assert used(root_path)["s3"]["total_authenticated_entities"] == 3
+    assert "sqs" in reports[root_path]["never_used"] and "s3" not in reports[root_path]["never_used"]
+
+
+def line_ok(report, path):
+    return (report["entity_path"] == path and report["schema_version"].startswith("1.")
+            and report["never_used"] == sorted(s["namespace"] for s in report["services"] if s["usage"] == "never_used"))

@@ -74,6 +74,21 @@ pub fn report_key_before_accounts(dt: &str, run_id: &str, arn: &PrincipalArn) ->
     )
 }
 
+/// The Organizations access report's progress (its entities and their jobs).
+pub fn access_state_key(run_id: &str) -> String {
+    format!("{}access-report.json", work_prefix(run_id))
+}
+
+pub const ACCESS_PREFIX: &str = "reports/access/";
+
+/// One entity's Organizations access report (the root, an OU or an account).
+pub fn access_report_key(dt: &str, run_id: &str, entity_id: &str) -> String {
+    format!(
+        "{ACCESS_PREFIX}dt={dt}/run={run_id}/{}.json",
+        url_safe(entity_id)
+    )
+}
+
 /// The run's accounts, resolved by Plan: the outer Map's item list.
 pub fn accounts_key(run_id: &str) -> String {
     format!("{}accounts.json", work_prefix(run_id))

@@ -2,6 +2,7 @@
 //!
 //! All logic lives here; the Lambda crates under `functions/` are glue.
 
+pub mod access_report;
 pub mod adapters;
 pub mod arn;
 pub mod batching;

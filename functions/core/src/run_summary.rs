@@ -135,6 +135,18 @@ pub struct AccountSummary {
     pub services_unused: u64,
 }
 
+/// The Organizations access report of a run (schema 3.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessReportSummary {
+    pub entities: u32,
+    pub done: u32,
+    pub failed: u32,
+    /// `reports/access/dt=…/run=…/`: one report per entity.
+    pub reports_prefix: String,
+    /// Every entity: its path, state, report key, services used and never used.
+    pub lines: Vec<crate::access_report::EntityJob>,
+}
+
 /// What Summarize read of one account: its item, Plan's record and a recorded failure.
 #[derive(Debug, Clone)]
 pub struct AccountRun {
@@ -204,6 +216,9 @@ pub struct RunSummary {
     /// Accounts by status (schema 3.0).
     #[serde(default)]
     pub account_counts: BTreeMap<String, u32>,
+    /// IAM's Organizations access report, entity by entity (`organization.access_report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_report: Option<AccessReportSummary>,
     /// The principals with the most unused services, across every account.
     pub top_unused: Vec<TopPrincipal>,
     pub errors: Vec<PrincipalError>,
@@ -236,6 +251,8 @@ pub struct RunRecords {
     pub previous_arns: Option<Vec<String>>,
     /// The run's accounts, in the order Plan resolved them.
     pub accounts: Vec<AccountRun>,
+    /// The Organizations access report, when the run made one.
+    pub access_report: Option<AccessReportSummary>,
 }
 
 /// When the summary is written and how a run may end.
@@ -262,6 +279,7 @@ pub fn summarize(
         map_failure,
         previous_arns,
         accounts,
+        access_report,
     } = records;
     results.sort_by_key(|r| r.index);
     let mut counts = Counts {
@@ -346,7 +364,8 @@ pub fn summarize(
     }
     let all_accounts_scanned = account_lines
         .iter()
-        .all(|a| a.status == AccountStatus::Succeeded);
+        .all(|a| a.status == AccountStatus::Succeeded)
+        && access_report.as_ref().is_none_or(|r| r.done == r.entities);
     let status = if too_many_failed(failed, plan.principals, closing.max_failed_percent) {
         RunStatus::Failed
     } else if all_accounts_scanned
@@ -370,6 +389,7 @@ pub fn summarize(
         counts,
         accounts: account_lines,
         account_counts,
+        access_report,
         top_unused: top,
         errors,
         missing,

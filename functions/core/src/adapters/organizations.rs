@@ -92,6 +92,17 @@ impl Organizations {
         Organizations { client }
     }
 
+    /// The Organization's id (`o-…`), the first element of IAM's entity paths.
+    pub async fn id(&self) -> Result<String, IamError> {
+        let out = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| classify("organizations:DescribeOrganization", e))?;
+        Ok(out.organization.and_then(|o| o.id).unwrap_or_default())
+    }
+
     /// Walks the Organization from its roots: every OU (ListOrganizationalUnitsForParent)
     /// and the accounts of each (ListAccountsForParent), and every account's status and
     /// name (ListAccounts).

@@ -2,6 +2,7 @@
 //! hand the Map only small handles.
 
 use super::{decode, PlanDeps};
+use crate::access_report::{self, EntityJob, EntityState, OrgAccessReports, Polled};
 use crate::adapters::directory::authorization::Authorization;
 use crate::adapters::directory::Discovered;
 use crate::adapters::s3::ReportStore;
@@ -9,6 +10,7 @@ use crate::arn::{PrincipalArn, PrincipalType};
 use crate::batching;
 use crate::clock::utc;
 use crate::error::Error;
+use crate::error::IamError;
 use crate::history::{self, RunHead, RunRef};
 use crate::input::{Granularity, InputDefaults, RunInput};
 use crate::keys;
@@ -48,6 +50,9 @@ pub struct PlanOutput {
     /// An organization run: each account probes its own reader.
     pub organization: bool,
     pub max_accounts_in_parallel: u32,
+    /// The run makes IAM's Organizations access report (`organization.access_report`).
+    #[serde(default)]
+    pub access_report: bool,
 }
 
 /// The accounts Map's item: one account of the run.
@@ -90,6 +95,27 @@ struct AccountFailure {
     failure: RunFailure,
 }
 
+/// The access-report loop's event: the run's handles (Plan's output at its start).
+#[derive(Debug, Deserialize)]
+struct AccessReportEvent {
+    access_report: AccessReportRun,
+}
+
+#[derive(Debug, Deserialize)]
+struct AccessReportRun {
+    run: RunContext,
+}
+
+/// One round of the access report: how many entities are left, and the next wait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessReportProgress {
+    pub entities: u32,
+    pub pending: u32,
+    pub done: u32,
+    pub failed: u32,
+    pub wait_seconds: u32,
+}
+
 /// What Plan answers, by step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -98,6 +124,7 @@ pub enum PlanAnswer {
     Run(PlanOutput),
     Account(Box<AccountOutput>),
     Recorded { recorded: String },
+    AccessReport(AccessReportProgress),
 }
 
 /// The account of `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
@@ -210,6 +237,12 @@ pub async fn handle(
         let AccountFailedEvent { account_failed } = decode("event", event)?;
         return record_account_failure(deps, account_failed).await;
     }
+    if event.get("access_report").is_some_and(|v| v.is_object()) {
+        let AccessReportEvent { access_report } = decode("event", event)?;
+        return access_report_round(deps, &access_report.run)
+            .await
+            .map(PlanAnswer::AccessReport);
+    }
     if event.get("account").is_some() {
         let AccountEvent { run, account, .. } = decode("event", event)?;
         return plan_account_step(deps, run, account)
@@ -317,6 +350,19 @@ async fn plan_run(
         plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
     }
     store.put_json(&input_key(&run_id), &input).await?;
+    let access_report = input.organization.as_ref().is_some_and(|o| o.access_report);
+    if access_report {
+        // IAM answers it to the management account only: a refusal is the run's error.
+        let org_id = deps.organizations.id().await?;
+        let scope: Vec<(String, String)> = accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.ou_path.clone()))
+            .collect();
+        let entities = access_report::entities(&org_id, &scope);
+        store
+            .put_json(&keys::access_state_key(&run_id), &entities)
+            .await?;
+    }
     let accounts_key = keys::accounts_key(&run_id);
     store.put_json(&accounts_key, &accounts).await?;
     store.put_json(&keys::plan_key(&run_id), &record).await?;
@@ -331,7 +377,74 @@ async fn plan_run(
             .organization
             .as_ref()
             .map_or(1, |o| o.max_accounts_in_parallel),
+        access_report,
     })
+}
+
+/// One round of the Organizations access report: poll the pending jobs (a finished one
+/// is written to `reports/access/`), start waiting ones until IAM says too many are
+/// pending, and say how many are left. The state lives in `work/run=…/access-report.json`,
+/// so each round's payload stays small however large the Organization.
+async fn access_report_round(
+    deps: &PlanDeps,
+    run: &RunContext,
+) -> Result<AccessReportProgress, Error> {
+    let store = &deps.store;
+    let key = keys::access_state_key(&run.run_id);
+    let mut entities: Vec<EntityJob> = store.get_json(&key).await?;
+    let reports = OrgAccessReports::new(deps.iam.clone());
+    for job in entities
+        .iter_mut()
+        .filter(|j| j.state == EntityState::Pending)
+    {
+        let Some(job_id) = job.job_id.clone() else {
+            continue;
+        };
+        match reports.poll(&run.run_id, job, &job_id).await? {
+            Polled::InProgress => {}
+            Polled::Failed(why) => {
+                job.state = EntityState::Failed;
+                job.error = Some(why);
+            }
+            Polled::Done(report) => {
+                let report_key = keys::access_report_key(&run.dt, &run.run_id, job.entity_id());
+                job.services_used = report.services.len() as u32 - report.never_used.len() as u32;
+                job.services_never_used = report.never_used.len() as u32;
+                store.put_json(&report_key, &report).await?;
+                job.report_key = Some(report_key);
+                job.state = EntityState::Done;
+            }
+        }
+    }
+    for job in entities
+        .iter_mut()
+        .filter(|j| j.state == EntityState::Waiting)
+    {
+        match reports.generate(&job.entity_path).await {
+            Ok(Some(job_id)) => {
+                job.job_id = Some(job_id);
+                job.state = EntityState::Pending;
+            }
+            // Too many pending: the next round starts more.
+            Ok(None) => break,
+            Err(e @ IamError::Throttled(_)) => return Err(e.into()),
+            Err(e) => {
+                job.state = EntityState::Failed;
+                job.error = Some(e.to_string());
+            }
+        }
+    }
+    store.put_json(&key, &entities).await?;
+    let count = |s: EntityState| entities.iter().filter(|j| j.state == s).count() as u32;
+    let progress = AccessReportProgress {
+        entities: entities.len() as u32,
+        pending: count(EntityState::Pending) + count(EntityState::Waiting),
+        done: count(EntityState::Done),
+        failed: count(EntityState::Failed),
+        wait_seconds: 5,
+    };
+    tracing::info!(run_id = run.run_id, ?progress, "access report round");
+    Ok(progress)
 }
 
 /// The run's accounts: the stack's own, or those `organization` selects (Organizations

@@ -2,6 +2,7 @@
 
 use super::plan::PlanOutput;
 use super::{decode, SummarizeDeps};
+use crate::access_report::{EntityJob, EntityState};
 use crate::clock::utc;
 use crate::error::{Error, RunError};
 use crate::keys;
@@ -10,7 +11,9 @@ use crate::page;
 use crate::records::{
     AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure,
 };
-use crate::run_summary::{summarize, AccountRun, AccountStatus, Closing, RunRecords, RunStatus};
+use crate::run_summary::{
+    summarize, AccessReportSummary, AccountRun, AccountStatus, Closing, RunRecords, RunStatus,
+};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -88,6 +91,19 @@ pub async fn handle(
         .buffered(16)
         .try_collect()
         .await?;
+    let access_report = if plan_output.access_report {
+        let lines: Vec<EntityJob> = store.get_json(&keys::access_state_key(&run.run_id)).await?;
+        let count = |s: EntityState| lines.iter().filter(|j| j.state == s).count() as u32;
+        Some(AccessReportSummary {
+            entities: lines.len() as u32,
+            done: count(EntityState::Done),
+            failed: count(EntityState::Failed),
+            reports_prefix: format!("{}dt={}/run={}/", keys::ACCESS_PREFIX, run.dt, run.run_id),
+            lines,
+        })
+    } else {
+        None
+    };
     // The run's totals are its accounts' sums.
     for r in accounts.iter().filter_map(|a| a.record.as_ref()) {
         plan.principals += r.principals;
@@ -134,6 +150,7 @@ pub async fn handle(
             map_failure,
             previous_arns,
             accounts,
+            access_report,
         },
         Closing {
             finished_at: utc::format(now),

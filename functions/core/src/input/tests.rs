@@ -148,7 +148,7 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
     );
     assert_eq!(org.member_role, "iam-last-accessed-member");
     assert_eq!(org.max_accounts_in_parallel, 5);
-    let input = json!({"organization": {"all": true, "exclude": ["333333333333"], "max_accounts_in_parallel": 20}});
+    let input = json!({"organization": {"all": true, "exclude": ["333333333333"], "max_accounts_in_parallel": 20, "access_report": true}});
     let org = RunInput::parse(&input, &defaults())
         .unwrap()
         .organization
@@ -156,7 +156,7 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
     assert_eq!(org.selection, AccountSelection::All);
     assert_eq!(org.exclude, vec!["333333333333".to_string()]);
     assert_eq!(org.max_accounts_in_parallel, 20);
-    assert!(!org.access_report);
+    assert!(org.access_report);
     let input =
         json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "scanner-reader"}});
     let org = RunInput::parse(&input, &defaults())
@@ -223,10 +223,6 @@ fn bad_organizations_name_the_field() {
         (
             json!({"organization": {"all": true, "regions": ["x"]}}),
             "organization",
-        ),
-        (
-            json!({"organization": {"all": true, "access_report": true}}),
-            "organization.access_report",
         ),
     ] {
         let err = invalid(input.clone());

@@ -114,6 +114,7 @@ fn a_failed_batch_names_its_principals_and_why() {
     let records = RunRecords {
         previous_arns: None,
         accounts: Vec::new(),
+        access_report: None,
         results: vec![BatchResult {
             index: 0,
             principals: vec![outcome("a", JobStatus::Completed, 0)],

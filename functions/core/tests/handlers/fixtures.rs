@@ -379,9 +379,14 @@ async fn summarize_events_follow_from_the_asl() {
     let after_plan = json(&out);
     let map = state(&["ScanAccounts"]);
     let summarize = state(&["Summarize"]);
-    assert_eq!(map["Next"], "Summarize");
-    // The accounts Map's results are discarded: Summarize gets Plan's output.
+    // The accounts Map's results are discarded; without an access report the Choice
+    // goes on to Summarize, which gets Plan's output.
+    assert_eq!(map["Next"], "WantsAccessReport");
     let after_map = place(map.get("ResultPath"), &after_plan, json!([]));
+    assert_eq!(
+        choose(&state(&["WantsAccessReport"]), &after_map),
+        "Summarize"
+    );
     assert_eq!(
         payload(&summarize, &after_map, &Value::Null),
         event("summarize", "complete")
