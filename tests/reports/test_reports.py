@@ -77,14 +77,16 @@ def test_reports_match_the_seeded_truth(stack, account, run):
 def test_every_report_the_pipeline_wrote_validates(stack, account):
     principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v3.schema.json")))
     summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v3.schema.json")))
-    checked = {"principal": 0, "summary": 0}
+    access_schema = json.load(open(os.path.join(ROOT, "schemas", "org-access-report.v1.schema.json")))
+    schemas = {"summary": summary_schema, "principal": principal_schema, "access": access_schema}
+    checked = {"principal": 0, "summary": 0, "access": 0}
     for key in stack.keys("reports/"):
         if key.startswith("reports/runs/") and not key.endswith("/summary.json"):
             continue  # the run's index and page
-        kind = "summary" if key.startswith("reports/runs/") else "principal"
+        kind = ("summary" if key.startswith("reports/runs/")
+                else "access" if key.startswith("reports/access/") else "principal")
         doc = stack.json(key)
-        jsonschema.validate(doc, summary_schema if kind == "summary" else principal_schema,
-                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        jsonschema.validate(doc, schemas[kind], format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         checked[kind] += 1
     assert checked["principal"] >= 16 and checked["summary"] >= 2, checked
 
