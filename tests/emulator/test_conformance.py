@@ -436,6 +436,8 @@ def test_throttle_fraction_and_stats(api):
     assert stats["calls"]["GenerateServiceLastAccessedDetails"] == 1
     assert stats["throttled"] == {"ListRoles": 1, "ListUsers": 1, "GenerateServiceLastAccessedDetails": 1}
     assert stats["total_calls"] == 5 and stats["total_throttled"] == 3
+    # one account here: its own counts are the totals
+    assert stats["by_account"] == {ACCT: {k: stats[k] for k in ("calls", "throttled", "total_calls", "total_throttled")}}
 
 
 def test_token_bucket(api):
@@ -483,7 +485,7 @@ def test_reset_clears_everything(api, emulator_url):
     assert cfg == {"job_seconds": 1.0, "throttle": {"rate": None, "burst": None, "fraction": 0.0},
                    "fail": [], "lambda_bridge_url": None, "lambda_bridge_functions": {}, "deny": []}
     stats = api.control("stats", method="GET").json()
-    assert stats == {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0}
+    assert stats == {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0, "by_account": {}}
     api.config(job_seconds=0)
     with pytest.raises(ClientError) as e:
         iam.get_service_last_accessed_details(JobId=job)

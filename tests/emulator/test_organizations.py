@@ -257,6 +257,38 @@ def test_throttle_buckets_are_per_account(api, org):
     api.config(throttle={"rate": None, "burst": None})
 
 
+def test_stats_count_iam_calls_per_account(api, org):
+    """stats.by_account: each IAM call under the caller's account (the account whose
+    throttle bucket it is charged to), throttled calls included; the totals are their sums."""
+    iam_a = api.iam(creds=org.admin(org.a), retries=1)
+    iam_b = api.iam(creds=org.admin(org.b), retries=1)
+    before = api.control("stats", method="GET").json()
+    api.config(throttle={"rate": 0.01, "burst": 2})
+    iam_a.list_roles()
+    iam_a.list_users()
+    with pytest.raises(ClientError):
+        iam_a.list_roles()  # throttled: counted too
+    iam_b.list_roles()
+    api.config(throttle={"rate": None, "burst": None})
+    api.iam().list_roles()  # the management account's administrator
+    after = api.control("stats", method="GET").json()
+
+    def delta(account):
+        was = before["by_account"].get(account, {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0})
+        now = after["by_account"][account]
+        return ({k: v - was["calls"].get(k, 0) for k, v in now["calls"].items() if v - was["calls"].get(k, 0)},
+                {k: v - was["throttled"].get(k, 0) for k, v in now["throttled"].items() if v - was["throttled"].get(k, 0)},
+                now["total_calls"] - was["total_calls"], now["total_throttled"] - was["total_throttled"])
+
+    assert delta(org.a) == ({"ListRoles": 2, "ListUsers": 1}, {"ListRoles": 1}, 3, 1)
+    assert delta(org.b) == ({"ListRoles": 1}, {}, 1, 0)
+    assert delta(MGMT) == ({"ListRoles": 1}, {}, 1, 0)
+    assert after["total_calls"] == sum(a["total_calls"] for a in after["by_account"].values())
+    assert after["total_throttled"] == sum(a["total_throttled"] for a in after["by_account"].values())
+    for action, n in after["calls"].items():
+        assert n == sum(a["calls"].get(action, 0) for a in after["by_account"].values())
+
+
 def test_cross_account_assume_role_needs_identity_policy_and_trust(api, org):
     """A scanner role of the management account (path /iam-last-accessed/) assumes a member
     role that trusts the management account's root with a PrincipalArn condition."""

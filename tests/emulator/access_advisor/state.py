@@ -51,6 +51,8 @@ class State:
         self.org_jobs: Dict[str, Dict[str, Any]] = {}
         self.calls: Dict[str, int] = {}
         self.throttled: Dict[str, int] = {}
+        # account id (the caller's, as for the throttle buckets) -> {"calls", "throttled"}
+        self.account_calls: Dict[str, Dict[str, Dict[str, int]]] = {}
         # account id -> [tokens, last refill monotonic time]
         self.buckets: Dict[str, List[float]] = {}
         # account id -> credential report {"generated", "ready", "content"} (credentials.py)
@@ -160,20 +162,33 @@ class State:
             return [r for r in self.activity.get(account, []) if r["at"] >= cutoff]
 
     # ------------------------------------------------------------------- stats
-    def count_call(self, action: str, throttled: bool) -> None:
+    def count_call(self, action: str, throttled: bool, account: str = "") -> None:
+        """One IAM call received (throttled or not), by action, also under the caller's
+        account (the account whose throttle bucket it was charged to)."""
         with LOCK:
-            self.calls[action] = self.calls.get(action, 0) + 1
+            per = self.account_calls.setdefault(account, {"calls": {}, "throttled": {}})
+            for counts in (self.calls, per["calls"]):
+                counts[action] = counts.get(action, 0) + 1
             if throttled:
-                self.throttled[action] = self.throttled.get(action, 0) + 1
+                for counts in (self.throttled, per["throttled"]):
+                    counts[action] = counts.get(action, 0) + 1
 
     def stats(self) -> Dict[str, Any]:
-        with LOCK:
+        def totals(calls: Dict[str, int], throttled: Dict[str, int]) -> Dict[str, Any]:
             return {
-                "calls": dict(self.calls),
-                "throttled": dict(self.throttled),
-                "total_calls": sum(self.calls.values()),
-                "total_throttled": sum(self.throttled.values()),
+                "calls": dict(calls),
+                "throttled": dict(throttled),
+                "total_calls": sum(calls.values()),
+                "total_throttled": sum(throttled.values()),
             }
+
+        with LOCK:
+            out = totals(self.calls, self.throttled)
+            out["by_account"] = {
+                account: totals(per["calls"], per["throttled"])
+                for account, per in sorted(self.account_calls.items())
+            }
+            return out
 
 
 STATE = State()

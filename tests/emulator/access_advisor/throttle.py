@@ -1,4 +1,5 @@
-"""IAM-wide throttling (token bucket and/or random fraction) plus call stats.
+"""IAM-wide throttling (token bucket and/or random fraction) plus call stats (in all and
+per account).
 
 Installed by wrapping ``IamResponse.call_action``: it runs after moto parsed
 the request but before authorisation and before the backend is touched, so a
@@ -64,8 +65,9 @@ def install() -> None:
 
     def call_action(self: Any) -> Any:
         action = self._get_action() or "Unknown"
-        throttled = should_throttle(getattr(self, "current_account", "") or "")
-        STATE.count_call(action, throttled)
+        account = getattr(self, "current_account", "") or ""
+        throttled = should_throttle(account)
+        STATE.count_call(action, throttled, account)
         if throttled:
             status, headers, body = self.serialized(ActionResult(ThrottlingException()))
             headers["status"] = str(status)
