@@ -72,11 +72,11 @@ local-down: ## stop everything local-up started
 run: build ## start a run on the configured state machine, follow it, print the summary: make run INPUT=file.json
 	@if [ -f .local/env ]; then source .local/env; fi; target/debug/ila run $(if $(INPUT),--input $(INPUT),)
 
-demo: setup build ## fresh clone → a scan of a seeded account, reports in ./demo-reports/
+demo: setup build ## fresh clone → a scan of a seeded Organization (4 accounts, one without the member role), reports in ./demo-reports/
 	bash tests/local/demo.sh
 
-bench: setup build ## a scan of N principals at an emulated IAM rate; prints figures
-	bash tests/local/bench.sh
+bench: setup build ## a scan of N principals at an emulated IAM rate R; prints figures (ACCOUNTS=A: over A member accounts, R each)
+	$(if $(N),N=$(N) )$(if $(R),R=$(R) )$(if $(ACCOUNTS),ACCOUNTS=$(ACCOUNTS) )bash tests/local/bench.sh
 
 sam-build: setup ## sam build of infra/template.yaml (cargo-lambda, release, arm64): what deploy builds; no terminal needed
 	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ../.venv-sam/bin/sam build --template template.yaml

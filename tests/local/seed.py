@@ -3,6 +3,8 @@
 
     python tests/local/seed.py N            # uses $AWS_ENDPOINT_URL (or $EMULATOR_URL)
     from seed import seed; truth = seed(endpoint, n=2000)
+    from seed import member_account          # an Organization's member account (below)
+    m = member_account(endpoint, "bench-01"); seed(endpoint, 200, account=m.id, credentials=m.credentials)
 
 N principals are split like an account at its IAM quotas (15,500 = 5,000 roles,
 5,000 users, 500 groups, 5,000 customer-managed policies), scaled proportionally.
@@ -14,6 +16,15 @@ endpoint in batches). IAM calls go through boto3 with a thread pool (moto's serv
 is threaded); the seed is deterministic for a given N and SEED.
 
 Seeding must happen before any throttle is configured: every IAM call counts.
+
+`seed(..., account=ID, credentials={...})` seeds another account (e.g. a member account of
+the local Organization) with those credentials; the default is the local account
+123456789012 with the administrator's key. `member_account()` makes a member account as
+AWS Organizations does (CreateAccount, optionally moved under an OU), signs in through the
+OrganizationAccountAccessRole CreateAccount left there, and deploys the scanner's member
+role into it from infra/member-role.yaml with CloudFormation (ScannerAccountId =
+123456789012, the local stack's account), as a StackSet would; `member_role=False` leaves
+the account without it (a scan finds it UNREACHABLE).
 """
 from __future__ import annotations
 
@@ -30,6 +41,10 @@ from datetime import datetime, timedelta, timezone
 from botocore.parsers import ResponseParserError
 
 ACCOUNT = "123456789012"
+ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+MEMBER_ROLE_TEMPLATE = os.path.join(HERE, "..", "..", "infra", "member-role.yaml")
+MEMBER_ROLE_STACK = "iam-last-accessed-member"
 # The account-maximum mix (IAM default quotas): roles, users, groups, policies.
 MAX_MIX = {"role": 5000, "user": 5000, "group": 500, "policy": 5000}
 MAX_TOTAL = sum(MAX_MIX.values())  # 15,500
@@ -129,8 +144,55 @@ def _post(url: str, body) -> dict:
         return json.loads(resp.read() or b"null")
 
 
+@dataclass
+class Member:
+    """A member account of the local Organization, and an administrator's session in it."""
+    id: str
+    name: str
+    credentials: dict
+    member_role: bool
+
+
+def member_account(endpoint: str, name: str, *, parent: str | None = None, member_role: bool = True,
+                   scanner_account: str = ACCOUNT) -> Member:
+    """CreateAccount (as the management account's administrator), MoveAccount under `parent`
+    (an OU id; default: the root), a session of its OrganizationAccountAccessRole, and, with
+    member_role, the member role's CloudFormation stack from infra/member-role.yaml."""
+    import boto3
+
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1")
+    orgs = boto3.client("organizations", **kw, **ADMIN)
+    status = orgs.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+    account = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    if parent:
+        root = orgs.list_roots()["Roots"][0]["Id"]
+        if parent != root:
+            orgs.move_account(AccountId=account, SourceParentId=root, DestinationParentId=parent)
+    creds = boto3.client("sts", **kw, **ADMIN).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="seed",
+        DurationSeconds=3600)["Credentials"]
+    credentials = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                   "aws_session_token": creds["SessionToken"]}
+    if member_role:
+        cfn = boto3.client("cloudformation", **kw, **credentials)
+        with open(MEMBER_ROLE_TEMPLATE) as f:
+            cfn.create_stack(StackName=MEMBER_ROLE_STACK, TemplateBody=f.read(),
+                             Parameters=[{"ParameterKey": "ScannerAccountId", "ParameterValue": scanner_account}],
+                             Capabilities=["CAPABILITY_NAMED_IAM"])
+        deadline = time.time() + 120
+        while True:
+            stack = cfn.describe_stacks(StackName=MEMBER_ROLE_STACK)["Stacks"][0]
+            if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise SystemExit(f"member role stack in {account} ({name}) ended {stack['StackStatus']}")
+    return Member(id=account, name=name, credentials=credentials, member_role=member_role)
+
+
 def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42, prefix: str = "bench",
-         activity_batch: int = 5000, now: datetime | None = None, log=print) -> Truth:
+         activity_batch: int = 5000, now: datetime | None = None, log=print, account: str = ACCOUNT,
+         credentials: dict | None = None) -> Truth:
     import boto3
     from botocore.config import Config
 
@@ -138,8 +200,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
     rng = random.Random(seed_value)
     now = now or datetime.now(timezone.utc)
     counts = mix(n)
-    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                       aws_secret_access_key="testing",
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **(credentials or ADMIN),
                        config=Config(max_pool_connections=threads * 2, retries={"max_attempts": 10, "mode": "standard"}))
     calls = [0]
 
@@ -173,7 +234,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
         name = f"{prefix}-policy-{i:05d}"
         path = rng.choice(["/", "/", "/app/", "/team/"])
         tasks.append((iam.create_policy, dict(PolicyName=name, Path=path, PolicyDocument=json.dumps(doc))))
-        policies.append((f"arn:aws:iam::{ACCOUNT}:policy{path}{name}", granted))
+        policies.append((f"arn:aws:iam::{account}:policy{path}{name}", granted))
     run(tasks)
     # 2. Groups with 1-2 managed policies.
     groups, tasks, attach = [], [], []
@@ -191,7 +252,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
         for i in range(counts[kind]):
             name = f"{prefix}-{kind}-{i:05d}"
             path = rng.choice(["/", "/", "/service/", "/team/"])
-            arn = f"arn:aws:iam::{ACCOUNT}:{kind}{path}{name}"
+            arn = f"arn:aws:iam::{account}:{kind}{path}{name}"
             granted = []
             if kind == "role":
                 tasks.append((iam.create_role, dict(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)))
@@ -233,7 +294,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
     for i in range(0, len(records), activity_batch):
         _post(url, records[i:i + activity_batch])
     truth = Truth(counts=counts, iam_calls=calls[0], activity_records=len(records), seconds=time.time() - started)
-    truth.arns = [p[0] for p in policies] + [f"arn:aws:iam::{ACCOUNT}:group/{g[0]}" for g in groups] + list(granted_of)
+    truth.arns = [p[0] for p in policies] + [f"arn:aws:iam::{account}:group/{g[0]}" for g in groups] + list(granted_of)
     log(f"seeded {n} principals {counts} with {truth.iam_calls} IAM calls and {truth.activity_records} activity records in {truth.seconds:.1f}s")
     return truth
 
