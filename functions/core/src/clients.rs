@@ -57,32 +57,33 @@ pub async fn can_assume(provider: &AssumeRoleProvider) -> Result<Result<(), Stri
         return Ok(Ok(()));
     };
     let mut parts = vec![e.to_string()];
+    let mut message = None;
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
-        let mut text = s.to_string();
-        // The SDK's last links are debug dumps of the response: keep STS's message only.
+        let text = s.to_string();
+        // The SDK's last links are debug dumps of the response: STS's message is in them.
         if text.contains("Error {") {
-            text = quoted_message(&text).unwrap_or_default();
-        }
-        if !text.is_empty() && !parts.contains(&text) {
+            message = message.or_else(|| quoted_message(&text));
+        } else if !parts.contains(&text) {
             parts.push(text);
         }
         source = s.source();
     }
-    let text = parts.join(": ");
-    let refused = [
+    let full = parts.join(": ");
+    let refusal = [
         "AccessDenied",
-        "not authorized",
         "InvalidClientTokenId",
         "RegionDisabled",
         "ExpiredToken",
     ]
-    .iter()
-    .any(|code| text.contains(code));
-    if refused {
-        Ok(Err(text))
-    } else {
-        Err(text)
+    .into_iter()
+    .find(|code| full.contains(code) || message.as_deref().is_some_and(|m| m.contains(code)));
+    match (refusal, message) {
+        // A refusal in brief: `AccessDenied: User: … is not authorized to perform: …`.
+        (Some(code), Some(message)) => Ok(Err(format!("{code}: {message}"))),
+        (Some(_), None) => Ok(Err(full)),
+        (None, Some(message)) => Err(format!("{full}: {message}")),
+        (None, None) => Err(full),
     }
 }
 
