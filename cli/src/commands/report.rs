@@ -6,7 +6,7 @@ use crate::format::table;
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
-use last_accessed::arn::PrincipalArn;
+use last_accessed::arn::{PrincipalArn, PrincipalType};
 use last_accessed::keys;
 use last_accessed::report::PrincipalReport;
 use std::collections::BTreeMap;
@@ -46,10 +46,24 @@ async fn report_in(
     arn: &PrincipalArn,
 ) -> Result<Option<(String, PrincipalReport)>> {
     let store = stack.store()?;
-    for key in [
+    let mut candidates = vec![
         keys::report_key(dt, run, arn.account(), arn),
         keys::report_key_before_accounts(dt, run, arn),
-    ] {
+    ];
+    if arn.kind() == PrincipalType::AwsManagedPolicy {
+        // Judged in each account scanned: the first account's report (the keys name them all).
+        let suffix = format!("/aws_managed_policy/{}.json", keys::url_safe(arn.name()));
+        let mut found: Vec<String> = store
+            .list_keys(&keys::reports_prefix(dt, run))
+            .await
+            .map_err(failure::store)?
+            .into_iter()
+            .filter(|k| k.ends_with(&suffix))
+            .collect();
+        found.sort();
+        candidates.splice(0..0, found);
+    }
+    for key in candidates {
         if let Some(r) = store
             .get_json_opt::<PrincipalReport>(&key)
             .await

@@ -70,14 +70,10 @@ pub async fn can_assume(provider: &AssumeRoleProvider) -> Result<Result<(), Stri
         source = s.source();
     }
     let full = parts.join(": ");
-    let refusal = [
-        "AccessDenied",
-        "InvalidClientTokenId",
-        "RegionDisabled",
-        "ExpiredToken",
-    ]
-    .into_iter()
-    .find(|code| full.contains(code) || message.as_deref().is_some_and(|m| m.contains(code)));
+    // The member account's answers; a bad token is the scanner's own credentials (retried).
+    let refusal = ["AccessDenied", "RegionDisabled"]
+        .into_iter()
+        .find(|code| full.contains(code) || message.as_deref().is_some_and(|m| m.contains(code)));
     match (refusal, message) {
         // A refusal in brief: `AccessDenied: User: … is not authorized to perform: …`.
         (Some(code), Some(message)) => Ok(Err(format!("{code}: {message}"))),

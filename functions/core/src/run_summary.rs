@@ -143,6 +143,9 @@ pub struct AccessReportSummary {
     pub failed: u32,
     /// `reports/access/dt=…/run=…/`: one report per entity.
     pub reports_prefix: String,
+    /// Why the access-report loop stopped, when it failed beyond its retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Every entity: its path, state, report key, services used and never used.
     pub lines: Vec<crate::access_report::EntityJob>,
 }
@@ -344,6 +347,26 @@ pub fn summarize(
     top.truncate(TOP_PRINCIPALS);
     let missing = missing_principals(unreported, &failures, map_failure.as_ref());
     counts.principals_missing = missing.len() as u32;
+    // An account this run could not plan says nothing about its principals: none of
+    // them is "gone".
+    let unread: std::collections::BTreeSet<String> = accounts
+        .iter()
+        .filter(|a| {
+            a.record
+                .as_ref()
+                .is_none_or(|r| r.state == AccountState::Unreachable)
+        })
+        .map(|a| a.item.id.clone())
+        .collect();
+    let previous_arns = previous_arns.map(|arns| {
+        arns.into_iter()
+            .filter(|arn| {
+                arn.split(':')
+                    .nth(4)
+                    .is_none_or(|acct| !unread.contains(acct))
+            })
+            .collect()
+    });
     let changes = run_changes(
         plan.previous_run.clone(),
         &outcomes,

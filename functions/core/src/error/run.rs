@@ -21,7 +21,8 @@ pub enum RunError {
         batches_reported: u32,
         batches_planned: u32,
         missing: u32,
-        /// Accounts not fully scanned: `ID (STATUS: error)`.
+        /// Accounts not fully scanned, `ID (STATUS: error)`, the first few and how many more;
+        /// and the access report when it is not complete.
         accounts_not_scanned: Vec<String>,
         /// Set when the batches' Map itself failed, as Step Functions reported it.
         map_failure: Option<RunFailure>,
@@ -61,10 +62,6 @@ fn accounts(not_scanned: &[String]) -> String {
     if not_scanned.is_empty() {
         String::new()
     } else {
-        format!(
-            "; {} account(s) not fully scanned: {}",
-            not_scanned.len(),
-            not_scanned.join("; ")
-        )
+        format!("; not fully scanned: {}", not_scanned.join("; "))
     }
 }

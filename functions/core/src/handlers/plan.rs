@@ -353,7 +353,7 @@ async fn plan_run(
     let access_report = input.organization.as_ref().is_some_and(|o| o.access_report);
     if access_report {
         // IAM answers it to the management account only: a refusal is the run's error.
-        let org_id = deps.organizations.id().await?;
+        let org_id = deps.organizations.id().await.map_err(not_organization)?;
         let scope: Vec<(String, String)> = accounts
             .iter()
             .map(|a| (a.id.clone(), a.ou_path.clone()))
@@ -393,6 +393,10 @@ async fn access_report_round(
     let key = keys::access_state_key(&run.run_id);
     let mut entities: Vec<EntityJob> = store.get_json(&key).await?;
     let reports = OrgAccessReports::new(deps.iam.clone());
+    let mut changed = false;
+    // A failure to store a finished report: the state is saved first (the job stays
+    // pending, with its JobId), then the round fails and is retried.
+    let mut stored: Result<(), Error> = Ok(());
     for job in entities
         .iter_mut()
         .filter(|j| j.state == EntityState::Pending)
@@ -400,51 +404,87 @@ async fn access_report_round(
         let Some(job_id) = job.job_id.clone() else {
             continue;
         };
-        match reports.poll(&run.run_id, job, &job_id).await? {
-            Polled::InProgress => {}
-            Polled::Failed(why) => {
+        match reports.poll(&run.run_id, job, &job_id).await {
+            Ok(Polled::InProgress) => {}
+            Ok(Polled::Failed(why)) => {
                 job.state = EntityState::Failed;
                 job.error = Some(why);
+                changed = true;
             }
-            Polled::Done(report) => {
+            Ok(Polled::Done(report)) => {
                 let report_key = keys::access_report_key(&run.dt, &run.run_id, job.entity_id());
-                job.services_used = report.services.len() as u32 - report.never_used.len() as u32;
+                if let Err(e) = store.put_json(&report_key, &report).await {
+                    stored = Err(e.into());
+                    break;
+                }
+                job.services_used = (report.services.len() - report.never_used.len()) as u32;
                 job.services_never_used = report.never_used.len() as u32;
-                store.put_json(&report_key, &report).await?;
                 job.report_key = Some(report_key);
                 job.state = EntityState::Done;
+                changed = true;
             }
-        }
-    }
-    for job in entities
-        .iter_mut()
-        .filter(|j| j.state == EntityState::Waiting)
-    {
-        match reports.generate(&job.entity_path).await {
-            Ok(Some(job_id)) => {
-                job.job_id = Some(job_id);
-                job.state = EntityState::Pending;
-            }
-            // Too many pending: the next round starts more.
-            Ok(None) => break,
-            Err(e @ IamError::Throttled(_)) => return Err(e.into()),
+            // IAM's pace: the next round polls again.
+            Err(IamError::Throttled(_)) => break,
             Err(e) => {
                 job.state = EntityState::Failed;
                 job.error = Some(e.to_string());
+                changed = true;
             }
         }
     }
+    if stored.is_ok() {
+        for job in entities
+            .iter_mut()
+            .filter(|j| j.state == EntityState::Waiting)
+        {
+            match reports.generate(&job.entity_path).await {
+                Ok(Some(job_id)) => {
+                    job.job_id = Some(job_id);
+                    job.state = EntityState::Pending;
+                    changed = true;
+                }
+                // Too many pending, or IAM's pace: the next round starts more.
+                Ok(None) | Err(IamError::Throttled(_)) => break,
+                Err(e) => {
+                    job.state = EntityState::Failed;
+                    job.error = Some(e.to_string());
+                    changed = true;
+                }
+            }
+        }
+    }
+    // Saved before any error leaves: no JobId IAM gave is ever lost.
     store.put_json(&key, &entities).await?;
+    stored?;
     let count = |s: EntityState| entities.iter().filter(|j| j.state == s).count() as u32;
     let progress = AccessReportProgress {
         entities: entities.len() as u32,
         pending: count(EntityState::Pending) + count(EntityState::Waiting),
         done: count(EntityState::Done),
         failed: count(EntityState::Failed),
-        wait_seconds: 5,
+        // Quick while reports come and go; slower while IAM is still working, so a long
+        // report keeps the parent's history small (a round is ~9 events).
+        wait_seconds: if changed { 5 } else { 30 },
     };
     tracing::info!(run_id = run.run_id, ?progress, "access report round");
     Ok(progress)
+}
+
+/// Organizations refusing this account (not the management account or a delegated
+/// administrator, or no Organization at all) is the input's mistake, said so.
+fn not_organization(e: IamError) -> Error {
+    let text = e.to_string();
+    let refused = matches!(e, IamError::AccessDenied(_))
+        || text.contains("AWSOrganizationsNotInUse")
+        || text.contains("AccessDenied");
+    if !refused {
+        return e.into();
+    }
+    let brief = text.split(" (ServiceError(").next().unwrap_or_default();
+    Error::invalid(
+        "organization",
+        format!("Organizations refused this stack's account: {brief}. Deploy the scanner in the Organization's management account or in a delegated administrator for AWS Organizations"),
+    )
 }
 
 /// The run's accounts: the stack's own, or those `organization` selects (Organizations
@@ -466,7 +506,7 @@ async fn resolve_accounts(
             probe: false,
         }]);
     };
-    let tree = deps.organizations.tree().await?;
+    let tree = deps.organizations.tree().await.map_err(not_organization)?;
     let mut chosen = tree.select(org)?;
     let ids: BTreeSet<&str> = chosen.iter().map(|a| a.id.as_str()).collect();
     let mut named: BTreeSet<String> = BTreeSet::new();
@@ -682,8 +722,9 @@ async fn plan_account(
     Ok(record)
 }
 
-/// An account whose preflight or batches Map failed: recorded for Summarize, which
-/// calls the account INCOMPLETE (or UNREACHABLE, when nothing of it was scanned).
+/// An account whose plan, preflight or batches Map failed: recorded for Summarize, which
+/// calls it UNREACHABLE when its plan failed (nothing of it was read, no record), else
+/// INCOMPLETE.
 async fn record_account_failure(
     deps: &PlanDeps,
     failed: AccountFailure,

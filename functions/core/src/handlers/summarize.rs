@@ -9,7 +9,7 @@ use crate::keys;
 use crate::model::Batch;
 use crate::page;
 use crate::records::{
-    AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure,
+    failed_briefly, AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure,
 };
 use crate::run_summary::{
     summarize, AccessReportSummary, AccountRun, AccountStatus, Closing, RunRecords, RunStatus,
@@ -45,6 +45,61 @@ struct SummarizeEvent {
     plan: PlanOutput,
     #[serde(default)]
     error: Option<RunFailure>,
+    /// The access-report loop's error, when it failed beyond its retries.
+    #[serde(default)]
+    access_report_error: Option<RunFailure>,
+}
+
+/// At most this many accounts are named in a run's error; the summary lists them all.
+const ACCOUNTS_NAMED: usize = 10;
+
+/// The run error's account part: the first few accounts not fully scanned, how many
+/// more, and the access report when it is not complete.
+fn not_scanned(summary: &crate::run_summary::RunSummary) -> Vec<String> {
+    let bad: Vec<_> = summary
+        .accounts
+        .iter()
+        .filter(|a| a.status != AccountStatus::Succeeded)
+        .collect();
+    let mut out: Vec<String> = bad
+        .iter()
+        .take(ACCOUNTS_NAMED)
+        .map(|a| {
+            let mut error = a.error.clone().unwrap_or_default();
+            if error.len() > 200 {
+                let mut cut = 200;
+                while !error.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                error.truncate(cut);
+                error.push('…');
+            }
+            format!("{} ({}: {error})", a.id, a.status.as_str())
+        })
+        .collect();
+    if bad.len() > ACCOUNTS_NAMED {
+        out.push(format!(
+            "and {} more (the summary's accounts list them)",
+            bad.len() - ACCOUNTS_NAMED
+        ));
+    }
+    if let Some(r) = summary
+        .access_report
+        .as_ref()
+        .filter(|r| r.done < r.entities)
+    {
+        out.push(format!(
+            "access report: {} of {} entities done, {} failed{}",
+            r.done,
+            r.entities,
+            r.failed,
+            r.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ));
+    }
+    out
 }
 
 /// Every JSON document under `prefix`, a few reads at a time.
@@ -69,6 +124,7 @@ pub async fn handle(
     let SummarizeEvent {
         plan: plan_output,
         error: map_failure,
+        access_report_error,
     } = decode("event", event)?;
     let run = &plan_output.run;
     let store = &deps.store;
@@ -99,6 +155,9 @@ pub async fn handle(
             done: count(EntityState::Done),
             failed: count(EntityState::Failed),
             reports_prefix: format!("{}dt={}/run={}/", keys::ACCESS_PREFIX, run.dt, run.run_id),
+            error: access_report_error
+                .as_ref()
+                .map(|f| failed_briefly(f.error.as_deref(), f.cause.as_deref())),
             lines,
         })
     } else {
@@ -206,19 +265,7 @@ pub async fn handle(
             batches_reported: counts.batches_reported,
             batches_planned: counts.batches_planned,
             missing: counts.principals_missing,
-            accounts_not_scanned: summary
-                .accounts
-                .iter()
-                .filter(|a| a.status != AccountStatus::Succeeded)
-                .map(|a| {
-                    format!(
-                        "{} ({}: {})",
-                        a.id,
-                        a.status.as_str(),
-                        a.error.as_deref().unwrap_or("")
-                    )
-                })
-                .collect(),
+            accounts_not_scanned: not_scanned(&summary),
             map_failure: summary.failure.clone(),
             summary_url,
         }

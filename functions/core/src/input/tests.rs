@@ -157,8 +157,7 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
     assert_eq!(org.exclude, vec!["333333333333".to_string()]);
     assert_eq!(org.max_accounts_in_parallel, 20);
     assert!(org.access_report);
-    let input =
-        json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "scanner-reader"}});
+    let input = json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "iam-last-accessed-member"}});
     let org = RunInput::parse(&input, &defaults())
         .unwrap()
         .organization
@@ -167,7 +166,13 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
         org.selection,
         AccountSelection::Units(vec!["ou-ab12-34cd56ef".into()])
     );
-    assert_eq!(org.member_role, "scanner-reader");
+    assert_eq!(org.member_role, "iam-last-accessed-member");
+    // Another role than the stack's: its policy would not let it assume that one.
+    let err = invalid(json!({"organization": {"all": true, "member_role": "scanner-reader"}}));
+    assert!(
+        err.contains("organization.member_role") && err.contains("MemberRoleName"),
+        "{err}"
+    );
     // Without `organization`: the stack's own account, as before.
     assert!(RunInput::parse(&json!({}), &defaults())
         .unwrap()

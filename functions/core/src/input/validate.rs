@@ -323,6 +323,17 @@ fn check_organization(
             format!("{member_role:?} is not an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)"),
         ));
     }
+    if member_role != defaults.member_role {
+        // The stack may assume only its MemberRoleName: another name would make every
+        // account UNREACHABLE with an AccessDenied that looks like a member's problem.
+        return Err(InputError::invalid(
+            "organization.member_role",
+            format!(
+                "{member_role:?}: this stack may assume only its MemberRoleName {:?}; deploy it with MemberRoleName={member_role} to use that role",
+                defaults.member_role
+            ),
+        ));
+    }
     let max_accounts_in_parallel = check_range(
         "organization.max_accounts_in_parallel",
         o.max_accounts_in_parallel

@@ -370,3 +370,43 @@ fn each_account_has_a_line_and_any_not_succeeded_makes_the_run_incomplete() {
         BTreeMap::from([("SUCCEEDED".to_string(), 1), ("UNREACHABLE".to_string(), 2)])
     );
 }
+
+#[test]
+fn principals_of_an_account_not_read_are_never_gone() {
+    use crate::history::RunRef;
+    let mut p = plan(1, 1);
+    p.previous_run = Some(RunRef {
+        run_id: "r0".into(),
+        dt: "2026-11-24".into(),
+        as_of: "2026-11-24T00:00:00Z".into(),
+        account_keys: true,
+    });
+    let a = "arn:aws:iam::111111111111:role/a";
+    let records = RunRecords {
+        results: vec![BatchResult {
+            index: 0,
+            principals: vec![PrincipalOutcome {
+                account: "111111111111".into(),
+                ..outcome(a, JobStatus::Completed, 0)
+            }],
+        }],
+        previous_arns: Some(vec![
+            a.into(),
+            // Deleted since: its account was read.
+            "arn:aws:iam::111111111111:role/deleted".into(),
+            // Its account's member role refused us this time: unknown, not gone.
+            "arn:aws:iam::222222222222:role/b".into(),
+            // Its account's plan failed: unknown too.
+            "arn:aws:iam::333333333333:user/c".into(),
+        ]),
+        accounts: vec![
+            account("111111111111", Some((AccountState::Planned, 1)), None),
+            account("222222222222", Some((AccountState::Unreachable, 0)), None),
+            account("333333333333", None, Some("ListUsers failed")),
+        ],
+        ..RunRecords::default()
+    };
+    let s = summarize(p, records, closing(50.0)).0;
+    assert_eq!(s.changes.gone, ["arn:aws:iam::111111111111:role/deleted"]);
+    assert_eq!(s.changes.principals_gone, 1);
+}

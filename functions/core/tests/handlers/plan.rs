@@ -568,3 +568,104 @@ async fn a_member_role_sts_refuses_is_recorded_unreachable_with_the_refusal() {
         "no batch list"
     );
 }
+
+/// The access-report loop's event: Plan's output at the run's start, as the state
+/// machine passes it (`{"access_report.$": "$"}`).
+fn access_round_event(out: &PlanOutput) -> Value {
+    json!({"access_report": json(out)})
+}
+
+fn access_state(bucket: &Bucket, paths: &[&str]) {
+    let entities: Vec<_> = paths
+        .iter()
+        .map(|p| last_accessed::access_report::EntityJob::new(p.to_string()))
+        .collect();
+    bucket.put(
+        &format!("work/run={ORG_RUN_ID}/access-report.json"),
+        &entities,
+    );
+}
+
+fn iam_limit_exceeded() -> String {
+    crate::helpers::iam_error(
+        "ReportGenerationLimitExceeded",
+        "Too many reports are pending for this account",
+    )
+}
+
+#[tokio::test]
+async fn an_access_report_round_starts_reports_until_iam_says_too_many_are_pending() {
+    let (bucket, out) = org_planned().await;
+    let paths = [
+        "o-abcdefghij/r-ab12",
+        "o-abcdefghij/r-ab12/ou-ab12-aaaaaaaa",
+        "o-abcdefghij/r-ab12/111111111111",
+    ];
+    access_state(&bucket, &paths);
+    let generate = mock!(Client::generate_organizations_access_report)
+        .sequence()
+        .output(|| {
+            aws_sdk_iam::operation::generate_organizations_access_report::GenerateOrganizationsAccessReportOutput::builder()
+                .job_id("job-1")
+                .build()
+        })
+        .http_status(409, Some(iam_limit_exceeded()))
+        .repeatedly()
+        .build();
+    let deps = org_plan_deps(&bucket, &[&generate], &[]);
+    let answer = plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    let PlanAnswer::AccessReport(progress) = answer else {
+        panic!("not an access-report round: {answer:?}")
+    };
+    assert_eq!(
+        (
+            progress.entities,
+            progress.pending,
+            progress.done,
+            progress.failed
+        ),
+        (3, 3, 0, 0)
+    );
+    assert_eq!(
+        progress.wait_seconds, 5,
+        "a report started: look again soon"
+    );
+    assert_eq!(generate.num_calls(), 2, "it stops at the first refusal");
+    let state = bucket.json(&format!("work/run={ORG_RUN_ID}/access-report.json"));
+    assert_eq!(state[0]["state"], "PENDING");
+    assert_eq!(state[0]["job_id"], "job-1");
+    assert_eq!(state[1]["state"], "WAITING", "started by a later round");
+    assert_eq!(state[2]["state"], "WAITING");
+}
+
+#[tokio::test]
+async fn a_throttled_access_report_round_keeps_the_job_ids_it_was_given() {
+    let (bucket, out) = org_planned().await;
+    let paths = ["o-abcdefghij/r-ab12", "o-abcdefghij/r-ab12/111111111111"];
+    access_state(&bucket, &paths);
+    let generate = mock!(Client::generate_organizations_access_report)
+        .sequence()
+        .output(|| {
+            aws_sdk_iam::operation::generate_organizations_access_report::GenerateOrganizationsAccessReportOutput::builder()
+                .job_id("job-1")
+                .build()
+        })
+        .http_status(
+            400,
+            Some(crate::helpers::iam_error("Throttling", "Rate exceeded")),
+        )
+        .repeatedly()
+        .build();
+    let deps = org_plan_deps(&bucket, &[&generate], &[]);
+    plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
+        .await
+        .expect("throttling ends the round, not the run");
+    let state = bucket.json(&format!("work/run={ORG_RUN_ID}/access-report.json"));
+    assert_eq!(
+        (state[0]["state"].as_str(), state[0]["job_id"].as_str()),
+        (Some("PENDING"), Some("job-1"))
+    );
+    assert_eq!(state[1]["state"], "WAITING");
+}

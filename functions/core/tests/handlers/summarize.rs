@@ -140,7 +140,7 @@ async fn a_failed_batch_is_an_incomplete_run_naming_its_principals_and_why() {
         "IncompleteRun",
         &[
             "3 of 4 principals reported (1 of 2 batches; 1 principals without a report, named in the summary)",
-            "1 account(s) not fully scanned: 123456789012 ",
+            "not fully scanned: 123456789012 ",
         ],
         "INCOMPLETE",
     )
@@ -287,7 +287,7 @@ async fn each_account_has_a_line_and_one_not_fully_scanned_makes_the_run_incompl
         "IncompleteRun",
         &[
             "2 of 3 principals reported (1 of 2 batches; 1 principals without a report",
-            "2 account(s) not fully scanned: ",
+            "not fully scanned: ",
             &format!("{MEMBER} "),
             &format!("AccessDenied: {MEMBER_REFUSED}"),
             &format!("{SUSPENDED} "),
