@@ -89,6 +89,12 @@ pub fn access_report_key(dt: &str, run_id: &str, entity_id: &str) -> String {
     )
 }
 
+/// The validated run input, kept for the accounts' steps (it may hold 5,000 ARNs: too
+/// large for every item of the Map).
+pub fn input_key(run_id: &str) -> String {
+    format!("{}input.json", work_prefix(run_id))
+}
+
 /// The run's accounts, resolved by Plan: the outer Map's item list.
 pub fn accounts_key(run_id: &str) -> String {
     format!("{}accounts.json", work_prefix(run_id))

@@ -272,9 +272,13 @@ pub fn failed_briefly(error: Option<&str>, cause: Option<&str>) -> String {
         .next()
         .unwrap_or_default()
         .to_string();
-    let mut text = format!("{}: {message}", error.unwrap_or("an error"));
-    if text.len() > 600 {
-        let mut cut = 600;
+    cut_to(format!("{}: {message}", error.unwrap_or("an error")), 600)
+}
+
+/// `text`, cut to at most `max` bytes (on a character boundary) with `…` when longer.
+pub fn cut_to(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }

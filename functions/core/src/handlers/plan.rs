@@ -254,12 +254,6 @@ pub async fn handle(
         .map(PlanAnswer::Run)
 }
 
-/// The validated run input, kept for the accounts' steps (it may hold 5,000 ARNs: too
-/// large for every item of the Map).
-fn input_key(run_id: &str) -> String {
-    format!("{}input.json", keys::work_prefix(run_id))
-}
-
 async fn plan_run(
     deps: &PlanDeps,
     event: serde_json::Value,
@@ -349,7 +343,7 @@ async fn plan_run(
         // InvalidInput at once (nothing written), as before organization runs.
         plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
     }
-    store.put_json(&input_key(&run_id), &input).await?;
+    store.put_json(&keys::input_key(&run_id), &input).await?;
     let access_report = input.organization.as_ref().is_some_and(|o| o.access_report);
     if access_report {
         // IAM answers it to the management account only: a refusal is the run's error.
@@ -562,7 +556,7 @@ async fn plan_account_step(
     {
         Some(record) => record,
         None => {
-            let input: RunInput = store.get_json(&input_key(&run.run_id)).await?;
+            let input: RunInput = store.get_json(&keys::input_key(&run.run_id)).await?;
             plan_account(deps, &run, &input, plan.batch_size, &account).await?
         }
     };

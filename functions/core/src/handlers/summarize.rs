@@ -9,7 +9,8 @@ use crate::keys;
 use crate::model::Batch;
 use crate::page;
 use crate::records::{
-    failed_briefly, AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord, RunFailure,
+    cut_to, failed_briefly, AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord,
+    RunFailure,
 };
 use crate::run_summary::{
     summarize, AccessReportSummary, AccountRun, AccountStatus, Closing, RunRecords, RunStatus,
@@ -65,15 +66,7 @@ fn not_scanned(summary: &crate::run_summary::RunSummary) -> Vec<String> {
         .iter()
         .take(ACCOUNTS_NAMED)
         .map(|a| {
-            let mut error = a.error.clone().unwrap_or_default();
-            if error.len() > 200 {
-                let mut cut = 200;
-                while !error.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                error.truncate(cut);
-                error.push('…');
-            }
+            let error = cut_to(a.error.clone().unwrap_or_default(), 200);
             format!("{} ({}: {error})", a.id, a.status.as_str())
         })
         .collect();

@@ -586,6 +586,21 @@ fn access_state(bucket: &Bucket, paths: &[&str]) {
     );
 }
 
+/// GenerateOrganizationsAccessReport: one JobId (`job-1`), then `status` and `body` for
+/// every later call.
+fn one_report_then(status: u16, body: Option<String>) -> Rule {
+    mock!(Client::generate_organizations_access_report)
+        .sequence()
+        .output(|| {
+            aws_sdk_iam::operation::generate_organizations_access_report::GenerateOrganizationsAccessReportOutput::builder()
+                .job_id("job-1")
+                .build()
+        })
+        .http_status(status, body)
+        .repeatedly()
+        .build()
+}
+
 fn iam_limit_exceeded() -> String {
     crate::helpers::iam_error(
         "ReportGenerationLimitExceeded",
@@ -602,16 +617,7 @@ async fn an_access_report_round_starts_reports_until_iam_says_too_many_are_pendi
         "o-abcdefghij/r-ab12/111111111111",
     ];
     access_state(&bucket, &paths);
-    let generate = mock!(Client::generate_organizations_access_report)
-        .sequence()
-        .output(|| {
-            aws_sdk_iam::operation::generate_organizations_access_report::GenerateOrganizationsAccessReportOutput::builder()
-                .job_id("job-1")
-                .build()
-        })
-        .http_status(409, Some(iam_limit_exceeded()))
-        .repeatedly()
-        .build();
+    let generate = one_report_then(409, Some(iam_limit_exceeded()));
     let deps = org_plan_deps(&bucket, &[&generate], &[]);
     let answer = plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
         .await
@@ -645,19 +651,10 @@ async fn a_throttled_access_report_round_keeps_the_job_ids_it_was_given() {
     let (bucket, out) = org_planned().await;
     let paths = ["o-abcdefghij/r-ab12", "o-abcdefghij/r-ab12/111111111111"];
     access_state(&bucket, &paths);
-    let generate = mock!(Client::generate_organizations_access_report)
-        .sequence()
-        .output(|| {
-            aws_sdk_iam::operation::generate_organizations_access_report::GenerateOrganizationsAccessReportOutput::builder()
-                .job_id("job-1")
-                .build()
-        })
-        .http_status(
-            400,
-            Some(crate::helpers::iam_error("Throttling", "Rate exceeded")),
-        )
-        .repeatedly()
-        .build();
+    let generate = one_report_then(
+        400,
+        Some(crate::helpers::iam_error("Throttling", "Rate exceeded")),
+    );
     let deps = org_plan_deps(&bucket, &[&generate], &[]);
     plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
         .await
