@@ -2,6 +2,9 @@
 //! report bucket (through the core's `ReportStore`), and how runs are found in them.
 
 use crate::commands::status::BatchCounts;
+
+/// Principals and batches of each account record read, by key.
+pub type AccountCounts = std::collections::HashMap<String, (u32, u32)>;
 use crate::failure::{self, setting, Exit, Failure, Result};
 use crate::Cli;
 use last_accessed::adapters::s3::ReportStore;
@@ -105,6 +108,17 @@ impl Stack {
     /// The run's plan record, its principals and batches summed over the accounts
     /// planned so far (each account's step records its own).
     pub async fn plan(&self, run: &str) -> Result<Option<PlanRecord>> {
+        self.plan_counted(run, &mut AccountCounts::new()).await
+    }
+
+    /// [`Stack::plan`], reading each account's record once: `seen` keeps the ones read
+    /// (a record is written once), so following a run of 1,000 accounts doesn't read
+    /// 1,000 records every poll.
+    pub async fn plan_counted(
+        &self,
+        run: &str,
+        seen: &mut AccountCounts,
+    ) -> Result<Option<PlanRecord>> {
         let store = self.store()?;
         let Some(mut plan) = store
             .get_json_opt::<PlanRecord>(&keys::plan_key(run))
@@ -118,13 +132,18 @@ impl Stack {
             if !key.ends_with("/account.json") {
                 continue;
             }
-            if let Some(a) = store
-                .get_json_opt::<AccountRecord>(&key)
-                .await
-                .map_err(failure::store)?
-            {
-                plan.principals += a.principals;
-                plan.batches += a.batches;
+            if !seen.contains_key(&key) {
+                if let Some(a) = store
+                    .get_json_opt::<AccountRecord>(&key)
+                    .await
+                    .map_err(failure::store)?
+                {
+                    seen.insert(key.clone(), (a.principals, a.batches));
+                }
+            }
+            if let Some((principals, batches)) = seen.get(&key) {
+                plan.principals += principals;
+                plan.batches += batches;
             }
         }
         Ok(Some(plan))

@@ -4,7 +4,7 @@ use crate::commands::status::{describe, RunState};
 use crate::commands::summary;
 use crate::failure::{AwsError, Exit, Failure, Result};
 use crate::progress::{Phase, Progress};
-use crate::stack::Stack;
+use crate::stack::{AccountCounts, Stack};
 use crate::{print_json, Output};
 use clap::{Args, ValueEnum};
 use last_accessed::records::PlanRecord;
@@ -220,10 +220,11 @@ pub async fn run(stack: &Stack, args: &RunArgs, output: Output) -> Result<Exit> 
 async fn follow(stack: &Stack, name: &str, output: Output) -> Result<RunState> {
     let mut progress = Progress::new(output);
     let mut plan: Option<PlanRecord> = None;
+    let mut accounts = AccountCounts::new();
     loop {
         let state = describe(stack, name, false).await?;
-        // Accounts record their principals as they are planned: read the plan each time.
-        plan = stack.plan(name).await?.or(plan);
+        // Accounts record their principals as they are planned: each new record once.
+        plan = stack.plan_counted(name, &mut accounts).await?.or(plan);
         let phase = match &plan {
             None => Phase::Planning,
             Some(p) if p.batches == 0 => Phase::Planned {
