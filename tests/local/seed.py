@@ -179,12 +179,9 @@ def member_account(endpoint: str, name: str, *, parent: str | None = None, membe
             cfn.create_stack(StackName=MEMBER_ROLE_STACK, TemplateBody=f.read(),
                              Parameters=[{"ParameterKey": "ScannerAccountId", "ParameterValue": scanner_account}],
                              Capabilities=["CAPABILITY_NAMED_IAM"])
-        deadline = time.time() + 120
-        while True:
-            stack = cfn.describe_stacks(StackName=MEMBER_ROLE_STACK)["Stacks"][0]
-            if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.time() > deadline:
-                break
-            time.sleep(0.2)
+        from stack import settled  # tests/local/stack.py, beside this file
+
+        stack = settled(cfn, MEMBER_ROLE_STACK, seconds=120, poll=0.2)
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise SystemExit(f"member role stack in {account} ({name}) ended {stack['StackStatus']}")
     return Member(id=account, name=name, credentials=credentials, member_role=member_role)

@@ -250,6 +250,16 @@ def stack_parameters(template):
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in wanted.items() if k in declared]
 
 
+def settled(cfn, name, seconds, poll):
+    """The stack `name` once it is no longer *_IN_PROGRESS (or `seconds` have passed)."""
+    deadline = time.time() + seconds
+    while True:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.time() > deadline:
+            return stack
+        time.sleep(poll)
+
+
 def deploy(endpoint, template_path):
     """Package, transform and create the stack; returns (outputs, functions) where functions
     is a list of {logical, name, binary, role, env} in the template's order."""
@@ -272,12 +282,7 @@ def deploy(endpoint, template_path):
         args["TemplateBody"] = body
     log(f"creating stack {STACK_NAME} from {os.path.relpath(template_path, ROOT)}")
     cfn.create_stack(**args)
-    deadline = time.time() + 300
-    while True:
-        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.time() > deadline:
-            break
-        time.sleep(0.5)
+    stack = settled(cfn, STACK_NAME, seconds=300, poll=0.5)
     if stack["StackStatus"] != "CREATE_COMPLETE":
         events = cfn.describe_stack_events(StackName=STACK_NAME)["StackEvents"]
         for e in reversed(events):

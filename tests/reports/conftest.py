@@ -32,16 +32,22 @@ class Stack:
                                      headers={"Content-Type": "application/json"}, method="POST")
         return json.loads(urllib.request.urlopen(req).read() or b"null")
 
-    def run(self, name, run_input):
+    def finish(self, name, run_input):
+        """Starts a run and waits for it to end: its DescribeExecution."""
         arn = self.sfn.start_execution(stateMachineArn=self.machine, name=name, input=json.dumps(run_input))["executionArn"]
         deadline = time.time() + 300
         while time.time() < deadline:
             d = self.sfn.describe_execution(executionArn=arn)
             if d["status"] != "RUNNING":
-                assert d["status"] == "SUCCEEDED", (d.get("error"), d.get("cause"))
-                return json.loads(d["output"])
+                return d
             time.sleep(0.5)
         pytest.fail(f"execution {name} still running after 300 s")
+
+    def run(self, name, run_input):
+        """A run that must succeed: its output."""
+        d = self.finish(name, run_input)
+        assert d["status"] == "SUCCEEDED", (d.get("error"), d.get("cause"))
+        return json.loads(d["output"])
 
     def json(self, key):
         body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -5,7 +5,6 @@ member role is deployed into them from infra/member-role.yaml through the emulat
 CloudFormation, as a StackSet would. One member account has no member role."""
 import json
 import os
-import time
 import uuid
 
 import boto3
@@ -18,14 +17,8 @@ MEMBER_ROLE = "iam-last-accessed-member"
 
 def finished(stack, name, run_input):
     """Starts a run and waits for it: (status, error, cause, output)."""
-    arn = stack.sfn.start_execution(stateMachineArn=stack.machine, name=name, input=json.dumps(run_input))["executionArn"]
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        d = stack.sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d["status"], d.get("error"), d.get("cause") or "", json.loads(d.get("output") or "null")
-        time.sleep(0.5)
-    pytest.fail(f"execution {name} still running after 300 s")
+    d = stack.finish(name, run_input)
+    return d["status"], d.get("error"), d.get("cause") or "", json.loads(d.get("output") or "null")
 
 
 def summary_of(stack, name):
