@@ -1,5 +1,5 @@
 //! `ila status RUN`: the execution's status, start and stop, its batches' counts (from the
-//! Distributed Map's Map Run), error and cause.
+//! run's work files), error and cause.
 
 use crate::failure::{AwsError, Exit, Failure, Result};
 use crate::format::{date, duration_between};
@@ -36,7 +36,7 @@ impl BatchCounts {
     }
 }
 
-/// A run as DescribeExecution (and DescribeMapRun) tell it.
+/// A run as DescribeExecution (and the run's work files) tell it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunState {
     pub run_id: String,
