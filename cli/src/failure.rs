@@ -2,6 +2,7 @@
 //! message when AWS said no, and what to do.
 
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
+use last_accessed::domain::summary::{RunStatus, RunSummary};
 use last_accessed::error::StoreError;
 use std::fmt::Debug;
 
@@ -174,4 +175,15 @@ pub fn setting<'a>(value: &'a Option<String>, flag: &str, env: &str) -> Result<&
             ),
         )
     })
+}
+
+impl Exit {
+    /// 0 for a SUCCEEDED run, 1 otherwise.
+    pub fn of_summary(s: &RunSummary) -> Exit {
+        if s.status == RunStatus::Succeeded {
+            Exit::Success
+        } else {
+            Exit::Failed
+        }
+    }
 }

@@ -1,6 +1,9 @@
 //! Small text helpers shared by the commands: dates, durations, tables.
 
+use crate::stack::BatchCounts;
 use aws_sdk_sfn::primitives::{DateTime, DateTimeFormat};
+use last_accessed::domain::account::AccountStatus;
+use last_accessed::domain::summary::RunSummary;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -51,5 +54,140 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     for row in rows {
         out += &line(row.iter().map(String::as_str).collect());
     }
+    out
+}
+
+/// "3 of 3 succeeded" / "1 of 4 done: 1 succeeded, 2 running, 1 pending".
+pub fn render_batches(c: &BatchCounts) -> String {
+    if c.done() == c.total && c.failed == 0 {
+        return format!("{} of {} succeeded", c.succeeded, c.total);
+    }
+    let parts: Vec<String> = [
+        ("succeeded", c.succeeded),
+        ("failed", c.failed),
+        ("running", c.running),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| format!("{n} {what}"))
+    .collect();
+    format!("{} of {} done: {}", c.done(), c.total, parts.join(", "))
+}
+
+fn counted<'a>(counts: impl Iterator<Item = (&'a String, &'a u32)>) -> String {
+    counts
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The run summary, for people (`ila summary`, and `ila run` once the run ends).
+pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
+    let c = &s.counts;
+    let mut out = format!(
+        "run {} — {} in {} s ({})\n",
+        s.run_id,
+        s.status.as_str(),
+        s.duration_seconds,
+        s.parameters.granularity.as_str()
+    );
+    out += &format!(
+        "principals: {} planned, {} reported ({})\n",
+        c.principals_planned,
+        c.reports_written,
+        counted(c.by_type.iter())
+    );
+    out += &format!("jobs:       {}\n", counted(c.by_status.iter()));
+    out += &format!(
+        "services:   {} granted: {} active, {} stale ({}+ days), {} never used\n",
+        c.services_granted,
+        c.services_active,
+        c.services_stale,
+        s.parameters.report.unused_days,
+        c.services_never_used
+    );
+    let ch = &s.changes;
+    match &ch.previous_run {
+        Some(p) => {
+            out += &format!(
+                "changes:    since {} ({}): {} new, {} gone, {} changed, {} unchanged\n",
+                p.run_id,
+                p.as_of,
+                ch.principals_new,
+                ch.principals_gone,
+                ch.principals_changed,
+                ch.principals_unchanged
+            );
+        }
+        None => out += "changes:    first run at this granularity: every principal is new\n",
+    }
+    // An organization run (or an account not fully scanned): one line per account.
+    if s.accounts.len() > 1
+        || s.accounts
+            .iter()
+            .any(|a| a.status != AccountStatus::Succeeded)
+    {
+        out += &format!("accounts:   {}\n", counted(s.account_counts.iter()));
+        out += &format!(
+            "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
+            "account",
+            "status",
+            "principals",
+            "granted",
+            "used",
+            "unused",
+            "name",
+            "OU path / error"
+        );
+        for a in &s.accounts {
+            let tail = a.error.as_deref().unwrap_or(&a.ou_path);
+            out += &format!(
+                "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
+                a.id,
+                a.status.as_str(),
+                a.principals,
+                a.services_granted,
+                a.services_used,
+                a.services_unused,
+                a.name,
+                tail
+            );
+        }
+    }
+    if !s.top_unused.is_empty() {
+        out += "most unused services:\n";
+        for t in s.top_unused.iter().take(10) {
+            out += &format!(
+                "  {:>4} of {:<4} {}\n",
+                t.services_unused, t.services_granted, t.arn
+            );
+        }
+    }
+    if !s.errors.is_empty() {
+        out += "errors:\n";
+    }
+    for e in s.errors.iter().take(10) {
+        let why = e
+            .error
+            .as_ref()
+            .map(|e| format!(" {}: {}", e.code, e.message))
+            .unwrap_or_default();
+        out += &format!("  {} {}{why}\n", e.status.as_str(), e.arn);
+    }
+    if !s.missing.is_empty() {
+        out += &format!("without a report: {} principals\n", s.missing.len());
+        for m in s.missing.iter().take(10) {
+            out += &format!("  {} — {}\n", m.arn, m.reason);
+        }
+    }
+    if let Some(f) = &s.failure {
+        out += &format!(
+            "map failed: {}: {}\n",
+            f.error.as_deref().unwrap_or("(no error)"),
+            f.cause.as_deref().unwrap_or("(no cause)")
+        );
+    }
+    out += &format!("reports:    s3://{bucket}/{}\n", s.reports_prefix);
+    out += &format!("summary:    s3://{bucket}/{key}\n");
     out
 }

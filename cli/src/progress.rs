@@ -1,7 +1,8 @@
 //! Following a run: a progress bar (indicatif) when stdout is a terminal, one plain line
 //! per change otherwise, nothing with `--output json`.
 
-use crate::commands::status::{render_batches, BatchCounts};
+use crate::format::render_batches;
+use crate::stack::BatchCounts;
 use crate::Output;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;

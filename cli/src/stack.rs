@@ -1,16 +1,66 @@
 //! The deployed stack as the CLI sees it: the state machine (Step Functions) and the
 //! report bucket (through the core's `ReportStore`), and how runs are found in them.
 
-use crate::commands::status::BatchCounts;
+use crate::failure::{self, setting, AwsError, Exit, Failure, Result};
+use crate::format::date;
+use crate::Cli;
+use last_accessed::adapters::s3::ReportStore;
+use last_accessed::domain::account::AccountRecord;
+use last_accessed::domain::keys;
+use last_accessed::domain::run::PlanRecord;
+use last_accessed::domain::summary::RunSummary;
+use serde::Serialize;
 
 /// Principals and batches of each account record read, by key.
 pub type AccountCounts = std::collections::HashMap<String, (u32, u32)>;
-use crate::failure::{self, setting, Exit, Failure, Result};
-use crate::Cli;
-use last_accessed::adapters::s3::ReportStore;
-use last_accessed::keys;
-use last_accessed::records::{AccountRecord, PlanRecord};
-use last_accessed::run_summary::RunSummary;
+
+/// The run's batches, as its work files count them (a result or a failure per batch done).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BatchCounts {
+    pub total: i64,
+    /// Planned and not done yet (running or not started).
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+impl BatchCounts {
+    pub fn done(&self) -> i64 {
+        self.succeeded + self.failed
+    }
+}
+
+/// A run as DescribeExecution (and the run's work files) tell it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunState {
+    pub run_id: String,
+    pub execution_arn: String,
+    pub status: String,
+    pub started_at: String,
+    pub stopped_at: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// `None` before Plan recorded the run (or where the bucket can't be read).
+    pub batches: Option<BatchCounts>,
+    /// The execution's output (SUCCEEDED only).
+    #[serde(skip)]
+    pub output: Option<String>,
+}
+
+impl RunState {
+    pub fn is_running(&self) -> bool {
+        matches!(self.status.as_str(), "RUNNING" | "PENDING_REDRIVE")
+    }
+
+    /// 0 while running or after success, 1 once it failed, timed out or was aborted.
+    pub fn exit(&self) -> Exit {
+        if self.is_running() || self.status == "SUCCEEDED" {
+            Exit::Success
+        } else {
+            Exit::Failed
+        }
+    }
+}
 
 pub struct Stack {
     pub sfn: aws_sdk_sfn::Client,
@@ -149,6 +199,53 @@ impl Stack {
         Ok(Some(plan))
     }
 
+    /// The run's state now; `batches` only when `with_batches`.
+    pub async fn describe(&self, run: &str, with_batches: bool) -> Result<RunState> {
+        let stack = self;
+        let execution_arn = stack.execution_arn(run)?;
+        let d = stack
+            .sfn
+            .describe_execution()
+            .execution_arn(&execution_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                let e = AwsError::from_sdk("DescribeExecution", &e);
+                if e.code() == "ExecutionDoesNotExist" {
+                    Failure::new(
+                        Exit::Failed,
+                        format!(
+                            "no run named {run:?} in the state machine {} ({}). `ila runs` lists the recent runs.",
+                            stack.state_machine.as_deref().unwrap_or_default(),
+                            e.what()
+                        ),
+                    )
+                } else {
+                    e.failure()
+                }
+            })?;
+        let batches = if with_batches {
+            // The counts are extra: where the bucket can't be read, the status still stands.
+            match stack.plan(run).await {
+                Ok(Some(plan)) => stack.batch_counts(run, plan.batches).await.ok(),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(RunState {
+            run_id: run.to_string(),
+            execution_arn,
+            status: d.status().as_str().to_string(),
+            started_at: date(d.start_date()),
+            stopped_at: d.stop_date().map(date),
+            error: d.error().map(str::to_string),
+            cause: d.cause().map(str::to_string),
+            batches,
+            output: d.output().map(str::to_string),
+        })
+    }
+
     /// The run's batches so far, from its work files: one result per batch done, one
     /// failure per batch failed (the same count on AWS and locally, however the Maps nest).
     pub async fn batch_counts(&self, run: &str, planned: u32) -> Result<BatchCounts> {
@@ -168,7 +265,6 @@ impl Stack {
             running: total - succeeded - failed,
             succeeded,
             failed,
-            ..BatchCounts::default()
         })
     }
 

@@ -1,17 +1,19 @@
 //! Unit tests: argument parsing (clap's `try_parse_from`) and output formatting.
 
 use crate::commands::run::{run_input, Granularity};
-use crate::commands::status::{render as render_status, render_batches, BatchCounts, RunState};
-use crate::commands::{report, runs, summary, Command};
+use crate::commands::status::render as render_status;
+use crate::commands::{report, runs, Command};
 use crate::failure::{AwsError, Exit};
+use crate::format::{render_batches, summary_text};
 use crate::format::{seconds, table};
 use crate::progress::{line, Phase};
 use crate::stack::{execution_arn, SummaryKey};
+use crate::stack::{BatchCounts, RunState};
 use crate::{Cli, Output};
 use clap::error::ErrorKind;
 use clap::Parser;
-use last_accessed::report::PrincipalReport;
-use last_accessed::run_summary::RunSummary;
+use last_accessed::domain::report::PrincipalReport;
+use last_accessed::domain::summary::RunSummary;
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("ila").chain(args.iter().copied()))
@@ -235,14 +237,12 @@ fn tables_and_durations() {
     assert_eq!(seconds(7500), "2 h 5 min");
 }
 
-fn counts(succeeded: i64, running: i64, failed: i64, total: i64) -> BatchCounts {
+fn counts(succeeded: i64, failed: i64, total: i64) -> BatchCounts {
     BatchCounts {
         total,
         succeeded,
-        running,
+        running: total - succeeded - failed,
         failed,
-        pending: total - succeeded - running - failed,
-        ..BatchCounts::default()
     }
 }
 
@@ -253,22 +253,22 @@ fn progress_lines() {
         line(
             "RUNNING",
             &Phase::Batches {
-                counts: counts(1, 2, 0, 4),
+                counts: counts(1, 0, 4),
                 principals: Some(40)
             }
         ),
-        "RUNNING: batches 1 of 4 done: 1 succeeded, 2 running, 1 pending (40 principals)"
+        "RUNNING: batches 1 of 4 done: 1 succeeded, 3 running (40 principals)"
     );
-    assert_eq!(render_batches(&counts(3, 0, 0, 3)), "3 of 3 succeeded");
+    assert_eq!(render_batches(&counts(3, 0, 3)), "3 of 3 succeeded");
     assert_eq!(
-        render_batches(&counts(2, 0, 1, 3)),
+        render_batches(&counts(2, 1, 3)),
         "3 of 3 done: 2 succeeded, 1 failed"
     );
     assert_eq!(
         line(
             "RUNNING",
             &Phase::Batches {
-                counts: counts(1, 2, 0, 3),
+                counts: counts(1, 0, 3),
                 principals: Some(9)
             }
         ),
@@ -285,7 +285,7 @@ fn failed_state() -> RunState {
         stopped_at: Some("2026-11-25T17:03:20Z".into()),
         error: Some("IncompleteRun".into()),
         cause: Some("1 of 3 batches failed".into()),
-        batches: Some(counts(2, 0, 1, 3)),
+        batches: Some(counts(2, 1, 3)),
         output: None,
     }
 }
@@ -316,9 +316,9 @@ fn fixture<T: serde::de::DeserializeOwned>(text: &str) -> T {
 }
 
 #[test]
-fn summary_text() {
+fn the_summary_as_text() {
     let s: RunSummary = fixture(include_str!("testdata/summary.json"));
-    let text = summary::render(&s, "bucket", "reports/runs/k.json");
+    let text = summary_text(&s, "bucket", "reports/runs/k.json");
     assert!(text.starts_with("run cli-try-2 — SUCCEEDED in "), "{text}");
     for expected in [
         "principals: 1 planned, 1 reported (1 role)",
@@ -330,7 +330,7 @@ fn summary_text() {
     ] {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
     }
-    assert_eq!(summary::exit(&s), Exit::Success);
+    assert_eq!(Exit::of_summary(&s), Exit::Success);
     assert!(
         !text.contains("accounts:"),
         "one account scanned in full: no table\n{text}"
@@ -350,7 +350,7 @@ fn summary_text_of_an_organization_run_has_a_line_per_account() {
          "principals": 0, "reports_written": 0, "services_granted": 0, "services_used": 0, "services_unused": 0}
     ]);
     let s: RunSummary = serde_json::from_value(v).expect("summary");
-    let text = summary::render(&s, "bucket", "reports/runs/k.json");
+    let text = summary_text(&s, "bucket", "reports/runs/k.json");
     assert!(
         text.contains("accounts:   1 SUCCEEDED, 1 UNREACHABLE"),
         "{text}"
@@ -380,7 +380,7 @@ fn summary_text_of_an_organization_run_has_a_line_per_account() {
     assert!(unreachable
         .join(" ")
         .ends_with("role/iam-last-accessed-member: AccessDenied"));
-    assert_eq!(summary::exit(&s), Exit::Failed);
+    assert_eq!(Exit::of_summary(&s), Exit::Failed);
 }
 
 #[test]
@@ -442,7 +442,7 @@ fn indexed(
     arn: &str,
     status: &str,
     services: serde_json::Value,
-) -> last_accessed::records::PrincipalOutcome {
+) -> last_accessed::domain::outcome::PrincipalOutcome {
     fixture(
         &serde_json::json!({
             "arn": arn, "type": "role", "status": status, "report_key": format!("k/{arn}"),

@@ -6,10 +6,11 @@ use crate::failure::{self, Exit, Failure, Result};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
-use last_accessed::history::{diff, ClassChanges};
-use last_accessed::keys;
-use last_accessed::records::{PrincipalOutcome, ServiceCell};
-use last_accessed::report::Usage;
+use last_accessed::domain::keys;
+use last_accessed::domain::outcome::{PrincipalOutcome, ServiceCell};
+use last_accessed::domain::report::history::diff;
+use last_accessed::domain::report::ClassChanges;
+use last_accessed::domain::usage::Usage;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

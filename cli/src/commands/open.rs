@@ -5,7 +5,7 @@ use crate::failure::{self, Exit, Failure, Result};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
-use last_accessed::keys;
+use last_accessed::domain::keys;
 use serde_json::json;
 use std::path::PathBuf;
 

@@ -7,10 +7,10 @@ use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use last_accessed::keys;
-use last_accessed::recommend::{Action, Recommendation};
-use last_accessed::records::PrincipalOutcome;
-use last_accessed::report::PrincipalReport;
+use last_accessed::domain::keys;
+use last_accessed::domain::outcome::PrincipalOutcome;
+use last_accessed::domain::recommend::{Action, Recommendation};
+use last_accessed::domain::report::PrincipalReport;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -6,9 +6,9 @@ use crate::format::table;
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
-use last_accessed::arn::{PrincipalArn, PrincipalType};
-use last_accessed::keys;
-use last_accessed::report::PrincipalReport;
+use last_accessed::domain::arn::{PrincipalArn, PrincipalType};
+use last_accessed::domain::keys;
+use last_accessed::domain::report::PrincipalReport;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Args)]

@@ -1,14 +1,13 @@
 //! `ila run`: start a run from flags or an input file, follow it, print its summary.
 
-use crate::commands::status::{describe, RunState};
-use crate::commands::summary;
 use crate::failure::{AwsError, Exit, Failure, Result};
+use crate::format::summary_text;
 use crate::progress::{Phase, Progress};
-use crate::stack::{AccountCounts, Stack};
+use crate::stack::{AccountCounts, RunState, Stack};
 use crate::{print_json, Output};
 use clap::{Args, ValueEnum};
-use last_accessed::records::PlanRecord;
-use last_accessed::run_summary::RunSummary;
+use last_accessed::domain::run::PlanRecord;
+use last_accessed::domain::summary::RunSummary;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -194,7 +193,7 @@ pub async fn run(stack: &Stack, args: &RunArgs, output: Output) -> Result<Exit> 
         Output::Text => {
             if let (Some(s), Some(key)) = (&summary, &summary_key) {
                 println!();
-                print!("{}", summary::render(s, &stack.store()?.bucket, key));
+                print!("{}", summary_text(s, &stack.store()?.bucket, key));
             }
         }
     }
@@ -213,7 +212,7 @@ pub async fn run(stack: &Stack, args: &RunArgs, output: Output) -> Result<Exit> 
             ),
         ));
     }
-    Ok(summary.as_ref().map_or(Exit::Success, summary::exit))
+    Ok(summary.as_ref().map_or(Exit::Success, Exit::of_summary))
 }
 
 /// Polls the run every 2 s until it ends, showing progress; returns its last state.
@@ -222,7 +221,7 @@ async fn follow(stack: &Stack, name: &str, output: Output) -> Result<RunState> {
     let mut plan: Option<PlanRecord> = None;
     let mut accounts = AccountCounts::new();
     loop {
-        let state = describe(stack, name, false).await?;
+        let state = stack.describe(name, false).await?;
         // Accounts record their principals as they are planned: each new record once.
         plan = stack.plan_counted(name, &mut accounts).await?.or(plan);
         let phase = match &plan {

@@ -10,14 +10,16 @@
 //! `page::render`, writes the page to `--out PATH` (when given) and prints
 //! `html_bytes <n>` and `html_build_s <seconds>`. Deterministic (`--seed S` to vary).
 
-use last_accessed::arn::PrincipalType;
-use last_accessed::history::{ClassChanges, RunRef};
-use last_accessed::input::{PollOptions, ReportOptions};
-use last_accessed::model::{JobError, JobStatus};
-use last_accessed::page;
-use last_accessed::records::{ActionCell, BatchResult, PlanRecord, PrincipalOutcome, ServiceCell};
-use last_accessed::report::Usage;
-use last_accessed::run_summary::{summarize, Closing, RunRecords};
+use last_accessed::domain::arn::PrincipalType;
+use last_accessed::domain::input::{PollOptions, ReportOptions};
+use last_accessed::domain::job::{JobError, JobStatus};
+use last_accessed::domain::outcome::{ActionCell, BatchResult, PrincipalOutcome, ServiceCell};
+use last_accessed::domain::page;
+use last_accessed::domain::report::ClassChanges;
+use last_accessed::domain::run::PlanRecord;
+use last_accessed::domain::run::RunRef;
+use last_accessed::domain::summary::{summarize, Closing, RunRecords};
+use last_accessed::domain::usage::Usage;
 use std::time::Instant;
 
 const AS_OF: i64 = 1_795_564_800; // 2026-11-25T00:00:00Z
@@ -144,7 +146,7 @@ fn namespaces() -> Vec<String> {
 }
 
 fn iso(t: i64) -> String {
-    last_accessed::clock::utc::format(
+    last_accessed::domain::clock::utc::format(
         time::OffsetDateTime::from_unix_timestamp(t).expect("a valid instant"),
     )
 }
@@ -282,7 +284,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
     };
     let changes = match rng.below(100) {
         0..=4 => None,
-        5..=14 => Some(last_accessed::history::Changes {
+        5..=14 => Some(last_accessed::domain::report::Changes {
             previous_run: Some(previous),
             new: true,
             services: ClassChanges::default(),
@@ -301,14 +303,14 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
                 c.granted_removed
                     .push(all[rng.below(all.len() as u64) as usize].clone());
             }
-            Some(last_accessed::history::Changes {
+            Some(last_accessed::domain::report::Changes {
                 previous_run: Some(previous),
                 new: false,
                 services: c,
                 actions: None,
             })
         }
-        _ => Some(last_accessed::history::Changes {
+        _ => Some(last_accessed::domain::report::Changes {
             previous_run: Some(previous),
             new: false,
             services: ClassChanges::default(),

@@ -1,57 +1,18 @@
 //! iam-last-accessed: which AWS services (and actions) each IAM principal really used.
 //!
-//! All logic lives here; the Lambda crates under `functions/` are glue.
+//! All logic lives here; the Lambda crates under `functions/` are glue. The layers,
+//! from the bottom (`docs/design.md` §5; `tests/architecture.rs` checks them):
+//!
+//! - [`domain`]: pure rules and data, no I/O;
+//! - [`error`]: the named errors the state machine sees;
+//! - [`adapters`]: the AWS SDK in, domain types out;
+//! - [`runtime`]: configuration, clients, each handler's dependencies, `serve`;
+//! - [`handlers`]: one step of the state machine each, orchestration only.
 
-pub mod access_report;
 pub mod adapters;
-pub mod arn;
-pub mod batching;
-pub mod clients;
-pub mod clock;
-pub mod config;
+pub mod domain;
 pub mod error;
 pub mod handlers;
-pub mod history;
-pub mod input;
-pub mod keys;
-pub mod model;
-pub mod pacing;
-pub mod page;
-pub mod policy;
-pub mod polling;
-pub mod recommend;
-pub mod records;
-pub mod report;
-pub mod run_summary;
-pub mod selection;
+pub mod runtime;
 
 pub use error::Error;
-
-/// Runs a handler on the Lambda runtime: tracing from the standard variables, the
-/// handler's own dependencies built once; a failure to build them (always a
-/// [`error::ConfigError`]) is reported, as itself, by every invocation.
-pub async fn serve<D, F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Error>
-where
-    D: handlers::Dependencies,
-    F: Fn(std::sync::Arc<D>, lambda_runtime::LambdaEvent<serde_json::Value>) -> Fut,
-    Fut: std::future::Future<Output = Result<T, Error>>,
-    T: serde::Serialize,
-{
-    lambda_runtime::tracing::init_default_subscriber();
-    let deps = D::from_env().await.map(std::sync::Arc::new);
-    if let Err(e) = &deps {
-        tracing::error!(error = %e, "cannot start");
-    }
-    lambda_runtime::run(lambda_runtime::service_fn(
-        |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let deps = deps
-                .as_ref()
-                .map(std::sync::Arc::clone)
-                .map_err(|e| Error::Config(e.clone()));
-            let fut = deps.map(|d| handler(d, event));
-            // Boxed: the handlers' futures are deep enough to overflow rustc's layout query.
-            Box::pin(async move { fut?.await })
-        },
-    ))
-    .await
-}

@@ -4,8 +4,8 @@
 //! advisor can't see, grants no unused service but for a stated reason, leaves Deny
 //! statements alone, and reads back as itself.
 
-use last_accessed::policy::permission_only::{is_permission_only, PERMISSION_ONLY};
-use last_accessed::policy::{
+use last_accessed::domain::policy::permission_only::{is_permission_only, PERMISSION_ONLY};
+use last_accessed::domain::policy::{
     ready, rewrite, ActionPattern, AdvisorView, Effect, OneOrMany, PolicyDocument, PolicyLimit,
     ServiceUse, Statement,
 };

@@ -1,11 +1,14 @@
 //! Arbitrary data never panics the input parsing, event decoding or report building;
 //! and the schedule's default input (from the SAM template) is a valid run input.
 
-use last_accessed::arn::PrincipalArn;
+use last_accessed::domain::arn::PrincipalArn;
+use last_accessed::domain::batch::BatchState;
+use last_accessed::domain::input::{Granularity, InputDefaults, ReportOptions, RunInput};
+use last_accessed::domain::job::JobStatus;
+use last_accessed::domain::report::{
+    build_report, ActionAccess, JobDetails, ReportContext, ServiceAccess,
+};
 use last_accessed::handlers::decode;
-use last_accessed::input::{Granularity, InputDefaults, ReportOptions, RunInput};
-use last_accessed::model::{BatchState, JobStatus};
-use last_accessed::report::{build_report, ActionAccess, JobDetails, ReportContext, ServiceAccess};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -109,7 +112,7 @@ proptest! {
     #[test]
     fn run_input_parsing_never_panics(input in json_value()) {
         match RunInput::parse(&input, &defaults()) {
-            Ok(run) => prop_assert!(run.batch_size >= 1 && run.arns.len() <= last_accessed::input::MAX_ARNS),
+            Ok(run) => prop_assert!(run.batch_size >= 1 && run.arns.len() <= last_accessed::domain::input::MAX_ARNS),
             Err(e) => prop_assert_eq!(last_accessed::Error::from(e).name(), "InvalidInput"),
         }
     }

@@ -1,11 +1,12 @@
 //! The `plan` Lambda: glue only; the handler is `last_accessed::handlers::plan`.
 
-use last_accessed::handlers::{plan, PlanDeps};
+use last_accessed::handlers::plan;
+use last_accessed::runtime::deps::PlanDeps;
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    last_accessed::serve(|deps: Arc<PlanDeps>, event| async move {
+    last_accessed::runtime::serve(|deps: Arc<PlanDeps>, event| async move {
         plan::handle(
             &deps,
             event.payload,

@@ -1,19 +1,21 @@
 //! IAM's access-advisor API: generate a job, poll it, read every page of it.
 
-use super::pages::Pages;
-use super::{classify, principal_outcome, time, Denial};
-use crate::arn::PrincipalArn;
+use crate::adapters::pacing::Pacer;
+use crate::adapters::pages::Pages;
+use crate::adapters::{classify, principal_outcome, time, Denial};
+use crate::domain::arn::PrincipalArn;
+use crate::domain::input::Granularity;
+use crate::domain::job::{JobError, JobStatus};
+use crate::domain::report::{
+    ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess,
+};
 use crate::error::IamError;
-use crate::input::Granularity;
-use crate::model::{JobError, JobStatus};
-use crate::pacing::Pacer;
-use crate::report::{ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
 use aws_sdk_iam::types::{AccessAdvisorUsageGranularityType, JobStatusType};
 use std::sync::Arc;
 
 /// IAM pages hold at most 1000 items; a job never has more than a few pages, so a
 /// runaway Marker loop is a bug we stop rather than follow.
-pub use super::pages::MAX_PAGES;
+pub use crate::adapters::pages::MAX_PAGES;
 /// ListPoliciesGrantingServiceAccess takes at most 200 namespaces per call.
 pub const MAX_NAMESPACES_PER_CALL: usize = 200;
 

@@ -1,8 +1,10 @@
 //! Thin adapters over the SDK clients: they make the calls and translate to domain types.
 
+pub mod access_report;
 pub mod directory;
 pub mod iam;
 pub mod organizations;
+pub mod pacing;
 pub mod pages;
 pub mod s3;
 
@@ -14,7 +16,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 /// An SDK time as RFC 3339 UTC (whole seconds).
 pub(crate) fn time(t: &aws_smithy_types::DateTime) -> Option<String> {
     let t = ::time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()?;
-    Some(crate::clock::utc::format(t))
+    Some(crate::domain::clock::utc::format(t))
 }
 
 pub(crate) fn classify<E, R>(operation: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> IamError
@@ -59,12 +61,12 @@ pub(crate) fn principal_outcome<E, R>(
     operation: &str,
     err: aws_sdk_iam::error::SdkError<E, R>,
     denial: Denial,
-) -> Result<(crate::model::JobStatus, crate::model::JobError), IamError>
+) -> Result<(crate::domain::job::JobStatus, crate::domain::job::JobError), IamError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    use crate::model::{JobError, JobStatus};
+    use crate::domain::job::{JobError, JobStatus};
     let status = match (err.code(), denial) {
         (Some("NoSuchEntity"), _) => JobStatus::NotFound,
         (Some("InvalidInput"), _) => JobStatus::Failed,

@@ -3,8 +3,8 @@
 //! administrator (Organizations lets no one else list accounts).
 
 use crate::adapters::classify;
+use crate::domain::input::{AccountSelection, Organization};
 use crate::error::{Error, IamError};
-use crate::input::{AccountSelection, Organization};
 use aws_sdk_organizations::types::AccountState;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,6 @@
 //! The report bucket: JSON documents in, JSON documents out.
 
-use super::pages::{Pages, MAX_S3_PAGES};
+use crate::adapters::pages::{Pages, MAX_S3_PAGES};
 use crate::error::StoreError;
 use aws_sdk_s3::primitives::ByteStream;
 use serde::de::DeserializeOwned;

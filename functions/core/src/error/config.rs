@@ -1,6 +1,6 @@
 //! The function's environment is incomplete or wrong.
 
-use crate::arn::ArnError;
+use crate::domain::arn::ArnError;
 use std::sync::Arc;
 
 /// What is wrong with one environment variable: its name and why. Reported, as

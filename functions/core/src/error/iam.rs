@@ -1,7 +1,7 @@
 //! IAM refused, throttled or failed a call, or answered against its own protocol.
 
-use super::{BoxError, PageError};
-use crate::model::{JobError, JobStatus};
+use crate::domain::job::{JobError, JobStatus};
+use crate::error::{BoxError, PageError};
 use aws_sdk_iam::error::DisplayErrorContext;
 
 /// One IAM call that failed: the operation, and the SDK's error kept whole as the

@@ -5,7 +5,7 @@
 //! that decides them. The concerns:
 //!
 //! - [`InputError`]: the run input (or an event built from it), a field path and why;
-//! - [`crate::arn::ArnError`]: what is wrong with an ARN (the source of an input or a
+//! - [`crate::domain::arn::ArnError`]: what is wrong with an ARN (the source of an input or a
 //!   configuration error, which name the field or variable);
 //! - [`IamError`]: IAM refused, throttled or failed a call (the SDK's error is the
 //!   source), or answered against its own protocol;
@@ -18,16 +18,14 @@
 
 mod config;
 mod iam;
-mod input;
 mod paging;
-mod run;
 mod store;
 
+pub use crate::domain::input::InputError;
+pub use crate::domain::summary::RunError;
 pub use config::ConfigError;
 pub use iam::{IamCall, IamError};
-pub use input::InputError;
 pub use paging::{PageError, PageProblem};
-pub use run::RunError;
 pub use store::StoreError;
 
 use lambda_runtime::Diagnostic;
@@ -54,7 +52,7 @@ impl Error {
     /// The stable name Step Functions sees as the task's `Error`: a contract with the
     /// ASL's Retry/Catch (`statemachine/last-accessed.asl.json`) and the tests.
     pub fn name(&self) -> &'static str {
-        use crate::model::JobStatus;
+        use crate::domain::job::JobStatus;
         match self {
             Error::Input(_) => "InvalidInput",
             Error::Iam(e) => match e {

@@ -1,7 +1,7 @@
 //! The report bucket: S3 failed to read, write or list, or a document did not encode
 //! or decode.
 
-use super::{BoxError, PageError};
+use crate::error::{BoxError, PageError};
 use aws_sdk_s3::error::DisplayErrorContext;
 
 /// What went wrong with the report bucket. Each message names the operation and the

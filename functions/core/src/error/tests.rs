@@ -2,9 +2,9 @@
 //! Step Functions shows as the Cause).
 
 use super::*;
-use crate::arn::PrincipalArn;
-use crate::model::{JobError, JobStatus};
-use crate::records::RunFailure;
+use crate::domain::arn::PrincipalArn;
+use crate::domain::job::{JobError, JobStatus};
+use crate::domain::sfn::RunFailure;
 use std::error::Error as _;
 use std::sync::Arc;
 
@@ -25,7 +25,7 @@ fn serde_error() -> serde_json::Error {
     serde_json::from_str::<u32>("\"x\"").unwrap_err()
 }
 
-fn arn_error() -> crate::arn::ArnError {
+fn arn_error() -> crate::domain::arn::ArnError {
     PrincipalArn::parse("nope").unwrap_err()
 }
 
@@ -375,7 +375,7 @@ fn sdk_and_serde_errors_stay_the_source() {
         field: "arns[0]".into(),
         source: arn_error(),
     });
-    assert!(input.source().unwrap().is::<crate::arn::ArnError>());
+    assert!(input.source().unwrap().is::<crate::domain::arn::ArnError>());
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! Check stores the result under the run's work prefix, and Write builds the report
 //! from it without asking IAM again (IAM's rate is the scan's bottleneck, S3's is not).
 
-use super::{decode, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::JobRead;
+use crate::domain::batch::polling;
+use crate::domain::batch::{BatchState, Job};
+use crate::domain::job::JobStatus;
+use crate::domain::keys;
 use crate::error::Error;
-use crate::keys;
-use crate::model::{BatchState, Job, JobStatus};
-use crate::polling;
+use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
+use crate::runtime::deps::JobDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 #[tracing::instrument(skip(deps, event))]

@@ -5,12 +5,15 @@
 //! fails the run there with `AccessDenied` naming the action, instead of producing N
 //! DENIED reports; a principal IAM refuses inside a batch is that principal's outcome.
 
-use super::{decode, GenerateDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{Generated, JobRead};
+use crate::domain::batch::polling::next_wait;
+use crate::domain::batch::{BatchEvent, BatchState, Job};
+use crate::domain::input::Granularity;
+use crate::domain::job::JobStatus;
+use crate::domain::run::RunContext;
 use crate::error::{Error, IamError};
-use crate::input::Granularity;
-use crate::model::{BatchEvent, BatchState, Job, JobStatus, RunContext};
-use crate::polling::next_wait;
+use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
+use crate::runtime::deps::GenerateDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;

@@ -1,24 +1,33 @@
 //! Plan: validate the run input, find the principals, write the batches to S3 and
 //! hand the Map only small handles.
 
-use super::{decode, PlanDeps};
-use crate::access_report::{self, EntityJob, EntityState, OrgAccessReports, Polled};
+use crate::adapters::access_report::{OrgAccessReports, Polled};
 use crate::adapters::directory::authorization::Authorization;
 use crate::adapters::directory::Discovered;
 use crate::adapters::s3::ReportStore;
-use crate::arn::{PrincipalArn, PrincipalType};
-use crate::batching;
-use crate::clock::utc;
+use crate::domain::access_report;
+use crate::domain::access_report::{EntityJob, EntityState};
+use crate::domain::account::AccountScope;
+use crate::domain::account::{AccountItem, AccountRecord, AccountState};
+use crate::domain::arn::{PrincipalArn, PrincipalType};
+use crate::domain::batch::sizing;
+use crate::domain::batch::Batch;
+use crate::domain::clock::utc;
+use crate::domain::input::{Granularity, InputDefaults, RunInput};
+use crate::domain::keys;
+use crate::domain::recommend::Slice;
+use crate::domain::run;
+use crate::domain::run::PlanRecord;
+use crate::domain::run::RunContext;
+use crate::domain::run::RunRef;
+use crate::domain::sfn::RunFailure;
+use crate::domain::summary::previous;
+use crate::domain::summary::previous::RunHead;
+use crate::domain::usage::Usage;
 use crate::error::Error;
 use crate::error::IamError;
-use crate::history::{self, RunHead, RunRef};
-use crate::input::{Granularity, InputDefaults, RunInput};
-use crate::keys;
-use crate::model::{AccountScope, Batch, RunContext};
-use crate::recommend::Slice;
-use crate::records::PlanRecord;
-use crate::records::{AccountItem, AccountRecord, AccountState, RunFailure};
-use crate::report::Usage;
+use crate::handlers::decode;
+use crate::runtime::deps::PlanDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -191,7 +200,7 @@ async fn write_holdings(
     Ok(())
 }
 
-/// The previous completed run of this scope at `granularity` (see [`history::choose_previous`]): the
+/// The previous completed run of this scope at `granularity` (see [`previous::choose_previous`]): the
 /// run summaries are listed, and read newest day first until a day has one.
 async fn previous_run(
     store: &ReportStore,
@@ -216,7 +225,7 @@ async fn previous_run(
             .buffered(8)
             .try_collect()
             .await?;
-        if let Some(found) = history::choose_previous(&heads, granularity, scope, started_at) {
+        if let Some(found) = previous::choose_previous(&heads, granularity, scope, started_at) {
             tracing::info!(previous = found.run_id, "changes compare against this run");
             return Ok(Some(found));
         }
@@ -286,7 +295,7 @@ async fn plan_run(
         .unwrap_or(config.iam_requests_per_second);
     // Every invocation must fit its timeout: batches shrink to what one invocation can do
     // at the run's rate, and work that can't fit one principal is refused here.
-    let batch_size = batching::fitted_batch_size(input.batch_size, rate, &input.report)?;
+    let batch_size = sizing::fitted_batch_size(input.batch_size, rate, &input.report)?;
     let own_account = own_account.ok_or_else(|| {
         Error::from(crate::error::ConfigError::Unset {
             name: "ACCOUNT_ID",
@@ -298,7 +307,7 @@ async fn plan_run(
     let started_at = utc::format(started);
     let dt = started_at[..10].to_string();
     let store = &deps.store;
-    let scope = history::scope_of(
+    let scope = run::scope_of(
         &input.arns,
         input.discover.as_ref(),
         input.organization.as_ref(),
@@ -636,7 +645,7 @@ async fn plan_account(
         skipped,
     } = match &input.discover {
         Some(filter) => {
-            let max_tag_calls = (batching::INVOCATION_BUDGET_SECONDS * rate) as u64;
+            let max_tag_calls = (sizing::INVOCATION_BUDGET_SECONDS * rate) as u64;
             directory.discover(filter, max_tag_calls).await?
         }
         None => Discovered::default(),
@@ -647,7 +656,7 @@ async fn plan_account(
         .filter(|a| a.kind() == PrincipalType::AwsManagedPolicy || a.account() == account.id)
         .cloned()
         .collect();
-    let principals = batching::merge(&named, discovered);
+    let principals = sizing::merge(&named, discovered);
     if principals.is_empty() && input.organization.is_none() {
         // An empty scan would be a silent empty report: say why instead.
         return Err(Error::invalid(
@@ -656,7 +665,7 @@ async fn plan_account(
         ));
     }
     let count = principals.len() as u32;
-    let mut batches = batching::batches(principals, batch_size);
+    let mut batches = sizing::batches(principals, batch_size);
     if batches.len() > MAX_BATCHES {
         // The Map gathers every child's (small) output: keep it far below 256 KiB.
         return Err(Error::invalid(

@@ -1,20 +1,23 @@
 //! Summarize: fold the batch results into the run summary, written last.
 
-use super::plan::PlanOutput;
-use super::{decode, SummarizeDeps};
-use crate::access_report::{EntityJob, EntityState};
-use crate::clock::utc;
-use crate::error::{Error, RunError};
-use crate::keys;
-use crate::model::Batch;
-use crate::page;
-use crate::records::{
-    cut_to, failed_briefly, AccountItem, AccountRecord, BatchFailure, BatchResult, PlanRecord,
-    RunFailure,
-};
-use crate::run_summary::{
-    summarize, AccessReportSummary, AccountRun, AccountStatus, Closing, RunRecords, RunStatus,
-};
+use crate::domain::access_report::AccessReportSummary;
+use crate::domain::access_report::{EntityJob, EntityState};
+use crate::domain::account::{AccountItem, AccountRecord};
+use crate::domain::account::{AccountRun, AccountStatus};
+use crate::domain::batch::Batch;
+use crate::domain::batch::BatchFailure;
+use crate::domain::clock::utc;
+use crate::domain::keys;
+use crate::domain::outcome::BatchResult;
+use crate::domain::page;
+use crate::domain::run::PlanRecord;
+use crate::domain::sfn::{cut_to, failed_briefly, RunFailure};
+use crate::domain::summary::RunError;
+use crate::domain::summary::{summarize, Closing, RunRecords, RunStatus};
+use crate::error::Error;
+use crate::handlers::decode;
+use crate::handlers::plan::PlanOutput;
+use crate::runtime::deps::SummarizeDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -56,7 +59,7 @@ const ACCOUNTS_NAMED: usize = 10;
 
 /// The run error's account part: the first few accounts not fully scanned, how many
 /// more, and the access report when it is not complete.
-fn not_scanned(summary: &crate::run_summary::RunSummary) -> Vec<String> {
+fn not_scanned(summary: &crate::domain::summary::RunSummary) -> Vec<String> {
     let bad: Vec<_> = summary
         .accounts
         .iter()

@@ -3,16 +3,24 @@
 //! Summarize. Its second duty: when a batch fails beyond its retries, the child's Catch
 //! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
-use super::{decode, JobDeps, PRINCIPALS_IN_FLIGHT};
 use crate::adapters::iam::{AccessAdvisor, JobRead};
-use crate::clock;
+use crate::domain::batch::BatchFailure;
+use crate::domain::batch::{BatchState, Job};
+use crate::domain::clock;
+use crate::domain::job::JobStatus;
+use crate::domain::keys;
+use crate::domain::outcome::{BatchResult, PrincipalOutcome};
+use crate::domain::policy::AdvisorView;
+use crate::domain::recommend::{recommend, Slice, Subject};
+use crate::domain::report::Previous;
+use crate::domain::report::{
+    build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
+};
+use crate::domain::run::RunContext;
+use crate::domain::sfn::RunFailure;
 use crate::error::{Error, IamError};
-use crate::history::Previous;
-use crate::keys;
-use crate::model::{BatchState, Job, JobStatus, RunContext};
-use crate::recommend::{recommend, Slice, Subject};
-use crate::records::{BatchFailure, BatchResult, PrincipalOutcome, RunFailure};
-use crate::report::{build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext};
+use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
+use crate::runtime::deps::JobDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -174,7 +182,7 @@ async fn write_one(
         let judged = recommend(&Subject {
             arn: &job.arn,
             completed: status.is_completed(),
-            services: &report.services,
+            view: &AdvisorView::from(&report.services[..]),
             options: &run.report,
             as_of: ctx.as_of,
             slice,

@@ -578,7 +578,7 @@ fn access_round_event(out: &PlanOutput) -> Value {
 fn access_state(bucket: &Bucket, paths: &[&str]) {
     let entities: Vec<_> = paths
         .iter()
-        .map(|p| last_accessed::access_report::EntityJob::new(p.to_string()))
+        .map(|p| last_accessed::domain::access_report::EntityJob::new(p.to_string()))
         .collect();
     bucket.put(
         &format!("work/run={ORG_RUN_ID}/access-report.json"),

@@ -8,11 +8,12 @@ use crate::helpers::{
     BUCKET, DEPLOYER, MEMBER, MEMBER_WEB, ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID, STARTED_AT,
     SUMMARY_KEY, SUSPENDED, WEB,
 };
+use last_accessed::domain::account::{AccountItem, AccountRecord, AccountState};
+use last_accessed::domain::job::JobStatus;
+use last_accessed::domain::job::JobStatus::{Completed, Denied, Failed};
 use last_accessed::handlers::plan::{self, AccountOutput, PlanOutput};
 use last_accessed::handlers::summarize::{self, SummarizeOutput};
 use last_accessed::handlers::write;
-use last_accessed::model::JobStatus::{self, Completed, Denied, Failed};
-use last_accessed::records::{AccountItem, AccountRecord, AccountState};
 use last_accessed::Error;
 use serde_json::{json, Value};
 

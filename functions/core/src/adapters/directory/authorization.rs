@@ -2,11 +2,11 @@
 //! recommendations (inline and attached policies with their documents, groups, tags,
 //! creation dates, RoleLastUsed). IAM returns the documents URL-encoded (RFC 3986).
 
-use super::listing::{walk_pages, Chunk};
-use super::{Directory, LIST_PAGE_SIZE};
+use crate::adapters::directory::listing::{walk_pages, Chunk};
+use crate::adapters::directory::{Directory, LIST_PAGE_SIZE};
 use crate::adapters::{classify, time};
+use crate::domain::recommend::{Holdings, InlinePolicy, ManagedPolicy};
 use crate::error::IamError;
-use crate::recommend::{Holdings, InlinePolicy, ManagedPolicy};
 use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, Tag};
 use std::collections::BTreeMap;
 

@@ -4,10 +4,10 @@
 //! fresh, for the scanned users only (GetUser; ListAccessKeys for the keys' ids, which
 //! the report does not carry; GetAccessKeyLastUsed).
 
-use super::Directory;
+use crate::adapters::directory::Directory;
 use crate::adapters::{classify, time};
+use crate::domain::recommend::{AccessKeyUse, Credentials};
 use crate::error::IamError;
-use crate::recommend::{AccessKeyUse, Credentials};
 use aws_sdk_iam::types::{ReportStateType, StatusType};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -69,7 +69,10 @@ pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
 
 /// Two times name the same instant (the report and ListAccessKeys spell them apart).
 fn same_instant(a: &str, b: &str) -> bool {
-    match (crate::clock::utc::parse(a), crate::clock::utc::parse(b)) {
+    match (
+        crate::domain::clock::utc::parse(a),
+        crate::domain::clock::utc::parse(b),
+    ) {
         (Some(x), Some(y)) => x.unix_timestamp() == y.unix_timestamp(),
         _ => false,
     }

@@ -1,10 +1,10 @@
 //! Listing the account's principals, one type at a time, every page of each.
 
-use super::{Directory, LIST_PAGE_SIZE};
 use crate::adapters::classify;
+use crate::adapters::directory::{Directory, LIST_PAGE_SIZE};
 use crate::adapters::pages::{Pages, MAX_LIST_PAGES};
+use crate::domain::input::EntityType;
 use crate::error::{IamError, PageError};
-use crate::input::EntityType;
 use aws_sdk_iam::types::PolicyScopeType;
 use std::future::Future;
 

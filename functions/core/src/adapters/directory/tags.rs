@@ -1,12 +1,12 @@
 //! Reading principals' tags: one List*Tags walk per principal, or the whole account's
 //! users (or roles) from GetAccountAuthorizationDetails pages.
 
-use super::listing::{walk_pages, Chunk};
-use super::{Directory, LIST_PAGE_SIZE};
 use crate::adapters::classify;
-use crate::arn::{PrincipalArn, PrincipalType};
+use crate::adapters::directory::listing::{walk_pages, Chunk};
+use crate::adapters::directory::{Directory, LIST_PAGE_SIZE};
+use crate::domain::arn::{PrincipalArn, PrincipalType};
+use crate::domain::input::EntityType;
 use crate::error::{IamError, PageError};
-use crate::input::EntityType;
 use aws_sdk_iam::error::SdkError;
 use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

@@ -1,11 +1,11 @@
 //! The access advisor: generate, read (poll), entities, granting policies.
 
-use super::{
+use crate::adapters::iam::{Generated, JobRead, MAX_NAMESPACES_PER_CALL, MAX_PAGES};
+use crate::adapters::tests::{
     advisor, advisor_any, denied, failure, iam_error, marker_after, page_of, role, throttled,
 };
-use crate::adapters::iam::{Generated, JobRead, MAX_NAMESPACES_PER_CALL, MAX_PAGES};
-use crate::input::Granularity;
-use crate::model::JobStatus;
+use crate::domain::input::Granularity;
+use crate::domain::job::JobStatus;
 use aws_sdk_iam::operation::generate_service_last_accessed_details::GenerateServiceLastAccessedDetailsOutput;
 use aws_sdk_iam::operation::get_service_last_accessed_details::GetServiceLastAccessedDetailsOutput;
 use aws_sdk_iam::operation::get_service_last_accessed_details_with_entities::GetServiceLastAccessedDetailsWithEntitiesOutput;

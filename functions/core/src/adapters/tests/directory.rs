@@ -1,9 +1,9 @@
 //! The directory: listing the account's principals and reading their tags.
 
-use super::{free_pacer, iam_client, iam_error, marker_after, page_of};
 use crate::adapters::directory::{Directory, Skipped};
 use crate::adapters::pages::MAX_LIST_PAGES;
-use crate::input::{Discovery, EntityType};
+use crate::adapters::tests::{free_pacer, iam_client, iam_error, marker_after, page_of};
+use crate::domain::input::{Discovery, EntityType};
 use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 use aws_sdk_iam::operation::list_groups::ListGroupsOutput;
 use aws_sdk_iam::operation::list_policies::ListPoliciesOutput;
@@ -132,7 +132,7 @@ fn web(filter: Discovery) -> Discovery {
     }
 }
 
-fn names(found: &[crate::arn::PrincipalArn]) -> Vec<&str> {
+fn names(found: &[crate::domain::arn::PrincipalArn]) -> Vec<&str> {
     found.iter().map(|a| a.name()).collect()
 }
 

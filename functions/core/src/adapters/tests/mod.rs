@@ -5,10 +5,10 @@ mod advisor;
 mod directory;
 mod store;
 
-use super::iam::AccessAdvisor;
-use crate::arn::PrincipalArn;
+use crate::adapters::iam::AccessAdvisor;
+use crate::adapters::pacing::Pacer;
+use crate::domain::arn::PrincipalArn;
 use crate::error::Error;
-use crate::pacing::Pacer;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! The report store: S3 reads, writes and listings.
 
-use super::{failure, marker_after, page_of};
 use crate::adapters::pages::MAX_S3_PAGES;
 use crate::adapters::s3::ReportStore;
+use crate::adapters::tests::{failure, marker_after, page_of};
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::primitives::ByteStream;

@@ -1,0 +1,131 @@
+//! IAM's Organizations access report: the SDK in, the domain's entity jobs out.
+
+use crate::adapters::{classify, time};
+use crate::domain::access_report::ACCESS_REPORT_SCHEMA_VERSION;
+use crate::domain::access_report::{AccessedService, EntityJob, EntityReport};
+use crate::error::IamError;
+
+/// What one poll of a job found.
+pub enum Polled {
+    InProgress,
+    Failed(String),
+    Done(Box<EntityReport>),
+}
+
+/// IAM's Organizations access-report calls, through the management account's client.
+#[derive(Debug, Clone)]
+pub struct OrgAccessReports {
+    iam: aws_sdk_iam::Client,
+}
+
+impl OrgAccessReports {
+    pub fn new(iam: aws_sdk_iam::Client) -> Self {
+        OrgAccessReports { iam }
+    }
+
+    /// A JobId, or `None` when IAM says too many reports are pending (try later).
+    pub async fn generate(&self, entity_path: &str) -> Result<Option<String>, IamError> {
+        const OP: &str = "GenerateOrganizationsAccessReport";
+        match self
+            .iam
+            .generate_organizations_access_report()
+            .entity_path(entity_path)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.job_id.ok_or(IamError::EmptyJobId)?)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_report_generation_limit_exceeded_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify(OP, e)),
+        }
+    }
+
+    /// Polls a job; once COMPLETED, reads every page into the entity's report.
+    pub async fn poll(
+        &self,
+        run_id: &str,
+        job: &EntityJob,
+        job_id: &str,
+    ) -> Result<Polled, IamError> {
+        const OP: &str = "GetOrganizationsAccessReport";
+        let mut marker: Option<String> = None;
+        let mut services = Vec::new();
+        let mut head = None;
+        loop {
+            let out = self
+                .iam
+                .get_organizations_access_report()
+                .job_id(job_id)
+                .max_items(1000)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| classify(OP, e))?;
+            match out.job_status.as_str() {
+                "IN_PROGRESS" => return Ok(Polled::InProgress),
+                "FAILED" => {
+                    let why = out
+                        .error_details
+                        .map(|e| format!("{}: {}", e.code, e.message))
+                        .unwrap_or_else(|| "FAILED".into());
+                    return Ok(Polled::Failed(why));
+                }
+                "COMPLETED" => {}
+                other => {
+                    return Err(IamError::UnknownJobStatus {
+                        status: other.to_string(),
+                    })
+                }
+            }
+            for d in out.access_details.clone().unwrap_or_default() {
+                let last = d.last_authenticated_time.as_ref().and_then(time);
+                services.push(AccessedService {
+                    usage: if last.is_some() { "used" } else { "never_used" }.into(),
+                    namespace: d.service_namespace,
+                    name: d.service_name,
+                    last_authenticated: last,
+                    region: d.region,
+                    last_authenticated_entity_path: d.entity_path,
+                    total_authenticated_entities: d.total_authenticated_entities.unwrap_or(0),
+                });
+            }
+            if head.is_none() {
+                head = Some((
+                    time(&out.job_creation_date),
+                    out.job_completion_date.as_ref().and_then(time),
+                    out.number_of_services_accessible,
+                    out.number_of_services_not_accessed,
+                ));
+            }
+            match (out.is_truncated, out.marker) {
+                (true, Some(m)) => marker = Some(m),
+                _ => break,
+            }
+        }
+        services.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+        let never_used = services
+            .iter()
+            .filter(|s| s.usage == "never_used")
+            .map(|s| s.namespace.clone())
+            .collect();
+        let (created, completed, accessible, not_accessed) =
+            head.unwrap_or((None, None, None, None));
+        Ok(Polled::Done(Box::new(EntityReport {
+            schema_version: ACCESS_REPORT_SCHEMA_VERSION.into(),
+            run_id: run_id.into(),
+            entity_path: job.entity_path.clone(),
+            entity_type: job.entity_type().into(),
+            job_id: job_id.into(),
+            created,
+            completed,
+            services_accessible: accessible,
+            services_not_accessed: not_accessed,
+            services,
+            never_used,
+        })))
+    }
+}

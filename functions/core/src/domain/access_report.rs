@@ -1,0 +1,175 @@
+//! IAM's Organizations access report (the SCP view): for the root, each OU and each
+//! account of an organization run, which services the principals under it used and
+//! when, and which none used — the candidates for an SCP deny. Asked from the management
+//! account (`GenerateOrganizationsAccessReport` / `GetOrganizationsAccessReport`), a few
+//! jobs at a time: IAM answers `ReportGenerationLimitExceeded` when too many are pending,
+//! and the state machine loops (Plan's access-report step, a Wait) until all are done.
+
+use serde::{Deserialize, Serialize};
+
+pub const ACCESS_REPORT_SCHEMA_VERSION: &str = "1.0.0";
+
+/// Where one entity's report stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntityState {
+    /// Not generated yet (the pending-report limit, or not reached yet).
+    Waiting,
+    Pending,
+    Done,
+    Failed,
+}
+
+/// One entity of the report: `o-…/r-…[/ou-…]*[/ACCOUNT]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityJob {
+    pub entity_path: String,
+    pub state: EntityState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_key: Option<String>,
+    #[serde(default)]
+    pub services_used: u32,
+    #[serde(default)]
+    pub services_never_used: u32,
+}
+
+impl EntityJob {
+    pub fn new(entity_path: String) -> EntityJob {
+        EntityJob {
+            entity_path,
+            state: EntityState::Waiting,
+            job_id: None,
+            error: None,
+            report_key: None,
+            services_used: 0,
+            services_never_used: 0,
+        }
+    }
+
+    /// The last element of the path: a root, OU or account id (unique in the Organization).
+    pub fn entity_id(&self) -> &str {
+        self.entity_path.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// `root`, `ou` or `account`.
+    pub fn entity_type(&self) -> &'static str {
+        let id = self.entity_id();
+        if id.starts_with("r-") {
+            "root"
+        } else if id.starts_with("ou-") {
+            "ou"
+        } else {
+            "account"
+        }
+    }
+}
+
+/// The entities of a run's report: its roots, the OUs above its accounts, its accounts.
+/// `ou_paths` are the accounts' `r-…/ou-…` paths (`OrgAccount::ou_path`).
+pub fn entities(org_id: &str, accounts: &[(String, String)]) -> Vec<EntityJob> {
+    let mut paths = std::collections::BTreeSet::new();
+    for (id, ou_path) in accounts {
+        let mut path = org_id.to_string();
+        for unit in ou_path.split('/').filter(|u| !u.is_empty()) {
+            path = format!("{path}/{unit}");
+            paths.insert(path.clone());
+        }
+        paths.insert(format!("{path}/{id}"));
+    }
+    // Roots first, then OUs top down, then accounts: shortest paths first.
+    let mut paths: Vec<String> = paths.into_iter().collect();
+    paths.sort_by_key(|p| (p.matches('/').count(), p.clone()));
+    paths.into_iter().map(EntityJob::new).collect()
+}
+
+/// One service of an entity's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessedService {
+    pub namespace: String,
+    pub name: String,
+    /// `used`, or `never_used` (no principal under the entity used it in IAM's tracking
+    /// period, about 400 days): a candidate for an SCP deny.
+    pub usage: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_authenticated: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The account (entity path) that used it last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_authenticated_entity_path: Option<String>,
+    /// Accounts under the entity that used it (IAM's `TotalAuthenticatedEntities`).
+    #[serde(default)]
+    pub total_authenticated_entities: i32,
+}
+
+/// `reports/access/dt=…/run=…/ENTITY.json`: one entity's access report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityReport {
+    pub schema_version: String,
+    pub run_id: String,
+    pub entity_path: String,
+    pub entity_type: String,
+    pub job_id: String,
+    pub created: Option<String>,
+    pub completed: Option<String>,
+    pub services_accessible: Option<i32>,
+    pub services_not_accessed: Option<i32>,
+    pub services: Vec<AccessedService>,
+    /// Namespaces no principal under the entity used: the SCP deny candidates.
+    pub never_used: Vec<String>,
+}
+
+/// The Organizations access report of a run (schema 3.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessReportSummary {
+    pub entities: u32,
+    pub done: u32,
+    pub failed: u32,
+    /// `reports/access/dt=…/run=…/`: one report per entity.
+    pub reports_prefix: String,
+    /// Why the access-report loop stopped, when it failed beyond its retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Every entity: its path, state, report key, services used and never used.
+    pub lines: Vec<crate::domain::access_report::EntityJob>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_are_the_roots_the_ous_above_the_accounts_and_the_accounts() {
+        let got = entities(
+            "o-abcdefghij",
+            &[
+                ("111111111111".into(), "r-ab12/ou-ab12-aaaaaaaa".into()),
+                (
+                    "222222222222".into(),
+                    "r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb".into(),
+                ),
+                ("333333333333".into(), "r-ab12".into()),
+            ],
+        );
+        let paths: Vec<&str> = got.iter().map(|e| e.entity_path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "o-abcdefghij/r-ab12",
+                "o-abcdefghij/r-ab12/333333333333",
+                "o-abcdefghij/r-ab12/ou-ab12-aaaaaaaa",
+                "o-abcdefghij/r-ab12/ou-ab12-aaaaaaaa/111111111111",
+                "o-abcdefghij/r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb",
+                "o-abcdefghij/r-ab12/ou-ab12-aaaaaaaa/ou-ab12-bbbbbbbb/222222222222",
+            ]
+        );
+        assert_eq!(got[0].entity_type(), "root");
+        assert_eq!(got[2].entity_type(), "ou");
+        assert_eq!(got[1].entity_type(), "account");
+        assert!(got.iter().all(|e| e.state == EntityState::Waiting));
+    }
+}

@@ -1,0 +1,84 @@
+//! A batch: the principals sharing one wait loop, their jobs, and why a batch failed.
+//! Only small handles travel between steps, never report bodies: Step Functions
+//! payloads are capped at 256 KiB. `sizing` makes the batches, `polling` paces the loop.
+
+pub mod polling;
+pub mod sizing;
+
+use crate::domain::arn::PrincipalArn;
+use crate::domain::job::{JobError, JobStatus};
+use crate::domain::run::RunContext;
+use serde::{Deserialize, Serialize};
+
+/// One item of the Distributed Map: a batch of principals sharing one wait loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub index: u32,
+    pub arns: Vec<PrincipalArn>,
+}
+
+/// The event of Generate: a batch and its run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchEvent {
+    pub run: RunContext,
+    pub batch: Batch,
+}
+
+/// One principal's job within a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub arn: PrincipalArn,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    pub status: JobStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<JobError>,
+}
+
+/// The state of a batch between Generate, Check and Write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchState {
+    pub run: RunContext,
+    pub index: u32,
+    pub jobs: Vec<Job>,
+    /// How many polls Check has done.
+    pub attempt: u32,
+    /// Jobs still IN_PROGRESS; the Choice loops while this is above zero.
+    pub pending: u32,
+    /// The next Wait's length, computed by Check (`SecondsPath`).
+    pub wait_seconds: u32,
+}
+
+impl BatchState {
+    pub fn count_pending(jobs: &[Job]) -> u32 {
+        jobs.iter()
+            .filter(|j| j.status == JobStatus::InProgress)
+            .count() as u32
+    }
+}
+
+/// A batch that failed beyond its retries, as the child's Catch saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchFailure {
+    pub index: u32,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub cause: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_status_serialises_as_iam_spells_it() {
+        let text = serde_json::to_string(&[
+            JobStatus::InProgress,
+            JobStatus::TimedOut,
+            JobStatus::NotFound,
+        ])
+        .unwrap();
+        assert_eq!(text, r#"["IN_PROGRESS","TIMED_OUT","NOT_FOUND"]"#);
+    }
+}

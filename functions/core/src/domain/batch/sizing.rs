@@ -1,0 +1,187 @@
+//! Cutting a run's principals into batches: explicit ARNs merged with discovered ones,
+//! batches bounded by count, by one invocation's time budget at the run's IAM rate, and
+//! by payload bytes. Pure code.
+
+use crate::domain::arn::PrincipalArn;
+use crate::domain::batch::Batch;
+use crate::domain::input::InputError;
+use crate::domain::input::ReportOptions;
+use std::collections::BTreeSet;
+
+/// Explicit ARNs first (in their order), then discovered ones, each once.
+pub fn merge(explicit: &[PrincipalArn], discovered: Vec<PrincipalArn>) -> Vec<PrincipalArn> {
+    let mut seen = BTreeSet::new();
+    explicit
+        .iter()
+        .cloned()
+        .chain(discovered)
+        .filter(|a| seen.insert(a.identity()))
+        .collect()
+}
+
+/// How long one invocation may spend on paced IAM calls: two thirds of Lambda's 900 s,
+/// leaving the rest for the SDK's retry backoff and S3.
+pub const INVOCATION_BUDGET_SECONDS: f64 = 600.0;
+
+/// A batch's state travels between Generate, Check and Write (payloads are capped at
+/// 256 KiB): its estimate stays below this.
+pub const MAX_BATCH_STATE_BYTES: usize = 160 * 1024;
+
+/// The most IAM calls one principal can cost in one invocation, and the run-input field
+/// that drives it. Generate and Check make one call per principal; Write makes one per
+/// used service asked about for entities (each at least a page) and up to two for
+/// granting policies (200 services a call, ~400 services at most).
+pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
+    let entities = if report.entities {
+        u64::from(report.max_entity_services)
+    } else {
+        0
+    };
+    let granting = if report.granting_policies { 2 } else { 0 };
+    if entities + granting <= 1 {
+        (1, "iam_requests_per_second")
+    } else if entities >= granting {
+        (entities + granting, "report.max_entity_services")
+    } else {
+        (entities + granting, "report.granting_policies")
+    }
+}
+
+/// The batch size that lets every invocation finish within its budget at `rate` IAM
+/// requests per second: the requested size, or smaller. Work that cannot fit even one
+/// principal is refused, naming the field to change.
+pub fn fitted_batch_size(
+    requested: u32,
+    rate: f64,
+    report: &ReportOptions,
+) -> Result<u32, InputError> {
+    let (per_principal, field) = calls_per_principal(report);
+    let capacity = (INVOCATION_BUDGET_SECONDS * rate).floor() as u64;
+    let fit = capacity / per_principal;
+    if fit == 0 {
+        return Err(InputError::invalid(
+            field,
+            format!(
+                "one principal may need {per_principal} IAM calls in one invocation: {:.0} s at {rate} requests/s, over the {INVOCATION_BUDGET_SECONDS:.0} s an invocation may spend (Lambda stops at 900 s); lower report.max_entity_services or raise iam_requests_per_second",
+                per_principal as f64 / rate
+            ),
+        ));
+    }
+    Ok(requested.min(u32::try_from(fit).unwrap_or(u32::MAX)).max(1))
+}
+
+/// A generous estimate of one job's bytes in a batch's state: its ARN, and an error
+/// message that may quote it and the caller (IAM's AccessDenied does), JSON-escaped.
+pub fn job_state_bytes(arn: &PrincipalArn) -> usize {
+    3 * arn.as_str().len() + 512
+}
+
+/// Cuts principals into batches of at most `size` principals and at most
+/// [`MAX_BATCH_STATE_BYTES`] of estimated state, numbered from 0.
+pub fn batches(principals: Vec<PrincipalArn>, size: u32) -> Vec<Batch> {
+    let size = size.max(1) as usize;
+    let mut out: Vec<Batch> = Vec::new();
+    let mut bytes = 0;
+    for arn in principals {
+        let cost = job_state_bytes(&arn);
+        let full = out.last().is_none_or(|b| {
+            b.arns.len() >= size || (!b.arns.is_empty() && bytes + cost > MAX_BATCH_STATE_BYTES)
+        });
+        if full {
+            out.push(Batch {
+                index: out.len() as u32,
+                arns: Vec::new(),
+            });
+            bytes = 0;
+        }
+        bytes += cost;
+        out.last_mut()
+            .expect("a batch was just pushed")
+            .arns
+            .push(arn);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arn(text: &str) -> PrincipalArn {
+        PrincipalArn::parse(text).unwrap()
+    }
+
+    #[test]
+    fn merge_dedupes_keeping_order_and_batches_cover_everything() {
+        let explicit = vec![
+            arn("arn:aws:iam::123456789012:role/b"),
+            arn("arn:aws:iam::123456789012:role/a"),
+        ];
+        let discovered = (0..5)
+            .map(|i| {
+                arn(&format!(
+                    "arn:aws:iam::123456789012:role/{}",
+                    ["a", "c", "d", "b", "e"][i]
+                ))
+            })
+            .collect();
+        let merged = merge(&explicit, discovered);
+        let names: Vec<&str> = merged.iter().map(|a| a.name()).collect();
+        assert_eq!(names, ["b", "a", "c", "d", "e"]);
+        let b = batches(merged, 2);
+        assert_eq!(
+            b.iter().map(|b| b.arns.len()).collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+        assert_eq!(b.iter().map(|b| b.index).collect::<Vec<_>>(), [0, 1, 2]);
+        assert!(batches(Vec::new(), 50).is_empty());
+    }
+
+    #[test]
+    fn batches_are_bounded_by_bytes_as_well_as_count() {
+        // 500 principals with 512-character paths: a batch of 500 would be ~1 MiB.
+        let path = format!("/{}/", "p".repeat(510));
+        let arns: Vec<PrincipalArn> = (0..500)
+            .map(|i| arn(&format!("arn:aws:iam::123456789012:role{path}r{i}")))
+            .collect();
+        let b = batches(arns, 500);
+        assert!(b.len() > 1, "one batch of 500 long ARNs");
+        for batch in &b {
+            let bytes: usize = batch.arns.iter().map(job_state_bytes).sum();
+            assert!(bytes <= MAX_BATCH_STATE_BYTES, "{bytes}");
+        }
+        assert_eq!(b.iter().map(|x| x.arns.len()).sum::<usize>(), 500);
+        let indexes: Vec<u32> = b.iter().map(|x| x.index).collect();
+        assert_eq!(indexes, (0..b.len() as u32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn batch_size_shrinks_to_fit_the_invocation_budget() {
+        let plain = ReportOptions::default();
+        // 600 s at 0.1 requests/s: 60 calls, so 60 principals per batch, not 500.
+        assert_eq!(fitted_batch_size(500, 0.1, &plain).unwrap(), 60);
+        assert_eq!(fitted_batch_size(50, 5.0, &plain).unwrap(), 50);
+        // Entities on 50 services at 5 requests/s: 3000 calls / 50 = 60 principals.
+        let entities = ReportOptions {
+            entities: true,
+            max_entity_services: 50,
+            ..ReportOptions::default()
+        };
+        assert_eq!(fitted_batch_size(500, 5.0, &entities).unwrap(), 60);
+    }
+
+    #[test]
+    fn work_that_cannot_fit_one_principal_names_the_field() {
+        let heavy = ReportOptions {
+            entities: true,
+            max_entity_services: 100,
+            ..ReportOptions::default()
+        };
+        let err = crate::error::Error::from(fitted_batch_size(50, 0.1, &heavy).unwrap_err());
+        assert_eq!(err.name(), "InvalidInput");
+        assert!(
+            err.to_string().starts_with("report.max_entity_services:"),
+            "{err}"
+        );
+    }
+}

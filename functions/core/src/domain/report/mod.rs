@@ -1,0 +1,488 @@
+//! Building a principal's report from what IAM returned: pure code, no I/O.
+
+use crate::domain::arn::{PrincipalArn, PrincipalType};
+use crate::domain::input::{Granularity, ReportOptions};
+use crate::domain::job::{JobError, JobStatus};
+use crate::domain::policy::{AdvisorView, ServiceUse};
+use crate::domain::run::RunRef;
+use crate::domain::usage::Usage;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub const REPORT_SCHEMA_VERSION: &str = "3.0.0";
+
+use crate::domain::clock::utc;
+pub mod history;
+
+use crate::domain::recommend::{Credentials, Recommendation};
+
+/// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAccess {
+    pub name: String,
+    pub namespace: String,
+    pub last_authenticated: Option<String>,
+    pub last_authenticated_entity: Option<String>,
+    pub last_authenticated_region: Option<String>,
+    pub total_authenticated_entities: Option<i32>,
+    /// `None`: IAM has no action-level tracking for this service (or SERVICE_LEVEL).
+    pub tracked_actions: Option<Vec<ActionAccess>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionAccess {
+    pub action_name: Option<String>,
+    pub last_accessed_time: Option<String>,
+    pub last_accessed_entity: Option<String>,
+    pub last_accessed_region: Option<String>,
+}
+
+/// A user or role behind a group's or policy's use of a service (…WithEntities).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityAccess {
+    pub arn: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub id: String,
+    pub path: Option<String>,
+    pub last_authenticated: Option<String>,
+}
+
+/// A policy that grants a service (ListPoliciesGrantingServiceAccess).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantingPolicy {
+    pub policy_name: String,
+    pub policy_type: String,
+    pub policy_arn: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_name: Option<String>,
+}
+
+/// Everything IAM said about one finished job.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct JobDetails {
+    pub job_type: Option<String>,
+    pub created: Option<String>,
+    pub completed: Option<String>,
+    pub error: Option<JobError>,
+    pub services: Vec<ServiceAccess>,
+    /// namespace → entities, for the services that were asked about.
+    pub entities: Vec<(String, Vec<EntityAccess>)>,
+    /// namespace → granting policies, for the services that were asked about.
+    pub granting_policies: Vec<(String, Vec<GrantingPolicy>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSection {
+    pub id: Option<String>,
+    pub granularity: Granularity,
+    pub status: JobStatus,
+    pub job_type: Option<String>,
+    pub created: Option<String>,
+    pub completed: Option<String>,
+    pub error: Option<JobError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionReport {
+    pub action: String,
+    pub usage: Usage,
+    pub last_accessed_time: Option<String>,
+    pub last_accessed_entity: Option<String>,
+    pub last_accessed_region: Option<String>,
+    /// A last use IAM no longer reports (older than its window) that an earlier run saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_accessed_ever: Option<PastUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    pub namespace: String,
+    pub name: String,
+    pub usage: Usage,
+    pub days_since_last_authenticated: Option<i64>,
+    pub last_authenticated: Option<String>,
+    pub last_authenticated_entity: Option<String>,
+    pub last_authenticated_region: Option<String>,
+    pub total_authenticated_entities: Option<i32>,
+    /// A last use IAM no longer reports (older than its window) that an earlier run saw;
+    /// `usage` and `days_since_last_authenticated` are then judged from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_authenticated_ever: Option<PastUse>,
+    /// ACTION_LEVEL only: whether IAM tracks this service's actions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_tracking: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracked_actions: Option<Vec<ActionReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<EntityAccess>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granting_policies: Option<Vec<GrantingPolicy>>,
+}
+
+/// A 1.x report's findings (other names) read as empty: only `services` are compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Findings {
+    pub unused_days: u32,
+    /// `services_active + services_stale + services_never_used`: the three are disjoint.
+    pub services_granted: u32,
+    pub services_active: u32,
+    pub services_stale: u32,
+    pub services_never_used: u32,
+    /// Namespaces last used `unused_days` or more ago (stale).
+    pub stale_services: Vec<String>,
+    /// Namespaces never used in the tracking window.
+    pub never_used_services: Vec<String>,
+    /// ACTION_LEVEL: `service:Action` last used `unused_days` or more ago (stale).
+    pub stale_actions: Vec<String>,
+    /// ACTION_LEVEL: `service:Action` never used in the tracking window.
+    pub never_used_actions: Vec<String>,
+    /// ACTION_LEVEL: granted services whose actions IAM does not track.
+    pub services_without_action_tracking: Vec<String>,
+    /// With `report.recommendations`: `role`, `password`, `access_key:ID` unused for
+    /// `unused_days` (schema 2.1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_credentials: Vec<String>,
+}
+
+impl Findings {
+    /// Services worth cutting ("unused"): stale or never used.
+    pub fn cut_candidates(&self) -> u32 {
+        self.services_stale + self.services_never_used
+    }
+}
+
+/// The JSON document stored for one principal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrincipalReport {
+    pub schema_version: String,
+    pub arn: String,
+    #[serde(rename = "type")]
+    pub principal_type: PrincipalType,
+    pub name: String,
+    pub path: String,
+    pub account: String,
+    /// The account the principal was scanned in (schema 3.0): the `account=` level of
+    /// the report's key. `account` unless the principal is an AWS-managed policy, which
+    /// is judged in each account scanned.
+    #[serde(default)]
+    pub scanned_account: String,
+    pub partition: String,
+    pub run_id: String,
+    /// When the report was written.
+    pub generated_at: String,
+    /// The instant "days since last use" and "unused" are judged at: the run's start,
+    /// the same for every report of the run (schema 1.1; empty when read from a 1.0 one).
+    #[serde(default)]
+    pub as_of: String,
+    pub job: JobSection,
+    pub services: Vec<ServiceReport>,
+    pub findings: Findings,
+    /// Against the same principal's report of the previous completed run at the same
+    /// granularity; absent when there is nothing to compare (this job or that one not
+    /// COMPLETED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    /// With `report.recommendations`: what to change, least privilege (schema 2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendations: Option<Vec<Recommendation>>,
+    /// Why no recommendation was made at all (fail closed), when that is so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendations_withheld: Option<String>,
+    /// Policies left alone, and why (a document that can't be valid or fit IAM's quotas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recommendation_notes: Vec<String>,
+    /// A job that did not complete: the last uses the previous report knew, kept so the
+    /// next run's history goes on (schema 2.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried_history: Vec<CarriedUse>,
+    /// With `report.recommendations`, a user's password and active access keys and their
+    /// last use (the credential report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+}
+
+/// What the report is about and when it is made.
+pub struct ReportContext<'a> {
+    pub arn: &'a PrincipalArn,
+    pub run_id: &'a str,
+    pub granularity: Granularity,
+    pub options: &'a ReportOptions,
+    /// The run's `as_of` (its start): every judgement of the report is made at it.
+    pub as_of: OffsetDateTime,
+    /// When the report is written.
+    pub written_at: OffsetDateTime,
+    /// The previous completed run at this granularity, and this principal's report in it.
+    pub previous: Option<Previous<'a>>,
+}
+
+/// Builds the report of a principal whose job ended with `status`.
+pub fn build_report(
+    ctx: &ReportContext<'_>,
+    job_id: Option<&str>,
+    status: JobStatus,
+    details: JobDetails,
+) -> PrincipalReport {
+    let unused_days = ctx.options.unused_days;
+    let action_level = ctx.granularity == Granularity::ActionLevel;
+    let judge = |last: Option<&str>| Usage::of(last, ctx.as_of, unused_days);
+    let mut entities = details.entities;
+    let mut granting = details.granting_policies;
+    let mut services: Vec<ServiceReport> = Vec::with_capacity(details.services.len());
+    for s in details.services {
+        let ever = match s.last_authenticated {
+            None => history::past_use(ctx.previous, &s.namespace),
+            Some(_) => None,
+        };
+        let (usage, days) = judge(
+            s.last_authenticated
+                .as_deref()
+                .or(ever.as_ref().map(|e| e.time.as_str())),
+        );
+        let tracked_actions = s.tracked_actions.map(|actions| {
+            actions
+                .into_iter()
+                .map(|a| {
+                    let action = format!("{}:{}", s.namespace, a.action_name.unwrap_or_default());
+                    let ever = match a.last_accessed_time {
+                        None => history::past_action_use(ctx.previous, &s.namespace, &action),
+                        Some(_) => None,
+                    };
+                    let (usage, _) = judge(
+                        a.last_accessed_time
+                            .as_deref()
+                            .or(ever.as_ref().map(|e| e.time.as_str())),
+                    );
+                    ActionReport {
+                        action,
+                        usage,
+                        last_accessed_time: a.last_accessed_time,
+                        last_accessed_entity: a.last_accessed_entity,
+                        last_accessed_region: a.last_accessed_region,
+                        last_accessed_ever: ever,
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        services.push(ServiceReport {
+            entities: take_for(&mut entities, &s.namespace),
+            granting_policies: take_for(&mut granting, &s.namespace),
+            action_tracking: action_level.then_some(tracked_actions.is_some()),
+            tracked_actions,
+            namespace: s.namespace,
+            name: s.name,
+            usage,
+            days_since_last_authenticated: days,
+            last_authenticated: s.last_authenticated,
+            last_authenticated_entity: s.last_authenticated_entity,
+            last_authenticated_region: s.last_authenticated_region,
+            total_authenticated_entities: s.total_authenticated_entities,
+            last_authenticated_ever: ever,
+        });
+    }
+    let findings = Findings::of(&services, unused_days, action_level);
+    let changes = history::changes(ctx.previous, status.is_completed(), &services, action_level);
+    let arn = ctx.arn;
+    PrincipalReport {
+        schema_version: REPORT_SCHEMA_VERSION.to_string(),
+        arn: arn.to_string(),
+        principal_type: arn.kind(),
+        name: arn.name().to_string(),
+        path: arn.path().to_string(),
+        account: arn.account().to_string(),
+        scanned_account: arn.account().to_string(),
+        partition: arn.partition().to_string(),
+        run_id: ctx.run_id.to_string(),
+        generated_at: utc::format(ctx.written_at),
+        as_of: utc::format(ctx.as_of),
+        job: JobSection {
+            id: job_id.map(str::to_string),
+            granularity: ctx.granularity,
+            status,
+            job_type: details.job_type,
+            created: details.created,
+            completed: details.completed,
+            error: details.error,
+        },
+        services,
+        findings,
+        changes,
+        recommendations: None,
+        recommendations_withheld: None,
+        recommendation_notes: Vec::new(),
+        carried_history: if status.is_completed() {
+            Vec::new()
+        } else {
+            history::carry(ctx.previous)
+        },
+        credentials: None,
+    }
+}
+
+impl Findings {
+    /// The findings of a report's services: each counted in exactly one class.
+    pub fn of(services: &[ServiceReport], unused_days: u32, action_level: bool) -> Findings {
+        let mut f = Findings {
+            unused_days,
+            services_granted: services.len() as u32,
+            ..Findings::default()
+        };
+        for s in services {
+            match s.usage {
+                Usage::Active => f.services_active += 1,
+                Usage::Stale => {
+                    f.services_stale += 1;
+                    f.stale_services.push(s.namespace.clone());
+                }
+                Usage::NeverUsed => {
+                    f.services_never_used += 1;
+                    f.never_used_services.push(s.namespace.clone());
+                }
+            }
+            for a in s.tracked_actions.iter().flatten() {
+                match a.usage {
+                    Usage::Stale => f.stale_actions.push(a.action.clone()),
+                    Usage::NeverUsed => f.never_used_actions.push(a.action.clone()),
+                    Usage::Active => {}
+                }
+            }
+            if action_level && s.tracked_actions.is_none() {
+                f.services_without_action_tracking.push(s.namespace.clone());
+            }
+        }
+        f
+    }
+}
+
+fn take_for<T>(list: &mut Vec<(String, Vec<T>)>, namespace: &str) -> Option<Vec<T>> {
+    list.iter()
+        .position(|(ns, _)| ns == namespace)
+        .map(|i| list.swap_remove(i).1)
+}
+
+/// Namespaces of a report's services that were not used within the threshold
+/// (the ones whose granting policies are worth naming).
+pub fn unused_namespaces(
+    services: &[ServiceAccess],
+    now: OffsetDateTime,
+    unused_days: u32,
+) -> Vec<String> {
+    services
+        .iter()
+        .filter(|s| Usage::of(s.last_authenticated.as_deref(), now, unused_days).0 != Usage::Active)
+        .map(|s| s.namespace.clone())
+        .collect()
+}
+
+/// The previous run and this principal's report in it (`None`: not in that run).
+#[derive(Debug, Clone, Copy)]
+pub struct Previous<'a> {
+    pub run: &'a RunRef,
+    pub report: Option<&'a PrincipalReport>,
+}
+
+/// A last use that IAM no longer reports, as the run that saw it recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastUse {
+    pub time: String,
+    pub entity: Option<String>,
+    pub region: Option<String>,
+    /// The run whose report first carried this last use from IAM.
+    pub run_id: String,
+}
+
+/// How one list of classes (services, or tracked actions) moved between two runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClassChanges {
+    /// Active now, and not active before (stale, never used, or not granted).
+    pub newly_used: Vec<String>,
+    /// Stale now, active before.
+    pub newly_stale: Vec<String>,
+    /// Never used now, used (active or stale) before.
+    pub newly_never_used: Vec<String>,
+    pub granted_added: Vec<String>,
+    pub granted_removed: Vec<String>,
+}
+
+impl ClassChanges {
+    pub fn is_empty(&self) -> bool {
+        self.size() == 0
+    }
+
+    /// How many services (or actions) changed: the size of the change.
+    pub fn size(&self) -> usize {
+        self.newly_used.len()
+            + self.newly_stale.len()
+            + self.newly_never_used.len()
+            + self.granted_added.len()
+            + self.granted_removed.len()
+    }
+}
+
+/// A report's `changes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changes {
+    /// The run compared against; `None` on the first run at this granularity.
+    pub previous_run: Option<RunRef>,
+    /// Seen for the first time: the previous run had no report of this principal.
+    pub new: bool,
+    #[serde(flatten)]
+    pub services: ClassChanges,
+    /// ACTION_LEVEL: the same, for tracked actions (`service:Action`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<ClassChanges>,
+}
+
+impl Changes {
+    /// Not new, and something moved.
+    pub fn changed(&self) -> bool {
+        let nothing_moved =
+            self.services.is_empty() && self.actions.as_ref().is_none_or(ClassChanges::is_empty);
+        !(self.new || nothing_moved)
+    }
+
+    pub fn size(&self) -> usize {
+        self.services.size() + self.actions.as_ref().map_or(0, ClassChanges::size)
+    }
+}
+
+/// A last use a report keeps though its job did not complete, so that one failed job
+/// does not erase what earlier runs saw (`carried_history`, schema 2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedUse {
+    pub namespace: String,
+    pub last_authenticated_ever: Option<PastUse>,
+    /// Tracked actions: `service:Action` and its last use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<(String, PastUse)>,
+}
+
+/// The policy rewrite's view of a report's services (`report.services` of a COMPLETED
+/// job): used means active within `unused_days`.
+impl From<&[ServiceReport]> for AdvisorView {
+    fn from(services: &[ServiceReport]) -> Self {
+        let services = services
+            .iter()
+            .map(|s| ServiceUse {
+                namespace: s.namespace.clone(),
+                used: s.usage == Usage::Active,
+                tracked_actions: s.tracked_actions.as_ref().map(|actions| {
+                    actions
+                        .iter()
+                        .map(|a| {
+                            let name = a.action.split_once(':').map_or(&*a.action, |(_, n)| n);
+                            (name.to_string(), a.usage == Usage::Active)
+                        })
+                        .filter(|(name, _)| !name.is_empty())
+                        .collect()
+                }),
+            })
+            .collect();
+        AdvisorView { services }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

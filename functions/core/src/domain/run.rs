@@ -1,0 +1,119 @@
+//! A run: its context as every step sees it, its identity and scope (what makes two
+//! runs comparable), and the plan Plan recorded.
+
+use crate::domain::account::AccountScope;
+use crate::domain::arn::PrincipalArn;
+use crate::domain::input::{Discovery, Granularity, Organization, PollOptions, ReportOptions};
+use crate::domain::selection::Skipped;
+use serde::{Deserialize, Serialize};
+
+/// What every batch step needs to know about its run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunContext {
+    /// The execution's name: unique per state machine, so report keys never collide across runs.
+    pub run_id: String,
+    /// The run's start date (UTC, `YYYY-MM-DD`): the `dt` partition of its reports.
+    pub dt: String,
+    pub started_at: String,
+    pub granularity: Granularity,
+    pub poll: PollOptions,
+    pub report: ReportOptions,
+    /// This run's per-Lambda IAM rate, when the run input set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_requests_per_second: Option<f64>,
+    /// The previous completed run at this granularity (Plan finds it): Write compares
+    /// each principal's report with its report there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<crate::domain::run::RunRef>,
+    /// The account this part of the run scans (Plan's account step sets it): every IAM
+    /// call goes through its reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountScope>,
+}
+
+impl RunContext {
+    /// The account this part of the run scans: `arn`'s own when the context names none
+    /// (a context from before organization runs).
+    pub fn account_of<'a>(&'a self, arn: &'a PrincipalArn) -> &'a str {
+        self.account
+            .as_ref()
+            .map(|a| a.id.as_str())
+            .unwrap_or_else(|| arn.account())
+    }
+}
+
+/// Written by Plan under the run's work prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub run_id: String,
+    pub dt: String,
+    pub started_at: String,
+    pub granularity: Granularity,
+    /// The batch size used: the requested one, or smaller to fit one invocation's budget.
+    pub batch_size: u32,
+    #[serde(default)]
+    pub batch_size_requested: u32,
+    pub max_concurrency: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_requests_per_second: Option<f64>,
+    pub poll: PollOptions,
+    pub report: ReportOptions,
+    pub explicit_arns: u32,
+    pub discover: Option<Discovery>,
+    pub principals: u32,
+    pub batches: u32,
+    /// What the run scans, as an id ([`crate::domain::run::scope_of`]): runs compare only
+    /// with runs of the same scope.
+    #[serde(default)]
+    pub scope: String,
+    /// The previous completed run at this granularity: what reports' `changes` compare
+    /// against (absent on the first such run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<RunRef>,
+    /// The organization run's selection (absent: the stack's own account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<crate::domain::input::Organization>,
+    /// Accounts resolved (1 outside an organization run).
+    #[serde(default)]
+    pub accounts: u32,
+    /// Principals discovery listed but skipped (gone before their tags were read, or an
+    /// ARN IAM accepts and this scanner can't parse), each with the reason.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A run, as later runs name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRef {
+    pub run_id: String,
+    pub dt: String,
+    pub as_of: String,
+    /// Its reports' keys have an `account=` level (summary schema 3.0+).
+    #[serde(default)]
+    pub account_keys: bool,
+}
+
+/// What a run scans, as a short stable id: FNV-1a (64 bits) of its discovery filter and
+/// its sorted explicit ARNs. Runs compare only with runs of the same scope, so a one-off
+/// scan of one ARN never becomes the nightly scan's "previous run" (which would make
+/// every other principal "gone", then "new").
+pub fn scope_of(
+    arns: &[PrincipalArn],
+    discover: Option<&Discovery>,
+    organization: Option<&Organization>,
+) -> String {
+    let mut sorted: Vec<String> = arns.iter().map(ToString::to_string).collect();
+    sorted.sort();
+    let mut canonical = serde_json::json!({"arns": sorted, "discover": discover});
+    // Which accounts, not how (role, parallelism, access report); a run of the stack's
+    // own account keeps the scope it had before organization runs.
+    if let Some(o) = organization {
+        canonical["organization"] =
+            serde_json::json!({"selection": o.selection, "exclude": o.exclude});
+    }
+    let canonical = canonical.to_string();
+    let hash = canonical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}

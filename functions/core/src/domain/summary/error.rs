@@ -1,0 +1,67 @@
+//! How a run ended when it did not succeed; the summary, written first, says the rest.
+
+use crate::domain::sfn::RunFailure;
+
+/// The run's outcome as an error: every report is written and the summary with it, and
+/// the message points to that summary (`see s3://…`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// Some planned principals have no report (a batch failed beyond its retries, or the
+    /// Map itself failed).
+    #[error(
+        "run incomplete: {reported} of {planned} principals reported ({batches_reported} of \
+         {batches_planned} batches; {missing} principals without a report, named in the \
+         summary){}{}; see {summary_url}",
+        accounts(.accounts_not_scanned),
+        after(.map_failure)
+    )]
+    Incomplete {
+        reported: u32,
+        planned: u32,
+        batches_reported: u32,
+        batches_planned: u32,
+        missing: u32,
+        /// Accounts not fully scanned, `ID (STATUS: error)`, the first few and how many more;
+        /// and the access report when it is not complete.
+        accounts_not_scanned: Vec<String>,
+        /// Set when the batches' Map itself failed, as Step Functions reported it.
+        map_failure: Option<RunFailure>,
+        /// `s3://bucket/key` of the summary.
+        summary_url: String,
+    },
+    /// More than the allowed share of the principals ended FAILED: systemic.
+    #[error(
+        "too many principals failed: {failed} of {planned} principals FAILED, more than the \
+         {max_failed_percent}% allowed (MaxFailedPercent): a systemic failure, not N findings; \
+         see {summary_url}"
+    )]
+    TooManyFailures {
+        failed: u32,
+        planned: u32,
+        max_failed_percent: f64,
+        /// `s3://bucket/key` of the summary.
+        summary_url: String,
+    },
+}
+
+/// ` after {Error}: {Cause}` of a failed Map; nothing when the Map did not fail.
+fn after(map_failure: &Option<RunFailure>) -> String {
+    map_failure
+        .as_ref()
+        .map(|f| {
+            format!(
+                " after {}",
+                crate::domain::sfn::what_failed(f.error.as_deref(), f.cause.as_deref())
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// `; accounts not fully scanned: …` when some were not.
+fn accounts(not_scanned: &[String]) -> String {
+    if not_scanned.is_empty() {
+        String::new()
+    } else {
+        format!("; not fully scanned: {}", not_scanned.join("; "))
+    }
+}

@@ -1,0 +1,233 @@
+//! The handlers' dependencies, built once per cold start from the function's
+//! environment: each handler gets its own, so what it may touch is what it was given.
+
+use crate::adapters::directory::Directory;
+use crate::adapters::iam::AccessAdvisor;
+use crate::adapters::organizations::Organizations;
+use crate::adapters::pacing::Pacer;
+use crate::adapters::s3::ReportStore;
+use crate::domain::arn::PrincipalArn;
+use crate::domain::run::RunContext;
+use crate::error::{ConfigError, Error, IamError};
+use crate::runtime::clients;
+use crate::runtime::config::Config;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+/// A handler's dependencies, built once per cold start from the function's environment.
+/// Each handler has its own: what it may touch is what it was given. Building them can
+/// only fail on the environment: a [`ConfigError`].
+pub trait Dependencies: Sized + Send + Sync + 'static {
+    fn from_env() -> impl Future<Output = Result<Self, ConfigError>> + Send;
+}
+
+/// A pacer for one invocation: the run input's rate if it set one, else the function's.
+fn pacer_for(config: &Config, rate: Option<f64>) -> Arc<Pacer> {
+    Arc::new(Pacer::new(
+        rate.unwrap_or(config.iam_requests_per_second),
+        config.iam_burst,
+    ))
+}
+
+/// The readers of a run's accounts: Generate, Check and Write read IAM through them,
+/// each with one fixed session name (IAM lets only the caller that created a JobId read
+/// it). The stack's own account goes through the stack's reader role; another account
+/// of an organization run through its member role, assumed on first use and kept for
+/// the life of the Lambda's container.
+#[derive(Debug, Clone)]
+pub struct Readers {
+    config: Config,
+    base: aws_config::SdkConfig,
+    own: (PrincipalArn, AccessAdvisor),
+    members: Arc<Mutex<HashMap<String, (PrincipalArn, AccessAdvisor)>>>,
+}
+
+impl Readers {
+    async fn from_env(
+        config: &Config,
+        base: &aws_config::SdkConfig,
+    ) -> Result<Readers, ConfigError> {
+        const NAME: &str = "READER_ROLE_ARN";
+        let role = config
+            .reader_role_arn
+            .as_deref()
+            .ok_or(ConfigError::Unset {
+                name: NAME,
+                why: "this function reads IAM through the reader role",
+            })?;
+        let arn = PrincipalArn::parse(role).map_err(|source| ConfigError::Arn {
+            name: NAME,
+            text: role.to_string(),
+            source,
+        })?;
+        let iam = clients::assumed_iam_client(config, base, role).await;
+        let advisor =
+            AccessAdvisor::new(iam, pacer_for(config, None)).with_page_size(config.iam_page_size);
+        Ok(Readers {
+            config: config.clone(),
+            base: base.clone(),
+            own: (arn, advisor),
+            members: Arc::default(),
+        })
+    }
+
+    /// Readers of the stack's own account only, through `own`'s adapter (tests).
+    pub fn fixed(config: Config, arn: PrincipalArn, advisor: AccessAdvisor) -> Readers {
+        Readers {
+            config,
+            base: aws_config::SdkConfig::builder().build(),
+            own: (arn, advisor),
+            members: Arc::default(),
+        }
+    }
+
+    /// The reader of the run's account (its role's ARN and its IAM adapter), paced for
+    /// this invocation of the run.
+    pub async fn for_run(&self, run: &RunContext) -> Result<(PrincipalArn, AccessAdvisor), Error> {
+        let (arn, advisor) = match run.account.as_ref().and_then(|a| a.role_arn.as_deref()) {
+            None => self.own.clone(),
+            Some(role) => {
+                let known = self.members.lock().ok().and_then(|m| m.get(role).cloned());
+                match known {
+                    Some(found) => found,
+                    None => {
+                        let arn = PrincipalArn::parse(role)
+                            .map_err(|e| Error::invalid("run.account.role_arn", e))?;
+                        let iam = clients::assumed_iam_client(&self.config, &self.base, role).await;
+                        let advisor = AccessAdvisor::new(iam, pacer_for(&self.config, None))
+                            .with_page_size(self.config.iam_page_size);
+                        if let Ok(mut m) = self.members.lock() {
+                            m.insert(role.to_string(), (arn.clone(), advisor.clone()));
+                        }
+                        (arn, advisor)
+                    }
+                }
+            }
+        };
+        let paced = advisor.with_pacer(pacer_for(&self.config, run.iam_requests_per_second));
+        Ok((arn, paced))
+    }
+}
+
+/// The function's configuration and the SDK's, read once at init.
+async fn environment() -> Result<(Config, aws_config::SdkConfig), ConfigError> {
+    let config = Config::from_env()?;
+    let base = clients::sdk_config(&config).await;
+    Ok((config, base))
+}
+
+/// The report bucket (`REPORT_BUCKET`), for the functions that read or write it.
+fn bucket(config: &Config, base: &aws_config::SdkConfig) -> Result<ReportStore, ConfigError> {
+    Ok(ReportStore::new(
+        clients::s3_client(config, base),
+        config.require_bucket()?,
+    ))
+}
+
+/// Plan: the run input's defaults, its own IAM client for discovery in the stack's
+/// account (lists only: it never assumes the reader role), the member role for another
+/// account of an organization run, Organizations, and the bucket.
+#[derive(Debug, Clone)]
+pub struct PlanDeps {
+    pub config: Config,
+    pub base: aws_config::SdkConfig,
+    pub iam: aws_sdk_iam::Client,
+    pub organizations: Organizations,
+    pub store: ReportStore,
+}
+
+impl PlanDeps {
+    /// Discovery paced for this run, in the stack's own account.
+    pub fn directory(&self, rate: Option<f64>) -> Directory {
+        Directory::new(self.iam.clone(), pacer_for(&self.config, rate))
+    }
+
+    /// Discovery in the account `role` belongs to (its member role), or why STS refused
+    /// that role (`Ok(Err)`); any other failure to assume it is an error to retry.
+    pub async fn member_directory(
+        &self,
+        role: &str,
+        rate: Option<f64>,
+    ) -> Result<Result<Directory, String>, Error> {
+        let provider = clients::assumed(&self.config, &self.base, role).await;
+        match clients::can_assume(&provider).await {
+            Ok(Ok(())) => Ok(Ok(Directory::new(
+                clients::iam_client_with(&self.base, provider),
+                pacer_for(&self.config, rate),
+            ))),
+            Ok(Err(refused)) => Ok(Err(refused)),
+            // Not a refusal (throttled, the network): the step's retry tries again.
+            Err(other) => Err(IamError::AssumeRole {
+                role: role.to_string(),
+                why: other,
+            }
+            .into()),
+        }
+    }
+}
+
+impl Dependencies for PlanDeps {
+    async fn from_env() -> Result<Self, ConfigError> {
+        let (config, base) = environment().await?;
+        Ok(PlanDeps {
+            iam: aws_sdk_iam::Client::new(&base),
+            organizations: Organizations::new(aws_sdk_organizations::Client::new(&base)),
+            store: bucket(&config, &base)?,
+            base,
+            config,
+        })
+    }
+}
+
+/// Generate: the readers. No bucket.
+#[derive(Debug, Clone)]
+pub struct GenerateDeps {
+    pub config: Config,
+    pub readers: Readers,
+}
+
+impl Dependencies for GenerateDeps {
+    async fn from_env() -> Result<Self, ConfigError> {
+        let (config, base) = environment().await?;
+        let readers = Readers::from_env(&config, &base).await?;
+        Ok(GenerateDeps { config, readers })
+    }
+}
+
+/// Check and Write: the readers, and the bucket (finished jobs, reports, results).
+#[derive(Debug, Clone)]
+pub struct JobDeps {
+    pub config: Config,
+    pub readers: Readers,
+    pub store: ReportStore,
+}
+
+impl Dependencies for JobDeps {
+    async fn from_env() -> Result<Self, ConfigError> {
+        let (config, base) = environment().await?;
+        let readers = Readers::from_env(&config, &base).await?;
+        Ok(JobDeps {
+            store: bucket(&config, &base)?,
+            config,
+            readers,
+        })
+    }
+}
+
+/// Summarize: the bucket only; it makes no IAM call.
+#[derive(Debug, Clone)]
+pub struct SummarizeDeps {
+    pub config: Config,
+    pub store: ReportStore,
+}
+
+impl Dependencies for SummarizeDeps {
+    async fn from_env() -> Result<Self, ConfigError> {
+        let (config, base) = environment().await?;
+        Ok(SummarizeDeps {
+            store: bucket(&config, &base)?,
+            config,
+        })
+    }
+}
