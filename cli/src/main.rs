@@ -2,6 +2,9 @@
 //! (their status, summaries and principals' reports). One module per subcommand under
 //! `commands/`; every failure is a [`failure::Failure`]: a sentence and an exit code.
 
+#![warn(clippy::too_many_lines)]
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 mod commands;
 mod failure;
 mod format;

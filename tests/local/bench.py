@@ -127,10 +127,15 @@ def make_handler(rec: Recorder):
             try:
                 payload = json.loads(body or b"{}")
                 if isinstance(payload, dict):
-                    if isinstance(payload.get("batch"), dict):
-                        index = payload["batch"].get("index")
-                    elif "index" in payload:
-                        index = payload.get("index")
+                    # Generate and Write are sent their batch in an envelope (`batch`,
+                    # or `failed` from the child's Catch); Check gets the state as is.
+                    inner = payload
+                    if fn in ("generate", "write"):
+                        inner = next((payload[e] for e in ("batch", "failed") if isinstance(payload.get(e), dict)), payload)
+                    if isinstance(inner.get("batch"), dict):
+                        index = inner["batch"].get("index")
+                    elif "index" in inner:
+                        index = inner.get("index")
                     account, kind = invocation_of(fn, payload)
             except ValueError:
                 pass
@@ -197,12 +202,17 @@ def invocation_of(fn, payload):
             return run["account"].get("id")
         return None
 
+    # Each payload is the envelope the ASL names its step by: {"account_failed": …},
+    # {"account": …}, {"probe": …}, {"batch": …}, {"failed": …}, {"start": …}.
     if fn == "plan" and isinstance(payload.get("account_failed"), dict):
         return account_of(payload["account_failed"]), "record_account_failure"
-    if fn == "plan" and isinstance(payload.get("account"), dict) and "input" not in payload:
-        return account_of(payload), "plan_account"
-    if fn == "generate" and payload.get("probe"):
-        return account_of(payload), "probe"
+    if fn == "plan" and isinstance(payload.get("account"), dict):
+        return account_of(payload["account"]), "plan_account"
+    if fn == "generate" and isinstance(payload.get("probe"), dict):
+        return account_of(payload["probe"]), "probe"
+    for envelope in ("batch", "failed"):
+        if isinstance(payload.get(envelope), dict):
+            return account_of(payload[envelope]), None
     return account_of(payload), None
 
 

@@ -9,6 +9,9 @@
 //! - [`runtime`]: configuration, clients, each handler's dependencies, `serve`;
 //! - [`handlers`]: one step of the state machine each, orchestration only.
 
+#![warn(clippy::too_many_lines)]
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 pub mod adapters;
 pub mod domain;
 pub mod error;

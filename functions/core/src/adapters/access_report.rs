@@ -1,8 +1,10 @@
 //! IAM's Organizations access report: the SDK in, the domain's entity jobs out.
 
+use crate::adapters::pages::{Pages, MAX_PAGES};
 use crate::adapters::{classify, time};
-use crate::domain::access_report::ACCESS_REPORT_SCHEMA_VERSION;
-use crate::domain::access_report::{AccessedService, EntityJob, EntityReport};
+use crate::domain::access_report::{
+    AccessUsage, AccessedService, EntityJob, EntityReport, JobHead,
+};
 use crate::error::IamError;
 
 /// What one poll of a job found.
@@ -52,16 +54,16 @@ impl OrgAccessReports {
         job_id: &str,
     ) -> Result<Polled, IamError> {
         const OP: &str = "GetOrganizationsAccessReport";
-        let mut marker: Option<String> = None;
         let mut services = Vec::new();
         let mut head = None;
-        loop {
+        let mut pages = Pages::iam(OP, MAX_PAGES);
+        while let Some(page) = pages.next()? {
             let out = self
                 .iam
                 .get_organizations_access_report()
                 .job_id(job_id)
                 .max_items(1000)
-                .set_marker(marker.take())
+                .set_marker(page.marker)
                 .send()
                 .await
                 .map_err(|e| classify(OP, e))?;
@@ -81,10 +83,10 @@ impl OrgAccessReports {
                     })
                 }
             }
-            for d in out.access_details.clone().unwrap_or_default() {
+            for d in out.access_details.unwrap_or_default() {
                 let last = d.last_authenticated_time.as_ref().and_then(time);
                 services.push(AccessedService {
-                    usage: if last.is_some() { "used" } else { "never_used" }.into(),
+                    usage: AccessUsage::of(last.as_deref()),
                     namespace: d.service_namespace,
                     name: d.service_name,
                     last_authenticated: last,
@@ -93,39 +95,15 @@ impl OrgAccessReports {
                     total_authenticated_entities: d.total_authenticated_entities.unwrap_or(0),
                 });
             }
-            if head.is_none() {
-                head = Some((
-                    time(&out.job_creation_date),
-                    out.job_completion_date.as_ref().and_then(time),
-                    out.number_of_services_accessible,
-                    out.number_of_services_not_accessed,
-                ));
-            }
-            match (out.is_truncated, out.marker) {
-                (true, Some(m)) => marker = Some(m),
-                _ => break,
-            }
+            head.get_or_insert_with(|| JobHead {
+                created: time(&out.job_creation_date),
+                completed: out.job_completion_date.as_ref().and_then(time),
+                services_accessible: out.number_of_services_accessible,
+                services_not_accessed: out.number_of_services_not_accessed,
+            });
+            pages.turn(out.is_truncated, out.marker)?;
         }
-        services.sort_by(|a, b| a.namespace.cmp(&b.namespace));
-        let never_used = services
-            .iter()
-            .filter(|s| s.usage == "never_used")
-            .map(|s| s.namespace.clone())
-            .collect();
-        let (created, completed, accessible, not_accessed) =
-            head.unwrap_or((None, None, None, None));
-        Ok(Polled::Done(Box::new(EntityReport {
-            schema_version: ACCESS_REPORT_SCHEMA_VERSION.into(),
-            run_id: run_id.into(),
-            entity_path: job.entity_path.clone(),
-            entity_type: job.entity_type().into(),
-            job_id: job_id.into(),
-            created,
-            completed,
-            services_accessible: accessible,
-            services_not_accessed: not_accessed,
-            services,
-            never_used,
-        })))
+        let report = EntityReport::new(run_id, job, job_id, head.unwrap_or_default(), services);
+        Ok(Polled::Done(Box::new(report)))
     }
 }

@@ -7,6 +7,7 @@ pub mod organizations;
 pub mod pacing;
 pub mod pages;
 pub mod s3;
+pub mod sts;
 
 use crate::error::{IamCall, IamError};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

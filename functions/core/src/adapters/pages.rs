@@ -1,5 +1,5 @@
-//! One guarded walk over paginated answers: IAM's `Marker` and S3's continuation
-//! token. Every paginated call of the adapters goes through [`Pages`], so the rules are
+//! One guarded walk over paginated answers: IAM's `Marker`, S3's continuation token and
+//! Organizations' `NextToken`. Every paginated call of the adapters goes through [`Pages`], so the rules are
 //! the same everywhere:
 //!
 //! - the first page is asked without a marker, each next one with the previous page's;
@@ -33,6 +33,8 @@ pub(crate) enum Service {
     Iam,
     /// `NextContinuationToken`.
     S3,
+    /// `NextToken` (Organizations).
+    Organizations,
 }
 
 /// One page to fetch.
@@ -74,6 +76,12 @@ impl Pages {
     /// A walk over an IAM operation; `operation` names it in errors.
     pub(crate) fn iam(operation: impl Into<String>, limit: usize) -> Pages {
         Pages::new(Service::Iam, operation.into(), limit)
+    }
+
+    /// A walk over an Organizations operation (`NextToken`); `operation` names it in
+    /// errors. A page is truncated when it gives a next token.
+    pub(crate) fn organizations(operation: impl Into<String>, limit: usize) -> Pages {
+        Pages::new(Service::Organizations, operation.into(), limit)
     }
 
     /// A walk over an S3 operation; `operation` names it (and what it lists) in errors.
@@ -129,6 +137,7 @@ impl Pages {
                 let marker = match self.service {
                     Service::Iam => "Marker",
                     Service::S3 => "NextContinuationToken",
+                    Service::Organizations => "NextToken",
                 };
                 return Err(self.error(PageProblem::TruncatedWithoutMarker { marker }));
             }

@@ -38,6 +38,20 @@ pub struct EntityJob {
 }
 
 impl EntityJob {
+    /// The job failed: IAM's error, or ours.
+    pub fn fail(&mut self, why: String) {
+        self.state = EntityState::Failed;
+        self.error = Some(why);
+    }
+
+    /// The job's report is stored at `report_key`.
+    pub fn done(&mut self, report: &EntityReport, report_key: String) {
+        self.services_used = (report.services.len() - report.never_used.len()) as u32;
+        self.services_never_used = report.never_used.len() as u32;
+        self.report_key = Some(report_key);
+        self.state = EntityState::Done;
+    }
+
     pub fn new(entity_path: String) -> EntityJob {
         EntityJob {
             entity_path,
@@ -86,14 +100,42 @@ pub fn entities(org_id: &str, accounts: &[(String, String)]) -> Vec<EntityJob> {
     paths.into_iter().map(EntityJob::new).collect()
 }
 
+/// Whether any principal under an entity used a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessUsage {
+    Used,
+    /// No principal under the entity used it in IAM's tracking period (about 400
+    /// days): a candidate for an SCP deny.
+    NeverUsed,
+}
+
+impl AccessUsage {
+    /// `Used` when IAM gave a last use.
+    pub fn of(last_authenticated: Option<&str>) -> Self {
+        if last_authenticated.is_some() {
+            AccessUsage::Used
+        } else {
+            AccessUsage::NeverUsed
+        }
+    }
+}
+
+/// What IAM said of a finished job besides its services.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobHead {
+    pub created: Option<String>,
+    pub completed: Option<String>,
+    pub services_accessible: Option<i32>,
+    pub services_not_accessed: Option<i32>,
+}
+
 /// One service of an entity's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessedService {
     pub namespace: String,
     pub name: String,
-    /// `used`, or `never_used` (no principal under the entity used it in IAM's tracking
-    /// period, about 400 days): a candidate for an SCP deny.
-    pub usage: String,
+    pub usage: AccessUsage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_authenticated: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,6 +146,37 @@ pub struct AccessedService {
     /// Accounts under the entity that used it (IAM's `TotalAuthenticatedEntities`).
     #[serde(default)]
     pub total_authenticated_entities: i32,
+}
+
+impl EntityReport {
+    /// The report of `job` from its services (any order) and IAM's head of the job.
+    pub fn new(
+        run_id: &str,
+        job: &EntityJob,
+        job_id: &str,
+        head: JobHead,
+        mut services: Vec<AccessedService>,
+    ) -> Self {
+        services.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+        let never_used = services
+            .iter()
+            .filter(|s| s.usage == AccessUsage::NeverUsed)
+            .map(|s| s.namespace.clone())
+            .collect();
+        EntityReport {
+            schema_version: ACCESS_REPORT_SCHEMA_VERSION.into(),
+            run_id: run_id.into(),
+            entity_path: job.entity_path.clone(),
+            entity_type: job.entity_type().into(),
+            job_id: job_id.into(),
+            created: head.created,
+            completed: head.completed,
+            services_accessible: head.services_accessible,
+            services_not_accessed: head.services_not_accessed,
+            services,
+            never_used,
+        }
+    }
 }
 
 /// `reports/access/dt=…/run=…/ENTITY.json`: one entity's access report.

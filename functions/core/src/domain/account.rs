@@ -1,8 +1,88 @@
 //! One account of a run, every view of it: its scope (the role its IAM calls go
 //! through), the accounts Map's item, what Plan found, how it ended, its summary line.
 
+use crate::domain::input::{AccountSelection, InputError, Organization};
 use crate::domain::sfn::RunFailure;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// At most this many batches per account: each account's batches are numbered from
+/// `index × MAX_BATCHES` ([`first_batch`]), and its batches Map gathers every child's
+/// (small) output, far below 256 KiB (15,500 principals need 8 per batch).
+pub const MAX_BATCHES: usize = 2_000;
+
+/// Where the batches of the run's `index`-th account are numbered from, so batch
+/// indices (and the work files named by them) are unique across the run.
+pub fn first_batch(index: usize) -> u32 {
+    (index * MAX_BATCHES) as u32
+}
+
+/// The member role of `account`: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+pub fn member_role_arn(partition: &str, account: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/{role_name}")
+}
+
+/// The account of `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
+pub fn account_of_function(arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
+}
+
+/// Organizations' `State` of an account (its retired `Status` reads the same). The
+/// JSON is Organizations' own word; one it may add later is kept as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum OrgState {
+    Active,
+    Suspended,
+    PendingClosure,
+    Closed,
+    Other(String),
+}
+
+impl OrgState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrgState::Active => "ACTIVE",
+            OrgState::Suspended => "SUSPENDED",
+            OrgState::PendingClosure => "PENDING_CLOSURE",
+            OrgState::Closed => "CLOSED",
+            OrgState::Other(other) => other,
+        }
+    }
+}
+
+impl From<String> for OrgState {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "ACTIVE" => OrgState::Active,
+            "SUSPENDED" => OrgState::Suspended,
+            "PENDING_CLOSURE" => OrgState::PendingClosure,
+            "CLOSED" => OrgState::Closed,
+            _ => OrgState::Other(text),
+        }
+    }
+}
+
+impl From<&str> for OrgState {
+    fn from(text: &str) -> Self {
+        OrgState::from(text.to_string())
+    }
+}
+
+impl From<OrgState> for String {
+    fn from(state: OrgState) -> Self {
+        state.as_str().to_string()
+    }
+}
+
+impl fmt::Display for OrgState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One account of a run, and the role its IAM calls go through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,9 +100,9 @@ pub struct AccountItem {
     pub id: String,
     #[serde(default)]
     pub name: String,
-    /// Organizations' status (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`); `ACTIVE` for the
-    /// stack's own account outside an organization run.
-    pub status: String,
+    /// Organizations' state; `ACTIVE` for the stack's own account outside an
+    /// organization run.
+    pub status: OrgState,
     #[serde(default)]
     pub ou_path: String,
     /// The member role; `None`: the stack's own account, through its reader role.
@@ -35,6 +115,21 @@ pub struct AccountItem {
     /// own preflight probes the stack's reader otherwise).
     #[serde(default)]
     pub probe: bool,
+}
+
+impl AccountItem {
+    /// The stack's own account outside an organization run, read through its reader.
+    pub fn own(id: &str) -> Self {
+        AccountItem {
+            id: id.to_string(),
+            name: String::new(),
+            status: OrgState::Active,
+            ou_path: String::new(),
+            role_arn: None,
+            first_batch: 0,
+            probe: false,
+        }
+    }
 }
 
 /// Whether Plan could plan an account.
@@ -59,6 +154,21 @@ pub struct AccountRecord {
     pub batch_size: u32,
     #[serde(default)]
     pub skipped: Vec<crate::domain::selection::Skipped>,
+}
+
+impl AccountRecord {
+    /// An account that can't be read, and why: nothing of it is planned.
+    pub fn unreachable(item: AccountItem, why: String, batch_size: u32) -> Self {
+        AccountRecord {
+            item,
+            state: AccountState::Unreachable,
+            error: Some(why),
+            principals: 0,
+            batches: 0,
+            batch_size,
+            skipped: Vec::new(),
+        }
+    }
 }
 
 /// How one account of the run ended.
@@ -110,3 +220,79 @@ pub struct AccountRun {
     pub record: Option<AccountRecord>,
     pub failure: Option<RunFailure>,
 }
+
+/// One account of the Organization, where it sits and whether it can be scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgAccount {
+    pub id: String,
+    pub name: String,
+    /// Organizations' `State`.
+    pub status: OrgState,
+    /// Root and OU ids from the root down, `/`-separated: `r-ab12/ou-ab12-11111111`.
+    pub ou_path: String,
+}
+
+/// The tree of an Organization: its accounts and the units above each of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrgTree {
+    pub accounts: Vec<OrgAccount>,
+    /// Every root and OU id.
+    pub units: BTreeSet<String>,
+}
+
+impl OrgTree {
+    /// The accounts `organization` selects, in id order; a field-named `InvalidInput`
+    /// for an account or unit the Organization doesn't have, or an empty scope.
+    pub fn select(&self, organization: &Organization) -> Result<Vec<OrgAccount>, InputError> {
+        let by_id: BTreeMap<&str, &OrgAccount> =
+            self.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+        let mut chosen: Vec<OrgAccount> = match &organization.selection {
+            AccountSelection::All => self
+                .accounts
+                .iter()
+                .filter(|a| a.status == OrgState::Active)
+                .cloned()
+                .collect(),
+            AccountSelection::Accounts(ids) => ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    by_id.get(id.as_str()).map(|a| (*a).clone()).ok_or_else(|| {
+                        InputError::invalid(
+                            &format!("organization.accounts[{i}]"),
+                            format!("{id} is not an account of the Organization"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            AccountSelection::Units(units) => {
+                for (i, unit) in units.iter().enumerate() {
+                    if !self.units.contains(unit) {
+                        return Err(InputError::invalid(
+                            &format!("organization.units[{i}]"),
+                            format!("{unit} is not an OU or root of the Organization"),
+                        ));
+                    }
+                }
+                self.accounts
+                    .iter()
+                    .filter(|a| a.ou_path.split('/').any(|u| units.iter().any(|x| x == u)))
+                    .cloned()
+                    .collect()
+            }
+        };
+        chosen.retain(|a| !organization.exclude.contains(&a.id));
+        chosen.sort_by(|a, b| a.id.cmp(&b.id));
+        chosen.dedup_by(|a, b| a.id == b.id);
+        if chosen.is_empty() {
+            return Err(InputError::invalid(
+                "organization",
+                "selects no account (after exclude, and `all` counts ACTIVE accounts only)",
+            ));
+        }
+        Ok(chosen)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,7 @@
 
 use crate::domain::account::AccountScope;
 use crate::domain::arn::PrincipalArn;
+use crate::domain::input::InputError;
 use crate::domain::input::{Discovery, Granularity, Organization, PollOptions, ReportOptions};
 use crate::domain::selection::Skipped;
 use serde::{Deserialize, Serialize};
@@ -116,4 +117,33 @@ pub fn scope_of(
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("{hash:016x}")
+}
+
+/// A run id (the execution's name) names the run's S3 prefixes: 1-80 of `A-Z a-z 0-9 - _ .`.
+pub fn check_run_id(name: &str) -> Result<(), InputError> {
+    let ok = !name.is_empty()
+        && name.len() <= 80
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::invalid(
+            "execution name",
+            format!("{name:?}: use 1-80 of A-Z a-z 0-9 - _ . (it names the run's S3 prefix)"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_must_be_key_safe() {
+        assert!(check_run_id("daily-2026-11-25_01").is_ok());
+        assert!(check_run_id("a/b").is_err());
+        assert!(check_run_id("").is_err());
+    }
 }

@@ -12,48 +12,25 @@ use crate::domain::input::Granularity;
 use crate::domain::job::JobStatus;
 use crate::domain::run::RunContext;
 use crate::error::{Error, IamError};
+use crate::handlers::events::{GenerateOutput, GenerateStep, ProbeEvent, ProbeOutput};
 use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::GenerateDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 use tracing::Instrument;
-
-/// What Generate answers: a batch's state, or the preflight's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum GenerateOutput {
-    /// Boxed: a batch's state is large beside the probe's verdict.
-    Batch(Box<BatchState>),
-    Probe(ProbeOutput),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProbeOutput {
-    pub reader: String,
-    pub job_id: String,
-    pub job_status: JobStatus,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProbeEvent {
-    #[allow(dead_code)]
-    probe: bool,
-    run: RunContext,
-}
 
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(
     deps: &GenerateDeps,
     event: serde_json::Value,
 ) -> Result<GenerateOutput, Error> {
-    if event.get("probe").is_some() {
-        let ProbeEvent { run, .. } = decode("event", event)?;
-        return probe(deps, &run).await.map(GenerateOutput::Probe);
+    match decode::<GenerateStep>("event", event)? {
+        GenerateStep::Probe(ProbeEvent { run }) => {
+            probe(deps, &run).await.map(GenerateOutput::Probe)
+        }
+        GenerateStep::Batch(event) => batch(deps, event)
+            .await
+            .map(|state| GenerateOutput::Batch(Box::new(state))),
     }
-    batch(deps, event)
-        .await
-        .map(|state| GenerateOutput::Batch(Box::new(state)))
 }
 
 /// The preflight: can the reader of the run's account start a job and read it? Any
@@ -93,8 +70,8 @@ async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Err
     })
 }
 
-async fn batch(deps: &GenerateDeps, event: serde_json::Value) -> Result<BatchState, Error> {
-    let BatchEvent { run, batch } = decode("event", event)?;
+async fn batch(deps: &GenerateDeps, event: BatchEvent) -> Result<BatchState, Error> {
+    let BatchEvent { run, batch } = event;
     let started = std::time::Instant::now();
     let granularity = run.granularity;
     let (_, advisor) = deps.readers.for_run(&run).await?;

@@ -3,6 +3,7 @@
 //! malformed one is `InvalidInput`, never a runtime's serde error.
 
 pub mod check;
+pub mod events;
 pub mod generate;
 pub mod plan;
 pub mod summarize;

@@ -16,42 +16,18 @@ use crate::domain::summary::RunError;
 use crate::domain::summary::{summarize, Closing, RunRecords, RunStatus};
 use crate::error::Error;
 use crate::handlers::decode;
-use crate::handlers::plan::PlanOutput;
+use crate::handlers::events::{SummarizeEvent, SummarizeOutput};
 use crate::runtime::deps::SummarizeDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use serde::Deserialize;
+use std::collections::BTreeSet;
 use time::OffsetDateTime;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SummarizeOutput {
-    pub run_id: String,
-    pub status: RunStatus,
-    pub bucket: String,
-    pub summary_key: String,
-    pub as_of: String,
-    pub principals: u32,
-    pub reports_written: u32,
-    pub by_status: BTreeMap<String, u32>,
-}
 
 /// The one field of the previous run's index that `gone` needs.
 #[derive(Debug, Deserialize)]
 struct IndexedArn {
     arn: String,
-}
-
-/// Summarize's event: Plan's output, and the Map's error when the Map itself failed.
-#[derive(Debug, Deserialize)]
-struct SummarizeEvent {
-    #[serde(flatten)]
-    plan: PlanOutput,
-    #[serde(default)]
-    error: Option<RunFailure>,
-    /// The access-report loop's error, when it failed beyond its retries.
-    #[serde(default)]
-    access_report_error: Option<RunFailure>,
 }
 
 /// At most this many accounts are named in a run's error; the summary lists them all.

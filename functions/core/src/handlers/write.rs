@@ -17,22 +17,14 @@ use crate::domain::report::{
     build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
 };
 use crate::domain::run::RunContext;
-use crate::domain::sfn::RunFailure;
 use crate::error::{Error, IamError};
+use crate::handlers::events::{FailureEvent, WriteOutput, WriteStep};
 use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::JobDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use tracing::Instrument;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WriteOutput {
-    pub index: u32,
-    pub written: u32,
-    pub by_status: BTreeMap<String, u32>,
-}
 
 /// The finished job Check stored, or, when there is none (a redrive after `work/`
 /// expired), IAM's own read of it — with the status that read found, so a job that is
@@ -201,25 +193,7 @@ async fn write_one(
     Ok(PrincipalOutcome::of(&report, key))
 }
 
-/// The child's Catch: the state the failed step had (a batch event or a batch state),
-/// with Step Functions' error under `failure`.
-#[derive(Debug, Deserialize)]
-struct FailureEvent {
-    failure: RunFailure,
-    run: RunContext,
-    #[serde(default)]
-    index: Option<u32>,
-    #[serde(default)]
-    batch: Option<BatchIndex>,
-}
-
-#[derive(Debug, Deserialize)]
-struct BatchIndex {
-    index: u32,
-}
-
-async fn record_failure(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOutput, Error> {
-    let event: FailureEvent = decode("event", event)?;
+async fn record_failure(deps: &JobDeps, event: FailureEvent) -> Result<WriteOutput, Error> {
     let index = event
         .index
         .or(event.batch.map(|b| b.index))
@@ -242,10 +216,10 @@ async fn record_failure(deps: &JobDeps, event: serde_json::Value) -> Result<Writ
 
 #[tracing::instrument(skip(deps, event))]
 pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOutput, Error> {
-    if event.get("failure").is_some() {
-        return record_failure(deps, event).await;
-    }
-    let state: BatchState = decode("event", event)?;
+    let state = match decode::<WriteStep>("event", event)? {
+        WriteStep::Failed(failed) => return record_failure(deps, failed).await,
+        WriteStep::Batch(state) => state,
+    };
     // One pace for the whole invocation, shared by every principal of the batch.
     let (_, advisor) = deps.readers.for_run(&state.run).await?;
     let advisor = &advisor;

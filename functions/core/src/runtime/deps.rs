@@ -6,6 +6,7 @@ use crate::adapters::iam::AccessAdvisor;
 use crate::adapters::organizations::Organizations;
 use crate::adapters::pacing::Pacer;
 use crate::adapters::s3::ReportStore;
+use crate::adapters::sts::{self, AssumeError};
 use crate::domain::arn::PrincipalArn;
 use crate::domain::run::RunContext;
 use crate::error::{ConfigError, Error, IamError};
@@ -144,27 +145,32 @@ impl PlanDeps {
     }
 
     /// Discovery in the account `role` belongs to (its member role), or why STS refused
-    /// that role (`Ok(Err)`); any other failure to assume it is an error to retry.
-    pub async fn member_directory(
-        &self,
-        role: &str,
-        rate: Option<f64>,
-    ) -> Result<Result<Directory, String>, Error> {
+    /// that role; any other failure to assume it is an error to retry.
+    pub async fn member_directory(&self, role: &str, rate: Option<f64>) -> Result<Member, Error> {
         let provider = clients::assumed(&self.config, &self.base, role).await;
-        match clients::can_assume(&provider).await {
-            Ok(Ok(())) => Ok(Ok(Directory::new(
+        match sts::assume(&provider).await {
+            Ok(()) => Ok(Member::Directory(Directory::new(
                 clients::iam_client_with(&self.base, provider),
                 pacer_for(&self.config, rate),
             ))),
-            Ok(Err(refused)) => Ok(Err(refused)),
+            Err(AssumeError::Refused { code, message }) => {
+                Ok(Member::Refused(format!("{code}: {message}")))
+            }
             // Not a refusal (throttled, the network): the step's retry tries again.
-            Err(other) => Err(IamError::AssumeRole {
+            Err(AssumeError::Failed(why)) => Err(IamError::AssumeRole {
                 role: role.to_string(),
-                why: other,
+                why,
             }
             .into()),
         }
     }
+}
+
+/// A member account as Plan finds it: readable, or refused by STS (why, in brief).
+#[derive(Debug)]
+pub enum Member {
+    Directory(Directory),
+    Refused(String),
 }
 
 impl Dependencies for PlanDeps {

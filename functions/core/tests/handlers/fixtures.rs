@@ -130,13 +130,14 @@ async fn plan_step(bucket: &Bucket, event: Value) -> Value {
 #[tokio::test]
 async fn a_run_of_the_stacks_own_account_flows_from_plan_to_each_batch() {
     let plan_event = event("plan", "explicit-arns");
+    let start = &plan_event["start"];
     let execution = json!({"Execution": {
-        "Input": plan_event["input"],
-        "Name": plan_event["execution_name"],
-        "StartTime": plan_event["start_time"],
+        "Input": start["input"],
+        "Name": start["execution_name"],
+        "StartTime": start["start_time"],
     }});
     let plan = state(&["Plan"]);
-    assert_eq!(payload(&plan, &plan_event["input"], &execution), plan_event);
+    assert_eq!(payload(&plan, &start["input"], &execution), plan_event);
 
     let (bucket, out) = planned().await;
     assert_eq!(plan["OutputPath"], "$.Payload");
@@ -209,11 +210,18 @@ async fn a_run_of_the_stacks_own_account_flows_from_plan_to_each_batch() {
     assert_eq!(child(0).0, event("generate", "batch"));
 
     // Batch 1's Generate failed: the Catch sends the child's input and the error to Write.
-    let (failed_event, failure) = without_failure(&event("write", "generate-failed"));
+    let fixture = event("write", "generate-failed");
+    let (failed_event, failure) = without_failure(&fixture["failed"]);
     assert_eq!(failed_event, child(1).1);
+    assert_eq!(generate["Catch"][0]["Next"], "RecordFailure");
+    let record_failure = state(&["ScanAccounts", "ScanBatches", "RecordFailure"]);
     assert_eq!(
-        caught(&generate, &child(1).1, failure),
-        event("write", "generate-failed")
+        payload(
+            &record_failure,
+            &caught(&generate, &child(1).1, failure),
+            &Value::Null
+        ),
+        fixture
     );
 
     // The batches Map itself failed: its Catch sends the account's state and the error
@@ -293,9 +301,12 @@ async fn an_organization_run_flows_from_plan_to_each_accounts_preflight_and_batc
         &input,
         &context,
     );
-    assert_eq!(batch["run"]["run_id"], ORG_RUN_ID);
-    assert_eq!(batch["run"]["account"], json!({"id": ACCOUNT}));
-    assert_eq!(batch["batch"], json!({"index": 0, "arns": [WEB, ALICE]}));
+    assert_eq!(batch["batch"]["run"]["run_id"], ORG_RUN_ID);
+    assert_eq!(batch["batch"]["run"]["account"], json!({"id": ACCOUNT}));
+    assert_eq!(
+        batch["batch"]["batch"],
+        json!({"index": 0, "arns": [WEB, ALICE]})
+    );
     let jobs = generates(&[(WEB, WEB_JOB), (ALICE, DEPLOYER_JOB)]);
     let generated = generate::handle(&generate_deps(&[&jobs]), batch)
         .await
@@ -354,22 +365,34 @@ async fn batch_state_events_follow_from_the_asl() {
         (event("check", "last-poll"), true),
         (event("write", "completed"), false),
     ] {
-        assert_eq!(fixture["run"], run, "the run, scoped to its account");
-        // The Choice loops while jobs are pending; Check and Write get the state as is.
-        assert_eq!(fixture["pending"].as_u64().unwrap() > 0, pending);
+        // Check gets the state as is; Write gets it in its `batch` envelope.
+        let state = if pending {
+            fixture.clone()
+        } else {
+            fixture["batch"].clone()
+        };
+        assert_eq!(state["run"], run, "the run, scoped to its account");
+        // The Choice loops while jobs are pending.
+        assert_eq!(state["pending"].as_u64().unwrap() > 0, pending);
         assert_eq!(
-            choose(&jobs_done, &fixture),
+            choose(&jobs_done, &state),
             if pending { "WaitForJobs" } else { "Write" }
         );
         let task = if pending { &check } else { &write };
-        assert_eq!(payload(task, &fixture, &Value::Null), fixture);
+        assert_eq!(payload(task, &state, &Value::Null), fixture);
     }
     // Check failed beyond its retries: the Catch sends Check's input and the error.
-    let (state_before, failure) = without_failure(&event("write", "batch-failed"));
+    let fixture = event("write", "batch-failed");
+    let (state_before, failure) = without_failure(&fixture["failed"]);
     assert_eq!(state_before, event("check", "in-progress"));
+    let record_failure = state(&["ScanAccounts", "ScanBatches", "RecordFailure"]);
     assert_eq!(
-        caught(&check, &state_before, failure),
-        event("write", "batch-failed")
+        payload(
+            &record_failure,
+            &caught(&check, &state_before, failure),
+            &Value::Null
+        ),
+        fixture
     );
 }
 

@@ -6,7 +6,8 @@ use crate::helpers::{
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
-use last_accessed::handlers::generate::{self, GenerateOutput};
+use last_accessed::handlers::events::GenerateOutput;
+use last_accessed::handlers::generate;
 use last_accessed::Error;
 use serde_json::json;
 

@@ -38,7 +38,8 @@ use last_accessed::domain::arn::PrincipalArn;
 use last_accessed::domain::job::JobStatus;
 use last_accessed::domain::outcome::{BatchResult, PrincipalOutcome};
 use last_accessed::domain::report::{JobDetails, ServiceAccess};
-use last_accessed::handlers::plan::{self, AccountOutput, PlanAnswer, PlanOutput};
+use last_accessed::handlers::events::{AccountOutput, PlanAnswer, PlanOutput};
+use last_accessed::handlers::plan;
 use last_accessed::runtime::config::Config;
 use last_accessed::runtime::deps::{GenerateDeps, JobDeps, PlanDeps, Readers, SummarizeDeps};
 use last_accessed::Error;
@@ -273,12 +274,12 @@ pub fn account_answer(answer: PlanAnswer) -> AccountOutput {
     }
 }
 
-/// The accounts Map's item for the `i`th account of the run: the ScanAccounts
-/// ItemSelector applied (fixtures.rs proves this is what the ASL sends).
+/// PlanAccount's event for the `i`th account of the run: the ScanAccounts ItemSelector
+/// applied, in the `account` envelope (fixtures.rs proves this is what the ASL sends).
 pub fn account_event(bucket: &Bucket, out: &PlanOutput, i: usize) -> Value {
     let item = bucket.json(&out.accounts_key)[i].clone();
     assert!(item.is_object(), "no account {i} in {}", out.accounts_key);
-    serde_json::json!({"run": out.run, "bucket": out.bucket, "account": item})
+    serde_json::json!({"account": {"run": out.run, "bucket": out.bucket, "account": item}})
 }
 
 /// The bucket after Plan ran on `plan/events/explicit-arns.json` (its plan record, the

@@ -14,7 +14,8 @@ use aws_sdk_iam::types::{Role, Tag};
 use aws_sdk_iam::Client;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::DateTime;
-use last_accessed::handlers::plan::{self, AccountOutput, PlanAnswer, PlanOutput};
+use last_accessed::handlers::events::{AccountOutput, PlanAnswer, PlanOutput};
+use last_accessed::handlers::plan;
 use last_accessed::Error;
 use serde_json::{json, Value};
 
@@ -199,12 +200,12 @@ async fn a_batch_size_the_invocation_budget_cannot_fit_is_shrunk() {
 async fn bad_input_is_invalid_input_naming_the_field_and_writes_nothing() {
     let with_input = |input: Value| {
         let mut e = event("plan", "explicit-arns");
-        e["input"] = input;
+        e["start"]["input"] = input;
         e
     };
     let with = |field: &str, value: Value| {
         let mut e = event("plan", "explicit-arns");
-        e[field] = value;
+        e["start"][field] = value;
         e
     };
     let cases = [
@@ -420,7 +421,7 @@ async fn an_organization_run_resolves_its_accounts_and_plans_none_yet() {
 #[tokio::test]
 async fn an_arn_of_an_account_the_organization_does_not_select_is_invalid_input() {
     let mut event = event("plan", "organization");
-    event["input"]["organization"] = json!({"accounts": [ACCOUNT, MEMBER]});
+    event["start"]["input"]["organization"] = json!({"accounts": [ACCOUNT, MEMBER]});
     let bucket = Bucket::new();
     let tree = org_tree();
     let rules: Vec<&Rule> = tree.iter().collect();
@@ -521,7 +522,7 @@ async fn an_account_failure_is_recorded_for_summarize() {
 
     // PlanAccount itself failed: the Catch has the account's item, the run unscoped.
     let (bucket, out) = org_planned().await;
-    let mut failed = account_event(&bucket, &out, 1);
+    let mut failed = account_event(&bucket, &out, 1)["account"].clone();
     failed["failure"] = json!({"Error": "IamError", "Cause": "ListRoles failed"});
     let answer = run(&bucket, &[], json!({"account_failed": failed}))
         .await

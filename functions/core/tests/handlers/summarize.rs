@@ -11,8 +11,10 @@ use crate::helpers::{
 use last_accessed::domain::account::{AccountItem, AccountRecord, AccountState};
 use last_accessed::domain::job::JobStatus;
 use last_accessed::domain::job::JobStatus::{Completed, Denied, Failed};
-use last_accessed::handlers::plan::{self, AccountOutput, PlanOutput};
-use last_accessed::handlers::summarize::{self, SummarizeOutput};
+use last_accessed::handlers::events::SummarizeOutput;
+use last_accessed::handlers::events::{AccountOutput, PlanOutput};
+use last_accessed::handlers::plan;
+use last_accessed::handlers::summarize;
 use last_accessed::handlers::write;
 use last_accessed::Error;
 use serde_json::{json, Value};
@@ -130,7 +132,7 @@ async fn a_failed_batch_is_an_incomplete_run_naming_its_principals_and_why() {
     write::handle(&job_deps(&bucket, &[]), event("write", "generate-failed"))
         .await
         .unwrap();
-    let cause = event("write", "generate-failed")["failure"]["Cause"]
+    let cause = event("write", "generate-failed")["failed"]["failure"]["Cause"]
         .as_str()
         .unwrap()
         .to_string();

@@ -8,7 +8,8 @@ use crate::helpers::{
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
-use last_accessed::handlers::write::{self, WriteOutput};
+use last_accessed::handlers::events::WriteOutput;
+use last_accessed::handlers::write;
 use last_accessed::Error;
 use serde_json::{json, Value};
 
@@ -173,7 +174,7 @@ async fn compares_with_the_previous_run(previous_key: &str, previous_run: Value)
     });
     bucket.put(previous_key, &before);
     let mut event = event("write", "completed");
-    event["run"]["previous_run"] = previous_run;
+    event["batch"]["run"]["previous_run"] = previous_run;
     write::handle(&job_deps(&bucket, &[]), event).await.unwrap();
 
     let web = bucket.json(&report_key("role/app-web"));
@@ -288,7 +289,7 @@ async fn a_failure_event_is_recorded_for_summarize() {
             json!({"index": index, "written": 0, "by_status": {}}),
             "{fixture}"
         );
-        let failure = event("write", fixture)["failure"].clone();
+        let failure = event("write", fixture)["failed"]["failure"].clone();
         assert_eq!(
             bucket.json(&work(&format!("failures/{index:06}.json"))),
             json!({"index": index, "error": error, "cause": failure["Cause"]}),

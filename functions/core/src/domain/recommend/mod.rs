@@ -107,6 +107,33 @@ pub struct Slice {
     pub policies: BTreeMap<String, ManagedPolicy>,
 }
 
+impl Slice {
+    /// What `arns` hold, out of their account's holdings (`principals`) and managed
+    /// policies: each principal, the policies attached to it, and each policy in `arns`.
+    pub fn of_batch(
+        arns: &[PrincipalArn],
+        principals: &BTreeMap<String, Holdings>,
+        policies: &BTreeMap<String, ManagedPolicy>,
+    ) -> Slice {
+        let mut slice = Slice::default();
+        for arn in arns {
+            let key = arn.to_string();
+            if let Some(h) = principals.get(&key) {
+                for p in &h.attached {
+                    if let Some(policy) = policies.get(p) {
+                        slice.policies.insert(p.clone(), policy.clone());
+                    }
+                }
+                slice.principals.insert(key.clone(), h.clone());
+            }
+            if let Some(policy) = policies.get(&key) {
+                slice.policies.insert(key, policy.clone());
+            }
+        }
+        slice
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {

@@ -1,0 +1,267 @@
+//! Plan's `Plan` step, at the run's start: the input validated against the stack's
+//! defaults, the accounts resolved, the previous run found, the run's work files
+//! written; the stack's own account is planned here too (a bad scope is the run's
+//! `InvalidInput` at once, nothing written).
+
+use super::access_report::not_organization;
+use super::account::plan_account;
+use crate::adapters::s3::ReportStore;
+use crate::domain::access_report;
+use crate::domain::account::{self, AccountItem};
+use crate::domain::arn::PrincipalType;
+use crate::domain::batch::sizing;
+use crate::domain::clock::utc;
+use crate::domain::input::{Granularity, InputDefaults, RunInput};
+use crate::domain::keys;
+use crate::domain::run::{self, PlanRecord, RunContext, RunRef};
+use crate::domain::summary::previous::{self, RunHead};
+use crate::error::{ConfigError, Error};
+use crate::handlers::events::{PlanOutput, StartEvent};
+use crate::runtime::deps::PlanDeps;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The run's start.
+pub(super) async fn plan_run(
+    deps: &PlanDeps,
+    event: StartEvent,
+    function_arn: Option<&str>,
+) -> Result<PlanOutput, Error> {
+    run::check_run_id(&event.execution_name)?;
+    let started = utc::parse(&event.start_time).ok_or_else(|| {
+        Error::invalid(
+            "start_time",
+            format!("{:?} is not RFC 3339", event.start_time),
+        )
+    })?;
+    let config = &deps.config;
+    let own_account = config
+        .account_id
+        .clone()
+        .or_else(|| function_arn.and_then(account::account_of_function));
+    let input = RunInput::parse(&event.input, &defaults(deps, own_account.clone()))?;
+    let rate = input
+        .iam_requests_per_second
+        .unwrap_or(config.iam_requests_per_second);
+    // Every invocation must fit its timeout: batches shrink to what one invocation can do
+    // at the run's rate, and work that can't fit one principal is refused here.
+    let batch_size = sizing::fitted_batch_size(input.batch_size, rate, &input.report)?;
+    let own_account = own_account.ok_or_else(|| {
+        Error::from(ConfigError::Unset {
+            name: "ACCOUNT_ID",
+            why: "Plan must know the stack's own account (set ACCOUNT_ID, or run as a Lambda)",
+        })
+    })?;
+    let accounts = resolve_accounts(deps, &input, &own_account).await?;
+    let started_at = utc::format(started);
+    let (run, record) = begin(deps, &event.execution_name, started_at, &input).await?;
+    let record = PlanRecord {
+        batch_size,
+        accounts: accounts.len() as u32,
+        ..record
+    };
+    if input.organization.is_none() {
+        plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
+    }
+    write_run(deps, &run, &input, &accounts, &record).await
+}
+
+/// The run input's defaults: the stack's parameters.
+fn defaults(deps: &PlanDeps, own_account: Option<String>) -> InputDefaults {
+    let config = &deps.config;
+    InputDefaults {
+        batch_size: config.batch_size,
+        max_concurrency: config.max_concurrency,
+        partition: config.partition.clone(),
+        account: own_account,
+        member_role: config.member_role_name.clone(),
+        max_accounts_in_parallel: config.max_accounts_in_parallel,
+    }
+}
+
+/// The run's context and its record (its accounts and batch size still to set), with
+/// the previous run of its scope.
+async fn begin(
+    deps: &PlanDeps,
+    run_id: &str,
+    started_at: String,
+    input: &RunInput,
+) -> Result<(RunContext, PlanRecord), Error> {
+    let dt = started_at[..10].to_string();
+    let scope = run::scope_of(
+        &input.arns,
+        input.discover.as_ref(),
+        input.organization.as_ref(),
+    );
+    let previous_run = previous_run(
+        &deps.store,
+        run_id,
+        &dt,
+        &started_at,
+        input.granularity,
+        &scope,
+    )
+    .await?;
+    let run = RunContext {
+        run_id: run_id.to_string(),
+        dt: dt.clone(),
+        started_at: started_at.clone(),
+        granularity: input.granularity,
+        poll: input.poll,
+        report: input.report.clone(),
+        iam_requests_per_second: input.iam_requests_per_second,
+        previous_run: previous_run.clone(),
+        account: None,
+    };
+    let record = PlanRecord {
+        run_id: run_id.to_string(),
+        dt,
+        started_at,
+        granularity: input.granularity,
+        batch_size: input.batch_size,
+        batch_size_requested: input.batch_size,
+        max_concurrency: input.max_concurrency,
+        iam_requests_per_second: input.iam_requests_per_second,
+        poll: input.poll,
+        report: input.report.clone(),
+        explicit_arns: input.arns.len() as u32,
+        discover: input.discover.clone(),
+        // Summed over the accounts by Summarize.
+        principals: 0,
+        batches: 0,
+        skipped: Vec::new(),
+        scope,
+        previous_run,
+        organization: input.organization.clone(),
+        accounts: 0,
+    };
+    Ok((run, record))
+}
+
+/// The run's work files: its input, the access report's entities (when asked), the
+/// accounts Map's items and the plan; then the Map's input.
+async fn write_run(
+    deps: &PlanDeps,
+    run: &RunContext,
+    input: &RunInput,
+    accounts: &[AccountItem],
+    record: &PlanRecord,
+) -> Result<PlanOutput, Error> {
+    let store = &deps.store;
+    let run_id = &run.run_id;
+    store.put_json(&keys::input_key(run_id), input).await?;
+    let access_report = input.organization.as_ref().is_some_and(|o| o.access_report);
+    if access_report {
+        // IAM answers it to the management account only: a refusal is the run's error.
+        let org_id = deps.organizations.id().await.map_err(not_organization)?;
+        let scope: Vec<(String, String)> = accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.ou_path.clone()))
+            .collect();
+        let entities = access_report::entities(&org_id, &scope);
+        store
+            .put_json(&keys::access_state_key(run_id), &entities)
+            .await?;
+    }
+    let accounts_key = keys::accounts_key(run_id);
+    store.put_json(&accounts_key, &accounts).await?;
+    store.put_json(&keys::plan_key(run_id), record).await?;
+    tracing::info!(run_id, accounts = accounts.len(), "planned");
+    Ok(PlanOutput {
+        run: run.clone(),
+        bucket: store.bucket.clone(),
+        accounts_key,
+        accounts: accounts.len() as u32,
+        organization: input.organization.is_some(),
+        max_accounts_in_parallel: input
+            .organization
+            .as_ref()
+            .map_or(1, |o| o.max_accounts_in_parallel),
+        access_report,
+    })
+}
+
+/// The run's accounts: the stack's own, or those `organization` selects (Organizations
+/// is asked once). Explicit ARNs must be in one of them; without discovery, an account
+/// no ARN names has nothing to scan and is left out.
+async fn resolve_accounts(
+    deps: &PlanDeps,
+    input: &RunInput,
+    own_account: &str,
+) -> Result<Vec<AccountItem>, Error> {
+    let Some(org) = &input.organization else {
+        return Ok(vec![AccountItem::own(own_account)]);
+    };
+    let tree = deps.organizations.tree().await.map_err(not_organization)?;
+    let mut chosen = tree.select(org)?;
+    let ids: BTreeSet<&str> = chosen.iter().map(|a| a.id.as_str()).collect();
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    let mut aws_managed = false;
+    for (i, arn) in input.arns.iter().enumerate() {
+        if arn.kind() == PrincipalType::AwsManagedPolicy {
+            aws_managed = true;
+            continue;
+        }
+        if !ids.contains(arn.account()) {
+            return Err(Error::invalid(
+                &format!("arns[{i}]"),
+                format!(
+                    "{arn} is in account {}, which `organization` does not select",
+                    arn.account()
+                ),
+            ));
+        }
+        named.insert(arn.account().to_string());
+    }
+    if input.discover.is_none() && !aws_managed {
+        chosen.retain(|a| named.contains(&a.id));
+    }
+    let partition = &deps.config.partition;
+    Ok(chosen
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| AccountItem {
+            role_arn: (a.id != own_account)
+                .then(|| account::member_role_arn(partition, &a.id, &org.member_role)),
+            first_batch: account::first_batch(i),
+            probe: true,
+            id: a.id,
+            name: a.name,
+            status: a.status,
+            ou_path: a.ou_path,
+        })
+        .collect())
+}
+
+/// The previous completed run of this scope at `granularity` (see [`previous::choose_previous`]): the
+/// run summaries are listed, and read newest day first until a day has one.
+async fn previous_run(
+    store: &ReportStore,
+    run_id: &str,
+    dt: &str,
+    started_at: &str,
+    granularity: Granularity,
+    scope: &str,
+) -> Result<Option<RunRef>, Error> {
+    let keys = store.list_keys(keys::RUNS_PREFIX).await?;
+    let mut by_day: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for key in &keys {
+        if let Some((day, run)) = keys::parse_summary_key(key) {
+            if day <= dt && run != run_id {
+                by_day.entry(day).or_default().push(key);
+            }
+        }
+    }
+    for (_, day_keys) in by_day.into_iter().rev() {
+        let heads: Vec<RunHead> = stream::iter(day_keys)
+            .map(|key| store.get_json::<RunHead>(key))
+            .buffered(8)
+            .try_collect()
+            .await?;
+        if let Some(found) = previous::choose_previous(&heads, granularity, scope, started_at) {
+            tracing::info!(previous = found.run_id, "changes compare against this run");
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
