@@ -74,8 +74,12 @@ pub fn render_batches(c: &BatchCounts) -> String {
     format!("{} of {} done: {}", c.done(), c.total, parts.join(", "))
 }
 
-fn counted<'a>(counts: impl Iterator<Item = (&'a String, &'a u32)>) -> String {
+/// `2 COMPLETED, 1 FAILED`: counts by name, in the names' order.
+fn counted<'a>(counts: impl Iterator<Item = (&'a str, &'a u32)>) -> String {
+    let mut counts: Vec<_> = counts.collect();
+    counts.sort();
     counts
+        .into_iter()
         .map(|(what, n)| format!("{n} {what}"))
         .collect::<Vec<_>>()
         .join(", ")
@@ -95,9 +99,12 @@ pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
         "principals: {} planned, {} reported ({})\n",
         c.principals_planned,
         c.reports_written,
-        counted(c.by_type.iter())
+        counted(c.by_type.iter().map(|(t, n)| (t.as_str(), n)))
     );
-    out += &format!("jobs:       {}\n", counted(c.by_status.iter()));
+    out += &format!(
+        "jobs:       {}\n",
+        counted(c.by_status.iter().map(|(s, n)| (s.as_str(), n)))
+    );
     out += &format!(
         "services:   {} granted: {} active, {} stale ({}+ days), {} never used\n",
         c.services_granted,
@@ -127,7 +134,10 @@ pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
             .iter()
             .any(|a| a.status != AccountStatus::Succeeded)
     {
-        out += &format!("accounts:   {}\n", counted(s.account_counts.iter()));
+        out += &format!(
+            "accounts:   {}\n",
+            counted(s.account_counts.iter().map(|(s, n)| (s.as_str(), n)))
+        );
         out += &format!(
             "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
             "account",

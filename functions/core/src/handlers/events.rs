@@ -177,7 +177,7 @@ pub struct BatchIndex {
 pub struct WriteOutput {
     pub index: u32,
     pub written: u32,
-    pub by_status: BTreeMap<String, u32>,
+    pub by_status: BTreeMap<JobStatus, u32>,
 }
 
 /// Summarize's event: Plan's output, and the Map's error when the Map itself failed.
@@ -201,5 +201,5 @@ pub struct SummarizeOutput {
     pub as_of: String,
     pub principals: u32,
     pub reports_written: u32,
-    pub by_status: BTreeMap<String, u32>,
+    pub by_status: BTreeMap<JobStatus, u32>,
 }

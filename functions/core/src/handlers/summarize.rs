@@ -7,6 +7,7 @@ use crate::domain::account::{AccountRun, AccountStatus};
 use crate::domain::batch::Batch;
 use crate::domain::batch::BatchFailure;
 use crate::domain::clock::utc;
+use crate::domain::job::JobStatus;
 use crate::domain::keys;
 use crate::domain::outcome::BatchResult;
 use crate::domain::page;
@@ -225,7 +226,11 @@ pub async fn handle(
             by_status: counts.by_status.clone(),
         }),
         RunStatus::Failed => Err(RunError::TooManyFailures {
-            failed: counts.by_status.get("FAILED").copied().unwrap_or(0),
+            failed: counts
+                .by_status
+                .get(&JobStatus::Failed)
+                .copied()
+                .unwrap_or(0),
             planned: counts.principals_planned,
             max_failed_percent: deps.config.max_failed_percent,
             summary_url,

@@ -246,7 +246,7 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOut
         .await?;
     let mut by_status = BTreeMap::new();
     for p in &principals {
-        *by_status.entry(p.status.as_str().to_string()).or_insert(0) += 1;
+        *by_status.entry(p.status).or_insert(0) += 1;
     }
     let result = BatchResult {
         index: state.index,

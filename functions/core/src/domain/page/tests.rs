@@ -1,15 +1,19 @@
 //! The run's page: its data embedded once and parseable back, no string able to close
 //! the script, nothing loaded from elsewhere, an empty run rendered.
 
+use super::packing::{push_digits, width, AGO_DIGITS, AGO_MAX, DIGITS};
 use super::*;
 use crate::domain::arn::PrincipalType;
+use crate::domain::clock::utc;
 use crate::domain::input::{PollOptions, ReportOptions};
 use crate::domain::job::{JobError, JobStatus};
 use crate::domain::outcome::BatchResult;
 use crate::domain::outcome::{ActionCell, PrincipalOutcome, ServiceCell};
+use crate::domain::report::Changes;
 use crate::domain::report::ClassChanges;
 use crate::domain::run::PlanRecord;
 use crate::domain::summary::{summarize, Closing, RunRecords};
+use crate::domain::usage::Usage;
 use serde_json::Value;
 
 const HOSTILE: &str = "</script><script>alert(1)</script>";

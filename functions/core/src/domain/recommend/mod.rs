@@ -24,115 +24,18 @@
 //! Every recommended document is checked by [`crate::domain::policy::ready`] (valid, within IAM's
 //! quotas); one that can't be emitted becomes a note, never a broken document.
 
+mod holdings;
+mod judge;
+
+pub use holdings::{AccessKeyUse, Credentials, Holdings, InlinePolicy, ManagedPolicy, Slice};
+
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::clock::utc;
 use crate::domain::input::ReportOptions;
-use crate::domain::policy::{
-    ready, rewrite, AdvisorView, Narrowing, PolicyDocument, PolicyLimit, Rewrite, Unseen,
-};
+use crate::domain::policy::{AdvisorView, Narrowing, Rewrite, Unseen};
 use crate::domain::selection::{glob_match, is_service_linked_role};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use time::OffsetDateTime;
-
-/// What one principal holds, as GetAccountAuthorizationDetails said when the run was
-/// planned.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Holdings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// Inline policies (users, roles, groups), documents as JSON text.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inline: Vec<InlinePolicy>,
-    /// Attached managed policies' ARNs (see [`Slice::policies`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attached: Vec<String>,
-    /// A user's groups, by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
-    /// A role's RoleLastUsed date; `None`: never used (in IAM's tracking period).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role_last_used: Option<String>,
-    /// A user's password and active access keys (the credential report).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<Credentials>,
-}
-
-/// A user's console password and active access keys, and their last use, as the
-/// credential report says (shown in the user's report).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Credentials {
-    pub password_enabled: bool,
-    /// `None`: never used (or no password).
-    pub password_last_used: Option<String>,
-    /// When the password was set (a password younger than `min_age_days` is not judged).
-    #[serde(default)]
-    pub password_last_changed: Option<String>,
-    /// The active keys.
-    pub access_keys: Vec<AccessKeyUse>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AccessKeyUse {
-    /// From ListAccessKeys, for keys the report calls unused (the report has no ids);
-    /// `None` for keys in use, or one that could not be matched.
-    pub id: Option<String>,
-    pub created: Option<String>,
-    pub last_used: Option<String>,
-    pub last_used_service: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InlinePolicy {
-    pub name: String,
-    pub document: String,
-}
-
-/// A managed policy: its default version's document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ManagedPolicy {
-    pub arn: String,
-    pub name: String,
-    pub aws_managed: bool,
-    pub document: String,
-}
-
-/// What Plan stores for one batch (`work/run=…/holdings/NNNNNN.json`): the batch's
-/// principals and every managed policy they hold or are.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Slice {
-    pub principals: BTreeMap<String, Holdings>,
-    pub policies: BTreeMap<String, ManagedPolicy>,
-}
-
-impl Slice {
-    /// What `arns` hold, out of their account's holdings (`principals`) and managed
-    /// policies: each principal, the policies attached to it, and each policy in `arns`.
-    pub fn of_batch(
-        arns: &[PrincipalArn],
-        principals: &BTreeMap<String, Holdings>,
-        policies: &BTreeMap<String, ManagedPolicy>,
-    ) -> Slice {
-        let mut slice = Slice::default();
-        for arn in arns {
-            let key = arn.to_string();
-            if let Some(h) = principals.get(&key) {
-                for p in &h.attached {
-                    if let Some(policy) = policies.get(p) {
-                        slice.policies.insert(p.clone(), policy.clone());
-                    }
-                }
-                slice.principals.insert(key.clone(), h.clone());
-            }
-            if let Some(policy) = policies.get(&key) {
-                slice.policies.insert(key, policy.clone());
-            }
-        }
-        slice
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -279,17 +182,42 @@ fn days_before(as_of: OffsetDateTime, time: &str) -> Option<i64> {
 /// Decides the recommendations of one principal. See the module doc for the rules.
 pub fn recommend(s: &Subject<'_>) -> Judgement {
     let arn_text = s.arn.to_string();
+    let holdings = match not_judged(s, &arn_text) {
+        Ok(holdings) => holdings,
+        Err(why) => return withheld(why),
+    };
+    let view = s.view;
+    let mut j = Judgement::default();
+    if s.arn.kind() == PrincipalType::Policy {
+        if let Some(policy) = s.slice.policies.get(&arn_text) {
+            judge::judge_own_managed(&mut j, policy, view);
+        }
+        return j;
+    }
+    judge::judge_inline(&mut j, s.arn, &arn_text, &holdings.inline, view);
+    for policy_arn in &holdings.attached {
+        match s.slice.policies.get(policy_arn) {
+            Some(p) => judge::judge_attached(&mut j, &arn_text, p, view),
+            None => j.notes.push(format!(
+                "{policy_arn}: its document was not read; left alone"
+            )),
+        }
+    }
+    judge_credentials(&mut j, s, holdings);
+    j
+}
+
+/// The principal's holdings, or why it is not judged at all (fail closed).
+fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, String> {
     let kind = s.arn.kind();
     if !s.completed {
-        return withheld("the job is not COMPLETED: nothing is judged".into());
+        return Err("the job is not COMPLETED: nothing is judged".into());
     }
     if kind == PrincipalType::AwsManagedPolicy {
-        return withheld(
-            "an AWS-managed policy can't be edited: the users, roles and groups holding it get DETACH_POLICY or REPLACE_AWS_MANAGED_POLICY".into(),
-        );
+        return Err("an AWS-managed policy can't be edited: the users, roles and groups holding it get DETACH_POLICY or REPLACE_AWS_MANAGED_POLICY".into());
     }
-    let Some(holdings) = s.slice.principals.get(&arn_text) else {
-        return withheld(
+    let Some(holdings) = s.slice.principals.get(arn_text) else {
+        return Err(
             "not in GetAccountAuthorizationDetails when the run was planned (created since?)"
                 .into(),
         );
@@ -297,62 +225,56 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
     let exclude = &s.options.exclude;
     if kind == PrincipalType::Policy && !exclude.tags.is_empty() {
         // GetAccountAuthorizationDetails carries no policy tags: fail closed.
-        return withheld(
+        return Err(
             "report.exclude.tags is set and a managed policy's tags are not read: not judged"
                 .into(),
         );
     }
-    if exclude.arns.iter().any(|g| glob_match(g, &arn_text))
+    if exclude.arns.iter().any(|g| glob_match(g, arn_text))
         || (!exclude.tags.is_empty()
             && exclude
                 .tags
                 .iter()
                 .all(|(k, v)| holdings.tags.get(k) == Some(v)))
     {
-        return withheld("excluded by report.exclude".into());
+        return Err("excluded by report.exclude".into());
     }
     if is_service_linked_role(s.arn) {
-        return withheld(
+        return Err(
             "a service-linked role: its policies belong to the AWS service; findings only".into(),
         );
     }
     if kind == PrincipalType::Role {
         if let Some(set) = permission_set(s.arn.name()) {
-            return withheld(format!(
+            return Err(format!(
                 "an IAM Identity Center role: change the permission set {set:?} in IAM Identity Center, not this role; findings only"
             ));
         }
     }
-    let min_age = s.options.min_age_days.unwrap_or(s.options.unused_days);
+    let min_age = min_age_days(s.options);
     if let Some(age) = holdings
         .created
         .as_deref()
         .and_then(|c| days_before(s.as_of, c))
     {
         if age < i64::from(min_age) {
-            return withheld(format!(
+            return Err(format!(
                 "too new to judge: created {age} days before the run, report.min_age_days is {min_age}"
             ));
         }
     }
-    let view = s.view;
-    let mut j = Judgement::default();
-    if kind == PrincipalType::Policy {
-        if let Some(policy) = s.slice.policies.get(&arn_text) {
-            judge_own_managed(&mut j, policy, view);
-        }
-        return j;
-    }
-    judge_inline(&mut j, s.arn, &arn_text, &holdings.inline, view);
-    for policy_arn in &holdings.attached {
-        match s.slice.policies.get(policy_arn) {
-            Some(p) => judge_attached(&mut j, &arn_text, p, view),
-            None => j.notes.push(format!(
-                "{policy_arn}: its document was not read; left alone"
-            )),
-        }
-    }
+    Ok(holdings)
+}
+
+fn min_age_days(options: &ReportOptions) -> u32 {
+    options.min_age_days.unwrap_or(options.unused_days)
+}
+
+/// DELETE_PRINCIPAL for an unused role; REMOVE_CONSOLE_PASSWORD and
+/// DEACTIVATE_ACCESS_KEY for a user's unused credentials.
+fn judge_credentials(j: &mut Judgement, s: &Subject<'_>, holdings: &Holdings) {
     let unused_days = s.options.unused_days;
+    let min_age = min_age_days(s.options);
     let stale = |last: Option<&str>| match last {
         None => Some("never used".to_string()),
         Some(t) => days_before(s.as_of, t)
@@ -361,7 +283,7 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
     };
     // A role its own report shows in use is not unused, whatever RoleLastUsed says.
     let in_use = s.view.services.iter().any(|svc| svc.used);
-    if kind == PrincipalType::Role && !in_use {
+    if s.arn.kind() == PrincipalType::Role && !in_use {
         if let Some(why) = stale(holdings.role_last_used.as_deref()) {
             j.unused_credentials.push("role".into());
             j.recommendations.push(Recommendation::new(
@@ -370,220 +292,46 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
             ));
         }
     }
-    if let Some(c) = &holdings.credentials {
-        let young = |t: Option<&str>| {
-            t.and_then(|t| days_before(s.as_of, t))
-                .is_some_and(|age| age < i64::from(min_age))
-        };
-        if c.password_enabled && !young(c.password_last_changed.as_deref()) {
-            if let Some(why) = stale(c.password_last_used.as_deref()) {
-                j.unused_credentials.push("password".into());
-                j.recommendations.push(Recommendation::new(
-                    Action::RemoveConsolePassword,
-                    format!("the console password was {why} (PasswordLastUsed; unused_days {unused_days})"),
-                ));
-            }
-        }
-        for key in &c.access_keys {
-            let Some(why) =
-                stale(key.last_used.as_deref()).filter(|_| !young(key.created.as_deref()))
-            else {
-                continue;
-            };
-            match &key.id {
-                Some(id) => {
-                    j.unused_credentials.push(format!("access_key:{id}"));
-                    let mut r = Recommendation::new(
-                        Action::DeactivateAccessKey,
-                        format!("the access key was {why} (credential report; unused_days {unused_days})"),
-                    );
-                    r.access_key_id = Some(id.clone());
-                    j.recommendations.push(r);
-                }
-                None => j.notes.push(format!(
-                    "an active access key created {} was {why}, but its id was not found",
-                    key.created.as_deref().unwrap_or("at an unknown time")
-                )),
-            }
-        }
-    }
-    j
-}
-
-fn parse(j: &mut Judgement, what: &str, text: &str) -> Option<PolicyDocument> {
-    match PolicyDocument::parse(text) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            j.notes.push(format!(
-                "{what}: its document can't be parsed ({e}); left alone"
+    let Some(c) = &holdings.credentials else {
+        return;
+    };
+    let young = |t: Option<&str>| {
+        t.and_then(|t| days_before(s.as_of, t))
+            .is_some_and(|age| age < i64::from(min_age))
+    };
+    if c.password_enabled && !young(c.password_last_changed.as_deref()) {
+        if let Some(why) = stale(c.password_last_used.as_deref()) {
+            j.unused_credentials.push("password".into());
+            j.recommendations.push(Recommendation::new(
+                Action::RemoveConsolePassword,
+                format!(
+                    "the console password was {why} (PasswordLastUsed; unused_days {unused_days})"
+                ),
             ));
-            None
         }
     }
-}
-
-fn document_value(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).expect("ready() returns JSON it has read back")
-}
-
-fn inline_limit(kind: PrincipalType) -> PolicyLimit {
-    match kind {
-        PrincipalType::User => PolicyLimit::UserInline,
-        PrincipalType::Group => PolicyLimit::GroupInline,
-        _ => PolicyLimit::RoleInline,
-    }
-}
-
-const UPDATE_INLINE: &str =
-    "grants only what was used within unused_days, and what access advisor can't see";
-const DELETE_INLINE: &str = "none of the services it grants was used within unused_days";
-const DETACH_FROM_HOLDER: &str =
-    "the holder used none of the services it grants within unused_days";
-const REPLACE_AWS_MANAGED: &str = "an AWS-managed policy can't be edited: create this customer-managed policy, attach it, detach the AWS-managed one";
-const DETACH_EVERYWHERE: &str = "no entity it is attached to used any service it grants within unused_days: detach it from each (then delete it)";
-const UPDATE_MANAGED: &str = "judged by the policy's own report, which covers every entity it is attached to: create-policy-version --set-as-default";
-
-/// Each inline policy rewritten; the documents kept together must fit the holder's quota.
-fn judge_inline(
-    j: &mut Judgement,
-    arn: &PrincipalArn,
-    holder: &str,
-    inline: &[InlinePolicy],
-    view: &AdvisorView,
-) {
-    // Every inline document as it would be, and the updates waiting for their text.
-    let mut after: Vec<PolicyDocument> = Vec::new();
-    let mut updates: Vec<(usize, Recommendation)> = Vec::new();
-    for p in inline {
-        let Some(doc) = parse(j, &format!("inline policy {}", p.name), &p.document) else {
+    for key in &c.access_keys {
+        let Some(why) = stale(key.last_used.as_deref()).filter(|_| !young(key.created.as_deref()))
+        else {
             continue;
         };
-        let r = rewrite(&doc, view);
-        let reference = PolicyRef {
-            kind: PolicyKind::Inline,
-            name: p.name.clone(),
-            arn: None,
-            holder: Some(holder.to_string()),
-        };
-        match &r.document {
-            None => j.recommendations.push(Recommendation::about_policy(
-                Action::DeleteInlinePolicy,
-                reference,
-                &r,
-                DELETE_INLINE,
-            )),
-            Some(new) if r.changed => {
-                let mut update = Recommendation::about_policy(
-                    Action::UpdatePolicy,
-                    reference,
-                    &r,
-                    UPDATE_INLINE,
+        match &key.id {
+            Some(id) => {
+                j.unused_credentials.push(format!("access_key:{id}"));
+                let mut r = Recommendation::new(
+                    Action::DeactivateAccessKey,
+                    format!(
+                        "the access key was {why} (credential report; unused_days {unused_days})"
+                    ),
                 );
-                update.current_document = serde_json::from_str(&p.document).ok();
-                updates.push((after.len(), update));
-                after.push(new.clone());
+                r.access_key_id = Some(id.clone());
+                j.recommendations.push(r);
             }
-            Some(_) => after.push(doc),
+            None => j.notes.push(format!(
+                "an active access key created {} was {why}, but its id was not found",
+                key.created.as_deref().unwrap_or("at an unknown time")
+            )),
         }
-    }
-    if updates.is_empty() {
-        return;
-    }
-    let documents: Vec<&PolicyDocument> = after.iter().collect();
-    match ready(&documents, inline_limit(arn.kind())) {
-        Ok(texts) => {
-            for (at, mut update) in updates {
-                update.recommended_document = Some(document_value(&texts[at]));
-                j.recommendations.push(update);
-            }
-        }
-        Err(e) => j.notes.push(format!(
-            "the inline policies of {holder} can't be rewritten within IAM's rules: {e}; left alone"
-        )),
-    }
-}
-
-fn managed_ref(p: &ManagedPolicy, holder: Option<&str>) -> PolicyRef {
-    PolicyRef {
-        kind: if p.aws_managed {
-            PolicyKind::AwsManaged
-        } else {
-            PolicyKind::Managed
-        },
-        name: p.name.clone(),
-        arn: Some(p.arn.clone()),
-        holder: holder.map(str::to_string),
-    }
-}
-
-/// `new` as one managed policy's document (IAM's 6,144 characters): `rec` with it, or a
-/// note saying why there is none (`what` names what is missing).
-fn with_managed_document(
-    j: &mut Judgement,
-    p: &ManagedPolicy,
-    new: &PolicyDocument,
-    mut rec: Recommendation,
-    what: &str,
-) {
-    match ready(&[new], PolicyLimit::Managed) {
-        Ok(texts) => {
-            rec.recommended_document = Some(document_value(&texts[0]));
-            j.recommendations.push(rec);
-        }
-        Err(e) => j.notes.push(format!("{}: {what}{e}; left alone", p.arn)),
-    }
-}
-
-/// A managed policy held by a user, role or group, judged on the holder's report.
-fn judge_attached(j: &mut Judgement, holder: &str, p: &ManagedPolicy, view: &AdvisorView) {
-    let Some(doc) = parse(j, &p.arn, &p.document) else {
-        return;
-    };
-    let r = rewrite(&doc, view);
-    let reference = managed_ref(p, Some(holder));
-    match (&r.document, p.aws_managed) {
-        (None, _) => j.recommendations.push(Recommendation::about_policy(
-            Action::DetachPolicy,
-            reference,
-            &r,
-            DETACH_FROM_HOLDER,
-        )),
-        (Some(new), true) if r.changed => {
-            let rec = Recommendation::about_policy(
-                Action::ReplaceAwsManagedPolicy,
-                reference,
-                &r,
-                REPLACE_AWS_MANAGED,
-            );
-            with_managed_document(j, p, new, rec, "no scoped replacement: ");
-        }
-        // A customer-managed policy is rewritten on its own report, which covers every
-        // entity it is attached to.
-        _ => {}
-    }
-}
-
-/// A customer-managed policy's own report: its document, rewritten from it.
-fn judge_own_managed(j: &mut Judgement, p: &ManagedPolicy, view: &AdvisorView) {
-    let Some(doc) = parse(j, &p.arn, &p.document) else {
-        return;
-    };
-    let r = rewrite(&doc, view);
-    let reference = managed_ref(p, None);
-    match &r.document {
-        None => j.recommendations.push(Recommendation::about_policy(
-            Action::DetachPolicy,
-            reference,
-            &r,
-            DETACH_EVERYWHERE,
-        )),
-        Some(new) if r.changed => {
-            let mut rec =
-                Recommendation::about_policy(Action::UpdatePolicy, reference, &r, UPDATE_MANAGED);
-            rec.current_document = serde_json::from_str(&p.document).ok();
-            with_managed_document(j, p, new, rec, "");
-        }
-        Some(_) => {}
     }
 }
 

@@ -1,9 +1,11 @@
 //! Recommendations from a report and the policies held: each rule of the module doc.
 
 use super::*;
+use crate::domain::policy::PolicyDocument;
 use crate::domain::report::ServiceReport;
 use crate::domain::usage::Usage;
 use serde_json::json;
+use std::collections::BTreeMap;
 use time::macros::datetime;
 
 const AS_OF: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);

@@ -95,8 +95,8 @@ fn counts_ranks_and_lists_errors() {
     assert_eq!(s.status, RunStatus::Succeeded);
     assert_eq!(s.as_of, "2026-11-25T00:00:00Z");
     assert_eq!(s.counts.reports_written, 3);
-    assert_eq!(s.counts.by_status["COMPLETED"], 2);
-    assert_eq!(s.counts.by_status["FAILED"], 1);
+    assert_eq!(s.counts.by_status[&JobStatus::Completed], 2);
+    assert_eq!(s.counts.by_status[&JobStatus::Failed], 1);
     assert_eq!(s.counts.services_unused, 10);
     assert_eq!(
         s.top_unused
@@ -369,7 +369,10 @@ fn each_account_has_a_line_and_any_not_succeeded_makes_the_run_incomplete() {
     );
     assert_eq!(
         s.account_counts,
-        BTreeMap::from([("SUCCEEDED".to_string(), 1), ("UNREACHABLE".to_string(), 2)])
+        BTreeMap::from([
+            (AccountStatus::Succeeded, 1),
+            (AccountStatus::Unreachable, 2)
+        ])
     );
 }
 
