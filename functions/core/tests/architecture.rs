@@ -5,7 +5,8 @@
 //!   runtime, handlers}`;
 //! - the core's folders form layers (domain, error, adapters, runtime, handlers): a file
 //!   imports only files of its own layer or of the layers below it;
-//! - no import circle joins files of different folders, in the core or in the CLI.
+//! - no import circle joins files of different folders, in the core or in the CLI;
+//! - no production file is over 400 lines (test modules and fixtures aside).
 //!
 //! An "import" is any `crate::`/`super::`/`self::` path a file names outside comments (in a
 //! `use`, or inline), resolved to the file that defines it, following `pub use`
@@ -23,6 +24,8 @@ struct File {
     path: PathBuf,
     /// The production text, comments, string contents and test modules removed.
     text: String,
+    /// Lines of the file before its inline test module.
+    lines: usize,
     /// `pub use` re-exports: the name this module exports → the path it stands for.
     exports: BTreeMap<String, ModPath>,
 }
@@ -31,6 +34,7 @@ struct Tree {
     files: BTreeMap<ModPath, File>,
 }
 
+const MAX_LINES: usize = 400;
 const LAYERS: [&str; 5] = ["domain", "error", "adapters", "runtime", "handlers"];
 
 fn core_src() -> PathBuf {
@@ -62,12 +66,14 @@ impl Tree {
                 module.pop();
             }
             let raw = fs::read_to_string(&path).unwrap();
+            let lines = inline_tests(&raw).unwrap_or(raw.lines().count());
             let text = production(&raw);
             files.insert(
                 module,
                 File {
                     path,
                     text,
+                    lines,
                     exports: BTreeMap::new(),
                 },
             );
@@ -536,6 +542,23 @@ fn no_import_circle_joins_two_folders_in_the_core_or_the_cli() {
             "import circles across folders: {found:#?}"
         );
     }
+}
+
+#[test]
+fn no_production_file_is_over_400_lines() {
+    let mut found = Vec::new();
+    for root in [core_src(), cli_src()] {
+        for file in Tree::read(&root).files.values() {
+            if file.lines > MAX_LINES {
+                found.push(format!("{}: {} lines", file.path.display(), file.lines));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "over {MAX_LINES} lines:\n{}",
+        found.join("\n")
+    );
 }
 
 /// The checker itself: a circle across folders is found, one inside a folder is not,

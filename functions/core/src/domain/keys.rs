@@ -11,11 +11,6 @@ pub fn work_prefix(run_id: &str) -> String {
     format!("{WORK_PREFIX}run={run_id}/")
 }
 
-/// The Distributed Map's item list.
-pub fn batches_key(run_id: &str) -> String {
-    format!("{}batches.json", work_prefix(run_id))
-}
-
 /// What Plan decided (parameters, counts), read back by Summarize.
 pub fn plan_key(run_id: &str) -> String {
     format!("{}plan.json", work_prefix(run_id))

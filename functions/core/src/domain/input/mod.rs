@@ -4,6 +4,7 @@
 
 mod error;
 mod options;
+mod scope;
 mod validate;
 
 pub use error::InputError;
@@ -11,7 +12,8 @@ pub use options::{
     AccountSelection, Discovery, EntityType, Exclude, Granularity, Organization,
     OrganizationOptions, PollOptions, ReportOptions,
 };
-pub use validate::{check_account_id, InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
+pub use scope::check_account_id;
+pub use validate::{InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
 
 #[cfg(test)]
 mod tests;

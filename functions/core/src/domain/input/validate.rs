@@ -3,9 +3,9 @@
 
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::input::options::{
-    AccountSelection, Discovery, Granularity, Organization, OrganizationOptions, PollOptions,
-    ReportOptions,
+    Discovery, Granularity, Organization, OrganizationOptions, PollOptions, ReportOptions,
 };
+use crate::domain::input::scope::{check_discovery, check_organization};
 use crate::domain::input::InputError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -65,7 +65,7 @@ pub struct InputDefaults {
     pub max_accounts_in_parallel: u32,
 }
 
-fn check_range(field: &str, value: u32, low: u32, high: u32) -> Result<u32, InputError> {
+pub(super) fn check_range(field: &str, value: u32, low: u32, high: u32) -> Result<u32, InputError> {
     if (low..=high).contains(&value) {
         Ok(value)
     } else {
@@ -101,50 +101,7 @@ impl RunInput {
     }
 
     fn check(raw: RawRunInput, defaults: &InputDefaults) -> Result<RunInput, InputError> {
-        if raw.arns.len() > MAX_ARNS {
-            return Err(InputError::invalid(
-                "arns",
-                format!("{} ARNs; at most {MAX_ARNS} per run", raw.arns.len()),
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        let mut arns = Vec::with_capacity(raw.arns.len());
-        for (i, text) in raw.arns.iter().enumerate() {
-            let field = format!("arns[{i}]");
-            let arn = PrincipalArn::parse(text).map_err(|source| InputError::Arn {
-                field: field.clone(),
-                source,
-            })?;
-            if arn.partition() != defaults.partition {
-                return Err(InputError::invalid(
-                    &field,
-                    format!(
-                        "{text:?} is in partition {:?}; this scan reads {:?}",
-                        arn.partition(),
-                        defaults.partition
-                    ),
-                ));
-            }
-            // An organization's accounts are known once Plan resolves them: it checks then.
-            if let (Some(account), None) = (&defaults.account, &raw.organization) {
-                if arn.kind() != PrincipalType::AwsManagedPolicy && arn.account() != account {
-                    return Err(InputError::invalid(
-                        &field,
-                        format!(
-                            "{text:?} is in account {}; this scan reads account {account}",
-                            arn.account()
-                        ),
-                    ));
-                }
-            }
-            if !seen.insert(arn.identity()) {
-                return Err(InputError::invalid(
-                    &field,
-                    format!("{text:?} is listed twice (IAM names ignore case)"),
-                ));
-            }
-            arns.push(arn);
-        }
+        let arns = check_arns(&raw.arns, raw.organization.is_some(), defaults)?;
         let discover = match (raw.discover, arns.is_empty()) {
             (Some(d), _) => Some(check_discovery(d)?),
             (None, true) => Some(Discovery::default()),
@@ -170,56 +127,8 @@ impl RunInput {
                 ));
             }
         }
-        let poll = raw.poll;
-        check_range(
-            "poll.initial_wait_seconds",
-            poll.initial_wait_seconds,
-            0,
-            3600,
-        )?;
-        check_range("poll.max_wait_seconds", poll.max_wait_seconds, 0, 3600)?;
-        check_range("poll.max_attempts", poll.max_attempts, 1, 1000)?;
-        if poll.max_wait_seconds < poll.initial_wait_seconds {
-            return Err(InputError::invalid(
-                "poll.max_wait_seconds",
-                "must not be below poll.initial_wait_seconds",
-            ));
-        }
-        let report = raw.report;
-        check_range("report.unused_days", report.unused_days, 1, 400)?;
-        check_range(
-            "report.max_entity_services",
-            report.max_entity_services,
-            1,
-            500,
-        )?;
-        if let Some(days) = report.min_age_days {
-            check_range("report.min_age_days", days, 0, 3650)?;
-        }
-        if report.exclude.arns.len() > 100
-            || report
-                .exclude
-                .arns
-                .iter()
-                .any(|g| g.is_empty() || g.len() > 2048)
-        {
-            return Err(InputError::invalid(
-                "report.exclude.arns",
-                "give at most 100 ARN globs of 1-2048 characters (* any run of characters, ? one)",
-            ));
-        }
-        if report.exclude.tags.len() > 50
-            || report
-                .exclude
-                .tags
-                .iter()
-                .any(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
-        {
-            return Err(InputError::invalid(
-                "report.exclude.tags",
-                "give at most 50 tags, keys of 1-128 characters and values of at most 256 (IAM's tag limits)",
-            ));
-        }
+        check_poll(&raw.poll)?;
+        check_report(&raw.report)?;
         let organization = raw
             .organization
             .map(|o| check_organization(o, defaults))
@@ -232,169 +141,114 @@ impl RunInput {
             batch_size,
             max_concurrency,
             iam_requests_per_second: raw.iam_requests_per_second,
-            poll,
-            report,
+            poll: raw.poll,
+            report: raw.report,
         })
     }
 }
 
-/// A 12-digit account id, or why not.
-pub fn check_account_id(field: &str, id: &str) -> Result<(), InputError> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(InputError::invalid(
-            field,
-            format!("{id:?} is not an AWS account id (12 digits)"),
-        ))
-    }
-}
-
-/// An OU id (`ou-` root id part, then 8-32 characters) or a root id (`r-…`), as
-/// Organizations' API model patterns them.
-fn is_unit_id(id: &str) -> bool {
-    let lower = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    };
-    if let Some(rest) = id.strip_prefix("ou-") {
-        return match rest.split_once('-') {
-            Some((root, ou)) => {
-                (4..=32).contains(&root.len())
-                    && (8..=32).contains(&ou.len())
-                    && lower(root)
-                    && lower(ou)
-            }
-            None => false,
-        };
-    }
-    id.strip_prefix("r-")
-        .is_some_and(|root| (4..=32).contains(&root.len()) && lower(root))
-}
-
-fn check_organization(
-    o: OrganizationOptions,
+/// The explicit ARNs: each parsed, in the scan's partition (and, outside an
+/// organization run, its account), none twice.
+fn check_arns(
+    texts: &[String],
+    organization: bool,
     defaults: &InputDefaults,
-) -> Result<Organization, InputError> {
-    let chosen = [!o.accounts.is_empty(), o.all, !o.units.is_empty()]
-        .iter()
-        .filter(|c| **c)
-        .count();
-    if chosen != 1 {
+) -> Result<Vec<PrincipalArn>, InputError> {
+    if texts.len() > MAX_ARNS {
         return Err(InputError::invalid(
-            "organization",
-            "give exactly one of accounts (ids), all (true) or units (OU ids)",
+            "arns",
+            format!("{} ARNs; at most {MAX_ARNS} per run", texts.len()),
         ));
     }
-    let unique = |field: &str, ids: &[String]| -> Result<(), InputError> {
-        let set: BTreeSet<&String> = ids.iter().collect();
-        if set.len() == ids.len() {
-            Ok(())
-        } else {
-            Err(InputError::invalid(field, "lists an id twice"))
-        }
-    };
-    for (i, id) in o.accounts.iter().enumerate() {
-        check_account_id(&format!("organization.accounts[{i}]"), id)?;
-    }
-    for (i, id) in o.exclude.iter().enumerate() {
-        check_account_id(&format!("organization.exclude[{i}]"), id)?;
-    }
-    for (i, id) in o.units.iter().enumerate() {
-        if !is_unit_id(id) {
+    let mut seen = BTreeSet::new();
+    let mut arns = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        let field = format!("arns[{i}]");
+        let arn = PrincipalArn::parse(text).map_err(|source| InputError::Arn {
+            field: field.clone(),
+            source,
+        })?;
+        if arn.partition() != defaults.partition {
             return Err(InputError::invalid(
-                &format!("organization.units[{i}]"),
-                format!("{id:?} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"),
+                &field,
+                format!(
+                    "{text:?} is in partition {:?}; this scan reads {:?}",
+                    arn.partition(),
+                    defaults.partition
+                ),
             ));
         }
+        // An organization's accounts are known once Plan resolves them: it checks then.
+        if let (Some(account), false) = (&defaults.account, organization) {
+            if arn.kind() != PrincipalType::AwsManagedPolicy && arn.account() != account {
+                return Err(InputError::invalid(
+                    &field,
+                    format!(
+                        "{text:?} is in account {}; this scan reads account {account}",
+                        arn.account()
+                    ),
+                ));
+            }
+        }
+        if !seen.insert(arn.identity()) {
+            return Err(InputError::invalid(
+                &field,
+                format!("{text:?} is listed twice (IAM names ignore case)"),
+            ));
+        }
+        arns.push(arn);
     }
-    unique("organization.accounts", &o.accounts)?;
-    unique("organization.units", &o.units)?;
-    let member_role = o
-        .member_role
-        .unwrap_or_else(|| defaults.member_role.clone());
-    let role_ok = (1..=64).contains(&member_role.len())
-        && member_role
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if !role_ok {
-        return Err(InputError::invalid(
-            "organization.member_role",
-            format!("{member_role:?} is not an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)"),
-        ));
-    }
-    if member_role != defaults.member_role {
-        // The stack may assume only its MemberRoleName: another name would make every
-        // account UNREACHABLE with an AccessDenied that looks like a member's problem.
-        return Err(InputError::invalid(
-            "organization.member_role",
-            format!(
-                "{member_role:?}: this stack may assume only its MemberRoleName {:?}; deploy it with MemberRoleName={member_role} to use that role",
-                defaults.member_role
-            ),
-        ));
-    }
-    let max_accounts_in_parallel = check_range(
-        "organization.max_accounts_in_parallel",
-        o.max_accounts_in_parallel
-            .unwrap_or(defaults.max_accounts_in_parallel),
-        1,
-        1000,
-    )?;
-    let selection = if o.all {
-        AccountSelection::All
-    } else if !o.units.is_empty() {
-        AccountSelection::Units(o.units)
-    } else {
-        AccountSelection::Accounts(o.accounts)
-    };
-    Ok(Organization {
-        selection,
-        exclude: o.exclude,
-        member_role,
-        max_accounts_in_parallel,
-        access_report: o.access_report,
-    })
+    Ok(arns)
 }
 
-fn check_discovery(d: Discovery) -> Result<Discovery, InputError> {
-    if d.types.is_empty() {
+fn check_poll(poll: &PollOptions) -> Result<(), InputError> {
+    check_range(
+        "poll.initial_wait_seconds",
+        poll.initial_wait_seconds,
+        0,
+        3600,
+    )?;
+    check_range("poll.max_wait_seconds", poll.max_wait_seconds, 0, 3600)?;
+    check_range("poll.max_attempts", poll.max_attempts, 1, 1000)?;
+    if poll.max_wait_seconds < poll.initial_wait_seconds {
         return Err(InputError::invalid(
-            "discover.types",
-            "must name at least one of user, role, group, policy",
+            "poll.max_wait_seconds",
+            "must not be below poll.initial_wait_seconds",
         ));
     }
-    let unique: BTreeSet<_> = d.types.iter().collect();
-    if unique.len() != d.types.len() {
-        return Err(InputError::invalid("discover.types", "lists a type twice"));
+    Ok(())
+}
+
+fn check_report(report: &ReportOptions) -> Result<(), InputError> {
+    check_range("report.unused_days", report.unused_days, 1, 400)?;
+    check_range(
+        "report.max_entity_services",
+        report.max_entity_services,
+        1,
+        500,
+    )?;
+    if let Some(days) = report.min_age_days {
+        check_range("report.min_age_days", days, 0, 3650)?;
     }
-    let p = &d.path_prefix;
-    if !p.starts_with('/') || p.len() > 512 || !p.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+    let exclude = &report.exclude;
+    if exclude.arns.len() > 100 || exclude.arns.iter().any(|g| g.is_empty() || g.len() > 2048) {
         return Err(InputError::invalid(
-            "discover.path_prefix",
-            format!("{p:?} must start with / and hold printable ASCII"),
+            "report.exclude.arns",
+            "give at most 100 ARN globs of 1-2048 characters (* any run of characters, ? one)",
         ));
     }
-    if let Some(pattern) = &d.name_pattern {
-        if pattern.is_empty() || pattern.len() > 128 {
-            return Err(InputError::invalid(
-                "discover.name_pattern",
-                "must hold 1 to 128 characters",
-            ));
-        }
+    if exclude.tags.len() > 50
+        || exclude
+            .tags
+            .iter()
+            .any(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
+    {
+        return Err(InputError::invalid(
+            "report.exclude.tags",
+            "give at most 50 tags, keys of 1-128 characters and values of at most 256 (IAM's tag limits)",
+        ));
     }
-    if d.tags.len() > 50 {
-        return Err(InputError::invalid("discover.tags", "at most 50 tags"));
-    }
-    for key in d.tags.keys() {
-        if key.is_empty() || key.len() > 128 {
-            return Err(InputError::invalid(
-                "discover.tags",
-                format!("tag key {key:?} must hold 1 to 128 characters"),
-            ));
-        }
-    }
-    Ok(d)
+    Ok(())
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {

@@ -1,77 +1,25 @@
-//! Building a principal's report from what IAM returned: pure code, no I/O.
+//! A principal's report (`reports/principals/…/NAME.json`): its types here; `iam` is
+//! what IAM returned, `build` makes the report of it, `history` compares it with the
+//! previous run's. Pure code, no I/O.
 
-use crate::domain::arn::{PrincipalArn, PrincipalType};
-use crate::domain::input::{Granularity, ReportOptions};
+use crate::domain::arn::PrincipalType;
+use crate::domain::input::Granularity;
 use crate::domain::job::{JobError, JobStatus};
 use crate::domain::policy::{AdvisorView, ServiceUse};
 use crate::domain::run::RunRef;
 use crate::domain::usage::Usage;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+
+mod build;
+pub mod history;
+mod iam;
+
+pub use build::{build_report, unused_namespaces, ReportContext};
+pub use iam::{ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
 
 pub const REPORT_SCHEMA_VERSION: &str = "3.0.0";
 
-use crate::domain::clock::utc;
-pub mod history;
-
 use crate::domain::recommend::{Credentials, Recommendation};
-
-/// One service as IAM reported it (GetServiceLastAccessedDetails), times as RFC 3339.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceAccess {
-    pub name: String,
-    pub namespace: String,
-    pub last_authenticated: Option<String>,
-    pub last_authenticated_entity: Option<String>,
-    pub last_authenticated_region: Option<String>,
-    pub total_authenticated_entities: Option<i32>,
-    /// `None`: IAM has no action-level tracking for this service (or SERVICE_LEVEL).
-    pub tracked_actions: Option<Vec<ActionAccess>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActionAccess {
-    pub action_name: Option<String>,
-    pub last_accessed_time: Option<String>,
-    pub last_accessed_entity: Option<String>,
-    pub last_accessed_region: Option<String>,
-}
-
-/// A user or role behind a group's or policy's use of a service (…WithEntities).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EntityAccess {
-    pub arn: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub entity_type: String,
-    pub id: String,
-    pub path: Option<String>,
-    pub last_authenticated: Option<String>,
-}
-
-/// A policy that grants a service (ListPoliciesGrantingServiceAccess).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GrantingPolicy {
-    pub policy_name: String,
-    pub policy_type: String,
-    pub policy_arn: Option<String>,
-    pub entity_type: Option<String>,
-    pub entity_name: Option<String>,
-}
-
-/// Everything IAM said about one finished job.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct JobDetails {
-    pub job_type: Option<String>,
-    pub created: Option<String>,
-    pub completed: Option<String>,
-    pub error: Option<JobError>,
-    pub services: Vec<ServiceAccess>,
-    /// namespace → entities, for the services that were asked about.
-    pub entities: Vec<(String, Vec<EntityAccess>)>,
-    /// namespace → granting policies, for the services that were asked about.
-    pub granting_policies: Vec<(String, Vec<GrantingPolicy>)>,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSection {
@@ -147,13 +95,6 @@ pub struct Findings {
     pub unused_credentials: Vec<String>,
 }
 
-impl Findings {
-    /// Services worth cutting ("unused"): stale or never used.
-    pub fn cut_candidates(&self) -> u32 {
-        self.services_stale + self.services_never_used
-    }
-}
-
 /// The JSON document stored for one principal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrincipalReport {
@@ -202,178 +143,6 @@ pub struct PrincipalReport {
     /// last use (the credential report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
-}
-
-/// What the report is about and when it is made.
-pub struct ReportContext<'a> {
-    pub arn: &'a PrincipalArn,
-    pub run_id: &'a str,
-    pub granularity: Granularity,
-    pub options: &'a ReportOptions,
-    /// The run's `as_of` (its start): every judgement of the report is made at it.
-    pub as_of: OffsetDateTime,
-    /// When the report is written.
-    pub written_at: OffsetDateTime,
-    /// The previous completed run at this granularity, and this principal's report in it.
-    pub previous: Option<Previous<'a>>,
-}
-
-/// Builds the report of a principal whose job ended with `status`.
-pub fn build_report(
-    ctx: &ReportContext<'_>,
-    job_id: Option<&str>,
-    status: JobStatus,
-    details: JobDetails,
-) -> PrincipalReport {
-    let unused_days = ctx.options.unused_days;
-    let action_level = ctx.granularity == Granularity::ActionLevel;
-    let judge = |last: Option<&str>| Usage::of(last, ctx.as_of, unused_days);
-    let mut entities = details.entities;
-    let mut granting = details.granting_policies;
-    let mut services: Vec<ServiceReport> = Vec::with_capacity(details.services.len());
-    for s in details.services {
-        let ever = match s.last_authenticated {
-            None => history::past_use(ctx.previous, &s.namespace),
-            Some(_) => None,
-        };
-        let (usage, days) = judge(
-            s.last_authenticated
-                .as_deref()
-                .or(ever.as_ref().map(|e| e.time.as_str())),
-        );
-        let tracked_actions = s.tracked_actions.map(|actions| {
-            actions
-                .into_iter()
-                .map(|a| {
-                    let action = format!("{}:{}", s.namespace, a.action_name.unwrap_or_default());
-                    let ever = match a.last_accessed_time {
-                        None => history::past_action_use(ctx.previous, &s.namespace, &action),
-                        Some(_) => None,
-                    };
-                    let (usage, _) = judge(
-                        a.last_accessed_time
-                            .as_deref()
-                            .or(ever.as_ref().map(|e| e.time.as_str())),
-                    );
-                    ActionReport {
-                        action,
-                        usage,
-                        last_accessed_time: a.last_accessed_time,
-                        last_accessed_entity: a.last_accessed_entity,
-                        last_accessed_region: a.last_accessed_region,
-                        last_accessed_ever: ever,
-                    }
-                })
-                .collect::<Vec<_>>()
-        });
-        services.push(ServiceReport {
-            entities: take_for(&mut entities, &s.namespace),
-            granting_policies: take_for(&mut granting, &s.namespace),
-            action_tracking: action_level.then_some(tracked_actions.is_some()),
-            tracked_actions,
-            namespace: s.namespace,
-            name: s.name,
-            usage,
-            days_since_last_authenticated: days,
-            last_authenticated: s.last_authenticated,
-            last_authenticated_entity: s.last_authenticated_entity,
-            last_authenticated_region: s.last_authenticated_region,
-            total_authenticated_entities: s.total_authenticated_entities,
-            last_authenticated_ever: ever,
-        });
-    }
-    let findings = Findings::of(&services, unused_days, action_level);
-    let changes = history::changes(ctx.previous, status.is_completed(), &services, action_level);
-    let arn = ctx.arn;
-    PrincipalReport {
-        schema_version: REPORT_SCHEMA_VERSION.to_string(),
-        arn: arn.to_string(),
-        principal_type: arn.kind(),
-        name: arn.name().to_string(),
-        path: arn.path().to_string(),
-        account: arn.account().to_string(),
-        scanned_account: arn.account().to_string(),
-        partition: arn.partition().to_string(),
-        run_id: ctx.run_id.to_string(),
-        generated_at: utc::format(ctx.written_at),
-        as_of: utc::format(ctx.as_of),
-        job: JobSection {
-            id: job_id.map(str::to_string),
-            granularity: ctx.granularity,
-            status,
-            job_type: details.job_type,
-            created: details.created,
-            completed: details.completed,
-            error: details.error,
-        },
-        services,
-        findings,
-        changes,
-        recommendations: None,
-        recommendations_withheld: None,
-        recommendation_notes: Vec::new(),
-        carried_history: if status.is_completed() {
-            Vec::new()
-        } else {
-            history::carry(ctx.previous)
-        },
-        credentials: None,
-    }
-}
-
-impl Findings {
-    /// The findings of a report's services: each counted in exactly one class.
-    pub fn of(services: &[ServiceReport], unused_days: u32, action_level: bool) -> Findings {
-        let mut f = Findings {
-            unused_days,
-            services_granted: services.len() as u32,
-            ..Findings::default()
-        };
-        for s in services {
-            match s.usage {
-                Usage::Active => f.services_active += 1,
-                Usage::Stale => {
-                    f.services_stale += 1;
-                    f.stale_services.push(s.namespace.clone());
-                }
-                Usage::NeverUsed => {
-                    f.services_never_used += 1;
-                    f.never_used_services.push(s.namespace.clone());
-                }
-            }
-            for a in s.tracked_actions.iter().flatten() {
-                match a.usage {
-                    Usage::Stale => f.stale_actions.push(a.action.clone()),
-                    Usage::NeverUsed => f.never_used_actions.push(a.action.clone()),
-                    Usage::Active => {}
-                }
-            }
-            if action_level && s.tracked_actions.is_none() {
-                f.services_without_action_tracking.push(s.namespace.clone());
-            }
-        }
-        f
-    }
-}
-
-fn take_for<T>(list: &mut Vec<(String, Vec<T>)>, namespace: &str) -> Option<Vec<T>> {
-    list.iter()
-        .position(|(ns, _)| ns == namespace)
-        .map(|i| list.swap_remove(i).1)
-}
-
-/// Namespaces of a report's services that were not used within the threshold
-/// (the ones whose granting policies are worth naming).
-pub fn unused_namespaces(
-    services: &[ServiceAccess],
-    now: OffsetDateTime,
-    unused_days: u32,
-) -> Vec<String> {
-    services
-        .iter()
-        .filter(|s| Usage::of(s.last_authenticated.as_deref(), now, unused_days).0 != Usage::Active)
-        .map(|s| s.namespace.clone())
-        .collect()
 }
 
 /// The previous run and this principal's report in it (`None`: not in that run).

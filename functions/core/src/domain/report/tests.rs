@@ -1,7 +1,10 @@
 //! Building a report from a job: findings, granularities, failed jobs.
 
 use super::*;
+use crate::domain::arn::PrincipalArn;
+use crate::domain::input::ReportOptions;
 use time::macros::datetime;
+use time::OffsetDateTime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 
@@ -94,7 +97,7 @@ fn findings_split_active_stale_and_never_used() {
     assert_eq!(f.stale_actions, ["s3:PutObject"]);
     assert_eq!(f.never_used_actions, ["s3:DeleteObject"]);
     assert_eq!(f.services_without_action_tracking, ["ec2", "kms"]);
-    assert_eq!(f.cut_candidates(), 2);
+    assert_eq!(f.services_stale + f.services_never_used, 2);
     assert_eq!(report.services[0].usage, Usage::Active);
     assert_eq!(report.services[0].days_since_last_authenticated, Some(5));
     assert_eq!(report.services[1].action_tracking, Some(false));
