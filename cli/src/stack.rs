@@ -177,9 +177,9 @@ impl Stack {
         else {
             return Ok(None);
         };
-        let prefix = format!("{}accounts/", keys::work_prefix(run));
+        let prefix = keys::accounts_work_prefix(run);
         for key in store.list_keys(&prefix).await.map_err(failure::store)? {
-            if !key.ends_with("/account.json") {
+            if !keys::is_account_record_key(&key) {
                 continue;
             }
             if !seen.contains_key(&key) {

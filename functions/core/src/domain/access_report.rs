@@ -211,6 +211,21 @@ pub struct AccessReportSummary {
     pub lines: Vec<crate::domain::access_report::EntityJob>,
 }
 
+impl AccessReportSummary {
+    /// The summary of the access report's entities; `error` when the loop failed.
+    pub fn of(lines: Vec<EntityJob>, reports_prefix: String, error: Option<String>) -> Self {
+        let count = |s: EntityState| lines.iter().filter(|j| j.state == s).count() as u32;
+        AccessReportSummary {
+            entities: lines.len() as u32,
+            done: count(EntityState::Done),
+            failed: count(EntityState::Failed),
+            reports_prefix,
+            error,
+            lines,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

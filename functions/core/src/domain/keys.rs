@@ -76,10 +76,16 @@ pub fn access_state_key(run_id: &str) -> String {
 
 pub const ACCESS_PREFIX: &str = "reports/access/";
 
+/// The run's Organizations access reports, one per entity.
+pub fn access_reports_prefix(dt: &str, run_id: &str) -> String {
+    format!("{ACCESS_PREFIX}dt={dt}/run={run_id}/")
+}
+
 /// One entity's Organizations access report (the root, an OU or an account).
 pub fn access_report_key(dt: &str, run_id: &str, entity_id: &str) -> String {
     format!(
-        "{ACCESS_PREFIX}dt={dt}/run={run_id}/{}.json",
+        "{}{}.json",
+        access_reports_prefix(dt, run_id),
         url_safe(entity_id)
     )
 }
@@ -96,12 +102,22 @@ pub fn accounts_key(run_id: &str) -> String {
 }
 
 pub fn account_prefix(run_id: &str, account: &str) -> String {
-    format!("{}accounts/{account}/", work_prefix(run_id))
+    format!("{}{account}/", accounts_work_prefix(run_id))
 }
 
 /// One account's batch list: its Map's item list.
 pub fn account_batches_key(run_id: &str, account: &str) -> String {
     format!("{}batches.json", account_prefix(run_id, account))
+}
+
+/// Where the accounts' work files are (`…/accounts/ID/…`).
+pub fn accounts_work_prefix(run_id: &str) -> String {
+    format!("{}accounts/", work_prefix(run_id))
+}
+
+/// Whether `key` is an account's record (`…/accounts/ID/account.json`).
+pub fn is_account_record_key(key: &str) -> bool {
+    key.ends_with("/account.json")
 }
 
 /// What Plan's account step found (or why the account could not be read).

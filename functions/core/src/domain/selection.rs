@@ -1,8 +1,8 @@
 //! Which principals a run scans: discovery's filters (path, name glob, tags,
 //! service-linked roles) applied to what IAM listed, and what discovery skipped. Pure code.
 
-use crate::domain::arn::PrincipalArn;
-use crate::domain::input::Discovery;
+use crate::domain::arn::{PrincipalArn, PrincipalType};
+use crate::domain::input::{Discovery, EntityType, InputError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -72,6 +72,81 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == '*')
+}
+
+/// How the tags of one principal type are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagRead {
+    /// One List*Tags call per candidate.
+    Each,
+    /// GetAccountAuthorizationDetails pages, every principal of the type at once.
+    Bulk,
+}
+
+/// How a tag filter reads the tags of the candidates left after the other filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagPlan {
+    pub users: TagRead,
+    pub roles: TagRead,
+    /// The per-principal calls it makes (customer-managed policies are always read so).
+    pub calls: u64,
+}
+
+impl TagPlan {
+    /// Users' and roles' tags from GetAccountAuthorizationDetails pages (of `page_size`)
+    /// when that costs fewer IAM calls than one List*Tags call each (possible only for
+    /// the `whole_account`, when the listing counted every user or role: `listed`),
+    /// else one call each; policies always one call each. More than `max_calls`
+    /// per-principal calls is an `InvalidInput` naming `discover.tags`, before any is
+    /// made.
+    pub fn of(
+        candidates: &[Candidate],
+        listed: &BTreeMap<EntityType, usize>,
+        whole_account: bool,
+        page_size: u64,
+        max_calls: u64,
+    ) -> Result<TagPlan, InputError> {
+        let count =
+            |kind: PrincipalType| candidates.iter().filter(|c| c.arn.kind() == kind).count();
+        let (users, roles, policies) = (
+            count(PrincipalType::User),
+            count(PrincipalType::Role),
+            count(PrincipalType::Policy),
+        );
+        let choose = |kind: EntityType, candidates: usize| {
+            let total = listed.get(&kind).copied().unwrap_or_default() as u64;
+            let pages = total.div_ceil(page_size).max(1);
+            if whole_account && pages < candidates as u64 {
+                TagRead::Bulk
+            } else {
+                TagRead::Each
+            }
+        };
+        let (user_read, role_read) = (
+            choose(EntityType::User, users),
+            choose(EntityType::Role, roles),
+        );
+        let each = |read: TagRead, n: usize| if read == TagRead::Each { n as u64 } else { 0 };
+        let calls = each(user_read, users) + each(role_read, roles) + policies as u64;
+        if calls > max_calls {
+            return Err(InputError::invalid(
+                "discover.tags",
+                format!(
+                    "the tag filter needs {calls} IAM calls, one per principal ({} users, {} roles, {} policies), \
+                     more than the {max_calls} this run has time for; narrow discover.path_prefix or \
+                     discover.types, or raise iam_requests_per_second",
+                    each(user_read, users),
+                    each(role_read, roles),
+                    policies
+                ),
+            ));
+        }
+        Ok(TagPlan {
+            users: user_read,
+            roles: role_read,
+            calls,
+        })
+    }
 }
 
 #[cfg(test)]

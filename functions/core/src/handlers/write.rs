@@ -95,66 +95,9 @@ async fn write_one(
     job: &Job,
     holdings: Option<&Slice>,
 ) -> Result<PrincipalOutcome, Error> {
-    let store = &deps.store;
     let run = &state.run;
-    let (status, details) = match (job.status, job.job_id.as_deref()) {
-        (JobStatus::Completed, Some(id)) => {
-            let (status, details) = finished_job(deps, advisor, run, job, id).await?;
-            if status == JobStatus::Completed {
-                (status, with_extras(advisor, run, job, id, details).await?)
-            } else {
-                (status, details)
-            }
-        }
-        (JobStatus::InProgress, _) => {
-            return Err(Error::invalid(
-                "jobs",
-                format!("{} is still IN_PROGRESS; Write runs after Check", job.arn),
-            ))
-        }
-        // A FAILED job's stored read carries IAM's dates and error; a job without one
-        // (never created, or timed out) has only the error Generate or Check recorded.
-        (JobStatus::Failed, Some(id)) => {
-            let stored = store
-                .get_json_opt::<JobDetails>(&keys::job_key(&run.run_id, id))
-                .await?;
-            let details = stored.unwrap_or_else(|| JobDetails {
-                error: job.error.clone(),
-                ..JobDetails::default()
-            });
-            (job.status, details)
-        }
-        _ => (
-            job.status,
-            JobDetails {
-                error: job.error.clone(),
-                ..JobDetails::default()
-            },
-        ),
-    };
-    // The previous run's report of this principal: the one extra read `changes` and
-    // history cost (a job that did not complete still carries that history on). One that
-    // can't be read as a report is compared as absent, said aloud.
-    let previous_report = match &run.previous_run {
-        Some(prev) => {
-            let key = if prev.account_keys {
-                keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
-            } else {
-                keys::report_key_before_accounts(&prev.dt, &prev.run_id, &job.arn)
-            };
-            store
-                .get_json_opt::<serde_json::Value>(&key)
-                .await?
-                .and_then(|v| match serde_json::from_value::<PrincipalReport>(v) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        tracing::warn!(key, error = %e, "previous report unreadable; compared as absent");
-                        None
-                    }
-                })
-        }
-        _ => None,
-    };
+    let (status, details) = job_details(deps, advisor, run, job).await?;
+    let previous_report = previous_report(deps, run, job).await?;
     let ctx = ReportContext {
         previous: run.previous_run.as_ref().map(|run| Previous {
             run,
@@ -179,18 +122,78 @@ async fn write_one(
             as_of: ctx.as_of,
             slice,
         });
-        report.recommendations = Some(judged.recommendations);
-        report.findings.unused_credentials = judged.unused_credentials;
-        report.credentials = slice
-            .principals
-            .get(&report.arn)
-            .and_then(|h| h.credentials.clone());
-        report.recommendations_withheld = judged.withheld;
-        report.recommendation_notes = judged.notes;
+        report.apply(judged, slice);
     }
     let key = keys::report_key(&run.dt, &run.run_id, account, &job.arn);
-    store.put_json(&key, &report).await?;
+    deps.store.put_json(&key, &report).await?;
     Ok(PrincipalOutcome::of(&report, key))
+}
+
+/// The job's status and what IAM said of it: a COMPLETED job from its stored read (and,
+/// on request, its entities and granting policies), a FAILED one from its stored read
+/// (IAM's dates and error), any other with the error Generate or Check recorded.
+async fn job_details(
+    deps: &JobDeps,
+    advisor: &AccessAdvisor,
+    run: &RunContext,
+    job: &Job,
+) -> Result<(JobStatus, JobDetails), Error> {
+    let recorded = || JobDetails {
+        error: job.error.clone(),
+        ..JobDetails::default()
+    };
+    Ok(match (job.status, job.job_id.as_deref()) {
+        (JobStatus::Completed, Some(id)) => {
+            let (status, details) = finished_job(deps, advisor, run, job, id).await?;
+            if status == JobStatus::Completed {
+                (status, with_extras(advisor, run, job, id, details).await?)
+            } else {
+                (status, details)
+            }
+        }
+        (JobStatus::InProgress, _) => {
+            return Err(Error::invalid(
+                "jobs",
+                format!("{} is still IN_PROGRESS; Write runs after Check", job.arn),
+            ))
+        }
+        (JobStatus::Failed, Some(id)) => {
+            let stored = deps
+                .store
+                .get_json_opt::<JobDetails>(&keys::job_key(&run.run_id, id))
+                .await?;
+            (job.status, stored.unwrap_or_else(recorded))
+        }
+        _ => (job.status, recorded()),
+    })
+}
+
+/// The previous run's report of this principal: the one extra read `changes` and
+/// history cost (a job that did not complete still carries that history on). One that
+/// can't be read as a report is compared as absent, said aloud.
+async fn previous_report(
+    deps: &JobDeps,
+    run: &RunContext,
+    job: &Job,
+) -> Result<Option<PrincipalReport>, Error> {
+    let Some(prev) = &run.previous_run else {
+        return Ok(None);
+    };
+    let key = if prev.account_keys {
+        keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
+    } else {
+        keys::report_key_before_accounts(&prev.dt, &prev.run_id, &job.arn)
+    };
+    let stored = deps.store.get_json_opt::<serde_json::Value>(&key).await?;
+    Ok(
+        stored.and_then(|v| match serde_json::from_value::<PrincipalReport>(v) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "previous report unreadable; compared as absent");
+                None
+            }
+        }),
+    )
 }
 
 async fn record_failure(deps: &JobDeps, event: FailureEvent) -> Result<WriteOutput, Error> {

@@ -184,7 +184,7 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
     let arn_text = s.arn.to_string();
     let holdings = match not_judged(s, &arn_text) {
         Ok(holdings) => holdings,
-        Err(why) => return withheld(why),
+        Err(Withheld(why)) => return withheld(why),
     };
     let view = s.view;
     let mut j = Judgement::default();
@@ -207,8 +207,17 @@ pub fn recommend(s: &Subject<'_>) -> Judgement {
     j
 }
 
+/// Why a principal is not judged at all.
+struct Withheld(String);
+
+impl<T: Into<String>> From<T> for Withheld {
+    fn from(why: T) -> Self {
+        Withheld(why.into())
+    }
+}
+
 /// The principal's holdings, or why it is not judged at all (fail closed).
-fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, String> {
+fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, Withheld> {
     let kind = s.arn.kind();
     if !s.completed {
         return Err("the job is not COMPLETED: nothing is judged".into());
@@ -248,7 +257,8 @@ fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, Strin
         if let Some(set) = permission_set(s.arn.name()) {
             return Err(format!(
                 "an IAM Identity Center role: change the permission set {set:?} in IAM Identity Center, not this role; findings only"
-            ));
+            )
+            .into());
         }
     }
     let min_age = min_age_days(s.options);
@@ -260,7 +270,8 @@ fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, Strin
         if age < i64::from(min_age) {
             return Err(format!(
                 "too new to judge: created {age} days before the run, report.min_age_days is {min_age}"
-            ));
+            )
+            .into());
         }
     }
     Ok(holdings)

@@ -4,6 +4,7 @@ use crate::domain::arn::PrincipalArn;
 use crate::domain::clock::utc;
 use crate::domain::input::{Granularity, ReportOptions};
 use crate::domain::job::JobStatus;
+use crate::domain::recommend::{Judgement, Slice};
 use crate::domain::report::history;
 use crate::domain::report::{
     ActionAccess, ActionReport, Findings, JobDetails, JobSection, Previous, PrincipalReport,
@@ -198,5 +199,19 @@ fn action_report(ctx: &ReportContext<'_>, namespace: &str, a: ActionAccess) -> A
         last_accessed_entity: a.last_accessed_entity,
         last_accessed_region: a.last_accessed_region,
         last_accessed_ever: ever,
+    }
+}
+
+impl PrincipalReport {
+    /// The recommendations judged for this principal, and the credentials its slice holds.
+    pub fn apply(&mut self, judged: Judgement, slice: &Slice) {
+        self.recommendations = Some(judged.recommendations);
+        self.findings.unused_credentials = judged.unused_credentials;
+        self.credentials = slice
+            .principals
+            .get(&self.arn)
+            .and_then(|h| h.credentials.clone());
+        self.recommendations_withheld = judged.withheld;
+        self.recommendation_notes = judged.notes;
     }
 }

@@ -1,6 +1,9 @@
 //! How a run ended when it did not succeed; the summary, written first, says the rest.
 
-use crate::domain::sfn::RunFailure;
+use crate::domain::account::AccountStatus;
+use crate::domain::job::JobStatus;
+use crate::domain::sfn::{cut_to, RunFailure};
+use crate::domain::summary::{RunStatus, RunSummary};
 
 /// The run's outcome as an error: every report is written and the summary with it, and
 /// the message points to that summary (`see s3://…`).
@@ -64,4 +67,79 @@ fn accounts(not_scanned: &[String]) -> String {
     } else {
         format!("; not fully scanned: {}", not_scanned.join("; "))
     }
+}
+
+/// At most this many accounts are named in a run's error; the summary lists them all.
+const ACCOUNTS_NAMED: usize = 10;
+
+impl RunError {
+    /// How the run summarized in `summary` (at `summary_url`) ends: `None` when it
+    /// succeeded.
+    pub fn of(summary: &RunSummary, summary_url: String, max_failed_percent: f64) -> Option<Self> {
+        let counts = &summary.counts;
+        match summary.status {
+            RunStatus::Succeeded => None,
+            RunStatus::Failed => Some(RunError::TooManyFailures {
+                failed: counts
+                    .by_status
+                    .get(&JobStatus::Failed)
+                    .copied()
+                    .unwrap_or(0),
+                planned: counts.principals_planned,
+                max_failed_percent,
+                summary_url,
+            }),
+            RunStatus::Incomplete => Some(RunError::Incomplete {
+                reported: counts.reports_written,
+                planned: counts.principals_planned,
+                batches_reported: counts.batches_reported,
+                batches_planned: counts.batches_planned,
+                missing: counts.principals_missing,
+                accounts_not_scanned: not_scanned(summary),
+                map_failure: summary.failure.clone(),
+                summary_url,
+            }),
+        }
+    }
+}
+
+/// The run error's account part: the first few accounts not fully scanned, how many
+/// more, and the access report when it is not complete.
+fn not_scanned(summary: &RunSummary) -> Vec<String> {
+    let bad: Vec<_> = summary
+        .accounts
+        .iter()
+        .filter(|a| a.status != AccountStatus::Succeeded)
+        .collect();
+    let mut out: Vec<String> = bad
+        .iter()
+        .take(ACCOUNTS_NAMED)
+        .map(|a| {
+            let error = cut_to(a.error.clone().unwrap_or_default(), 200);
+            format!("{} ({}: {error})", a.id, a.status.as_str())
+        })
+        .collect();
+    if bad.len() > ACCOUNTS_NAMED {
+        out.push(format!(
+            "and {} more (the summary's accounts list them)",
+            bad.len() - ACCOUNTS_NAMED
+        ));
+    }
+    if let Some(r) = summary
+        .access_report
+        .as_ref()
+        .filter(|r| r.done < r.entities)
+    {
+        out.push(format!(
+            "access report: {} of {} entities done, {} failed{}",
+            r.done,
+            r.entities,
+            r.failed,
+            r.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ));
+    }
+    out
 }
