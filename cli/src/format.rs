@@ -128,42 +128,7 @@ pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
         }
         None => out += "changes:    first run at this granularity: every principal is new\n",
     }
-    // An organization run (or an account not fully scanned): one line per account.
-    if s.accounts.len() > 1
-        || s.accounts
-            .iter()
-            .any(|a| a.status != AccountStatus::Succeeded)
-    {
-        out += &format!(
-            "accounts:   {}\n",
-            counted(s.account_counts.iter().map(|(s, n)| (s.as_str(), n)))
-        );
-        out += &format!(
-            "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
-            "account",
-            "status",
-            "principals",
-            "granted",
-            "used",
-            "unused",
-            "name",
-            "OU path / error"
-        );
-        for a in &s.accounts {
-            let tail = a.error.as_deref().unwrap_or(&a.ou_path);
-            out += &format!(
-                "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
-                a.id,
-                a.status.as_str(),
-                a.principals,
-                a.services_granted,
-                a.services_used,
-                a.services_unused,
-                a.name,
-                tail
-            );
-        }
-    }
+    out += &account_lines(s);
     if !s.top_unused.is_empty() {
         out += "most unused services:\n";
         for t in s.top_unused.iter().take(10) {
@@ -199,5 +164,46 @@ pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
     }
     out += &format!("reports:    s3://{bucket}/{}\n", s.reports_prefix);
     out += &format!("summary:    s3://{bucket}/{key}\n");
+    out
+}
+
+/// An organization run (or an account not fully scanned): one line per account.
+fn account_lines(s: &RunSummary) -> String {
+    let mut out = String::new();
+    if s.accounts.len() > 1
+        || s.accounts
+            .iter()
+            .any(|a| a.status != AccountStatus::Succeeded)
+    {
+        out += &format!(
+            "accounts:   {}\n",
+            counted(s.account_counts.iter().map(|(s, n)| (s.as_str(), n)))
+        );
+        out += &format!(
+            "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
+            "account",
+            "status",
+            "principals",
+            "granted",
+            "used",
+            "unused",
+            "name",
+            "OU path / error"
+        );
+        for a in &s.accounts {
+            let tail = a.error.as_deref().unwrap_or(&a.ou_path);
+            out += &format!(
+                "  {:<12}  {:<11}  {:>10}  {:>8}  {:>6}  {:>6}  {:<20}  {}\n",
+                a.id,
+                a.status.as_str(),
+                a.principals,
+                a.services_granted,
+                a.services_used,
+                a.services_unused,
+                a.name,
+                tail
+            );
+        }
+    }
     out
 }

@@ -208,8 +208,11 @@ fn production(raw: &str) -> String {
     out
 }
 
-/// Every `use` statement: whether it is `pub`, and each `(name, path)` it brings in.
-fn use_statements(text: &str) -> Vec<(bool, Vec<(String, Vec<String>)>)> {
+/// What one `use` brings in: `(name, path)` each.
+type Imports = Vec<(String, Vec<String>)>;
+
+/// Every `use` statement: whether it is `pub`, and what it brings in.
+fn use_statements(text: &str) -> Vec<(bool, Imports)> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(at) = find_word(rest, "use ") {
@@ -239,7 +242,7 @@ fn use_statements(text: &str) -> Vec<(bool, Vec<(String, Vec<String>)>)> {
 }
 
 /// `a::{b, c::{d as e}}` → `(b, [a, b])`, `(e, [a, c, d])`; globs are left out.
-fn expand(prefix: &[String], body: &str, out: &mut Vec<(String, Vec<String>)>) {
+fn expand(prefix: &[String], body: &str, out: &mut Imports) {
     let body = body.trim().trim_start_matches("::");
     if let Some(open) = body.find('{') {
         let head: Vec<String> = split_path(&body[..open]);

@@ -1,6 +1,7 @@
 //! One account of a run, every view of it: its scope (the role its IAM calls go
 //! through), the accounts Map's item, what Plan found, how it ended, its summary line.
 
+use crate::domain::arn::is_account_id;
 use crate::domain::input::{AccountSelection, InputError, Organization};
 use crate::domain::sfn::RunFailure;
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,7 @@ pub fn member_role_arn(partition: &str, account: &str, role_name: &str) -> Strin
 /// The account of `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
 pub fn account_of_function(arn: &str) -> Option<String> {
     let account = arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| account.to_string())
+    is_account_id(account).then(|| account.to_string())
 }
 
 /// Organizations' `State` of an account (its retired `Status` reads the same). The

@@ -3,6 +3,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// An AWS account id: 12 digits. The one place that says so.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// What kind of IAM principal an ARN names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -177,7 +182,7 @@ impl PrincipalArn {
                 })
             }
         };
-        if !aws_managed && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit())) {
+        if !aws_managed && !is_account_id(account) {
             return Err(ArnError::InvalidAccount {
                 text: owned(),
                 account: account.to_string(),

@@ -1,6 +1,7 @@
 //! What a run scans: the Organization's accounts and units it selects, and the
 //! discovery filters within each account.
 
+use crate::domain::arn::is_account_id;
 use crate::domain::input::options::{
     AccountSelection, Discovery, Organization, OrganizationOptions,
 };
@@ -10,7 +11,7 @@ use std::collections::BTreeSet;
 
 /// A 12-digit account id, or why not.
 pub fn check_account_id(field: &str, id: &str) -> Result<(), InputError> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(id) {
         Ok(())
     } else {
         Err(InputError::invalid(
