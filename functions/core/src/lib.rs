@@ -15,7 +15,9 @@
 pub mod adapters;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "lambda")]
 pub mod handlers;
+#[cfg(feature = "lambda")]
 pub mod runtime;
 
 pub use error::Error;

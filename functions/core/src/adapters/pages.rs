@@ -28,6 +28,7 @@ pub const MAX_S3_PAGES: usize = 10_000;
 /// [`PageError`], which each adapter's error takes in (`IamError::Paging`,
 /// `StoreError::Paging`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))] // IAM's and Organizations' walks
 pub(crate) enum Service {
     /// `Marker`.
     Iam,
@@ -74,12 +75,14 @@ pub(crate) struct Pages {
 
 impl Pages {
     /// A walk over an IAM operation; `operation` names it in errors.
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
     pub(crate) fn iam(operation: impl Into<String>, limit: usize) -> Pages {
         Pages::new(Service::Iam, operation.into(), limit)
     }
 
     /// A walk over an Organizations operation (`NextToken`); `operation` names it in
     /// errors. A page is truncated when it gives a next token.
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
     pub(crate) fn organizations(operation: impl Into<String>, limit: usize) -> Pages {
         Pages::new(Service::Organizations, operation.into(), limit)
     }

@@ -2,7 +2,7 @@
 
 use crate::domain::job::{JobError, JobStatus};
 use crate::error::{BoxError, PageError};
-use aws_sdk_iam::error::DisplayErrorContext;
+use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// One IAM call that failed: the operation, and the SDK's error kept whole as the
 /// source. The Display carries the SDK's whole chain (`DisplayErrorContext`): Step

@@ -28,8 +28,6 @@ pub use iam::{IamCall, IamError};
 pub use paging::{PageError, PageProblem};
 pub use store::StoreError;
 
-use lambda_runtime::Diagnostic;
-
 /// An error source the SDK gives us as a generic type, kept whole behind a box.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -83,9 +81,10 @@ impl Error {
     }
 }
 
-impl From<Error> for Diagnostic {
-    fn from(error: Error) -> Diagnostic {
-        Diagnostic {
+#[cfg(feature = "lambda")]
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(error: Error) -> lambda_runtime::Diagnostic {
+        lambda_runtime::Diagnostic {
             error_type: error.name().to_string(),
             error_message: error.to_string(),
         }
