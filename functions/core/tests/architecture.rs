@@ -462,40 +462,60 @@ fn cross_folder_circles(tree: &Tree) -> Vec<Vec<String>> {
         .collect()
 }
 
-#[test]
-fn the_domain_names_no_io_and_no_outer_layer() {
-    let tree = Tree::read(&core_src());
-    let banned = [
-        "aws_sdk_",
-        "aws_config",
-        "aws_smithy_",
-        "aws_credential_types",
-        "tokio",
-        "lambda_runtime",
-        "futures",
-        "tracing",
-        "crate::error",
-        "crate::adapters",
-        "crate::runtime",
-        "crate::handlers",
-    ];
-    let domain: Vec<_> = tree
+/// What the domain may not name: I/O crates and the layers above it.
+const BANNED_IN_DOMAIN: [&str; 12] = [
+    "aws_sdk_",
+    "aws_config",
+    "aws_smithy_",
+    "aws_credential_types",
+    "tokio",
+    "lambda_runtime",
+    "futures",
+    "tracing",
+    "crate::error",
+    "crate::adapters",
+    "crate::runtime",
+    "crate::handlers",
+];
+
+/// `FILE names WORD` for each banned word a file under `domain/` names.
+fn impure(tree: &Tree) -> Vec<String> {
+    let mut found = Vec::new();
+    let domain = tree
         .files
         .iter()
-        .filter(|(m, _)| m.first().is_some_and(|d| d == "domain"))
-        .collect();
-    assert!(
-        domain.len() > 10,
-        "functions/core/src/domain/ holds the pure core"
-    );
-    let mut found = Vec::new();
+        .filter(|(m, _)| m.first().is_some_and(|d| d == "domain"));
     for (_, file) in domain {
-        for word in banned {
+        for word in BANNED_IN_DOMAIN {
             if find_word(&file.text, word).is_some() {
                 found.push(format!("{} names {word}", file.path.display()));
             }
         }
     }
+    found
+}
+
+/// `FILE: N lines` for each file over the limit.
+fn too_long(tree: &Tree) -> Vec<String> {
+    tree.files
+        .values()
+        .filter(|f| f.lines > MAX_LINES)
+        .map(|f| format!("{}: {} lines", f.path.display(), f.lines))
+        .collect()
+}
+
+#[test]
+fn the_domain_names_no_io_and_no_outer_layer() {
+    let tree = Tree::read(&core_src());
+    let domain = tree
+        .files
+        .keys()
+        .filter(|m| m.first().is_some_and(|d| d == "domain"));
+    assert!(
+        domain.count() > 10,
+        "functions/core/src/domain/ holds the pure core"
+    );
+    let found = impure(&tree);
     assert!(
         found.is_empty(),
         "the domain must stay pure:\n{}",
@@ -521,11 +541,11 @@ fn each_layer_imports_only_itself_and_the_layers_below() {
         "layers, from the bottom: {LAYERS:?}\n{}",
         found.join("\n")
     );
+    // Every file but the crate root sits in a layer's folder.
     let outside: Vec<_> = tree
         .files
         .keys()
-        .filter(|m| m.len() > 1 || (m.len() == 1 && rank(m).is_none()))
-        .filter(|m| rank(m).is_none())
+        .filter(|m| !m.is_empty() && rank(m).is_none())
         .map(|m| tree.name(m))
         .collect();
     assert!(
@@ -549,14 +569,10 @@ fn no_import_circle_joins_two_folders_in_the_core_or_the_cli() {
 
 #[test]
 fn no_production_file_is_over_400_lines() {
-    let mut found = Vec::new();
-    for root in [core_src(), cli_src()] {
-        for file in Tree::read(&root).files.values() {
-            if file.lines > MAX_LINES {
-                found.push(format!("{}: {} lines", file.path.display(), file.lines));
-            }
-        }
-    }
+    let found: Vec<String> = [core_src(), cli_src()]
+        .iter()
+        .flat_map(|root| too_long(&Tree::read(root)))
+        .collect();
     assert!(
         found.is_empty(),
         "over {MAX_LINES} lines:\n{}",
@@ -565,7 +581,8 @@ fn no_production_file_is_over_400_lines() {
 }
 
 /// The checker itself: a circle across folders is found, one inside a folder is not,
-/// re-exports are followed and comments are not imports.
+/// re-exports are followed and comments are not imports; the domain naming I/O and a
+/// long file are found.
 #[test]
 fn the_checker_finds_what_it_is_for() {
     let dir = std::env::temp_dir().join(format!("architecture-{}", std::process::id()));
@@ -602,5 +619,27 @@ fn the_checker_finds_what_it_is_for() {
     let found = cross_folder_circles(&Tree::read(&dir));
     assert_eq!(found.len(), 1, "a → b → a across folders: {found:?}");
     assert_eq!(found[0].len(), 3, "{found:?}");
+
+    // The domain names I/O: found, but not in a comment, a string or its inline tests.
+    write(
+        "domain/mod.rs",
+        "// tokio\nconst S: &str = \"tokio\";\nuse crate::adapters::X;\n#[cfg(test)]\nmod tests {\n    use tokio::time;\n}\n",
+    );
+    let found = impure(&Tree::read(&dir));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].ends_with("names crate::adapters"), "{found:?}");
+    // A long file is found; its inline tests don't count.
+    let long = "fn f() {}\n".repeat(MAX_LINES + 1);
+    write("b/mod.rs", &long);
+    write(
+        "a/other.rs",
+        &format!(
+            "{}#[cfg(test)]\nmod tests {{\n{long}}}\n",
+            "fn g() {}\n".repeat(10)
+        ),
+    );
+    let found = too_long(&Tree::read(&dir));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("b/mod.rs: 401 lines"), "{found:?}");
     let _ = fs::remove_dir_all(&dir);
 }

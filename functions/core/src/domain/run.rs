@@ -22,7 +22,7 @@ pub struct RunContext {
     /// This run's per-Lambda IAM rate, when the run input set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam_requests_per_second: Option<f64>,
-    /// The previous completed run at this granularity (Plan finds it): Write compares
+    /// The previous completed run of the same scope and granularity (Plan finds it): Write compares
     /// each principal's report with its report there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_run: Option<crate::domain::run::RunRef>,
@@ -67,7 +67,7 @@ pub struct PlanRecord {
     /// with runs of the same scope.
     #[serde(default)]
     pub scope: String,
-    /// The previous completed run at this granularity: what reports' `changes` compare
+    /// The previous completed run of the same scope and granularity: what reports' `changes` compare
     /// against (absent on the first such run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_run: Option<RunRef>,

@@ -23,7 +23,8 @@ pub struct ReportContext<'a> {
     pub as_of: OffsetDateTime,
     /// When the report is written.
     pub written_at: OffsetDateTime,
-    /// The previous completed run at this granularity, and this principal's report in it.
+    /// The previous completed run of the same scope and granularity, and this
+    /// principal's report in it.
     pub previous: Option<Previous<'a>>,
 }
 

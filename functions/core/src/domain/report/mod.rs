@@ -2,14 +2,6 @@
 //! what IAM returned, `build` makes the report of it, `history` compares it with the
 //! previous run's. Pure code, no I/O.
 
-use crate::domain::arn::PrincipalType;
-use crate::domain::input::Granularity;
-use crate::domain::job::{JobError, JobStatus};
-use crate::domain::policy::{AdvisorView, ServiceUse};
-use crate::domain::run::RunRef;
-use crate::domain::usage::Usage;
-use serde::{Deserialize, Serialize};
-
 mod build;
 pub mod history;
 mod iam;
@@ -17,9 +9,16 @@ mod iam;
 pub use build::{build_report, unused_namespaces, ReportContext};
 pub use iam::{ActionAccess, EntityAccess, GrantingPolicy, JobDetails, ServiceAccess};
 
-pub const REPORT_SCHEMA_VERSION: &str = "3.0.0";
-
+use crate::domain::arn::PrincipalType;
+use crate::domain::input::Granularity;
+use crate::domain::job::{JobError, JobStatus};
+use crate::domain::policy::{AdvisorView, ServiceUse};
 use crate::domain::recommend::{Credentials, Recommendation};
+use crate::domain::run::RunRef;
+use crate::domain::usage::Usage;
+use serde::{Deserialize, Serialize};
+
+pub const REPORT_SCHEMA_VERSION: &str = "3.0.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSection {

@@ -128,7 +128,8 @@ pub struct ChangedPrincipal {
     pub actions: Option<ClassChanges>,
 }
 
-/// What changed since the previous completed run at the same granularity (schema 2.0).
+/// What changed since the previous completed run of the same scope and granularity
+/// (schema 2.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RunChanges {
     pub previous_run: Option<RunRef>,

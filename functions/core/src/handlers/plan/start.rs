@@ -233,8 +233,9 @@ async fn resolve_accounts(
         .collect())
 }
 
-/// The previous completed run of this scope at `granularity` (see [`previous::choose_previous`]): the
-/// run summaries are listed, and read newest day first until a day has one.
+/// The previous completed run of this scope at `granularity` (see
+/// [`previous::choose_previous`]): the run summaries are listed, and read newest day
+/// first until a day has one.
 async fn previous_run(
     store: &ReportStore,
     run_id: &str,
