@@ -8,6 +8,7 @@ use crate::domain::access_report::{
 use crate::error::IamError;
 
 /// What one poll of a job found.
+#[derive(Debug)]
 pub enum Polled {
     InProgress,
     Failed(String),

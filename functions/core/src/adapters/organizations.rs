@@ -5,7 +5,7 @@
 use crate::adapters::classify;
 use crate::adapters::pages::{Pages, MAX_LIST_PAGES};
 use crate::domain::account::{OrgAccount, OrgState, OrgTree};
-use crate::error::IamError;
+use crate::error::{IamError, PageError};
 use aws_sdk_organizations::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
@@ -48,11 +48,24 @@ where
     }
 }
 
-/// Organizations' pages: `NextToken`, more pages while it is given.
-fn turn(pages: &mut Pages, next_token: Option<String>) -> Result<(), OrgError> {
-    pages
-        .turn(next_token.is_some(), next_token)
-        .map_err(|e| OrgError::Call(e.into()))
+/// Every item of an Organizations listing, through the one pagination cursor: `page`
+/// fetches the page of a next token and gives its items and the next token.
+async fn walk<T, F, Fut>(operation: &str, mut page: F) -> Result<Vec<T>, OrgError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), OrgError>>,
+{
+    let paging = |e: PageError| OrgError::Call(e.into());
+    let mut items = Vec::new();
+    let mut pages = Pages::organizations(operation, MAX_LIST_PAGES);
+    while let Some(p) = pages.next().map_err(paging)? {
+        let (found, next_token) = page(p.marker).await?;
+        items.extend(found);
+        pages
+            .turn(next_token.is_some(), next_token)
+            .map_err(paging)?;
+    }
+    Ok(items)
 }
 
 impl Organizations {
@@ -102,102 +115,97 @@ impl Organizations {
     /// Every account, by id, its OU path not known yet.
     async fn accounts(&self) -> Result<BTreeMap<String, OrgAccount>, OrgError> {
         const OP: &str = "ListAccounts";
-        let mut listed = BTreeMap::new();
-        let mut pages = Pages::organizations(OP, MAX_LIST_PAGES);
-        while let Some(page) = pages.next().map_err(|e| OrgError::Call(e.into()))? {
+        let accounts = walk(OP, |token| async move {
             let out = self
                 .client
                 .list_accounts()
-                .set_next_token(page.marker)
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| org_error(OP, e))?;
-            for a in out.accounts.unwrap_or_default() {
-                let Some(id) = a.id else { continue };
-                // `State` replaced `Status` (retired September 9, 2026, says the API
-                // model); an older endpoint may answer only `Status`.
-                let state = a
-                    .state
-                    .map(|s| s.as_str().to_string())
-                    .or_else(|| a.status.map(|s| s.as_str().to_string()))
-                    .unwrap_or_default();
-                let account = OrgAccount {
-                    id: id.clone(),
-                    name: a.name.unwrap_or_default(),
-                    status: OrgState::from(state),
-                    ou_path: String::new(),
-                };
-                listed.insert(id, account);
-            }
-            turn(&mut pages, out.next_token)?;
-        }
-        Ok(listed)
+            let accounts = out
+                .accounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| {
+                    // `State` replaced `Status` (retired September 9, 2026, says the API
+                    // model); an older endpoint may answer only `Status`.
+                    let state = a
+                        .state
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| a.status.map(|s| s.as_str().to_string()))
+                        .unwrap_or_default();
+                    Some(OrgAccount {
+                        id: a.id?,
+                        name: a.name.unwrap_or_default(),
+                        status: OrgState::from(state),
+                        ou_path: String::new(),
+                    })
+                });
+            Ok((accounts.collect(), out.next_token))
+        })
+        .await?;
+        Ok(accounts.into_iter().map(|a| (a.id.clone(), a)).collect())
     }
 
     async fn roots(&self) -> Result<Vec<String>, OrgError> {
         const OP: &str = "ListRoots";
-        let mut ids = Vec::new();
-        let mut pages = Pages::organizations(OP, MAX_LIST_PAGES);
-        while let Some(page) = pages.next().map_err(|e| OrgError::Call(e.into()))? {
+        walk(OP, |token| async move {
             let out = self
                 .client
                 .list_roots()
-                .set_next_token(page.marker)
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| org_error(OP, e))?;
-            ids.extend(
-                out.roots
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|r| r.id),
-            );
-            turn(&mut pages, out.next_token)?;
-        }
-        Ok(ids)
+            let ids = out
+                .roots
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.id);
+            Ok((ids.collect(), out.next_token))
+        })
+        .await
     }
 
     async fn units_of(&self, parent: &str) -> Result<Vec<String>, OrgError> {
         const OP: &str = "ListOrganizationalUnitsForParent";
-        let mut ids = Vec::new();
-        let mut pages = Pages::organizations(OP, MAX_LIST_PAGES);
-        while let Some(page) = pages.next().map_err(|e| OrgError::Call(e.into()))? {
+        walk(OP, |token| async move {
             let out = self
                 .client
                 .list_organizational_units_for_parent()
                 .parent_id(parent)
-                .set_next_token(page.marker)
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| org_error(OP, e))?;
             let units = out.organizational_units.unwrap_or_default();
-            ids.extend(units.into_iter().filter_map(|u| u.id));
-            turn(&mut pages, out.next_token)?;
-        }
-        Ok(ids)
+            Ok((
+                units.into_iter().filter_map(|u| u.id).collect(),
+                out.next_token,
+            ))
+        })
+        .await
     }
 
     async fn accounts_of(&self, parent: &str) -> Result<Vec<String>, OrgError> {
         const OP: &str = "ListAccountsForParent";
-        let mut ids = Vec::new();
-        let mut pages = Pages::organizations(OP, MAX_LIST_PAGES);
-        while let Some(page) = pages.next().map_err(|e| OrgError::Call(e.into()))? {
+        walk(OP, |token| async move {
             let out = self
                 .client
                 .list_accounts_for_parent()
                 .parent_id(parent)
-                .set_next_token(page.marker)
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| org_error(OP, e))?;
-            ids.extend(
-                out.accounts
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|a| a.id),
-            );
-            turn(&mut pages, out.next_token)?;
-        }
-        Ok(ids)
+            let ids = out
+                .accounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| a.id);
+            Ok((ids.collect(), out.next_token))
+        })
+        .await
     }
 }

@@ -1,8 +1,10 @@
 //! Adapter tests: the real SDK clients, their HTTP answered by aws-smithy-mocks.
-//! Split by concern: the access advisor, the directory (discovery), the report store.
+//! Split by concern: the access advisor, the directory (discovery), Organizations and
+//! its access report, the report store.
 
 mod advisor;
 mod directory;
+mod organizations;
 mod store;
 
 use crate::adapters::iam::AccessAdvisor;
