@@ -1,6 +1,6 @@
 //! Unit tests: argument parsing (clap's `try_parse_from`) and output formatting.
 
-use crate::commands::run::{run_input, Granularity};
+use crate::commands::run::run_input;
 use crate::commands::status::render as render_status;
 use crate::commands::{report, runs, Command};
 use crate::failure::{AwsError, Exit};
@@ -12,6 +12,7 @@ use crate::stack::{BatchCounts, RunState};
 use crate::{Cli, Output};
 use clap::error::ErrorKind;
 use clap::Parser;
+use last_accessed::domain::input::Granularity;
 use last_accessed::domain::report::PrincipalReport;
 use last_accessed::domain::summary::RunSummary;
 

@@ -5,7 +5,9 @@ use crate::format::summary_text;
 use crate::progress::{Phase, Progress};
 use crate::stack::{AccountCounts, RunState, Stack};
 use crate::{print_json, Output};
-use clap::{Args, ValueEnum};
+use clap::builder::TypedValueParser;
+use clap::Args;
+use last_accessed::domain::input::Granularity;
 use last_accessed::domain::run::PlanRecord;
 use last_accessed::domain::summary::RunSummary;
 use serde::Serialize;
@@ -30,7 +32,7 @@ pub struct RunArgs {
     #[arg(long = "arn", value_name = "ARN")]
     pub arns: Vec<String>,
     /// IAM's report granularity; replaces the input's "granularity".
-    #[arg(long, value_enum, ignore_case = true)]
+    #[arg(long, ignore_case = true, value_parser = granularity())]
     pub granularity: Option<Granularity>,
     /// The run id (the execution's name); must be new.
     #[arg(long)]
@@ -40,21 +42,16 @@ pub struct RunArgs {
     pub no_wait: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Granularity {
-    #[value(name = "SERVICE_LEVEL")]
-    ServiceLevel,
-    #[value(name = "ACTION_LEVEL")]
-    ActionLevel,
-}
-
-impl Granularity {
-    fn as_str(self) -> &'static str {
-        match self {
-            Granularity::ServiceLevel => "SERVICE_LEVEL",
-            Granularity::ActionLevel => "ACTION_LEVEL",
+/// The run input's granularity, as its words: `--granularity` takes the core's own.
+fn granularity() -> impl TypedValueParser<Value = Granularity> {
+    let words = [Granularity::ServiceLevel, Granularity::ActionLevel].map(Granularity::as_str);
+    clap::builder::PossibleValuesParser::new(words).map(|word| {
+        if word.eq_ignore_ascii_case(Granularity::ActionLevel.as_str()) {
+            Granularity::ActionLevel
+        } else {
+            Granularity::ServiceLevel
         }
-    }
+    })
 }
 
 /// What `--output json` prints when the run has ended (or at once with --no-wait).

@@ -5,6 +5,7 @@
 use crate::adapters::classify;
 use crate::adapters::pages::{Pages, MAX_LIST_PAGES};
 use crate::domain::account::{OrgAccount, OrgState, OrgTree};
+use crate::domain::arn::AccountId;
 use crate::error::{IamError, PageError};
 use aws_sdk_organizations::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -103,7 +104,7 @@ impl Organizations {
                 stack.push((id.clone(), format!("{path}/{id}")));
             }
             for id in self.accounts_of(&parent).await? {
-                if let Some(account) = listed.get_mut(&id) {
+                if let Some(account) = listed.get_mut(id.as_str()) {
                     account.ou_path = path.clone();
                 }
             }
@@ -113,7 +114,7 @@ impl Organizations {
     }
 
     /// Every account, by id, its OU path not known yet.
-    async fn accounts(&self) -> Result<BTreeMap<String, OrgAccount>, OrgError> {
+    async fn accounts(&self) -> Result<BTreeMap<AccountId, OrgAccount>, OrgError> {
         const OP: &str = "ListAccounts";
         let accounts = walk(OP, |token| async move {
             let out = self
@@ -136,7 +137,7 @@ impl Organizations {
                         .or_else(|| a.status.map(|s| s.as_str().to_string()))
                         .unwrap_or_default();
                     Some(OrgAccount {
-                        id: a.id?,
+                        id: a.id.as_deref().and_then(AccountId::parse)?,
                         name: a.name.unwrap_or_default(),
                         status: OrgState::from(state),
                         ou_path: String::new(),

@@ -1,9 +1,9 @@
 //! One account of a run, every view of it: its scope (the role its IAM calls go
 //! through), the accounts Map's item, what Plan found, how it ended, its summary line.
 
-use crate::domain::arn::is_account_id;
+use crate::domain::arn::{is_account_id, AccountId};
 use crate::domain::input::{AccountSelection, InputError, Organization};
-use crate::domain::sfn::RunFailure;
+use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -87,7 +87,7 @@ impl fmt::Display for OrgState {
 /// One account of a run, and the role its IAM calls go through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountScope {
-    pub id: String,
+    pub id: AccountId,
     /// The member role to assume (fixed session name); `None`: the stack's own account,
     /// read through the stack's reader role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +97,7 @@ pub struct AccountScope {
 /// One account of a run, as Plan resolved it: the outer Map's item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountItem {
-    pub id: String,
+    pub id: AccountId,
     #[serde(default)]
     pub name: String,
     /// Organizations' state; `ACTIVE` for the stack's own account outside an
@@ -119,9 +119,9 @@ pub struct AccountItem {
 
 impl AccountItem {
     /// The stack's own account outside an organization run, read through its reader.
-    pub fn own(id: &str) -> Self {
+    pub fn own(id: AccountId) -> Self {
         AccountItem {
-            id: id.to_string(),
+            id,
             name: String::new(),
             status: OrgState::Active,
             ou_path: String::new(),
@@ -197,7 +197,7 @@ impl AccountStatus {
 /// One account's line of the summary (schema 3.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountSummary {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     /// Root and OU ids from the root down (`r-ab12/ou-ab12-11111111`).
     pub ou_path: String,
@@ -218,13 +218,13 @@ pub struct AccountSummary {
 pub struct AccountRun {
     pub item: AccountItem,
     pub record: Option<AccountRecord>,
-    pub failure: Option<RunFailure>,
+    pub failure: Option<StepFunctionsError>,
 }
 
 /// One account of the Organization, where it sits and whether it can be scanned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgAccount {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     /// Organizations' `State`.
     pub status: OrgState,
@@ -281,7 +281,7 @@ impl OrgTree {
                     .collect()
             }
         };
-        chosen.retain(|a| !organization.exclude.contains(&a.id));
+        chosen.retain(|a| !organization.exclude.iter().any(|x| a.id == x.as_str()));
         chosen.sort_by(|a, b| a.id.cmp(&b.id));
         chosen.dedup_by(|a, b| a.id == b.id);
         if chosen.is_empty() {

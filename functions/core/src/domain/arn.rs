@@ -8,6 +8,67 @@ pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// An AWS account id, checked: 12 digits (JSON: the digits as a string; anything else
+/// does not deserialize).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// `text` as an account id, or `None` when it is not 12 digits.
+    pub fn parse(text: &str) -> Option<AccountId> {
+        is_account_id(text).then(|| AccountId(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = ArnError;
+    fn try_from(text: String) -> Result<Self, ArnError> {
+        AccountId::parse(&text).ok_or(ArnError::NotAnAccount { text })
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(id: AccountId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for AccountId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for AccountId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for AccountId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// What kind of IAM principal an ARN names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +142,8 @@ pub enum ArnError {
     UnsupportedType { text: String, kind: String },
     #[error("{text:?} has an invalid account id {account:?} (12 digits)")]
     InvalidAccount { text: String, account: String },
+    #[error("{text:?} is not an AWS account id (12 digits)")]
+    NotAnAccount { text: String },
     #[error("{text:?} has an invalid name {name:?} (1 to {max} of A-Z a-z 0-9 _ + = , . @ -)")]
     InvalidName {
         text: String,

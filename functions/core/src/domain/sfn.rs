@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Why the batches' Map failed, as Step Functions reported it.
+/// A failed state as Step Functions reports it (`{Error, Cause}`): a batch's or an
+/// account's Catch, the Map's error, the access-report loop's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunFailure {
+pub struct StepFunctionsError {
     #[serde(rename = "Error", default)]
     pub error: Option<String>,
     #[serde(rename = "Cause", default)]

@@ -4,7 +4,7 @@
 use super::*;
 use crate::domain::arn::PrincipalArn;
 use crate::domain::job::{JobError, JobStatus};
-use crate::domain::sfn::RunFailure;
+use crate::domain::sfn::StepFunctionsError;
 use std::error::Error as _;
 use std::sync::Arc;
 
@@ -276,7 +276,7 @@ fn every_variant() -> Vec<(Error, &'static str, Shape)> {
             ),
         ),
         (
-            incomplete(Some(RunFailure {
+            incomplete(Some(StepFunctionsError {
                 error: Some("States.ExceedToleratedFailureThreshold".into()),
                 cause: Some("too many".into()),
             })),

@@ -8,7 +8,7 @@ use crate::domain::account::AccountItem;
 use crate::domain::batch::{BatchEvent, BatchState};
 use crate::domain::job::JobStatus;
 use crate::domain::run::RunContext;
-use crate::domain::sfn::RunFailure;
+use crate::domain::sfn::StepFunctionsError;
 use crate::domain::summary::RunStatus;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -85,7 +85,7 @@ pub struct AccountFailure {
     pub run: RunContext,
     #[serde(default)]
     pub account: Option<AccountItem>,
-    pub failure: RunFailure,
+    pub failure: StepFunctionsError,
 }
 
 /// The access-report loop's event: the run's handles (Plan's output at its start).
@@ -160,7 +160,7 @@ pub enum WriteStep {
 /// with Step Functions' error under `failure`.
 #[derive(Debug, Deserialize)]
 pub struct FailureEvent {
-    pub failure: RunFailure,
+    pub failure: StepFunctionsError,
     pub run: RunContext,
     #[serde(default)]
     pub index: Option<u32>,
@@ -186,10 +186,10 @@ pub struct SummarizeEvent {
     #[serde(flatten)]
     pub plan: PlanOutput,
     #[serde(default)]
-    pub error: Option<RunFailure>,
+    pub error: Option<StepFunctionsError>,
     /// The access-report loop's error, when it failed beyond its retries.
     #[serde(default)]
-    pub access_report_error: Option<RunFailure>,
+    pub access_report_error: Option<StepFunctionsError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

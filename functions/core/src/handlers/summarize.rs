@@ -11,7 +11,7 @@ use crate::domain::keys;
 use crate::domain::outcome::BatchResult;
 use crate::domain::page;
 use crate::domain::run::{PlanRecord, RunContext};
-use crate::domain::sfn::{failed_briefly, RunFailure};
+use crate::domain::sfn::{failed_briefly, StepFunctionsError};
 use crate::domain::summary::RunError;
 use crate::domain::summary::{summarize, Closing, RunRecords};
 use crate::error::Error;
@@ -166,7 +166,10 @@ async fn read_accounts(
                 .get_json_opt::<AccountRecord>(&keys::account_record_key(&run.run_id, &item.id))
                 .await?;
             let failure = store
-                .get_json_opt::<RunFailure>(&keys::account_failure_key(&run.run_id, &item.id))
+                .get_json_opt::<StepFunctionsError>(&keys::account_failure_key(
+                    &run.run_id,
+                    &item.id,
+                ))
                 .await?;
             Ok::<_, Error>(AccountRun {
                 item,

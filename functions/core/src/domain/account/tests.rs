@@ -1,10 +1,11 @@
 //! Which accounts an organization run selects.
 use super::*;
+use crate::domain::arn::AccountId;
 use crate::domain::input::{AccountSelection, Organization};
 
 fn account(id: &str, status: &str, path: &str) -> OrgAccount {
     OrgAccount {
-        id: id.into(),
+        id: AccountId::parse(id).unwrap(),
         name: format!("n{id}"),
         status: OrgState::from(status.to_string()),
         ou_path: path.into(),
@@ -44,7 +45,7 @@ fn org(selection: AccountSelection, exclude: &[&str]) -> Organization {
 }
 
 fn ids(accounts: Vec<OrgAccount>) -> Vec<String> {
-    accounts.into_iter().map(|a| a.id).collect()
+    accounts.into_iter().map(|a| a.id.to_string()).collect()
 }
 
 #[test]

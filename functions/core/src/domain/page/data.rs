@@ -55,7 +55,7 @@ struct RunHead<'a> {
     unused_days: u32,
     reports_prefix: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    failure: Option<&'a crate::domain::sfn::RunFailure>,
+    failure: Option<&'a crate::domain::sfn::StepFunctionsError>,
 }
 
 /// The summary's `changes`, as they are.

@@ -7,7 +7,7 @@ use crate::domain::batch::{Batch, BatchFailure};
 use crate::domain::job::JobStatus;
 use crate::domain::outcome::PrincipalOutcome;
 use crate::domain::run::{PlanRecord, RunRef};
-use crate::domain::sfn::{failed_briefly, what_failed, RunFailure};
+use crate::domain::sfn::{failed_briefly, what_failed, StepFunctionsError};
 use crate::domain::summary::{
     ChangedPrincipal, Closing, Counts, MissingPrincipal, PrincipalError, RecommendationCounts,
     RunChanges, RunRecords, RunStatus, RunSummary, TopPrincipal, SUMMARY_SCHEMA_VERSION,
@@ -321,7 +321,7 @@ pub fn too_many_failed(failed: u32, planned: u32, max_percent: f64) -> bool {
 fn missing_principals(
     unreported: Vec<Batch>,
     failures: &[BatchFailure],
-    map_failure: Option<&RunFailure>,
+    map_failure: Option<&StepFunctionsError>,
 ) -> Vec<MissingPrincipal> {
     let mut missing = Vec::new();
     for batch in unreported {

@@ -2,7 +2,7 @@
 
 use crate::domain::account::AccountStatus;
 use crate::domain::job::JobStatus;
-use crate::domain::sfn::{cut_to, RunFailure};
+use crate::domain::sfn::{cut_to, StepFunctionsError};
 use crate::domain::summary::{RunStatus, RunSummary};
 
 /// The run's outcome as an error: every report is written and the summary with it, and
@@ -28,7 +28,7 @@ pub enum RunError {
         /// and the access report when it is not complete.
         accounts_not_scanned: Vec<String>,
         /// Set when the batches' Map itself failed, as Step Functions reported it.
-        map_failure: Option<RunFailure>,
+        map_failure: Option<StepFunctionsError>,
         /// `s3://bucket/key` of the summary.
         summary_url: String,
     },
@@ -48,7 +48,7 @@ pub enum RunError {
 }
 
 /// ` after {Error}: {Cause}` of a failed Map; nothing when the Map did not fail.
-fn after(map_failure: &Option<RunFailure>) -> String {
+fn after(map_failure: &Option<StepFunctionsError>) -> String {
     map_failure
         .as_ref()
         .map(|f| {

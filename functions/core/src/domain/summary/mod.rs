@@ -19,7 +19,7 @@ use crate::domain::outcome::BatchResult;
 use crate::domain::report::ClassChanges;
 use crate::domain::run::PlanRecord;
 use crate::domain::run::RunRef;
-use crate::domain::sfn::RunFailure;
+use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -181,7 +181,7 @@ pub struct RunSummary {
     pub changes: RunChanges,
     /// Set when the batches' Map itself failed (the run then ends `IncompleteRun`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure: Option<RunFailure>,
+    pub failure: Option<StepFunctionsError>,
     pub reports_prefix: String,
     pub report_keys: Vec<String>,
 }
@@ -195,7 +195,7 @@ pub struct RunRecords {
     /// The planned batches that have no result (read from the batch list only then).
     pub unreported: Vec<Batch>,
     /// Set when the batches' Map itself failed.
-    pub map_failure: Option<RunFailure>,
+    pub map_failure: Option<StepFunctionsError>,
     /// The principals of the previous run's index (`None`: no previous run, or its index
     /// is missing), to name the ones gone.
     pub previous_arns: Option<Vec<String>>,

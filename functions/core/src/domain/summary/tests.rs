@@ -151,7 +151,7 @@ fn a_failed_batch_names_its_principals_and_why() {
 
 #[test]
 fn a_batch_without_a_record_still_says_so() {
-    let failure = RunFailure {
+    let failure = StepFunctionsError {
         error: Some("States.DataLimitExceeded".into()),
         cause: Some("too big".into()),
     };
@@ -272,7 +272,7 @@ fn changes_count_new_gone_changed_and_unchanged() {
 
 fn account(id: &str, record: Option<(AccountState, u32)>, failure: Option<&str>) -> AccountRun {
     let item = AccountItem {
-        id: id.into(),
+        id: crate::domain::arn::AccountId::parse(id).unwrap(),
         name: format!("n{id}"),
         status: "ACTIVE".into(),
         ou_path: "r-ab12".into(),
@@ -291,7 +291,7 @@ fn account(id: &str, record: Option<(AccountState, u32)>, failure: Option<&str>)
             skipped: Vec::new(),
         }),
         item,
-        failure: failure.map(|cause| RunFailure {
+        failure: failure.map(|cause| StepFunctionsError {
             error: Some("States.TaskFailed".into()),
             cause: Some(cause.into()),
         }),

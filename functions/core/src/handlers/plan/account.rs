@@ -108,7 +108,7 @@ pub(super) async fn plan_account(
     store.put_json(&record_key, &record).await?;
     tracing::info!(
         run_id = run.run_id,
-        account = account.id,
+        account = %account.id,
         principals = count,
         batches = batches.len(),
         "account planned"
@@ -133,7 +133,7 @@ async fn reader(deps: &PlanDeps, input: &RunInput, account: &AccountItem) -> Res
         .await?
     {
         Member::Refused(why) => {
-            tracing::warn!(account = account.id, why, "member role not assumable");
+            tracing::warn!(account = %account.id, why, "member role not assumable");
             Ok(Member::Refused(format!("cannot assume {role}: {why}")))
         }
         readable => Ok(readable),
@@ -165,7 +165,7 @@ async fn batches_of(
     let named: Vec<PrincipalArn> = input
         .arns
         .iter()
-        .filter(|a| a.kind() == PrincipalType::AwsManagedPolicy || a.account() == account.id)
+        .filter(|a| a.kind() == PrincipalType::AwsManagedPolicy || account.id == a.account())
         .cloned()
         .collect();
     let principals = sizing::merge(&named, discovered);

@@ -18,6 +18,6 @@ pub(super) async fn record(deps: &PlanDeps, failed: AccountFailure) -> Result<Pl
         .ok_or_else(|| Error::invalid("account_failed", "names no account"))?;
     let key = keys::account_failure_key(&failed.run.run_id, &id);
     deps.store.put_json(&key, &failed.failure).await?;
-    tracing::warn!(account = id, error = ?failed.failure.error, "account failed");
+    tracing::warn!(account = %id, error = ?failed.failure.error, "account failed");
     Ok(PlanAnswer::Recorded { recorded: key })
 }

@@ -8,7 +8,7 @@ use super::account::plan_account;
 use crate::adapters::s3::ReportStore;
 use crate::domain::access_report;
 use crate::domain::account::{self, AccountItem};
-use crate::domain::arn::PrincipalType;
+use crate::domain::arn::{AccountId, PrincipalType};
 use crate::domain::batch::sizing;
 use crate::domain::clock::utc;
 use crate::domain::input::{Granularity, InputDefaults, RunInput};
@@ -46,12 +46,18 @@ pub(super) async fn plan_run(
     // Every invocation must fit its timeout: batches shrink to what one invocation can do
     // at the run's rate, and work that can't fit one principal is refused here.
     let batch_size = sizing::fitted_batch_size(input.batch_size, rate, &input.report)?;
-    let own_account = own_account.ok_or_else(|| {
-        Error::from(ConfigError::Unset {
-            name: "ACCOUNT_ID",
-            why: "Plan must know the stack's own account (set ACCOUNT_ID, or run as a Lambda)",
-        })
-    })?;
+    let own_account =
+        match own_account.as_deref() {
+            Some(text) => AccountId::parse(text).ok_or(ConfigError::OutOfRange {
+                name: "ACCOUNT_ID",
+                why: "must be an AWS account id (12 digits)",
+            })?,
+            None => return Err(ConfigError::Unset {
+                name: "ACCOUNT_ID",
+                why: "Plan must know the stack's own account (set ACCOUNT_ID, or run as a Lambda)",
+            }
+            .into()),
+        };
     let accounts = resolve_accounts(deps, &input, &own_account).await?;
     let started_at = utc::format(started);
     let (run, record) = begin(deps, &event.execution_name, started_at, &input).await?;
@@ -156,7 +162,7 @@ async fn write_run(
         let org_id = deps.organizations.id().await.map_err(not_organization)?;
         let scope: Vec<(String, String)> = accounts
             .iter()
-            .map(|a| (a.id.clone(), a.ou_path.clone()))
+            .map(|a| (a.id.to_string(), a.ou_path.clone()))
             .collect();
         let entities = access_report::entities(&org_id, &scope);
         store
@@ -187,10 +193,10 @@ async fn write_run(
 async fn resolve_accounts(
     deps: &PlanDeps,
     input: &RunInput,
-    own_account: &str,
+    own_account: &AccountId,
 ) -> Result<Vec<AccountItem>, Error> {
     let Some(org) = &input.organization else {
-        return Ok(vec![AccountItem::own(own_account)]);
+        return Ok(vec![AccountItem::own(own_account.clone())]);
     };
     let tree = deps.organizations.tree().await.map_err(not_organization)?;
     let mut chosen = tree.select(org)?;
@@ -214,14 +220,14 @@ async fn resolve_accounts(
         named.insert(arn.account().to_string());
     }
     if input.discover.is_none() && !aws_managed {
-        chosen.retain(|a| named.contains(&a.id));
+        chosen.retain(|a| named.contains(a.id.as_str()));
     }
     let partition = &deps.config.partition;
     Ok(chosen
         .into_iter()
         .enumerate()
         .map(|(i, a)| AccountItem {
-            role_arn: (a.id != own_account)
+            role_arn: (a.id != *own_account)
                 .then(|| account::member_role_arn(partition, &a.id, &org.member_role)),
             first_batch: account::first_batch(i),
             probe: true,
