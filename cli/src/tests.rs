@@ -493,7 +493,7 @@ fn diff_compares_two_indexes() {
         indexed(&role("failed"), "FAILED", serde_json::json!([])),
         indexed(&role("new"), "COMPLETED", serde_json::json!([])),
     ];
-    let d = diff::compare("r2", "r1", &before, &now);
+    let d = diff::compare("r2", "r1", &before, &now, &Default::default());
     assert_eq!(d.new, [role("new")]);
     assert_eq!(d.gone, [role("gone")]);
     assert_eq!(d.not_compared, [role("failed")]);
@@ -516,6 +516,12 @@ fn diff_compares_two_indexes() {
     ] {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
     }
+    // The account was not read by one of the runs: its principals are neither new nor
+    // gone, only not compared.
+    let unread = ["123456789012".to_string()].into();
+    let d = diff::compare("r2", "r1", &before, &now, &unread);
+    assert!(d.new.is_empty() && d.gone.is_empty(), "{d:?}");
+    assert_eq!(d.not_compared, [role("gone"), role("failed"), role("new")]);
 }
 
 #[test]

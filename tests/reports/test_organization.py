@@ -203,3 +203,52 @@ def test_the_access_report_says_per_root_ou_and_account_what_was_used_and_never_
 def line_ok(report, path):
     return (report["entity_path"] == path and report["schema_version"].startswith("1.")
             and report["never_used"] == sorted(s["namespace"] for s in report["services"] if s["usage"] == "never_used"))
+
+
+def test_an_incomplete_run_is_the_previous_run_of_the_accounts_it_scanned(stack, org):
+    """Account c never has the member role, so every run of this scope is INCOMPLETE; each
+    still looks back to the last for the accounts it scanned, and a use IAM forgets between
+    two runs (past its 400-day window) is kept. Placed last: it ages every seeded use."""
+    iam, _ = member_clients(stack, org["a"])
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    name = f"ancient-{org['tag']}"
+    ancient = iam.create_role(RoleName=name, Path=org["path"], AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=allow("kms:Decrypt"))
+    stack.control("/moto-api/iam-access-advisor/activity", [{"entity": ancient, "service": "kms", "at": ago(395)}])
+    run_input = {"organization": {"accounts": [org["a"], org["c"]]},
+                 "discover": {"path_prefix": org["path"], "types": ["role"]}, "poll": POLL}
+
+    def run(name):
+        status, error, cause, _ = finished(stack, name, run_input)
+        assert (status, error) == ("FAILED", "IncompleteRun"), cause
+        summary = summary_of(stack, name)
+        assert summary["status"] == "INCOMPLETE" and summary["schema_version"].startswith("3.")
+        reports = {stack.json(k)["arn"]: stack.json(k) for k in summary["report_keys"]}
+        return summary, reports
+
+    first = f"org-history-1-{org['tag']}"
+    summary1, reports1 = run(first)
+    kms = reports1[ancient]["services"][0]
+    assert (kms["namespace"], kms["usage"]) == ("kms", "stale"), kms
+    assert kms["last_authenticated"] is not None, "IAM still reports a use 395 days old"
+
+    # Ten days on, the use is 405 days old: IAM no longer reports it.
+    stack.control("/moto-api/iam-access-advisor/age", {"days": 10})
+    second = f"org-history-2-{org['tag']}"
+    summary2, reports2 = run(second)
+    report = reports2[ancient]
+    assert report["changes"]["previous_run"]["run_id"] == first, report["changes"]
+    assert report["changes"]["new"] is False
+    kms = report["services"][0]
+    assert kms["last_authenticated"] is None, "IAM forgot it"
+    assert kms["usage"] == "stale", kms
+    assert kms["last_authenticated_ever"]["run_id"] == first, kms
+    assert kms["last_authenticated_ever"]["time"] == reports1[ancient]["services"][0]["last_authenticated"]
+    # The run and each account it scanned look back to the first run; the account that
+    # was never read has no previous run, and none of its principals is new or gone.
+    assert summary2["changes"]["previous_run"]["run_id"] == first
+    lines = {a["id"]: a for a in summary2["accounts"]}
+    assert lines[org["a"]]["previous_run"]["run_id"] == first
+    assert "previous_run" not in lines[org["c"]] and lines[org["c"]]["status"] == "UNREACHABLE"
+    assert summary2["changes"]["principals_new"] == 0 and summary2["changes"]["principals_gone"] == 0, summary2["changes"]

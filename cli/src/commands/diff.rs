@@ -1,18 +1,24 @@
 //! `ila diff RUN [--against RUN]`: what changed between two runs, principal by principal,
-//! from the runs' indexes (`principals.json`: two reads). Without `--against`, RUN is
-//! compared with the run its reports' `changes` were judged against.
+//! from the runs' indexes (`principals.json`). Without `--against`, each account's
+//! principals are compared with the run they were judged against (the latest earlier
+//! run that scanned the account). Principals of an account one of the runs could not
+//! read are not compared: never new, never gone.
 
 use crate::failure::{self, Exit, Failure, Result};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
+use last_accessed::domain::account::AccountStatus;
+use last_accessed::domain::arn::PrincipalArn;
 use last_accessed::domain::keys;
 use last_accessed::domain::outcome::{PrincipalOutcome, ServiceCell};
 use last_accessed::domain::report::history::diff;
 use last_accessed::domain::report::ClassChanges;
+use last_accessed::domain::run::RunRef;
+use last_accessed::domain::summary::RunSummary;
 use last_accessed::domain::usage::Usage;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -60,33 +66,70 @@ fn action_classes(cells: &[ServiceCell]) -> BTreeMap<String, Usage> {
         .collect()
 }
 
-/// Compares two runs' indexes, with the same rules as a report's `changes`.
+/// The account a principal of an index was scanned in (an index before schema 3.0
+/// names none: its ARN's).
+fn account_of(o: &PrincipalOutcome) -> String {
+    if o.account.is_empty() {
+        PrincipalArn::parse(&o.arn)
+            .map(|a| a.account().to_string())
+            .unwrap_or_default()
+    } else {
+        o.account.clone()
+    }
+}
+
+/// The accounts a run did not read (UNREACHABLE in its summary).
+fn unread(summary: &RunSummary) -> BTreeSet<String> {
+    summary
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Unreachable)
+        .map(|a| a.id.to_string())
+        .collect()
+}
+
+/// Compares two runs' indexes, with the same rules as a report's `changes`. A principal
+/// of an account in `unread` (not read by one of the runs) is not compared: never new,
+/// never gone.
 pub fn compare(
     run: &str,
     against: &str,
     before: &[PrincipalOutcome],
     now: &[PrincipalOutcome],
+    unread: &BTreeSet<String>,
 ) -> RunDiff {
     let earlier: BTreeMap<&str, &PrincipalOutcome> =
         before.iter().map(|o| (o.arn.as_str(), o)).collect();
     let later: BTreeMap<&str, &PrincipalOutcome> =
         now.iter().map(|o| (o.arn.as_str(), o)).collect();
+    let read = |o: &PrincipalOutcome| !unread.contains(&account_of(o));
     let mut d = RunDiff {
         run: run.to_string(),
         against: against.to_string(),
         new: Vec::new(),
-        gone: earlier
-            .keys()
-            .filter(|a| !later.contains_key(*a))
-            .map(|a| a.to_string())
-            .collect(),
+        gone: Vec::new(),
         changed: Vec::new(),
         unchanged: 0,
         not_compared: Vec::new(),
     };
+    for (arn, b) in &earlier {
+        if !later.contains_key(arn) {
+            let list = if read(b) {
+                &mut d.gone
+            } else {
+                &mut d.not_compared
+            };
+            list.push(arn.to_string());
+        }
+    }
     for (arn, o) in later {
         let Some(b) = earlier.get(arn) else {
-            d.new.push(arn.to_string());
+            let list = if read(o) {
+                &mut d.new
+            } else {
+                &mut d.not_compared
+            };
+            list.push(arn.to_string());
             continue;
         };
         if !(o.status.is_completed() && b.status.is_completed()) {
@@ -166,27 +209,70 @@ async fn index(stack: &Stack, dt: &str, run: &str) -> Result<Vec<PrincipalOutcom
 
 pub async fn run_diff(stack: &Stack, args: &DiffArgs, output: Output) -> Result<Exit> {
     let (key, summary) = stack.summary_of(&args.run).await?;
-    let against = match (&args.against, &summary.changes.previous_run) {
-        (Some(against), _) => against.clone(),
-        (None, Some(previous)) => previous.run_id.clone(),
-        (None, None) => {
-            return Err(Failure::new(
-                Exit::Failed,
-                format!(
-                    "run {:?} is the first completed run of its scope at {}: there is nothing to compare it with. Name an earlier run with --against.",
-                    args.run,
-                    summary.parameters.granularity.as_str()
-                ),
-            ))
+    let now = index(stack, &key.dt, &key.run).await?;
+    let d = match &args.against {
+        Some(against) => {
+            let (earlier_key, earlier) = stack.summary_of(against).await?;
+            let before = index(stack, &earlier_key.dt, &earlier_key.run).await?;
+            let unread = &unread(&summary) | &unread(&earlier);
+            compare(&args.run, against, &before, &now, &unread)
+        }
+        None => {
+            let previous = summary.changes.previous_run.as_ref().ok_or_else(|| {
+                Failure::new(
+                    Exit::Failed,
+                    format!(
+                        "run {:?} is the first run of its scope at {}: there is nothing to compare it with. Name an earlier run with --against.",
+                        args.run,
+                        summary.parameters.granularity.as_str()
+                    ),
+                )
+            })?;
+            let before = previous_rows(stack, &summary, previous).await?;
+            compare(
+                &args.run,
+                &previous.run_id,
+                &before,
+                &now,
+                &unread(&summary),
+            )
         }
     };
-    let (earlier, _) = stack.summary_of(&against).await?;
-    let now = index(stack, &key.dt, &key.run).await?;
-    let before = index(stack, &earlier.dt, &earlier.run).await?;
-    let d = compare(&args.run, &against, &before, &now);
     match output {
         Output::Json => print_json(&d),
         Output::Text => print!("{}", render(&d)),
     }
     Ok(Exit::Success)
+}
+
+/// Each account's principals in the earlier run its reports were compared with (the
+/// summary's `accounts[].previous_run`, schema 3.1; else the run's previous run): each
+/// earlier index read once.
+async fn previous_rows(
+    stack: &Stack,
+    summary: &RunSummary,
+    previous: &RunRef,
+) -> Result<Vec<PrincipalOutcome>> {
+    let per_account: BTreeMap<String, &RunRef> = summary
+        .accounts
+        .iter()
+        .filter_map(|a| Some((a.id.to_string(), a.previous_run.as_ref()?)))
+        .collect();
+    if per_account.is_empty() {
+        return index(stack, &previous.dt, &previous.run_id).await;
+    }
+    let mut runs: BTreeMap<&str, &RunRef> = BTreeMap::new();
+    for run in per_account.values() {
+        runs.insert(run.run_id.as_str(), run);
+    }
+    let mut rows = Vec::new();
+    for run in runs.values() {
+        let earlier = index(stack, &run.dt, &run.run_id).await?;
+        rows.extend(earlier.into_iter().filter(|o| {
+            per_account
+                .get(&account_of(o))
+                .is_some_and(|p| p.run_id == run.run_id)
+        }));
+    }
+    Ok(rows)
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::arn::{is_account_id, AccountId};
 use crate::domain::input::{AccountSelection, InputError, Organization};
+use crate::domain::run::RunRef;
 use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -92,6 +93,10 @@ pub struct AccountScope {
     /// read through the stack's reader role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
+    /// The earlier runs that scanned the account, newest first: a principal's previous
+    /// report is its report in the first that has one (`summary::previous`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_runs: Vec<RunRef>,
 }
 
 /// One account of a run, as Plan resolved it: the outer Map's item.
@@ -115,6 +120,9 @@ pub struct AccountItem {
     /// own preflight probes the stack's reader otherwise).
     #[serde(default)]
     pub probe: bool,
+    /// The earlier runs that scanned the account, newest first (`summary::previous`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_runs: Vec<RunRef>,
 }
 
 impl AccountItem {
@@ -128,6 +136,7 @@ impl AccountItem {
             role_arn: None,
             first_batch: 0,
             probe: false,
+            previous_runs: Vec::new(),
         }
     }
 }
@@ -202,6 +211,10 @@ pub struct AccountSummary {
     /// Root and OU ids from the root down (`r-ab12/ou-ab12-11111111`).
     pub ou_path: String,
     pub status: AccountStatus,
+    /// The earlier run this account's principals were compared with first (schema 3.1):
+    /// the latest that scanned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_run: Option<RunRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub principals: u32,

@@ -4,13 +4,14 @@ use crate::domain::access_report::AccessReportSummary;
 use crate::domain::access_report::EntityJob;
 use crate::domain::account::AccountRun;
 use crate::domain::account::{AccountItem, AccountRecord};
+use crate::domain::arn::PrincipalArn;
 use crate::domain::batch::Batch;
 use crate::domain::batch::BatchFailure;
 use crate::domain::clock::utc;
 use crate::domain::keys;
 use crate::domain::outcome::BatchResult;
 use crate::domain::page;
-use crate::domain::run::{PlanRecord, RunContext};
+use crate::domain::run::{PlanRecord, RunContext, RunRef};
 use crate::domain::sfn::{failed_briefly, StepFunctionsError};
 use crate::domain::summary::RunError;
 use crate::domain::summary::{summarize, Closing, RunRecords};
@@ -21,13 +22,16 @@ use crate::runtime::deps::SummarizeDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
-/// The one field of the previous run's index that `gone` needs.
+/// What `gone` needs of a previous run's index: each principal and its account.
 #[derive(Debug, Deserialize)]
 struct IndexedArn {
     arn: String,
+    /// Empty in an index before schema 3.0: the ARN's account then.
+    #[serde(default)]
+    account: String,
 }
 
 /// Every JSON document under `prefix`, a few reads at a time.
@@ -132,14 +136,7 @@ async fn gather(
     let results: Vec<BatchResult> = read_all(deps, &keys::results_prefix(&run.run_id)).await?;
     let failures: Vec<BatchFailure> = read_all(deps, &keys::failures_prefix(&run.run_id)).await?;
     let unreported = unreported(deps, run, &accounts, &results).await?;
-    // Gone principals: the previous run's index names its scope.
-    let previous_arns = match &plan.previous_run {
-        Some(prev) => store
-            .get_json_opt::<Vec<IndexedArn>>(&keys::index_key(&prev.dt, &prev.run_id))
-            .await?
-            .map(|rows| rows.into_iter().map(|r| r.arn).collect()),
-        None => None,
-    };
+    let previous_arns = previous_arns(deps, &accounts).await?;
     let records = RunRecords {
         results,
         failures,
@@ -150,6 +147,42 @@ async fn gather(
         access_report,
     };
     Ok((plan, records))
+}
+
+/// Gone principals: each account's principals in the index of the latest earlier run
+/// that scanned it (read once per run). `None` when no account has an earlier run.
+async fn previous_arns(
+    deps: &SummarizeDeps,
+    accounts: &[AccountRun],
+) -> Result<Option<Vec<String>>, Error> {
+    let mut by_run: BTreeMap<&str, (&RunRef, BTreeSet<&str>)> = BTreeMap::new();
+    for a in accounts {
+        if let Some(prev) = a.item.previous_runs.first() {
+            let entry = by_run
+                .entry(prev.run_id.as_str())
+                .or_insert_with(|| (prev, BTreeSet::new()));
+            entry.1.insert(a.item.id.as_str());
+        }
+    }
+    if by_run.is_empty() {
+        return Ok(None);
+    }
+    let mut arns = Vec::new();
+    for (prev, ids) in by_run.into_values() {
+        let key = keys::index_key(&prev.dt, &prev.run_id);
+        let Some(rows) = deps.store.get_json_opt::<Vec<IndexedArn>>(&key).await? else {
+            continue;
+        };
+        arns.extend(rows.into_iter().filter_map(|r| {
+            let account = if r.account.is_empty() {
+                PrincipalArn::parse(&r.arn).ok()?.account().to_string()
+            } else {
+                r.account
+            };
+            ids.contains(account.as_str()).then_some(r.arn)
+        }));
+    }
+    Ok(Some(arns))
 }
 
 /// Each account's item, Plan's record of it and its recorded failure.

@@ -16,7 +16,7 @@ use crate::domain::report::Previous;
 use crate::domain::report::{
     build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
 };
-use crate::domain::run::RunContext;
+use crate::domain::run::{RunContext, RunRef};
 use crate::error::{Error, IamError};
 use crate::handlers::events::{FailureEvent, WriteOutput, WriteStep};
 use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
@@ -97,11 +97,11 @@ async fn write_one(
 ) -> Result<PrincipalOutcome, Error> {
     let run = &state.run;
     let (status, details) = job_details(deps, advisor, run, job).await?;
-    let previous_report = previous_report(deps, run, job).await?;
+    let previous = previous_report(deps, run, job).await?;
     let ctx = ReportContext {
-        previous: run.previous_run.as_ref().map(|run| Previous {
+        previous: previous.as_ref().map(|(run, report)| Previous {
             run,
-            report: previous_report.as_ref(),
+            report: report.as_ref(),
         }),
         arn: &job.arn,
         run_id: &run.run_id,
@@ -168,32 +168,36 @@ async fn job_details(
     })
 }
 
-/// The previous run's report of this principal: the one extra read `changes` and
-/// history cost (a job that did not complete still carries that history on). One that
-/// can't be read as a report is compared as absent, said aloud.
+/// The principal's previous report: its report in the first of its account's earlier
+/// runs that has one (newest first; usually the first: one S3 read, the extra read
+/// `changes` and history cost). None in any: the principal is new since the first, with
+/// nothing to inherit. A report that can't be read as one is passed over, said aloud. A
+/// context without an account (before organization runs) looks in the run's previous
+/// run.
 async fn previous_report(
     deps: &JobDeps,
     run: &RunContext,
     job: &Job,
-) -> Result<Option<PrincipalReport>, Error> {
-    let Some(prev) = &run.previous_run else {
-        return Ok(None);
+) -> Result<Option<(RunRef, Option<PrincipalReport>)>, Error> {
+    let candidates: Vec<RunRef> = match &run.account {
+        Some(account) => account.previous_runs.clone(),
+        None => run.previous_run.iter().cloned().collect(),
     };
-    let key = if prev.account_keys {
-        keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
-    } else {
-        keys::report_key_before_accounts(&prev.dt, &prev.run_id, &job.arn)
-    };
-    let stored = deps.store.get_json_opt::<serde_json::Value>(&key).await?;
-    Ok(
-        stored.and_then(|v| match serde_json::from_value::<PrincipalReport>(v) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                tracing::warn!(key, error = %e, "previous report unreadable; compared as absent");
-                None
-            }
-        }),
-    )
+    for prev in &candidates {
+        let key = if prev.account_keys {
+            keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
+        } else {
+            keys::report_key_before_accounts(&prev.dt, &prev.run_id, &job.arn)
+        };
+        let Some(stored) = deps.store.get_json_opt::<serde_json::Value>(&key).await? else {
+            continue;
+        };
+        match serde_json::from_value::<PrincipalReport>(stored) {
+            Ok(report) => return Ok(Some((prev.clone(), Some(report)))),
+            Err(e) => tracing::warn!(key, error = %e, "previous report unreadable; passed over"),
+        }
+    }
+    Ok(candidates.into_iter().next().map(|first| (first, None)))
 }
 
 async fn record_failure(deps: &JobDeps, event: FailureEvent) -> Result<WriteOutput, Error> {

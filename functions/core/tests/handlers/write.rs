@@ -128,9 +128,10 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
     );
 }
 
-/// With a previous run, each report is compared with the principal's report there (one
-/// read), and a last use IAM forgot is carried from it: under the previous run's
-/// `account=` level when its summary is schema 3, else where older runs put it.
+/// With a previous run of the account, each report is compared with the principal's
+/// report there (one read), and a last use IAM forgot is carried from it: under the
+/// previous run's `account=` level when its summary is schema 3, else where older runs
+/// put it.
 #[tokio::test]
 async fn reports_compare_with_the_previous_run() {
     let layouts = [
@@ -145,11 +146,28 @@ async fn reports_compare_with_the_previous_run() {
         ),
     ];
     for (previous_key, previous_run) in layouts {
-        compares_with_the_previous_run(previous_key, previous_run).await;
+        compares_with_the_previous_run(previous_key, vec![previous_run]).await;
     }
 }
 
-async fn compares_with_the_previous_run(previous_key: &str, previous_run: Value) {
+/// The latest run that scanned the account was INCOMPLETE and has no report of app-web
+/// (its batch failed there): the report is compared with the next earlier run's.
+#[tokio::test]
+async fn a_principal_an_incomplete_run_did_not_report_looks_further_back() {
+    let incomplete = json!({"run_id": "today-early", "dt": "2026-11-25",
+                            "as_of": "2026-11-25T00:00:00Z", "account_keys": true});
+    let yesterday = json!({"run_id": "yesterday", "dt": "2026-11-24",
+                           "as_of": "2026-11-24T01:00:00Z", "account_keys": true});
+    compares_with_the_previous_run(
+        "reports/principals/dt=2026-11-24/run=yesterday/account=123456789012/role/app-web.json",
+        vec![incomplete, yesterday],
+    )
+    .await;
+}
+
+/// Write with the account's earlier runs `previous_runs` (newest first), app-web's
+/// report of "yesterday" at `previous_key`.
+async fn compares_with_the_previous_run(previous_key: &str, previous_runs: Vec<Value>) {
     let bucket = checked(true);
     let before = json!({
         "schema_version": "1.1.0", "arn": WEB, "type": "role", "name": "app-web", "path": "/",
@@ -174,7 +192,8 @@ async fn compares_with_the_previous_run(previous_key: &str, previous_run: Value)
     });
     bucket.put(previous_key, &before);
     let mut event = event("write", "completed");
-    event["batch"]["run"]["previous_run"] = previous_run;
+    event["batch"]["run"]["previous_run"] = previous_runs[0].clone();
+    event["batch"]["run"]["account"]["previous_runs"] = json!(previous_runs);
     write::handle(&job_deps(&bucket, &[]), event).await.unwrap();
 
     let web = bucket.json(&report_key("role/app-web"));
@@ -198,7 +217,11 @@ async fn compares_with_the_previous_run(previous_key: &str, previous_run: Value)
     let deployer = bucket.json(&report_key("role/deployer"));
     assert_eq!(
         deployer["changes"]["new"], true,
-        "no report in the previous run: new"
+        "no report in the previous runs: new"
+    );
+    assert_eq!(
+        deployer["changes"]["previous_run"]["run_id"], previous_runs[0]["run_id"],
+        "new since the latest run that scanned the account"
     );
     let outcome = &bucket.json(&work("results/000000.json"))["principals"][0];
     assert_eq!(outcome["changes"]["granted_removed"], json!(["sqs"]));

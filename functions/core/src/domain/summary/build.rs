@@ -247,6 +247,7 @@ fn account_lines(accounts: Vec<AccountRun>, outcomes: &[PrincipalOutcome]) -> Ve
                 Some(r) => (AccountStatus::Succeeded, None, r.principals),
             };
             AccountSummary {
+                previous_run: a.item.previous_runs.into_iter().next(),
                 id: a.item.id,
                 name: a.item.name,
                 ou_path: a.item.ou_path,

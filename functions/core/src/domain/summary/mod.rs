@@ -23,7 +23,7 @@ use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "3.0.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "3.1.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopPrincipal {

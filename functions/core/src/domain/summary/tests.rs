@@ -279,6 +279,7 @@ fn account(id: &str, record: Option<(AccountState, u32)>, failure: Option<&str>)
         role_arn: Some(format!("arn:aws:iam::{id}:role/member")),
         first_batch: 0,
         probe: true,
+        previous_runs: Vec::new(),
     };
     AccountRun {
         record: record.map(|(state, principals)| AccountRecord {

@@ -52,6 +52,7 @@ fn account_output(
     run.account = Some(AccountScope {
         id: record.item.id.clone(),
         role_arn: record.item.role_arn.clone(),
+        previous_runs: record.item.previous_runs.clone(),
     });
     AccountOutput {
         batches_key: keys::account_batches_key(&run.run_id, &record.item.id),

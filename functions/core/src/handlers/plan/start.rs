@@ -13,8 +13,8 @@ use crate::domain::batch::sizing;
 use crate::domain::clock::utc;
 use crate::domain::input::{Granularity, InputDefaults, RunInput};
 use crate::domain::keys;
-use crate::domain::run::{self, PlanRecord, RunContext, RunRef};
-use crate::domain::summary::previous::{self, RunHead};
+use crate::domain::run::{self, PlanRecord, RunContext};
+use crate::domain::summary::previous::{self, PreviousRuns, RunHead, MAX_SUMMARY_DAYS};
 use crate::error::{ConfigError, Error};
 use crate::handlers::events::{PlanOutput, StartEvent};
 use crate::runtime::deps::PlanDeps;
@@ -58,9 +58,16 @@ pub(super) async fn plan_run(
             }
             .into()),
         };
-    let accounts = resolve_accounts(deps, &input, &own_account).await?;
+    let mut accounts = resolve_accounts(deps, &input, &own_account).await?;
     let started_at = utc::format(started);
-    let (run, record) = begin(deps, &event.execution_name, started_at, &input).await?;
+    let (run, record) = begin(
+        deps,
+        &event.execution_name,
+        started_at,
+        &input,
+        &mut accounts,
+    )
+    .await?;
     let record = PlanRecord {
         batch_size,
         accounts: accounts.len() as u32,
@@ -86,12 +93,13 @@ fn defaults(deps: &PlanDeps, own_account: Option<String>) -> InputDefaults {
 }
 
 /// The run's context and its record (its accounts and batch size still to set), with
-/// the previous run of its scope.
+/// the previous run of its scope; each account gets its own previous runs.
 async fn begin(
     deps: &PlanDeps,
     run_id: &str,
     started_at: String,
     input: &RunInput,
+    accounts: &mut [AccountItem],
 ) -> Result<(RunContext, PlanRecord), Error> {
     let dt = started_at[..10].to_string();
     let scope = run::scope_of(
@@ -99,15 +107,19 @@ async fn begin(
         input.discover.as_ref(),
         input.organization.as_ref(),
     );
-    let previous_run = previous_run(
-        &deps.store,
+    let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+    let looking = Looking {
         run_id,
-        &dt,
-        &started_at,
-        input.granularity,
-        &scope,
-    )
-    .await?;
+        dt: &dt,
+        started_at: &started_at,
+        granularity: input.granularity,
+        scope: &scope,
+    };
+    let mut previous = previous_runs(&deps.store, &looking, &ids).await?;
+    for a in accounts.iter_mut() {
+        a.previous_runs = previous.accounts.remove(a.id.as_str()).unwrap_or_default();
+    }
+    let previous_run = previous.run;
     let run = RunContext {
         run_id: run_id.to_string(),
         dt: dt.clone(),
@@ -231,6 +243,7 @@ async fn resolve_accounts(
                 .then(|| account::member_role_arn(partition, &a.id, &org.member_role)),
             first_batch: account::first_batch(i),
             probe: true,
+            previous_runs: Vec::new(),
             id: a.id,
             name: a.name,
             status: a.status,
@@ -239,36 +252,51 @@ async fn resolve_accounts(
         .collect())
 }
 
-/// The previous completed run of this scope at `granularity` (see
-/// [`previous::choose_previous`]): the run summaries are listed, and read newest day
-/// first until a day has one.
-async fn previous_run(
-    store: &ReportStore,
-    run_id: &str,
-    dt: &str,
-    started_at: &str,
+/// What a run looks back from: itself, when it started, its scope and granularity.
+struct Looking<'a> {
+    run_id: &'a str,
+    dt: &'a str,
+    started_at: &'a str,
     granularity: Granularity,
-    scope: &str,
-) -> Result<Option<RunRef>, Error> {
+    scope: &'a str,
+}
+
+/// The earlier runs a run looks back to (see [`previous::choose_previous`]): the run
+/// summaries are listed and read newest day first, until the run's own previous run is
+/// found and every account has its runs, or [`MAX_SUMMARY_DAYS`] days were read.
+async fn previous_runs(
+    store: &ReportStore,
+    run: &Looking<'_>,
+    accounts: &[&str],
+) -> Result<PreviousRuns, Error> {
     let keys = store.list_keys(keys::RUNS_PREFIX).await?;
     let mut by_day: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for key in &keys {
-        if let Some((day, run)) = keys::parse_summary_key(key) {
-            if day <= dt && run != run_id {
+        if let Some((day, run_id)) = keys::parse_summary_key(key) {
+            if day <= run.dt && run_id != run.run_id {
                 by_day.entry(day).or_default().push(key);
             }
         }
     }
-    for (_, day_keys) in by_day.into_iter().rev() {
-        let heads: Vec<RunHead> = stream::iter(day_keys)
+    let mut heads: Vec<RunHead> = Vec::new();
+    let mut found = PreviousRuns::default();
+    for (_, day_keys) in by_day.into_iter().rev().take(MAX_SUMMARY_DAYS) {
+        let day: Vec<RunHead> = stream::iter(day_keys)
             .map(|key| store.get_json::<RunHead>(key))
             .buffered(8)
             .try_collect()
             .await?;
-        if let Some(found) = previous::choose_previous(&heads, granularity, scope, started_at) {
-            tracing::info!(previous = found.run_id, "changes compare against this run");
-            return Ok(Some(found));
+        heads.extend(day);
+        found =
+            previous::choose_previous(&heads, run.granularity, run.scope, run.started_at, accounts);
+        if found.settled {
+            break;
         }
     }
-    Ok(None)
+    tracing::info!(
+        previous = found.run.as_ref().map(|r| r.run_id.as_str()),
+        accounts_with_history = found.accounts.len(),
+        "earlier runs to compare with"
+    );
+    Ok(found)
 }

@@ -9,7 +9,7 @@ use crate::domain::report::tests::{action, service};
 use crate::domain::report::PrincipalReport;
 use crate::domain::report::{build_report, JobDetails, ReportContext, ServiceAccess};
 use crate::domain::run::scope_of;
-use crate::domain::summary::previous::{choose_previous, RunHead};
+use crate::domain::summary::previous::{choose_previous, RunHead, MAX_PREVIOUS_RUNS};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -285,8 +285,26 @@ fn head(run_id: &str, as_of: &str, status: Option<&str>, granularity: &str) -> R
     .unwrap()
 }
 
+/// A 3.x head with its accounts' lines.
+fn head_with(run_id: &str, as_of: &str, status: &str, accounts: &[(&str, &str)]) -> RunHead {
+    let lines: Vec<_> = accounts
+        .iter()
+        .map(|(id, status)| serde_json::json!({"id": id, "status": status, "name": ""}))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "schema_version": "3.1.0", "run_id": run_id, "dt": &as_of[..10], "started_at": as_of,
+        "as_of": as_of, "status": status,
+        "parameters": {"granularity": "SERVICE_LEVEL", "scope": "s"}, "accounts": lines
+    }))
+    .unwrap()
+}
+
+fn ids(runs: &[RunRef]) -> Vec<&str> {
+    runs.iter().map(|r| r.run_id.as_str()).collect()
+}
+
 #[test]
-fn the_previous_run_is_the_latest_succeeded_one_at_the_granularity() {
+fn the_previous_run_is_the_latest_earlier_one_with_a_summary_at_the_granularity() {
     let heads = [
         head(
             "old",
@@ -327,27 +345,149 @@ fn the_previous_run_is_the_latest_succeeded_one_at_the_granularity() {
         ),
     ];
     let before = "2026-11-25T12:00:00Z";
-    let found = choose_previous(&heads, Granularity::ServiceLevel, "s", before).unwrap();
-    assert_eq!(found.run_id, "newer");
-    assert_eq!(found.dt, "2026-11-24");
-    let found = choose_previous(&heads, Granularity::ActionLevel, "s", before).unwrap();
+    let previous = |heads: &[RunHead], g: Granularity, before: &str| {
+        choose_previous(heads, g, "s", before, &[]).run
+    };
+    let found = previous(&heads, Granularity::ServiceLevel, before).unwrap();
+    assert_eq!(
+        (found.run_id.as_str(), found.dt.as_str()),
+        ("partial", "2026-11-24"),
+        "an INCOMPLETE run has a summary: it is the run's previous run"
+    );
+    let found = previous(&heads, Granularity::ActionLevel, before).unwrap();
     assert_eq!(found.run_id, "actions");
     assert_eq!(
-        choose_previous(&heads[5..6], Granularity::ServiceLevel, "s", before)
+        previous(&heads[5..6], Granularity::ServiceLevel, before)
             .unwrap()
             .run_id,
-        "v10",
-        "a 1.0 summary (no status) was a run that succeeded"
+        "v10"
     );
     assert_eq!(
-        choose_previous(
-            &heads,
-            Granularity::ServiceLevel,
-            "s",
-            "2026-11-01T00:00:00Z"
-        ),
+        previous(&heads, Granularity::ServiceLevel, "2026-11-01T00:00:00Z"),
         None
     );
+}
+
+#[test]
+fn each_account_looks_back_to_the_runs_that_scanned_it() {
+    let heads = [
+        head_with(
+            "r1",
+            "2026-11-20T00:00:00Z",
+            "SUCCEEDED",
+            &[("111111111111", "SUCCEEDED"), ("222222222222", "SUCCEEDED")],
+        ),
+        head_with(
+            "r2",
+            "2026-11-21T00:00:00Z",
+            "INCOMPLETE",
+            &[
+                ("111111111111", "INCOMPLETE"),
+                ("222222222222", "UNREACHABLE"),
+            ],
+        ),
+        head_with(
+            "r3",
+            "2026-11-22T00:00:00Z",
+            "INCOMPLETE",
+            &[
+                ("111111111111", "SUCCEEDED"),
+                ("222222222222", "UNREACHABLE"),
+                ("333333333333", "INCOMPLETE"),
+            ],
+        ),
+        head_with(
+            "r4",
+            "2026-11-23T00:00:00Z",
+            "INCOMPLETE",
+            &[
+                ("111111111111", "INCOMPLETE"),
+                ("222222222222", "UNREACHABLE"),
+                ("333333333333", "INCOMPLETE"),
+            ],
+        ),
+        head_with(
+            "r5",
+            "2026-11-24T00:00:00Z",
+            "INCOMPLETE",
+            &[
+                ("222222222222", "UNREACHABLE"),
+                ("333333333333", "INCOMPLETE"),
+            ],
+        ),
+    ];
+    let accounts = [
+        "111111111111",
+        "222222222222",
+        "333333333333",
+        "444444444444",
+    ];
+    let found = choose_previous(
+        &heads,
+        Granularity::ServiceLevel,
+        "s",
+        "2026-11-25T00:00:00Z",
+        &accounts,
+    );
+    assert_eq!(
+        found.run.unwrap().run_id,
+        "r5",
+        "the run's own: the latest with a summary"
+    );
+    // Newest first, up to the first run that scanned the account fully.
+    assert_eq!(ids(&found.accounts["111111111111"]), ["r4", "r3"]);
+    // Never back to a run that could not read the account.
+    assert_eq!(ids(&found.accounts["222222222222"]), ["r1"]);
+    // Scanned only in part: at most MAX_PREVIOUS_RUNS runs.
+    assert_eq!(ids(&found.accounts["333333333333"]), ["r5", "r4", "r3"]);
+    assert_eq!(MAX_PREVIOUS_RUNS, 3);
+    // No earlier run scanned it: none, and older summaries might still hold one.
+    assert!(!found.accounts.contains_key("444444444444"));
+    assert!(!found.settled);
+    let found = choose_previous(
+        &heads,
+        Granularity::ServiceLevel,
+        "s",
+        "2026-11-25T00:00:00Z",
+        &accounts[..3],
+    );
+    assert!(
+        found.settled,
+        "every account reached a full scan or the cap"
+    );
+    assert!(
+        found.accounts["111111111111"][0].account_keys,
+        "3.x reports have account= keys"
+    );
+}
+
+#[test]
+fn a_summary_before_accounts_scanned_the_stacks_account() {
+    // Schema 2.x: no account lines; an INCOMPLETE run scanned in part.
+    let heads = [
+        head(
+            "full",
+            "2026-11-20T00:00:00Z",
+            Some("SUCCEEDED"),
+            "SERVICE_LEVEL",
+        ),
+        head(
+            "part",
+            "2026-11-21T00:00:00Z",
+            Some("INCOMPLETE"),
+            "SERVICE_LEVEL",
+        ),
+    ];
+    let found = choose_previous(
+        &heads,
+        Granularity::ServiceLevel,
+        "s",
+        "2026-11-22T00:00:00Z",
+        &["123456789012"],
+    );
+    assert_eq!(ids(&found.accounts["123456789012"]), ["part", "full"]);
+    assert!(!found.accounts["123456789012"][0].account_keys);
+    assert!(found.settled);
 }
 
 #[test]
