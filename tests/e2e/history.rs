@@ -229,7 +229,7 @@ async fn a_second_scan_reports_what_changed_and_what_iam_forgot() {
     assert_eq!(first_alone.status.code(), Some(1));
     assert_has(
         &e2e::text(&first_alone.stderr),
-        &["is the first completed run of its scope", "--against"],
+        &["is the first run of its scope", "--against"],
     );
 
     // ila open: the run's page, downloaded.

@@ -4,8 +4,7 @@
 use crate::domain::arn::PrincipalType;
 use crate::domain::job::{JobError, JobStatus};
 use crate::domain::recommend::{Action, Recommendation};
-use crate::domain::report::Changes;
-use crate::domain::report::{PrincipalReport, ServiceReport};
+use crate::domain::report::{Changes, PrincipalReport, ServiceReport};
 use crate::domain::usage::Usage;
 use serde::{Deserialize, Serialize};
 

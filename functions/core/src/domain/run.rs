@@ -3,8 +3,9 @@
 
 use crate::domain::account::AccountScope;
 use crate::domain::arn::PrincipalArn;
-use crate::domain::input::InputError;
-use crate::domain::input::{Discovery, Granularity, Organization, PollOptions, ReportOptions};
+use crate::domain::input::{
+    Discovery, Granularity, InputError, Organization, PollOptions, ReportOptions,
+};
 use crate::domain::selection::Skipped;
 use serde::{Deserialize, Serialize};
 

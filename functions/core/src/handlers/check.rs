@@ -4,8 +4,7 @@
 //! from it without asking IAM again (IAM's rate is the scan's bottleneck, S3's is not).
 
 use crate::adapters::iam::JobRead;
-use crate::domain::batch::polling;
-use crate::domain::batch::{BatchState, Job};
+use crate::domain::batch::{polling, BatchState, Job};
 use crate::domain::job::JobStatus;
 use crate::domain::keys;
 use crate::error::Error;

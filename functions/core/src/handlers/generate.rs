@@ -1,6 +1,6 @@
 //! Generate: one GenerateServiceLastAccessedDetails per principal of the batch.
 //!
-//! Also the run's preflight (`{"probe": true, "run": …}`), before any batch: one job on
+//! Also the run's preflight (`{"probe": {"run": …}}`), before any batch: one job on
 //! the reader role itself and one read of it. A reader that cannot do its job at all
 //! fails the run there with `AccessDenied` naming the action, instead of producing N
 //! DENIED reports; a principal IAM refuses inside a batch is that principal's outcome.

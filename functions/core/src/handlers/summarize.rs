@@ -1,20 +1,15 @@
 //! Summarize: fold the batch results into the run summary, written last.
 
-use crate::domain::access_report::AccessReportSummary;
-use crate::domain::access_report::EntityJob;
-use crate::domain::account::AccountRun;
-use crate::domain::account::{AccountItem, AccountRecord};
+use crate::domain::access_report::{AccessReportSummary, EntityJob};
+use crate::domain::account::{AccountItem, AccountRecord, AccountRun};
 use crate::domain::arn::PrincipalArn;
-use crate::domain::batch::Batch;
-use crate::domain::batch::BatchFailure;
+use crate::domain::batch::{Batch, BatchFailure};
 use crate::domain::clock::utc;
-use crate::domain::keys;
 use crate::domain::outcome::BatchResult;
-use crate::domain::page;
 use crate::domain::run::{PlanRecord, RunContext, RunRef};
 use crate::domain::sfn::{failed_briefly, StepFunctionsError};
-use crate::domain::summary::RunError;
-use crate::domain::summary::{summarize, Closing, RunRecords};
+use crate::domain::summary::{summarize, Closing, RunError, RunRecords};
+use crate::domain::{keys, page};
 use crate::error::Error;
 use crate::handlers::decode;
 use crate::handlers::events::{SummarizeEvent, SummarizeOutput};

@@ -4,11 +4,8 @@
 //! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
 use crate::adapters::iam::{AccessAdvisor, JobRead};
-use crate::domain::batch::BatchFailure;
-use crate::domain::batch::{BatchState, Job};
-use crate::domain::clock;
+use crate::domain::batch::{BatchFailure, BatchState, Job};
 use crate::domain::job::JobStatus;
-use crate::domain::keys;
 use crate::domain::outcome::{BatchResult, PrincipalOutcome};
 use crate::domain::policy::AdvisorView;
 use crate::domain::recommend::{recommend, Slice, Subject};
@@ -17,6 +14,7 @@ use crate::domain::report::{
     build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
 };
 use crate::domain::run::{RunContext, RunRef};
+use crate::domain::{clock, keys};
 use crate::error::{Error, IamError};
 use crate::handlers::events::{FailureEvent, WriteOutput, WriteStep};
 use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};

@@ -4,8 +4,7 @@
 
 use crate::domain::arn::PrincipalArn;
 use crate::domain::batch::Batch;
-use crate::domain::input::InputError;
-use crate::domain::input::ReportOptions;
+use crate::domain::input::{InputError, ReportOptions};
 use std::collections::BTreeSet;
 
 /// Explicit ARNs first (in their order), then discovered ones, each once.

@@ -3,8 +3,9 @@
 //! the previous run, Write reads the principal's previous report (one S3 read), and this
 //! module compares them.
 
-use crate::domain::report::{ActionReport, ServiceReport};
-use crate::domain::report::{CarriedUse, Changes, ClassChanges, PastUse, Previous};
+use crate::domain::report::{
+    ActionReport, CarriedUse, Changes, ClassChanges, PastUse, Previous, ServiceReport,
+};
 use crate::domain::run::RunRef;
 use crate::domain::usage::Usage;
 use std::collections::BTreeMap;

@@ -5,8 +5,9 @@
 use crate::adapters::directory::authorization::Authorization;
 use crate::adapters::directory::{Directory, Discovered};
 use crate::adapters::s3::ReportStore;
-use crate::domain::account::MAX_BATCHES;
-use crate::domain::account::{AccountItem, AccountRecord, AccountScope, AccountState, OrgState};
+use crate::domain::account::{
+    AccountItem, AccountRecord, AccountScope, AccountState, OrgState, MAX_BATCHES,
+};
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::batch::{sizing, Batch};
 use crate::domain::clock::utc;

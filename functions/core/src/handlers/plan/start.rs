@@ -6,15 +6,14 @@
 use super::access_report::not_organization;
 use super::account::plan_account;
 use crate::adapters::s3::ReportStore;
-use crate::domain::access_report;
 use crate::domain::account::{self, AccountItem};
 use crate::domain::arn::{AccountId, PrincipalType};
 use crate::domain::batch::sizing;
 use crate::domain::clock::utc;
 use crate::domain::input::{Granularity, InputDefaults, RunInput};
-use crate::domain::keys;
 use crate::domain::run::{self, PlanRecord, RunContext};
 use crate::domain::summary::previous::{self, PreviousRuns, RunHead, MAX_SUMMARY_DAYS};
+use crate::domain::{access_report, keys};
 use crate::error::{ConfigError, Error};
 use crate::handlers::events::{PlanOutput, StartEvent};
 use crate::runtime::deps::PlanDeps;

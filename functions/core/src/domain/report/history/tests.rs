@@ -2,12 +2,12 @@
 
 use super::*;
 use crate::domain::arn::PrincipalArn;
-use crate::domain::input::ReportOptions;
-use crate::domain::input::{Discovery, Granularity};
+use crate::domain::input::{Discovery, Granularity, ReportOptions};
 use crate::domain::job::JobStatus;
 use crate::domain::report::tests::{action, service};
-use crate::domain::report::PrincipalReport;
-use crate::domain::report::{build_report, JobDetails, ReportContext, ServiceAccess};
+use crate::domain::report::{
+    build_report, JobDetails, PrincipalReport, ReportContext, ServiceAccess,
+};
 use crate::domain::run::scope_of;
 use crate::domain::summary::previous::{choose_previous, RunHead, MAX_PREVIOUS_RUNS};
 use time::macros::datetime;
