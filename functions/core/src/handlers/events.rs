@@ -9,7 +9,7 @@ use crate::domain::batch::{BatchEvent, BatchState};
 use crate::domain::job::JobStatus;
 use crate::domain::run::RunContext;
 use crate::domain::sfn::StepFunctionsError;
-use crate::domain::summary::RunStatus;
+use crate::domain::summary::{by_name, RunStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -177,6 +177,7 @@ pub struct BatchIndex {
 pub struct WriteOutput {
     pub index: u32,
     pub written: u32,
+    #[serde(serialize_with = "by_name")]
     pub by_status: BTreeMap<JobStatus, u32>,
 }
 
@@ -201,5 +202,6 @@ pub struct SummarizeOutput {
     pub as_of: String,
     pub principals: u32,
     pub reports_written: u32,
+    #[serde(serialize_with = "by_name")]
     pub by_status: BTreeMap<JobStatus, u32>,
 }

@@ -18,10 +18,43 @@ use crate::domain::outcome::BatchResult;
 use crate::domain::report::ClassChanges;
 use crate::domain::run::{PlanRecord, RunRef};
 use crate::domain::sfn::StepFunctionsError;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
 pub const SUMMARY_SCHEMA_VERSION: &str = "3.1.0";
+
+/// A key of a count map: its name in the JSON.
+pub trait CountKey: Copy {
+    fn name(self) -> &'static str;
+}
+
+impl CountKey for JobStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl CountKey for PrincipalType {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl CountKey for AccountStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A count map in its keys' names' order: the JSON reads as it did with text keys.
+pub fn by_name<K: CountKey, S: Serializer>(
+    counts: &BTreeMap<K, u32>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut named: Vec<(&str, u32)> = counts.iter().map(|(k, n)| (k.name(), *n)).collect();
+    named.sort_unstable();
+    serializer.collect_map(named)
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopPrincipal {
@@ -42,7 +75,9 @@ pub struct PrincipalError {
 pub struct Counts {
     pub principals_planned: u32,
     pub reports_written: u32,
+    #[serde(serialize_with = "by_name")]
     pub by_status: BTreeMap<JobStatus, u32>,
+    #[serde(serialize_with = "by_name")]
     pub by_type: BTreeMap<PrincipalType, u32>,
     /// Summed over the reports: granted = active + stale + never used (disjoint classes).
     pub services_granted: u64,
@@ -162,7 +197,7 @@ pub struct RunSummary {
     #[serde(default)]
     pub accounts: Vec<AccountSummary>,
     /// Accounts by status (schema 3.0).
-    #[serde(default)]
+    #[serde(default, serialize_with = "by_name")]
     pub account_counts: BTreeMap<AccountStatus, u32>,
     /// IAM's Organizations access report, entity by entity (`organization.access_report`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

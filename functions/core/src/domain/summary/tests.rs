@@ -416,3 +416,32 @@ fn principals_of_an_account_not_read_are_never_gone() {
     assert_eq!(s.changes.gone, ["arn:aws:iam::111111111111:role/deleted"]);
     assert_eq!(s.changes.principals_gone, 1);
 }
+
+#[test]
+fn count_maps_are_written_in_their_names_order() {
+    let counts = Counts {
+        by_status: [
+            (JobStatus::TimedOut, 1),
+            (JobStatus::Completed, 2),
+            (JobStatus::Denied, 3),
+        ]
+        .into(),
+        by_type: [
+            (PrincipalType::User, 1),
+            (PrincipalType::AwsManagedPolicy, 2),
+        ]
+        .into(),
+        ..Counts::default()
+    };
+    let text = serde_json::to_string(&counts).unwrap();
+    assert!(
+        text.contains(r#""by_status":{"COMPLETED":2,"DENIED":3,"TIMED_OUT":1}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""by_type":{"aws_managed_policy":2,"user":1}"#),
+        "{text}"
+    );
+    let back: Counts = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, counts);
+}
