@@ -31,7 +31,7 @@ pub struct RunHead {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RunHeadParameters {
     pub granularity: Granularity,
-    /// Schema 2.0+: see [`scope_of`].
+    /// Schema 2.0+: see [`crate::domain::run::scope_of`].
     #[serde(default)]
     pub scope: Option<String>,
 }
