@@ -17,10 +17,54 @@ const REPORT_ATTEMPTS: u32 = 60;
 const REPORT_PAUSE: Duration = Duration::from_secs(2);
 
 /// A credential-report value: `N/A`, `no_information`, `not_supported` and empty mean none.
-fn value(v: Option<&&str>) -> Option<String> {
+fn value(v: Option<&String>) -> Option<String> {
     v.map(|s| s.trim())
         .filter(|s| !s.is_empty() && !matches!(*s, "N/A" | "no_information" | "not_supported"))
         .map(str::to_string)
+}
+
+/// The fields of one CSV line (RFC 4180): a quoted field may hold commas, and `""` in it
+/// is a quote.
+fn fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// One row's cells, as many as the header's. IAM user names may contain commas ("+=,.@_-",
+/// IAM's name rules), and the user's name stands in both `user` and `arn`: unquoted,
+/// such a row has more cells than the header. Every later column holds no comma (times,
+/// booleans, Regions, service names), so the extra cells belong to the first two
+/// columns, split where the ARN starts.
+fn row(line: &str, columns: usize) -> Vec<String> {
+    let mut cells = fields(line);
+    let extra = cells.len().saturating_sub(columns);
+    if extra == 0 || columns < 2 {
+        return cells;
+    }
+    let rest = cells.split_off(cells.len() - (columns - 2));
+    let Some(arn_at) = cells.iter().position(|c| c.starts_with("arn:")) else {
+        cells.extend(rest);
+        return cells;
+    };
+    let arn = cells.split_off(arn_at).join(",");
+    let mut out = vec![cells.join(","), arn];
+    out.extend(rest);
+    out
 }
 
 /// The report's CSV (IAM's documented columns, found by header), by user ARN. The root
@@ -30,21 +74,24 @@ pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
     let Some(header) = lines.next() else {
         return BTreeMap::new();
     };
-    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-    let at = |name: &str| columns.iter().position(|c| *c == name);
+    let columns: Vec<String> = fields(header)
+        .iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    let at = |name: &str| columns.iter().position(|c| c == name);
     let mut out = BTreeMap::new();
     for line in lines {
-        let cells: Vec<&str> = line.split(',').collect();
+        let cells = row(line, columns.len());
         let get = |name: &str| at(name).and_then(|i| cells.get(i));
         let (Some(user), Some(arn)) = (get("user"), value(get("arn"))) else {
             continue;
         };
-        if *user == "<root_account>" {
+        if user == "<root_account>" {
             continue;
         }
         let mut access_keys = Vec::new();
         for n in 1..=2 {
-            let active = get(&format!("access_key_{n}_active")).is_some_and(|v| *v == "true");
+            let active = get(&format!("access_key_{n}_active")).is_some_and(|v| v == "true");
             if active {
                 access_keys.push(AccessKeyUse {
                     id: None,
@@ -57,7 +104,7 @@ pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
         out.insert(
             arn,
             Credentials {
-                password_enabled: get("password_enabled").is_some_and(|v| *v == "true"),
+                password_enabled: get("password_enabled").is_some_and(|v| v == "true"),
                 password_last_used: value(get("password_last_used")),
                 password_last_changed: value(get("password_last_changed")),
                 access_keys,
@@ -242,5 +289,25 @@ busy,arn:aws:iam::123456789012:user/busy,2026-01-01T00:00:00+00:00,false,N/A,N/A
             "2026-02-02T00:00:00Z"
         ));
         assert!(parse_credential_report("").is_empty());
+    }
+
+    #[test]
+    fn a_user_name_with_commas_keeps_its_row_quoted_or_not() {
+        let header = "user,arn,user_creation_time,password_enabled,password_last_used,access_key_1_active,access_key_1_last_used_date";
+        for row in [
+            r#""a,b","arn:aws:iam::123456789012:user/ops/a,b",2026-01-01T00:00:00+00:00,true,2026-11-01T00:00:00+00:00,true,N/A"#,
+            "a,b,arn:aws:iam::123456789012:user/ops/a,b,2026-01-01T00:00:00+00:00,true,2026-11-01T00:00:00+00:00,true,N/A",
+        ] {
+            let all = parse_credential_report(&format!("{header}\n{row}"));
+            let user = &all["arn:aws:iam::123456789012:user/ops/a,b"];
+            assert!(user.password_enabled, "{row}");
+            assert_eq!(
+                user.password_last_used.as_deref(),
+                Some("2026-11-01T00:00:00+00:00"),
+                "{row}"
+            );
+            assert_eq!(user.access_keys.len(), 1, "{row}");
+        }
+        assert_eq!(fields(r#"x,"say ""hi""",y"#), ["x", r#"say "hi""#, "y"]);
     }
 }
