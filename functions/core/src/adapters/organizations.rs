@@ -74,15 +74,20 @@ impl Organizations {
         Organizations { client }
     }
 
-    /// The Organization's id (`o-…`), the first element of IAM's entity paths.
-    pub async fn id(&self) -> Result<String, OrgError> {
+    /// The Organization's id (`o-…`, the first element of IAM's entity paths) and its
+    /// management account (`MasterAccountId`, as the API still names it). Any member
+    /// account may ask.
+    pub async fn describe(&self) -> Result<(String, Option<String>), OrgError> {
         let out = self
             .client
             .describe_organization()
             .send()
             .await
             .map_err(|e| org_error("DescribeOrganization", e))?;
-        Ok(out.organization.and_then(|o| o.id).unwrap_or_default())
+        let org = out
+            .organization
+            .unwrap_or_else(|| aws_sdk_organizations::types::Organization::builder().build());
+        Ok((org.id.unwrap_or_default(), org.master_account_id))
     }
 
     /// Walks the Organization from its roots: every OU (ListOrganizationalUnitsForParent)

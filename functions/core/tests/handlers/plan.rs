@@ -667,3 +667,37 @@ async fn a_throttled_access_report_round_keeps_the_job_ids_it_was_given() {
     );
     assert_eq!(state[1]["state"], "WAITING");
 }
+
+/// IAM answers the Organizations access report to the management account only; any
+/// member account may describe the Organization. A stack elsewhere is refused before
+/// anything is written, naming both accounts.
+#[tokio::test]
+async fn an_access_report_outside_the_management_account_is_invalid_input() {
+    let bucket = Bucket::new();
+    let tree = org_tree();
+    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
+            .organization(
+                aws_sdk_organizations::types::Organization::builder()
+                    .id("o-abcdefghij")
+                    .master_account_id("999999999999")
+                    .build(),
+            )
+            .build()
+    });
+    let mut rules: Vec<&Rule> = tree.iter().collect();
+    rules.push(&describe);
+    let deps = org_plan_deps(&bucket, &[], &rules);
+    let mut event = event("plan", "organization");
+    event["start"]["input"]["organization"]["access_report"] = json!(true);
+    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name(), "InvalidInput");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("organization.access_report: ") && text.contains("999999999999"),
+        "{text}"
+    );
+    assert!(bucket.keys("").is_empty(), "nothing written");
+}

@@ -100,7 +100,7 @@ async fn organizations_refusing_the_account_is_told_by_its_code() {
             .sequence()
             .http_status(400, Some(body))
             .build();
-        match organizations(&[&describe]).id().await {
+        match organizations(&[&describe]).describe().await {
             Err(OrgError::Refused { code: got, message }) => {
                 assert_eq!(
                     (got.as_str(), message.as_str()),
@@ -110,6 +110,25 @@ async fn organizations_refusing_the_account_is_told_by_its_code() {
             other => panic!("{code}: {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn the_organization_is_described_with_its_management_account() {
+    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
+            .organization(
+                aws_sdk_organizations::types::Organization::builder()
+                    .id("o-abcdefghij")
+                    .master_account_id("123456789012")
+                    .build(),
+            )
+            .build()
+    });
+    let (id, management) = organizations(&[&describe]).describe().await.unwrap();
+    assert_eq!(
+        (id.as_str(), management.as_deref()),
+        ("o-abcdefghij", Some("123456789012"))
+    );
 }
 
 fn report_page(

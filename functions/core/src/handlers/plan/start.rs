@@ -75,7 +75,7 @@ pub(super) async fn plan_run(
     if input.organization.is_none() {
         plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
     }
-    write_run(deps, &run, &input, &accounts, &record).await
+    write_run(deps, &run, &input, &own_account, &accounts, &record).await
 }
 
 /// The run input's defaults: the stack's parameters.
@@ -161,21 +161,20 @@ async fn write_run(
     deps: &PlanDeps,
     run: &RunContext,
     input: &RunInput,
+    own_account: &AccountId,
     accounts: &[AccountItem],
     record: &PlanRecord,
 ) -> Result<PlanOutput, Error> {
     let store = &deps.store;
     let run_id = &run.run_id;
-    store.put_json(&keys::input_key(run_id), input).await?;
     let access_report = input.organization.as_ref().is_some_and(|o| o.access_report);
-    if access_report {
-        // IAM answers it to the management account only: a refusal is the run's error.
-        let org_id = deps.organizations.id().await.map_err(not_organization)?;
-        let scope: Vec<(String, String)> = accounts
-            .iter()
-            .map(|a| (a.id.to_string(), a.ou_path.clone()))
-            .collect();
-        let entities = access_report::entities(&org_id, &scope);
+    // Checked before anything is written: a refusal is the run's InvalidInput.
+    let entities = match access_report {
+        true => Some(access_report_entities(deps, own_account, accounts).await?),
+        false => None,
+    };
+    store.put_json(&keys::input_key(run_id), input).await?;
+    if let Some(entities) = entities {
         store
             .put_json(&keys::access_state_key(run_id), &entities)
             .await?;
@@ -196,6 +195,33 @@ async fn write_run(
             .map_or(1, |o| o.max_accounts_in_parallel),
         access_report,
     })
+}
+
+/// The access report's entities (the root, the OUs above the accounts, the accounts).
+/// IAM answers the report to the Organization's management account only, and
+/// Organizations describes the Organization to any member account: a stack elsewhere is
+/// refused here, naming both accounts, not entity by entity later.
+async fn access_report_entities(
+    deps: &PlanDeps,
+    own_account: &AccountId,
+    accounts: &[AccountItem],
+) -> Result<Vec<access_report::EntityJob>, Error> {
+    let (org_id, management) = deps
+        .organizations
+        .describe()
+        .await
+        .map_err(not_organization)?;
+    if let Some(management) = management.filter(|m| *own_account != m.as_str()) {
+        return Err(Error::invalid(
+            "organization.access_report",
+            format!("IAM answers the Organizations access report to the management account only: this stack is in account {own_account}, the Organization's management account is {management}. Deploy the scanner there for the report, or leave access_report off"),
+        ));
+    }
+    let scope: Vec<(String, String)> = accounts
+        .iter()
+        .map(|a| (a.id.to_string(), a.ou_path.clone()))
+        .collect();
+    Ok(access_report::entities(&org_id, &scope))
 }
 
 /// The run's accounts: the stack's own, or those `organization` selects (Organizations
