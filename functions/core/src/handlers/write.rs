@@ -177,11 +177,11 @@ async fn previous_report(
     run: &RunContext,
     job: &Job,
 ) -> Result<Option<(RunRef, Option<PrincipalReport>)>, Error> {
-    let candidates: Vec<RunRef> = match &run.account {
-        Some(account) => account.previous_runs.clone(),
-        None => run.previous_run.iter().cloned().collect(),
+    let candidates: &[RunRef] = match &run.account {
+        Some(account) => &account.previous_runs,
+        None => run.previous_run.as_slice(),
     };
-    for prev in &candidates {
+    for prev in candidates {
         let key = if prev.account_keys {
             keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
         } else {
@@ -195,7 +195,7 @@ async fn previous_report(
             Err(e) => tracing::warn!(key, error = %e, "previous report unreadable; passed over"),
         }
     }
-    Ok(candidates.into_iter().next().map(|first| (first, None)))
+    Ok(candidates.first().map(|first| (first.clone(), None)))
 }
 
 async fn record_failure(deps: &JobDeps, event: FailureEvent) -> Result<WriteOutput, Error> {

@@ -66,19 +66,3 @@ pub struct BatchFailure {
     #[serde(default)]
     pub cause: Option<String>,
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn job_status_serialises_as_iam_spells_it() {
-        let text = serde_json::to_string(&[
-            JobStatus::InProgress,
-            JobStatus::TimedOut,
-            JobStatus::NotFound,
-        ])
-        .unwrap();
-        assert_eq!(text, r#"["IN_PROGRESS","TIMED_OUT","NOT_FOUND"]"#);
-    }
-}
