@@ -523,6 +523,47 @@ fn diff_compares_two_indexes() {
 }
 
 #[test]
+fn diff_tells_a_re_created_principal_by_its_unique_id() {
+    use crate::commands::diff;
+    let role = |n: &str| format!("arn:aws:iam::123456789012:role/{n}");
+    let with_id = |name: &str, id: Option<&str>| {
+        let mut o = indexed(
+            &role(name),
+            "COMPLETED",
+            serde_json::json!([{"ns": "s3", "class": "stale", "days": 100}]),
+        );
+        o.principal_id = id.map(str::to_string);
+        o
+    };
+    let before = [
+        with_id("replaced", Some("AROAOLD0000000000000")),
+        with_id("kept", Some("AROAKEPT000000000000")),
+        with_id("untold", None),
+    ];
+    let now = [
+        with_id("replaced", Some("AROANEW0000000000000")),
+        with_id("kept", Some("AROAKEPT000000000000")),
+        with_id("untold", Some("AROAUNTOLD0000000000")),
+    ];
+    let d = diff::compare("r2", "r1", &before, &now, &Default::default());
+    assert_eq!(
+        (d.new.as_slice(), d.recreated.as_slice()),
+        (&[role("replaced")][..], &[role("replaced")][..])
+    );
+    assert_eq!(
+        d.unchanged, 2,
+        "same id, or an index without one: compared by ARN"
+    );
+    let text = diff::render(&d);
+    for expected in [
+        "1 new (1 re-created), 0 gone, 0 changed, 2 unchanged",
+        "  new     arn:aws:iam::123456789012:role/replaced (re-created: another unique id)",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+}
+
+#[test]
 fn recommendations_show_a_line_diff() {
     use crate::commands::recommendations::line_diff;
     let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();

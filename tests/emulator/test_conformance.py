@@ -577,3 +577,35 @@ def test_step_functions_catch_sees_handler_error_type(api):
         assert json.loads(desc["output"])["err"]["Error"] == "InvalidInput"
     finally:
         srv.shutdown()
+
+
+def test_a_re_created_principal_starts_with_no_activity(api):
+    """A role or user deleted and created again under the same name is a new principal
+    with a new unique id (IAM User Guide, IAM identifiers, Unique identifiers), with no
+    last use of the old one."""
+    iam = api.iam()
+    arn = make_role(iam, "replaced", "s3:GetObject")
+    kept = make_role(iam, "kept", "s3:GetObject")
+    user = make_user(iam, "bob", "s3:GetObject")
+    old_id = iam.get_role(RoleName="replaced")["Role"]["RoleId"]
+    api.activity([{"entity": e, "service": "s3", "at": ago(days=3)} for e in (arn, kept, user)])
+    assert report(iam, arn)[1]["s3"]["LastAuthenticatedEntity"] == arn
+    assert iam.get_role(RoleName="replaced")["Role"]["RoleLastUsed"]["LastUsedDate"]
+
+    iam.delete_role_policy(RoleName="replaced", PolicyName="replaced-inline")
+    iam.delete_role(RoleName="replaced")
+    assert make_role(iam, "replaced", "s3:GetObject") == arn
+    iam.delete_user_policy(UserName="bob", PolicyName="bob-inline")
+    iam.delete_user(UserName="bob")
+    make_user(iam, "bob", "s3:GetObject")
+    new_id = iam.get_role(RoleName="replaced")["Role"]["RoleId"]
+    assert new_id != old_id, "moto gives the new role a new RoleId"
+
+    for principal in (arn, user):
+        s3 = report(iam, principal)[1]["s3"]
+        assert "LastAuthenticated" not in s3 and s3["TotalAuthenticatedEntities"] == 0, s3
+    assert iam.get_role(RoleName="replaced")["Role"]["RoleLastUsed"] == {}
+    assert report(iam, kept)[1]["s3"]["LastAuthenticatedEntity"] == kept, "its neighbour keeps its own"
+    # Activity seeded now is the new role's.
+    api.activity([{"entity": arn, "service": "s3", "at": ago(days=1)}])
+    assert report(iam, arn)[1]["s3"]["LastAuthenticated"] == NOW - timedelta(days=1)

@@ -215,7 +215,19 @@ def test_an_incomplete_run_is_the_previous_run_of_the_accounts_it_scanned(stack,
     name = f"ancient-{org['tag']}"
     ancient = iam.create_role(RoleName=name, Path=org["path"], AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=allow("kms:Decrypt"))
-    stack.control("/moto-api/iam-access-advisor/activity", [{"entity": ancient, "service": "kms", "at": ago(395)}])
+    # Its neighbour is deleted and re-created under its name between the runs.
+    again = f"replaced-{org['tag']}"
+
+    def create_replaced():
+        role = iam.create_role(RoleName=again, Path=org["path"], AssumeRolePolicyDocument=trust)["Role"]
+        iam.put_role_policy(RoleName=again, PolicyName="p", PolicyDocument=allow("kms:Decrypt"))
+        return role["Arn"], role["RoleId"]
+
+    replaced, old_id = create_replaced()
+    stack.control("/moto-api/iam-access-advisor/activity", [
+        {"entity": ancient, "service": "kms", "at": ago(395)},
+        {"entity": replaced, "service": "kms", "at": ago(395)},
+    ])
     run_input = {"organization": {"accounts": [org["a"], org["c"]]},
                  "discover": {"path_prefix": org["path"], "types": ["role"]}, "poll": POLL}
 
@@ -232,9 +244,16 @@ def test_an_incomplete_run_is_the_previous_run_of_the_accounts_it_scanned(stack,
     kms = reports1[ancient]["services"][0]
     assert (kms["namespace"], kms["usage"]) == ("kms", "stale"), kms
     assert kms["last_authenticated"] is not None, "IAM still reports a use 395 days old"
+    assert reports1[ancient]["principal_id"].startswith("AROA"), reports1[ancient]
+    assert reports1[replaced]["principal_id"] == old_id
+    assert reports1[replaced]["services"][0]["usage"] == "stale"
 
-    # Ten days on, the use is 405 days old: IAM no longer reports it.
+    # Ten days on, the use is 405 days old: IAM no longer reports it. And the neighbour
+    # is replaced (what CloudFormation does on a replacement): same ARN, a new RoleId.
     stack.control("/moto-api/iam-access-advisor/age", {"days": 10})
+    iam.delete_role_policy(RoleName=again, PolicyName="p")
+    iam.delete_role(RoleName=again)
+    assert create_replaced()[0] == replaced
     second = f"org-history-2-{org['tag']}"
     summary2, reports2 = run(second)
     report = reports2[ancient]
@@ -251,4 +270,29 @@ def test_an_incomplete_run_is_the_previous_run_of_the_accounts_it_scanned(stack,
     lines = {a["id"]: a for a in summary2["accounts"]}
     assert lines[org["a"]]["previous_run"]["run_id"] == first
     assert "previous_run" not in lines[org["c"]] and lines[org["c"]]["status"] == "UNREACHABLE"
-    assert summary2["changes"]["principals_new"] == 0 and summary2["changes"]["principals_gone"] == 0, summary2["changes"]
+    changes = summary2["changes"]
+    assert (changes["principals_new"], changes["principals_recreated"], changes["principals_gone"]) == (1, 1, 0), changes
+    # The re-created role is another principal: new, re-created, and it inherits nothing
+    # of the old role's (its kms was last used by the old role, 405 days ago).
+    fresh = reports2[replaced]
+    assert fresh["principal_id"] not in (None, old_id), fresh["principal_id"]
+    assert fresh["changes"]["new"] is True and fresh["changes"]["recreated"] is True, fresh["changes"]
+    assert fresh["changes"]["previous_run"]["run_id"] == first
+    kms = fresh["services"][0]
+    assert (kms["usage"], kms["last_authenticated"]) == ("never_used", None), kms
+    assert "last_authenticated_ever" not in kms, kms
+    assert reports2[ancient]["changes"]["recreated"] is False
+    assert reports2[ancient]["principal_id"] == reports1[ancient]["principal_id"]
+    # The run's index carries the ids and the mark (what ila diff, the page and the next
+    # run read).
+    index = stack.json(f"reports/runs/dt={summary2['dt']}/run={second}/principals.json")
+    row = next(p for p in index if p["arn"] == replaced)
+    assert row["principal_id"] == fresh["principal_id"] and row["changes"]["recreated"] is True, row
+    # ila diff: each principal against its own previous report; the re-created role is
+    # new (re-created), never compared with the role it replaced.
+    import subprocess
+    ila = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "ila")
+    out = subprocess.run([ila, "--output", "json", "diff", second], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    diff = json.loads(out.stdout)
+    assert (diff["new"], diff["recreated"], diff["gone"]) == ([replaced], [replaced], []), diff

@@ -2,7 +2,9 @@
 //! from the runs' indexes (`principals.json`). Without `--against`, each account's
 //! principals are compared with the run they were judged against (the latest earlier
 //! run that scanned the account). Principals of an account one of the runs could not
-//! read are not compared: never new, never gone.
+//! read are not compared: never new, never gone. A principal whose unique id differs
+//! from its ARN's in the earlier run was deleted and re-created: new (and `recreated`),
+//! never compared with the principal it replaced.
 
 use crate::failure::{self, Exit, Failure, Result};
 use crate::stack::Stack;
@@ -44,8 +46,10 @@ pub struct PrincipalDiff {
 pub struct RunDiff {
     pub run: String,
     pub against: String,
-    /// In RUN, not in the earlier run.
+    /// In RUN, not in the earlier run (or re-created since).
     pub new: Vec<String>,
+    /// Of `new`, those the earlier run had under another unique id (`principal_id`).
+    pub recreated: Vec<String>,
     /// In the earlier run, not in RUN.
     pub gone: Vec<String>,
     pub changed: Vec<PrincipalDiff>,
@@ -91,29 +95,36 @@ fn unread(summary: &RunSummary) -> BTreeSet<String> {
 /// Compares two runs' indexes, with the same rules as a report's `changes`. A principal
 /// of an account in `unread` (not read by one of the runs) is not compared: never new,
 /// never gone.
-pub fn compare(
+pub fn compare<'a>(
     run: &str,
     against: &str,
-    before: &[PrincipalOutcome],
-    now: &[PrincipalOutcome],
+    before: &'a [PrincipalOutcome],
+    now: &'a [PrincipalOutcome],
     unread: &BTreeSet<String>,
 ) -> RunDiff {
-    let earlier: BTreeMap<&str, &PrincipalOutcome> =
-        before.iter().map(|o| (o.arn.as_str(), o)).collect();
-    let later: BTreeMap<&str, &PrincipalOutcome> =
-        now.iter().map(|o| (o.arn.as_str(), o)).collect();
+    // By account and ARN: an AWS-managed policy is judged in each account scanned.
+    let by_key =
+        |all: &'a [PrincipalOutcome]| -> BTreeMap<(String, &'a str), &'a PrincipalOutcome> {
+            all.iter()
+                .map(|o| ((account_of(o), o.arn.as_str()), o))
+                .collect()
+        };
+    let earlier = by_key(before);
+    let later = by_key(now);
     let read = |o: &PrincipalOutcome| !unread.contains(&account_of(o));
     let mut d = RunDiff {
         run: run.to_string(),
         against: against.to_string(),
         new: Vec::new(),
+        recreated: Vec::new(),
         gone: Vec::new(),
         changed: Vec::new(),
         unchanged: 0,
         not_compared: Vec::new(),
     };
-    for (arn, b) in &earlier {
-        if !later.contains_key(arn) {
+    for (key, b) in &earlier {
+        let arn = key.1;
+        if !later.contains_key(key) {
             let list = if read(b) {
                 &mut d.gone
             } else {
@@ -122,8 +133,9 @@ pub fn compare(
             list.push(arn.to_string());
         }
     }
-    for (arn, o) in later {
-        let Some(b) = earlier.get(arn) else {
+    for (key, o) in &later {
+        let arn = key.1;
+        let Some(b) = earlier.get(key) else {
             let list = if read(o) {
                 &mut d.new
             } else {
@@ -132,6 +144,13 @@ pub fn compare(
             list.push(arn.to_string());
             continue;
         };
+        if let (Some(was), Some(is)) = (&b.principal_id, &o.principal_id) {
+            if was != is {
+                d.new.push(arn.to_string());
+                d.recreated.push(arn.to_string());
+                continue;
+            }
+        }
         if !(o.status.is_completed() && b.status.is_completed()) {
             d.not_compared.push(arn.to_string());
             continue;
@@ -172,8 +191,12 @@ fn class_lines(out: &mut String, prefix: &str, c: &ClassChanges) {
 
 pub fn render(d: &RunDiff) -> String {
     let mut out = format!("run {} against {}\n", d.run, d.against);
+    let recreated = match d.recreated.len() {
+        0 => String::new(),
+        n => format!(" ({n} re-created)"),
+    };
     out += &format!(
-        "{} new, {} gone, {} changed, {} unchanged, {} not compared\n",
+        "{} new{recreated}, {} gone, {} changed, {} unchanged, {} not compared\n",
         d.new.len(),
         d.gone.len(),
         d.changed.len(),
@@ -182,7 +205,12 @@ pub fn render(d: &RunDiff) -> String {
     );
     for (label, arns) in [("new", &d.new), ("gone", &d.gone)] {
         for arn in arns {
-            out += &format!("  {label:<8}{arn}\n");
+            let again = if label == "new" && d.recreated.contains(arn) {
+                " (re-created: another unique id)"
+            } else {
+                ""
+            };
+            out += &format!("  {label:<8}{arn}{again}\n");
         }
     }
     for c in &d.changed {

@@ -195,6 +195,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
     if status != JobStatus::Completed {
         return PrincipalOutcome {
             arn,
+            principal_id: Some(format!("AROA{i:017}")),
             principal_type: kind,
             status,
             report_key,
@@ -287,6 +288,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
         5..=14 => Some(last_accessed::domain::report::Changes {
             previous_run: Some(previous),
             new: true,
+            recreated: false,
             services: ClassChanges::default(),
             actions: None,
         }),
@@ -306,6 +308,7 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
             Some(last_accessed::domain::report::Changes {
                 previous_run: Some(previous),
                 new: false,
+                recreated: false,
                 services: c,
                 actions: None,
             })
@@ -313,12 +316,14 @@ fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> Prin
         _ => Some(last_accessed::domain::report::Changes {
             previous_run: Some(previous),
             new: false,
+            recreated: false,
             services: ClassChanges::default(),
             actions: None,
         }),
     };
     PrincipalOutcome {
         arn,
+        principal_id: Some(format!("AROA{i:017}")),
         principal_type: kind,
         status,
         report_key,

@@ -134,7 +134,7 @@ proptest! {
         let arn = PrincipalArn::parse("arn:aws:iam::123456789012:role/app").unwrap();
         let options = ReportOptions { unused_days: days, ..ReportOptions::default() };
         let granularity = if action_level { Granularity::ActionLevel } else { Granularity::ServiceLevel };
-        let ctx = ReportContext { arn: &arn, run_id: "r", granularity, options: &options, as_of: time::OffsetDateTime::from_unix_timestamp(now).unwrap(), written_at: time::OffsetDateTime::now_utc(), previous: None };
+        let ctx = ReportContext { arn: &arn, principal_id: None, run_id: "r", granularity, options: &options, as_of: time::OffsetDateTime::from_unix_timestamp(now).unwrap(), written_at: time::OffsetDateTime::now_utc(), previous: None };
         let count = services.len() as u32;
         let report = build_report(&ctx, Some("j"), JobStatus::Completed, JobDetails { services, ..JobDetails::default() });
         let f = &report.findings;

@@ -141,7 +141,7 @@ def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, 
         body = [body]
     if not isinstance(body, list):
         return _error(400, "body must be a JSON list of activity records", field="body")
-    from .credentials import attribute
+    from .credentials import attribute, stamp_unique_ids
 
     try:
         records: List[Dict[str, Any]] = [parse_record(i, r) for i, r in enumerate(body)]
@@ -149,6 +149,9 @@ def activity(request: Any, full_url: str, headers: Any) -> Tuple[int, Dict[str, 
             attribute(rec, lambda field, message, i=i: BadRecord(i, field, message))
     except BadRecord as exc:
         return _error(400, f"record {exc.index}: {exc}", field=exc.field, index=exc.index)
+    # The activity belongs to the principal as it is now (its unique id): one deleted
+    # and re-created under the name starts with none (README).
+    stamp_unique_ids(records)
     return 200, dict(JSON), json.dumps({"added": STATE.add_activity(records)})
 
 

@@ -15,7 +15,7 @@ seeded (``attribute``). See tests/emulator/README.md, "Last used data and creden
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from moto.core.responses import ActionResult
 from moto.iam.exceptions import IAMException, ReportNotPresentException
@@ -62,6 +62,34 @@ def _iam_user(rec: Dict[str, Any]) -> Any:
         return iam_backends[rec["account"]][rec["partition"]].users.get(rec["name"])
     except Exception:  # noqa: BLE001 - unknown partition
         return None
+
+
+def stamp_unique_ids(records: List[Dict[str, Any]]) -> None:
+    """Sets each record's "principal_id": the unique id (UserId, RoleId) of its user or
+    role as it is now; None for root, or an entity that does not exist (its records then
+    match any entity of its name)."""
+    from moto.iam.models import iam_backends
+
+    ids: Dict[Tuple[str, str], Dict[Tuple[str, str], str]] = {}
+    for rec in records:
+        where = (rec["account"], rec["partition"])
+        if where not in ids:
+            try:
+                backend = iam_backends[where[0]][where[1]]
+            except Exception:  # noqa: BLE001 - unknown partition
+                ids[where] = {}
+            else:
+                # moto keys users by name and roles by RoleId
+                ids[where] = {("user", u.name): u.id for u in backend.users.values()}
+                ids[where].update({("role", r.name): r.id for r in backend.roles.values()})
+        rec["principal_id"] = ids[where].get((rec["kind"], rec["name"]))
+
+
+def belongs_to(rec: Dict[str, Any], entity_id: Optional[str]) -> bool:
+    """Whether a record of the entity's kind and name is the entity's own: seeded for
+    it (same unique id), or seeded before any entity had the name."""
+    seeded_for = rec.get("principal_id")
+    return seeded_for is None or entity_id is None or seeded_for == entity_id
 
 
 def _first_active_key(user: Any) -> Any:
@@ -121,11 +149,13 @@ def _index(account: str) -> Dict[str, Dict[Any, Dict[str, Any]]]:
         records = STATE.records(account)
     idx: Dict[str, Dict[Any, Dict[str, Any]]] = {"roles": {}, "passwords": {}, "keys": {}}
     for rec in sorted(records, key=lambda r: r["at"]):
+        # roles and passwords: per name, then per the unique id the record was seeded for
         if rec["kind"] == "role":
-            idx["roles"][rec["name"]] = rec
+            idx["roles"].setdefault(rec["name"], {})[rec.get("principal_id")] = rec
             continue
         if rec.get("via") == "console" and rec["at"] >= PASSWORD_TRACKING_START:
-            table, key, span = idx["passwords"], (rec["kind"], rec["name"]), PASSWORD_SPAN
+            table = idx["passwords"].setdefault((rec["kind"], rec["name"]), {})
+            key, span = rec.get("principal_id"), PASSWORD_SPAN
         elif rec.get("via") == "access_key" and rec["at"] >= KEY_TRACKING_START:
             table, key, span = idx["keys"], rec["access_key_id"], KEY_SPAN
         else:
@@ -138,16 +168,26 @@ def _index(account: str) -> Dict[str, Dict[Any, Dict[str, Any]]]:
     return idx
 
 
-def role_last_used(account: str, role_name: str, now: Optional[datetime] = None) -> Dict[str, Any]:
-    rec = _index(account)["roles"].get(role_name)
+def _own_latest(by_id: Dict[Optional[str], Dict[str, Any]],
+                entity_id: Optional[str]) -> Optional[Dict[str, Any]]:
+    """Of a name's latest records (one per unique id seeded for), the latest that is the
+    entity's own."""
+    mine = [rec for rec in by_id.values() if belongs_to(rec, entity_id)]
+    return max(mine, key=lambda r: r["at"]) if mine else None
+
+
+def role_last_used(account: str, role_name: str, now: Optional[datetime] = None,
+                   role_id: Optional[str] = None) -> Dict[str, Any]:
+    rec = _own_latest(_index(account)["roles"].get(role_name, {}), role_id)
     now = now or datetime.now(UTC)
     if rec is None or rec["at"] < now - TRACKING_WINDOW:
         return {}
     return {"LastUsedDate": rec["at"], "Region": rec["region"]}
 
 
-def password_last_used(account: str, user_name: str, kind: str = "user") -> Optional[datetime]:
-    rec = _index(account)["passwords"].get((kind, user_name))
+def password_last_used(account: str, user_name: str, kind: str = "user",
+                       user_id: Optional[str] = None) -> Optional[datetime]:
+    rec = _own_latest(_index(account)["passwords"].get((kind, user_name), {}), user_id)
     return rec["at"] if rec else None
 
 
@@ -172,7 +212,7 @@ def _password_changed(user: Any) -> datetime:
 
 def _user_row(backend: Any, account: str, user: Any) -> List[str]:
     if user.password:
-        used = password_last_used(account, user.name)
+        used = password_last_used(account, user.name, user_id=user.id)
         changed = _password_changed(user)
         policy = getattr(backend, "account_password_policy", None)
         max_age = getattr(policy, "max_password_age", None) if policy else None
@@ -276,9 +316,10 @@ def install() -> None:
     # and GetUser / ListUsers (PasswordLastUsed); moto's own tracking of requests (it sets
     # these on every call) is ignored.
     Role.role_last_used = property(  # type: ignore[assignment,method-assign]
-        lambda self: role_last_used(self.account_id, self.name))
+        lambda self: role_last_used(self.account_id, self.name, role_id=self.id))
     User.password_last_used = property(  # type: ignore[assignment,method-assign]
-        lambda self: password_last_used(self.account_id, self.name), lambda self, value: None)
+        lambda self: password_last_used(self.account_id, self.name, user_id=self.id),
+        lambda self, value: None)
 
     if not getattr(IAMBackend, "_aa_password_changed", False):
         create, update = IAMBackend.create_login_profile, IAMBackend.update_login_profile

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from moto.iam.exceptions import InvalidInput, NoSuchEntity, ValidationError
 
 from . import catalog, policies
+from .credentials import belongs_to
 from .state import LOCK, STATE
 
 
@@ -27,9 +28,12 @@ def compute_snapshot(backend: Any, principal: policies.Principal, granularity: s
     grants = policies.principal_grants(backend, principal)
     entities = policies.tracked_entities(backend, principal)
     by_key = {policies.entity_key(e): e for e in entities}
+    # A record counts for the entity it was seeded for (same unique id): a principal
+    # deleted and re-created under its name starts with no activity (README).
     records = [
         r for r in STATE.activity_for(account, now)
         if (r["kind"], r["name"]) in by_key and r["service"] in grants
+        and belongs_to(r, getattr(by_key[(r["kind"], r["name"])], "id", None))
     ]
     per_ns: Dict[str, List[Dict[str, Any]]] = {}
     for r in records:

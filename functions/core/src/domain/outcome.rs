@@ -16,6 +16,9 @@ pub struct PrincipalOutcome {
     pub arn: String,
     #[serde(rename = "type")]
     pub principal_type: PrincipalType,
+    /// IAM's unique id, as its report says (schema 3.1; absent when not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
     pub status: JobStatus,
     pub report_key: String,
     /// The account it was scanned in (schema 3.0; empty in an older index).
@@ -112,6 +115,7 @@ impl PrincipalOutcome {
         PrincipalOutcome {
             arn: report.arn.clone(),
             principal_type: report.principal_type,
+            principal_id: report.principal_id.clone(),
             status: report.job.status,
             report_key,
             account: report.scanned_account.clone(),

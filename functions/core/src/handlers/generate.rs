@@ -76,19 +76,24 @@ async fn batch(deps: &GenerateDeps, event: BatchEvent) -> Result<BatchState, Err
     let granularity = run.granularity;
     let (_, advisor) = deps.readers.for_run(&run).await?;
     let advisor = &advisor;
-    let jobs: Vec<Job> = stream::iter(batch.arns)
+    let ids = &batch.ids;
+    let jobs: Vec<Job> = stream::iter(&batch.arns)
         .map(|arn| {
             let span = tracing::info_span!("principal", arn = %arn);
+            let principal_id = ids.get(arn.as_str()).cloned();
+            let arn = arn.clone();
             async move {
                 Ok::<_, Error>(match advisor.generate(&arn, granularity).await? {
                     Generated::Job(id) => Job {
                         arn,
+                        principal_id,
                         job_id: Some(id),
                         status: JobStatus::InProgress,
                         error: None,
                     },
                     Generated::Refused { status, error } => Job {
                         arn,
+                        principal_id,
                         job_id: None,
                         status,
                         error: Some(error),

@@ -102,6 +102,7 @@ async fn write_one(
             report: report.as_ref(),
         }),
         arn: &job.arn,
+        principal_id: job.principal_id.as_deref(),
         run_id: &run.run_id,
         granularity: run.granularity,
         options: &run.report,

@@ -305,7 +305,7 @@ async fn an_organization_run_flows_from_plan_to_each_accounts_preflight_and_batc
     assert_eq!(batch["batch"]["run"]["account"], json!({"id": ACCOUNT}));
     assert_eq!(
         batch["batch"]["batch"],
-        json!({"index": 0, "arns": [WEB, ALICE]})
+        json!({"index": 0, "arns": [WEB, ALICE], "ids": {WEB: "AROAQAPPWEB000000001", ALICE: "AIDAQALICE0000000001"}})
     );
     let jobs = generates(&[(WEB, WEB_JOB), (ALICE, DEPLOYER_JOB)]);
     let generated = generate::handle(&generate_deps(&[&jobs]), batch)

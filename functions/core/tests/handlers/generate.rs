@@ -24,11 +24,12 @@ async fn a_principal_iam_denies_is_denied_and_the_others_are_in_progress() {
     assert_eq!(
         out["jobs"],
         json!([
-            {"arn": WEB, "job_id": WEB_JOB, "status": "IN_PROGRESS"},
-            {"arn": ALICE, "status": "DENIED", "error": {"code": "AccessDenied", "message": SCP_DENIAL}},
+            {"arn": WEB, "principal_id": "AROAQAPPWEB000000001", "job_id": WEB_JOB, "status": "IN_PROGRESS"},
+            {"arn": ALICE, "principal_id": "AIDAQALICE0000000001", "status": "DENIED", "error": {"code": "AccessDenied", "message": SCP_DENIAL}},
             {"arn": DEPLOYER, "job_id": DEPLOYER_JOB, "status": "IN_PROGRESS"},
         ]),
-        "the denial is alice's outcome, with IAM's own message; the batch goes on"
+        "the denial is alice's outcome, with IAM's own message; the batch goes on; each job \
+         keeps the unique id Plan read (the deployer's, an explicit ARN IAM does not know, none)"
     );
     assert_eq!(out["pending"], 2);
     assert_eq!(out["attempt"], 0);

@@ -190,12 +190,93 @@ pub fn plan_deps(bucket: &Bucket, iam_rules: &[&Rule]) -> PlanDeps {
     org_plan_deps(bucket, iam_rules, &[])
 }
 
+/// IAM's unique ids of the fixtures' principals by name: what Plan's Get calls for
+/// explicit ARNs answer. Any other name is NoSuchEntity (its id stays unknown).
+pub const UNIQUE_IDS: &[(&str, &str)] = &[
+    ("app-web", "AROAQAPPWEB000000001"),
+    ("alice", "AIDAQALICE0000000001"),
+];
+
+fn unique_id(name: Option<&str>) -> Option<&'static str> {
+    UNIQUE_IDS
+        .iter()
+        .find(|(n, _)| Some(*n) == name)
+        .map(|e| e.1)
+}
+
+/// GetRole and GetUser answering [`UNIQUE_IDS`], after a test's own rules; GetGroup
+/// and GetPolicy NoSuchEntity.
+fn unique_id_rules() -> Vec<Rule> {
+    use aws_sdk_iam::operation::get_role::GetRoleOutput;
+    use aws_sdk_iam::operation::get_user::GetUserOutput;
+    use aws_sdk_iam::types::{Role, User};
+    let role = mock!(aws_sdk_iam::Client::get_role)
+        .match_requests(|r| unique_id(r.role_name()).is_some())
+        .then_compute_output(|r| {
+            let name = r.role_name().unwrap();
+            let role = Role::builder()
+                .path("/")
+                .role_name(name)
+                .role_id(unique_id(Some(name)).unwrap())
+                .arn(format!("arn:aws:iam::{ACCOUNT}:role/{name}"))
+                .create_date(DateTime::from_secs(1_700_000_000))
+                .build()
+                .unwrap();
+            GetRoleOutput::builder().role(role).build()
+        });
+    let user = mock!(aws_sdk_iam::Client::get_user)
+        .match_requests(|r| unique_id(r.user_name()).is_some())
+        .then_compute_output(|r| {
+            let name = r.user_name().unwrap();
+            let user = User::builder()
+                .path("/")
+                .user_name(name)
+                .user_id(unique_id(Some(name)).unwrap())
+                .arn(format!("arn:aws:iam::{ACCOUNT}:user/{name}"))
+                .create_date(DateTime::from_secs(1_700_000_000))
+                .build()
+                .unwrap();
+            GetUserOutput::builder().user(user).build()
+        });
+    let gone = "The entity cannot be found.";
+    vec![
+        role,
+        user,
+        iam_refuses(
+            mock!(aws_sdk_iam::Client::get_group),
+            404,
+            "NoSuchEntity",
+            gone,
+        ),
+        iam_refuses(
+            mock!(aws_sdk_iam::Client::get_policy),
+            404,
+            "NoSuchEntity",
+            gone,
+        ),
+        iam_refuses(
+            mock!(aws_sdk_iam::Client::get_role),
+            404,
+            "NoSuchEntity",
+            gone,
+        ),
+        iam_refuses(
+            mock!(aws_sdk_iam::Client::get_user),
+            404,
+            "NoSuchEntity",
+            gone,
+        ),
+    ]
+}
+
 /// Plan's dependencies, Organizations answering with `org_rules`.
 pub fn org_plan_deps(bucket: &Bucket, iam_rules: &[&Rule], org_rules: &[&Rule]) -> PlanDeps {
+    let ids = unique_id_rules();
+    let iam_rules: Vec<&Rule> = iam_rules.iter().copied().chain(ids.iter()).collect();
     PlanDeps {
         config: config(),
         base: aws_config::SdkConfig::builder().build(),
-        iam: iam(iam_rules),
+        iam: iam(&iam_rules),
         organizations: organizations(org_rules),
         store: bucket.store(),
     }
@@ -553,6 +634,7 @@ pub fn batch_result_in(run_id: &str, index: u32, principals: &[(&str, JobStatus)
                 let used = u32::from(status == JobStatus::Completed);
                 PrincipalOutcome {
                     arn: arn.into(),
+                    principal_id: None,
                     principal_type: parsed.kind(),
                     status,
                     report_key: report_key_in(

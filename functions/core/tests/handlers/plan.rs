@@ -60,14 +60,16 @@ fn own_account_item() -> Value {
 #[tokio::test]
 async fn explicit_arns_become_a_batch_list_and_a_plan_record_in_s3() {
     let bucket = Bucket::new();
-    // No IAM rule: naming the principals costs no IAM call.
+    // No IAM rule of the test's: naming the principals costs a Get call each for their
+    // unique ids (the helpers answer app-web's and alice's; deployer and admins are
+    // NoSuchEntity, so theirs stay unknown and their jobs will say why).
     let out = start(&bucket, &[], event("plan", "explicit-arns")).await;
 
     // Outside an organization run, the stack's own account is planned at once.
     assert_eq!(
         bucket.json(&account_work("batches.json")),
         json!([
-            {"index": 0, "arns": [WEB, ALICE, DEPLOYER]},
+            {"index": 0, "arns": [WEB, ALICE, DEPLOYER], "ids": {WEB: "AROAQAPPWEB000000001", ALICE: "AIDAQALICE0000000001"}},
             {"index": 1, "arns": [ADMINS]},
         ])
     );
@@ -177,8 +179,45 @@ async fn the_account_step_of_a_run_of_its_own_account_returns_the_account_alread
 #[tokio::test]
 async fn a_batch_size_the_invocation_budget_cannot_fit_is_shrunk() {
     let bucket = Bucket::new();
+    // 61 explicit roles: more than a Get call each is worth, so their ids come from one
+    // ListRoles, which here lists two of them (and a role not asked for).
+    let listed = |name: &str, id: &str| {
+        Role::builder()
+            .path("/workers/")
+            .role_name(name)
+            .role_id(id)
+            .arn(format!("arn:aws:iam::123456789012:role/workers/{name}"))
+            .create_date(DateTime::from_secs(1_700_000_000))
+            .build()
+            .unwrap()
+    };
+    let list = mock!(Client::list_roles).then_compute_output(move |r| {
+        assert_eq!(r.path_prefix(), Some("/"), "the whole account's roles");
+        ListRolesOutput::builder()
+            .roles(listed("worker-00", "AROAWORKER0000000000"))
+            .roles(listed("worker-59", "AROAWORKER0000000059"))
+            .roles(listed("other", "AROAOTHER00000000000"))
+            .is_truncated(false)
+            .build()
+            .unwrap()
+    });
     // 61 principals in batches of 500 at 0.1 IAM requests/s: 600 s buy 60 calls.
-    let out = start(&bucket, &[], event("plan", "slow-rate")).await;
+    let out = start(&bucket, &[&list], event("plan", "slow-rate")).await;
+    assert_eq!(list.num_calls(), 1, "one listing, no Get call");
+    let batches = bucket.json(&format!(
+        "work/run=slow-2026-11-25/accounts/{ACCOUNT}/batches.json"
+    ));
+    assert_eq!(
+        (&batches[0]["ids"], &batches[1].get("ids")),
+        (
+            &json!({
+                "arn:aws:iam::123456789012:role/workers/worker-00": "AROAWORKER0000000000",
+                "arn:aws:iam::123456789012:role/workers/worker-59": "AROAWORKER0000000059",
+            }),
+            &None
+        ),
+        "the ids the listing gave, in each principal's batch; unlisted ones unknown"
+    );
     let record = bucket.json("work/run=slow-2026-11-25/plan.json");
     assert_eq!(record["batch_size"], 60);
     assert_eq!(record["batch_size_requested"], 500);
@@ -316,7 +355,12 @@ async fn a_principal_that_vanishes_during_discovery_is_recorded_as_skipped() {
     let prefix = format!("work/run=tagged-2026-11-25/accounts/{ACCOUNT}/");
     assert_eq!(
         bucket.json(&format!("{prefix}batches.json")),
-        json!([{"index": 0, "arns": ["arn:aws:iam::123456789012:role/apps/app-web"]}])
+        json!([{
+            "index": 0,
+            "arns": ["arn:aws:iam::123456789012:role/apps/app-web"],
+            "ids": {"arn:aws:iam::123456789012:role/apps/app-web": "AROA0000000000000000"},
+        }]),
+        "each principal with the unique id ListRoles gave"
     );
     let skipped = json!([{
         "arn": "arn:aws:iam::123456789012:role/apps/app-gone",
@@ -455,8 +499,12 @@ async fn the_own_account_of_an_organization_run_is_planned_in_its_step_and_probe
     assert_eq!(step.batches_key, format!("{prefix}batches.json"));
     assert_eq!(
         bucket.json(&step.batches_key),
-        json!([{"index": 0, "arns": [WEB, ALICE]}]),
-        "only the account's own principals"
+        json!([{
+            "index": 0,
+            "arns": [WEB, ALICE],
+            "ids": {WEB: "AROAQAPPWEB000000001", ALICE: "AIDAQALICE0000000001"},
+        }]),
+        "only the account's own principals, each with its unique id (a Get call each)"
     );
     assert_eq!(
         bucket.json(&format!("{prefix}account.json"))["state"],

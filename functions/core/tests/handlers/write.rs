@@ -55,7 +55,11 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
     // Under the `account=` level of the account the batch scans (schema 3).
     let web = bucket.json(&report_key("role/app-web"));
     assert_eq!(web["arn"], WEB);
-    assert_eq!(web["schema_version"], "3.0.0");
+    assert_eq!(web["schema_version"], "3.1.0");
+    assert_eq!(
+        web["principal_id"], "AROAQAPPWEB000000001",
+        "the id Plan read"
+    );
     assert_eq!(web["scanned_account"], ACCOUNT);
     assert_eq!(
         web["as_of"], STARTED_AT,
@@ -83,10 +87,19 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
 
     let deployer = bucket.json(&report_key("role/deployer"));
     assert_eq!(deployer["as_of"], STARTED_AT);
+    assert_eq!(
+        deployer["principal_id"],
+        Value::Null,
+        "no id read: null, not absent"
+    );
     assert_eq!(deployer["services"][0]["days_since_last_authenticated"], 0);
 
     let result = bucket.json(&work("results/000000.json"));
     assert_eq!(result["index"], 0);
+    assert_eq!(
+        result["principals"][0]["principal_id"], "AROAQAPPWEB000000001",
+        "the index carries the id"
+    );
     let outcomes: Vec<(&str, &str, &str, &str)> = result["principals"]
         .as_array()
         .unwrap()

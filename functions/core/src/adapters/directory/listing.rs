@@ -61,13 +61,14 @@ impl Directory {
         Ok(all)
     }
 
-    /// The ARNs of one principal type under `prefix`, as IAM lists them.
+    /// The ARNs of one principal type under `prefix`, as IAM lists them, each with its
+    /// unique id (RoleId, UserId, GroupId, PolicyId; empty where IAM gave none).
     pub(super) async fn list(
         &self,
         kind: EntityType,
         prefix: &str,
         aws_managed: bool,
-    ) -> Result<Vec<String>, IamError> {
+    ) -> Result<Vec<(String, String)>, IamError> {
         let iam = &self.iam;
         match kind {
             EntityType::User => {
@@ -78,7 +79,7 @@ impl Directory {
                     iam.list_users()
                         .path_prefix(prefix)
                         .max_items(LIST_PAGE_SIZE),
-                    |out| out.users.into_iter().map(|u| u.arn).collect()
+                    |out| out.users.into_iter().map(|u| (u.arn, u.user_id)).collect()
                 )
                 .await
             }
@@ -90,7 +91,7 @@ impl Directory {
                     iam.list_roles()
                         .path_prefix(prefix)
                         .max_items(LIST_PAGE_SIZE),
-                    |out| out.roles.into_iter().map(|r| r.arn).collect()
+                    |out| out.roles.into_iter().map(|r| (r.arn, r.role_id)).collect()
                 )
                 .await
             }
@@ -102,7 +103,7 @@ impl Directory {
                     iam.list_groups()
                         .path_prefix(prefix)
                         .max_items(LIST_PAGE_SIZE),
-                    |out| out.groups.into_iter().map(|g| g.arn).collect()
+                    |out| out.groups.into_iter().map(|g| (g.arn, g.group_id)).collect()
                 )
                 .await
             }
@@ -125,7 +126,7 @@ impl Directory {
                         .policies
                         .unwrap_or_default()
                         .into_iter()
-                        .filter_map(|p| p.arn)
+                        .filter_map(|p| Some((p.arn?, p.policy_id.unwrap_or_default())))
                         .collect()
                 )
                 .await

@@ -10,6 +10,7 @@
 
 pub mod authorization;
 pub mod credentials;
+mod ids;
 mod listing;
 mod tags;
 
@@ -41,6 +42,8 @@ pub struct Discovered {
     pub principals: Vec<PrincipalArn>,
     /// The principals left out for a reason of their own, each with that reason.
     pub skipped: Vec<Skipped>,
+    /// IAM's unique id of each principal found, by ARN (as the lists gave them).
+    pub ids: BTreeMap<String, String>,
 }
 
 impl Directory {
@@ -58,7 +61,9 @@ impl Directory {
         max_tag_calls: u64,
     ) -> Result<Discovered, Error> {
         let mut found = Discovered::default();
-        let (mut candidates, listed) = self.candidates(filter, &mut found.skipped).await?;
+        let (mut candidates, listed) = self
+            .candidates(filter, &mut found.skipped, &mut found.ids)
+            .await?;
         // Path, name and service-linked filters first: tags cost IAM calls, so they are
         // read only for the principals still in the running.
         let untagged = Discovery {
@@ -68,6 +73,7 @@ impl Directory {
         candidates.retain(|c| keep(c, &untagged));
         if filter.tags.is_empty() {
             found.principals = candidates.into_iter().map(|c| c.arn).collect();
+            found.keep_ids();
             return Ok(found);
         }
         // Groups carry no tags; AWS-managed policies none of this account's (and the
@@ -122,6 +128,7 @@ impl Directory {
                 found.principals.push(candidate.arn);
             }
         }
+        found.keep_ids();
         Ok(found)
     }
 
@@ -131,6 +138,7 @@ impl Directory {
         &self,
         filter: &Discovery,
         skipped: &mut Vec<Skipped>,
+        ids: &mut BTreeMap<String, String>,
     ) -> Result<(Vec<Candidate>, BTreeMap<EntityType, usize>), Error> {
         let prefix = filter.path_prefix.as_str();
         let mut candidates = Vec::new();
@@ -141,14 +149,28 @@ impl Directory {
                 arns.extend(self.list(kind, prefix, true).await?);
             }
             *listed.entry(kind).or_default() += arns.len();
-            for arn in arns {
+            for (arn, id) in arns {
                 match PrincipalArn::parse(&arn) {
-                    Ok(arn) => candidates.push(Candidate { arn, tags: None }),
+                    Ok(arn) => {
+                        if !id.is_empty() {
+                            ids.insert(arn.to_string(), id);
+                        }
+                        candidates.push(Candidate { arn, tags: None });
+                    }
                     Err(why) => skip(skipped, arn, format!("unsupported ARN: {why}")),
                 }
             }
         }
         Ok((candidates, listed))
+    }
+}
+
+impl Discovered {
+    /// Keeps the ids of the principals found only (the lists named more).
+    fn keep_ids(&mut self) {
+        let found: std::collections::BTreeSet<&str> =
+            self.principals.iter().map(PrincipalArn::as_str).collect();
+        self.ids.retain(|arn, _| found.contains(arn.as_str()));
     }
 }
 

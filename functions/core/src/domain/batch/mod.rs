@@ -9,12 +9,28 @@ use crate::domain::arn::PrincipalArn;
 use crate::domain::job::{JobError, JobStatus};
 use crate::domain::run::RunContext;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One item of the Distributed Map: a batch of principals sharing one wait loop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub index: u32,
     pub arns: Vec<PrincipalArn>,
+    /// IAM's unique id (RoleId, UserId, GroupId, PolicyId) of each principal Plan found
+    /// one for, by ARN: what its report's `principal_id` says.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ids: BTreeMap<String, String>,
+}
+
+impl Batch {
+    /// Takes, from the ids Plan read, those of this batch's principals.
+    pub fn name_ids(&mut self, ids: &BTreeMap<String, String>) {
+        self.ids = self
+            .arns
+            .iter()
+            .filter_map(|a| Some((a.to_string(), ids.get(a.as_str())?.clone())))
+            .collect();
+    }
 }
 
 /// The event of Generate: a batch and its run.
@@ -28,6 +44,9 @@ pub struct BatchEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub arn: PrincipalArn,
+    /// IAM's unique id of the principal, as Plan read it (none: not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     pub status: JobStatus,

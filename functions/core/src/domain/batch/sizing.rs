@@ -69,10 +69,11 @@ pub fn fitted_batch_size(
     Ok(requested.min(u32::try_from(fit).unwrap_or(u32::MAX)).max(1))
 }
 
-/// A generous estimate of one job's bytes in a batch's state: its ARN, and an error
-/// message that may quote it and the caller (IAM's AccessDenied does), JSON-escaped.
+/// A generous estimate of one job's bytes in a batch's state: its ARN, its unique id
+/// (up to 128 characters, IAM's API model), and an error message that may quote the ARN
+/// and the caller (IAM's AccessDenied does), JSON-escaped.
 pub fn job_state_bytes(arn: &PrincipalArn) -> usize {
-    3 * arn.as_str().len() + 512
+    3 * arn.as_str().len() + 512 + 160
 }
 
 /// Cuts principals into batches of at most `size` principals and at most
@@ -90,6 +91,7 @@ pub fn batches(principals: Vec<PrincipalArn>, size: u32) -> Vec<Batch> {
             out.push(Batch {
                 index: out.len() as u32,
                 arns: Vec::new(),
+                ids: Default::default(),
             });
             bytes = 0;
         }

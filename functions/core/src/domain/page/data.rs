@@ -63,6 +63,7 @@ struct RunHead<'a> {
 struct ChangesHead<'a> {
     previous_run: &'a Option<crate::domain::run::RunRef>,
     principals_new: u32,
+    principals_recreated: u32,
     principals_gone: u32,
     principals_changed: u32,
     principals_unchanged: u32,
@@ -110,6 +111,9 @@ struct Extra<'a> {
     /// The principal's recommendations, one line each.
     #[serde(skip_serializing_if = "Option::is_none")]
     r: Option<&'a [String]>,
+    /// A re-created principal's new unique id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
 }
 
 impl Extra<'_> {
@@ -120,6 +124,7 @@ impl Extra<'_> {
             && self.x.is_empty()
             && self.ch.is_none()
             && self.r.is_none()
+            && self.id.is_none()
     }
 }
 
@@ -259,6 +264,10 @@ impl<'a> Packer<'a> {
         }
         let mark = match &o.changes {
             None => 0,
+            Some(ch) if ch.recreated => {
+                extra.id = o.principal_id.as_deref();
+                4
+            }
             Some(ch) if ch.new => 1,
             Some(ch) if ch.changed() => {
                 extra.ch = Some(ch);
@@ -300,6 +309,7 @@ impl<'a> ChangesHead<'a> {
         ChangesHead {
             previous_run: &ch.previous_run,
             principals_new: ch.principals_new,
+            principals_recreated: ch.principals_recreated,
             principals_gone: ch.principals_gone,
             principals_changed: ch.principals_changed,
             principals_unchanged: ch.principals_unchanged,

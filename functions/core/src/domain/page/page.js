@@ -35,7 +35,8 @@
  *   services   [[ns, granted, active, stale, never_used], ...]  most granted first
  *   policies   ["name (TYPE)", ...]     actions  ["svc:Action", ...]
  *   principals [[arn, type, status, granted, active, stale, never_used, mark, cells, extra?], ...]
- *     mark   0 not compared, 1 new, 2 changed, 3 unchanged
+ *     mark   0 not compared, 1 new, 2 changed, 3 unchanged, 4 re-created (new: its ARN's
+ *            previous report is of another unique id; extra.id is its own)
  *     cells  a string, per granted service in the report's order: key (enc.k digits:
  *            service index * 3 + class, 0 active, 1 stale, 2 never used), then the last
  *            use: 5 digits = seconds from it to run.as_of_epoch (days = floor(s / 86400)),
@@ -54,7 +55,7 @@
   var MAX_COLUMNS = 400;
   var CLASSES = ['active', 'stale', 'never_used'];
   var LABEL = { active: 'active', stale: 'stale', never_used: 'never used', none: 'not granted' };
-  var MARK_NAME = ['', 'new', 'changed', ''];
+  var MARK_NAME = ['', 'new', 'changed', '', 're-created'];
   // Principal array fields.
   var ARN = 0, TYPE = 1, STATUS = 2, GRANTED = 3, ACTIVE = 4, STALE = 5, NEVER = 6, MARK = 7,
     CELLS = 8, EXTRA = 9;
@@ -315,6 +316,7 @@
     }
     box.appendChild(el('div', { class: 'cards' }, [
       card('New', num(ch.principals_new || 0)),
+      card('Re-created', num(ch.principals_recreated || 0)),
       card('Changed', num(ch.principals_changed || 0)),
       card('Unchanged', num(ch.principals_unchanged || 0)),
       card('Gone', num(ch.principals_gone || 0)),
@@ -369,7 +371,7 @@
     active: function (p) { return p[ACTIVE]; },
     stale: function (p) { return p[STALE]; },
     never_used: function (p) { return p[NEVER]; },
-    change: function (p) { return [0, 2, 3, 1][p[MARK]] || 0; }
+    change: function (p) { return [0, 2, 3, 1, 4][p[MARK]] || 0; }
   };
 
   /** The principals in table order: by the chosen column, else stale + never used first. */
@@ -598,6 +600,7 @@
       card('Never used', num(p[NEVER])),
       card('Change', mark || (p[MARK] === 3 ? 'unchanged' : 'not compared'))
     ]));
+    if (x.id) box.appendChild(el('p', { class: 'muted', text: 'Deleted and re-created under its name since the previous run (its unique id is now ' + x.id + '): its history starts again.' }));
     if (x.e) box.appendChild(el('p', { class: 'error', text: (x.e.code || '') + ': ' + (x.e.message || '') }));
     if (x.ch) renderDetailChanges(box, x.ch);
     if (x.r && x.r.length) renderRecommendations(box, x.r);

@@ -66,6 +66,7 @@ fn outcomes() -> Vec<PrincipalOutcome> {
     ec2.policies = vec![format!("{HOSTILE} (Inline)"), "Admin (AWS_MANAGED)".into()];
     let app = PrincipalOutcome {
         arn: "arn:aws:iam::123456789012:role/app".into(),
+        principal_id: None,
         principal_type: PrincipalType::Role,
         status: JobStatus::Completed,
         report_key: "reports/x/app.json".into(),
@@ -90,6 +91,7 @@ fn outcomes() -> Vec<PrincipalOutcome> {
         changes: Some(Changes {
             previous_run: None,
             new: false,
+            recreated: false,
             services: ClassChanges {
                 newly_stale: vec!["ec2".into()],
                 ..ClassChanges::default()
@@ -100,6 +102,7 @@ fn outcomes() -> Vec<PrincipalOutcome> {
     };
     let gone = PrincipalOutcome {
         arn: "arn:aws:iam::123456789012:user/gone".into(),
+        principal_id: None,
         principal_type: PrincipalType::User,
         status: JobStatus::NotFound,
         report_key: "reports/x/gone.json".into(),
@@ -491,4 +494,35 @@ fn a_principals_recommendations_reach_its_drill_down() {
             .is_none_or(|x| x.get("r").is_none()),
         "none where the outcome has none"
     );
+}
+
+#[test]
+fn a_re_created_principal_is_marked_with_its_new_id() {
+    let mut all = outcomes();
+    all[0].principal_id = Some("AROANEW0000000000000".into());
+    all[0].changes = Some(Changes {
+        previous_run: None,
+        new: true,
+        recreated: true,
+        services: ClassChanges::default(),
+        actions: None,
+    });
+    let (summary, outcomes) = run(all);
+    assert_eq!(
+        (
+            summary.changes.principals_new,
+            summary.changes.principals_recreated
+        ),
+        (1, 1)
+    );
+    let d = data(&render(&summary, &outcomes));
+    assert_eq!(d["changes"]["principals_recreated"], 1);
+    let app = &d["principals"][0];
+    assert_eq!(app[0], "arn:aws:iam::123456789012:role/app");
+    assert_eq!(app[7], 4, "mark 4: re-created");
+    assert_eq!(app[9]["id"], "AROANEW0000000000000", "its new unique id");
+    // A principal not re-created carries no id on the page (the report has it).
+    assert!(d["principals"][1]
+        .get(9)
+        .is_none_or(|x| x.get("id").is_none()));
 }

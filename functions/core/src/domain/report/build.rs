@@ -16,6 +16,8 @@ use time::OffsetDateTime;
 /// What the report is about and when it is made.
 pub struct ReportContext<'a> {
     pub arn: &'a PrincipalArn,
+    /// IAM's unique id of the principal, when Plan read it.
+    pub principal_id: Option<&'a str>,
     pub run_id: &'a str,
     pub granularity: Granularity,
     pub options: &'a ReportOptions,
@@ -23,8 +25,8 @@ pub struct ReportContext<'a> {
     pub as_of: OffsetDateTime,
     /// When the report is written.
     pub written_at: OffsetDateTime,
-    /// The previous completed run of the same scope and granularity, and this
-    /// principal's report in it.
+    /// The previous run of the principal's account (same scope and granularity), and
+    /// the report of its ARN in it; of another principal when the ids differ.
     pub previous: Option<Previous<'a>>,
 }
 
@@ -35,6 +37,8 @@ pub fn build_report(
     status: JobStatus,
     details: JobDetails,
 ) -> PrincipalReport {
+    let (previous, recreated) = history::same_principal(ctx.previous, ctx.principal_id);
+    let ctx = &ReportContext { previous, ..*ctx };
     let unused_days = ctx.options.unused_days;
     let action_level = ctx.granularity == Granularity::ActionLevel;
     let mut entities = details.entities;
@@ -50,12 +54,17 @@ pub fn build_report(
         })
         .collect();
     let findings = Findings::of(&services, unused_days, action_level);
-    let changes = history::changes(ctx.previous, status.is_completed(), &services, action_level);
+    let mut changes =
+        history::changes(ctx.previous, status.is_completed(), &services, action_level);
+    if let Some(c) = &mut changes {
+        c.recreated = recreated;
+    }
     let arn = ctx.arn;
     PrincipalReport {
         schema_version: REPORT_SCHEMA_VERSION.to_string(),
         arn: arn.to_string(),
         principal_type: arn.kind(),
+        principal_id: ctx.principal_id.map(str::to_string),
         name: arn.name().to_string(),
         path: arn.path().to_string(),
         account: arn.account().to_string(),

@@ -2,6 +2,10 @@
 //! has forgotten (its window is 400 days) that an earlier run saw. Pure code: Plan finds
 //! the previous run, Write reads the principal's previous report (one S3 read), and this
 //! module compares them.
+//!
+//! History follows IAM's unique id, not the ARN: a previous report whose `principal_id`
+//! differs from this principal's is another principal's ([`same_principal`]). A report
+//! without one (schema before 3.1, or an id Plan could not read) is matched by ARN.
 
 use crate::domain::report::{
     ActionReport, CarriedUse, Changes, ClassChanges, PastUse, Previous, ServiceReport,
@@ -35,6 +39,31 @@ pub fn diff(before: &BTreeMap<String, Usage>, now: &BTreeMap<String, Usage>) -> 
     c
 }
 
+/// The previous report as this principal's own: a report of the same ARN whose
+/// `principal_id` differs is of a principal since deleted (the ARN was re-created),
+/// which this one inherits nothing from. Returns the previous run with that report
+/// left out, and whether it was so (`changes.recreated`). Either id unknown: the ARN
+/// decides, as before schema 3.1.
+pub fn same_principal<'a>(
+    previous: Option<Previous<'a>>,
+    principal_id: Option<&str>,
+) -> (Option<Previous<'a>>, bool) {
+    let Some(p) = previous else {
+        return (None, false);
+    };
+    let before = p.report.and_then(|r| r.principal_id.as_deref());
+    match (before, principal_id) {
+        (Some(before), Some(now)) if before != now => (
+            Some(Previous {
+                run: p.run,
+                report: None,
+            }),
+            true,
+        ),
+        _ => (Some(p), false),
+    }
+}
+
 fn service_classes(services: &[ServiceReport]) -> BTreeMap<String, Usage> {
     services
         .iter()
@@ -65,6 +94,7 @@ pub fn changes(
         return Some(Changes {
             previous_run: None,
             new: true,
+            recreated: false,
             services: ClassChanges::default(),
             actions: None,
         });
@@ -74,6 +104,7 @@ pub fn changes(
         return Some(Changes {
             previous_run: run,
             new: true,
+            recreated: false,
             services: ClassChanges::default(),
             actions: None,
         });
@@ -84,6 +115,7 @@ pub fn changes(
     Some(Changes {
         previous_run: run,
         new: false,
+        recreated: false,
         services: diff(
             &service_classes(&before.services),
             &service_classes(services),

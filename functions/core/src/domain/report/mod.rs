@@ -18,7 +18,7 @@ use crate::domain::run::RunRef;
 use crate::domain::usage::Usage;
 use serde::{Deserialize, Serialize};
 
-pub const REPORT_SCHEMA_VERSION: &str = "3.0.0";
+pub const REPORT_SCHEMA_VERSION: &str = "3.1.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSection {
@@ -101,6 +101,11 @@ pub struct PrincipalReport {
     pub arn: String,
     #[serde(rename = "type")]
     pub principal_type: PrincipalType,
+    /// IAM's unique id of the principal (RoleId, UserId, GroupId, PolicyId; schema 3.1):
+    /// a principal deleted and re-created under its name has a new one. Null when Plan
+    /// could not read it (an explicit ARN IAM does not know), and in older reports.
+    #[serde(default)]
+    pub principal_id: Option<String>,
     pub name: String,
     pub path: String,
     pub account: String,
@@ -194,8 +199,13 @@ impl ClassChanges {
 pub struct Changes {
     /// The run compared against; `None` on the first run at this granularity.
     pub previous_run: Option<RunRef>,
-    /// Seen for the first time: the previous run had no report of this principal.
+    /// Seen for the first time: the previous run had no report of this principal (or
+    /// one of another principal of the same ARN: `recreated`).
     pub new: bool,
+    /// The previous report's `principal_id` differs: the principal was deleted and
+    /// re-created under its name, and inherits nothing from it (schema 3.1).
+    #[serde(default)]
+    pub recreated: bool,
     #[serde(flatten)]
     pub services: ClassChanges,
     /// ACTION_LEVEL: the same, for tracked actions (`service:Action`).

@@ -43,6 +43,7 @@ fn findings_split_active_stale_and_never_used() {
         ..ReportOptions::default()
     };
     let ctx = ReportContext {
+        principal_id: None,
         arn: &arn,
         run_id: "run-1",
         granularity: Granularity::ActionLevel,
@@ -118,6 +119,7 @@ fn service_level_reports_have_no_action_fields() {
     let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/bob").unwrap();
     let options = ReportOptions::default();
     let ctx = ReportContext {
+        principal_id: None,
         arn: &arn,
         run_id: "r",
         granularity: Granularity::ServiceLevel,
@@ -142,6 +144,7 @@ fn a_failed_job_gets_a_report_with_its_error() {
     let arn = PrincipalArn::parse("arn:aws:iam::123456789012:group/ops").unwrap();
     let options = ReportOptions::default();
     let ctx = ReportContext {
+        principal_id: None,
         arn: &arn,
         run_id: "r",
         granularity: Granularity::ServiceLevel,

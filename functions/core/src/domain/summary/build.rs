@@ -279,7 +279,10 @@ fn run_changes(
     for o in outcomes {
         match &o.changes {
             None => c.principals_not_compared += 1,
-            Some(ch) if ch.new => c.principals_new += 1,
+            Some(ch) if ch.new => {
+                c.principals_new += 1;
+                c.principals_recreated += u32::from(ch.recreated);
+            }
             Some(ch) if ch.changed() => {
                 c.principals_changed += 1;
                 largest.push(ChangedPrincipal {

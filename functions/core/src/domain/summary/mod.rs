@@ -21,7 +21,7 @@ use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "3.1.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "3.2.0";
 
 /// A key of a count map: its name in the JSON.
 pub trait CountKey: Copy {
@@ -166,8 +166,13 @@ pub struct ChangedPrincipal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RunChanges {
     pub previous_run: Option<RunRef>,
-    /// Reports of principals the previous run had no report of.
+    /// Reports of principals the previous run had no report of (a re-created
+    /// principal's previous report is another's: it is new).
     pub principals_new: u32,
+    /// Of those, principals whose ARN the previous run reported under another unique id:
+    /// deleted and re-created since (schema 3.2).
+    #[serde(default)]
+    pub principals_recreated: u32,
     /// In the previous run's scope, not in this one's.
     pub principals_gone: u32,
     pub principals_changed: u32,

@@ -9,6 +9,7 @@ use crate::domain::outcome::PrincipalOutcome;
 fn outcome(arn: &str, status: JobStatus, unused: u32) -> PrincipalOutcome {
     PrincipalOutcome {
         arn: arn.into(),
+        principal_id: None,
         principal_type: PrincipalType::Role,
         status,
         report_key: format!("k/{arn}"),
@@ -67,6 +68,7 @@ fn batch(index: u32, arns: &[&str]) -> Batch {
             .iter()
             .map(|a| crate::domain::arn::PrincipalArn::parse(a).unwrap())
             .collect(),
+        ids: Default::default(),
     }
 }
 
@@ -228,6 +230,7 @@ fn changes_count_new_gone_changed_and_unchanged() {
         Some(Changes {
             previous_run: Some(prev.clone()),
             new,
+            recreated: false,
             services: ClassChanges {
                 newly_used: newly_used.iter().map(|s| s.to_string()).collect(),
                 ..ClassChanges::default()

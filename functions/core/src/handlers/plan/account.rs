@@ -142,8 +142,8 @@ async fn reader(deps: &PlanDeps, input: &RunInput, account: &AccountItem) -> Res
     }
 }
 
-/// The account's principals in batches numbered from its first batch, how many, and
-/// what discovery skipped.
+/// The account's principals in batches numbered from its first batch (each with its
+/// principals' unique ids), how many, and what discovery skipped.
 async fn batches_of(
     deps: &PlanDeps,
     input: &RunInput,
@@ -157,6 +157,7 @@ async fn batches_of(
     let Discovered {
         principals: discovered,
         skipped,
+        mut ids,
     } = match &input.discover {
         Some(filter) => {
             let max_tag_calls = (sizing::INVOCATION_BUDGET_SECONDS * rate) as u64;
@@ -170,6 +171,10 @@ async fn batches_of(
         .filter(|a| a.kind() == PrincipalType::AwsManagedPolicy || account.id == a.account())
         .cloned()
         .collect();
+    // The explicit ARNs' unique ids: from the lists when discovery listed them, else
+    // read (at most a Get call each).
+    let named_ids = directory.ids_of(&named, &ids).await?;
+    ids.extend(named_ids);
     let principals = sizing::merge(&named, discovered);
     if principals.is_empty() && input.organization.is_none() {
         // An empty scan would be a silent empty report: say why instead.
@@ -189,6 +194,7 @@ async fn batches_of(
     }
     for b in &mut batches {
         b.index += account.first_batch;
+        b.name_ids(&ids);
     }
     Ok((batches, count, skipped))
 }

@@ -57,6 +57,18 @@ fn report(
     services: Vec<ServiceAccess>,
     previous: Option<Previous<'_>>,
 ) -> PrincipalReport {
+    report_of(None, run_id, as_of, status, services, previous)
+}
+
+/// The same, of the principal whose unique id is `principal_id`.
+fn report_of(
+    principal_id: Option<&str>,
+    run_id: &str,
+    as_of: OffsetDateTime,
+    status: JobStatus,
+    services: Vec<ServiceAccess>,
+    previous: Option<Previous<'_>>,
+) -> PrincipalReport {
     let arn = PrincipalArn::parse(ARN).unwrap();
     let options = ReportOptions {
         unused_days: 90,
@@ -64,6 +76,7 @@ fn report(
     };
     let ctx = ReportContext {
         arn: &arn,
+        principal_id,
         run_id,
         granularity: Granularity::ActionLevel,
         options: &options,
@@ -577,4 +590,123 @@ fn a_failed_job_carries_history_on_to_the_next_run() {
         after(&r2, &failed),
     );
     assert_eq!(again.carried_history, failed.carried_history);
+}
+
+#[test]
+fn history_follows_the_unique_id_not_the_arn() {
+    // Run 1 sees s3 used 395 days ago by the role whose id is AROA…OLD.
+    let r1 = run("run-1", "2026-11-25T12:00:00Z");
+    let s3_used = || vec![service("s3", Some("2025-10-26T12:00:00Z"), None)];
+    let old = Some("AROAOLD0000000000000");
+    let first = report_of(old, "run-1", NOW, JobStatus::Completed, s3_used(), None);
+    assert_eq!(first.principal_id.as_deref(), old);
+    let later = NOW + time::Duration::days(10);
+    let forgotten = || vec![service("s3", None, None)];
+
+    // The same role: it inherits the last use IAM forgot.
+    let same = report_of(
+        old,
+        "run-2",
+        later,
+        JobStatus::Completed,
+        forgotten(),
+        after(&r1, &first),
+    );
+    assert_eq!(same.services[0].usage, Usage::Stale);
+    let c = same.changes.as_ref().unwrap();
+    assert!(!c.new && !c.recreated, "{c:?}");
+
+    // Deleted and re-created under its name: another principal, which inherits nothing.
+    let new_id = Some("AROANEW0000000000000");
+    let recreated = report_of(
+        new_id,
+        "run-2",
+        later,
+        JobStatus::Completed,
+        forgotten(),
+        after(&r1, &first),
+    );
+    let s3 = &recreated.services[0];
+    assert_eq!(
+        (s3.usage, &s3.last_authenticated_ever),
+        (Usage::NeverUsed, &None)
+    );
+    let c = recreated.changes.as_ref().unwrap();
+    assert!(c.new && c.recreated, "{c:?}");
+    assert_eq!(
+        c.previous_run.as_ref().map(|r| r.run_id.as_str()),
+        Some("run-1")
+    );
+    assert!(
+        c.services.is_empty(),
+        "nothing compared with another principal's report"
+    );
+    assert!(!c.changed(), "new is not 'changed'");
+    // Its job failing carries nothing of the old role's either.
+    let failed = report_of(
+        new_id,
+        "run-2",
+        later,
+        JobStatus::Failed,
+        Vec::new(),
+        after(&r1, &first),
+    );
+    assert!(failed.carried_history.is_empty() && failed.changes.is_none());
+    let failed_same = report_of(
+        old,
+        "run-2",
+        later,
+        JobStatus::Failed,
+        Vec::new(),
+        after(&r1, &first),
+    );
+    assert_eq!(
+        failed_same.carried_history.len(),
+        1,
+        "the same role's job failing carries"
+    );
+
+    // A previous report without an id (schema 3.0, or an id Plan could not read), or
+    // this run's id unknown: matched by ARN, as before.
+    let unknown = report("run-1", NOW, JobStatus::Completed, s3_used(), None);
+    assert_eq!(unknown.principal_id, None);
+    for (now, before) in [(new_id, &unknown), (None, &first)] {
+        let r = report_of(
+            now,
+            "run-2",
+            later,
+            JobStatus::Completed,
+            forgotten(),
+            after(&r1, before),
+        );
+        assert_eq!(r.services[0].usage, Usage::Stale, "{now:?}");
+        assert!(!r.changes.unwrap().recreated);
+    }
+}
+
+#[test]
+fn a_3_0_report_without_principal_id_reads_as_a_previous_report() {
+    let r1 = run("run-1", "2026-11-25T12:00:00Z");
+    let mut stored =
+        serde_json::to_value(report("run-1", NOW, JobStatus::Completed, Vec::new(), None)).unwrap();
+    let fields = stored.as_object_mut().unwrap();
+    fields.remove("principal_id");
+    fields["schema_version"] = "3.0.0".into();
+    fields["changes"]
+        .as_object_mut()
+        .unwrap()
+        .remove("recreated");
+    let old: PrincipalReport = serde_json::from_value(stored).unwrap();
+    assert_eq!(old.principal_id, None);
+    assert!(!old.changes.as_ref().unwrap().recreated);
+    let r = report_of(
+        Some("AROANEW0000000000000"),
+        "run-2",
+        NOW,
+        JobStatus::Completed,
+        Vec::new(),
+        after(&r1, &old),
+    );
+    let c = r.changes.unwrap();
+    assert!(!c.new && !c.recreated, "matched by ARN: {c:?}");
 }
