@@ -44,6 +44,8 @@ else
   export MAX_CONCURRENCY="${MAX_CONCURRENCY:-4}"
 fi
 export BATCH_SIZE="${BATCH_SIZE:-50}"
+# The stack's MaxAccountsInParallel is the run's ceiling: every member account side by side.
+export MAX_ACCOUNTS_IN_PARALLEL="${MAX_ACCOUNTS_IN_PARALLEL:-$((ACCOUNTS > 20 ? ACCOUNTS : 20))}"
 export LAMBDA_CONCURRENCY="${LAMBDA_CONCURRENCY:-$((ACCOUNTS > 1 ? ACCOUNTS * MAX_CONCURRENCY : 4))}"
 if [[ $ACCOUNTS -gt 1 ]]; then
   export IAM_REQUESTS_PER_SECOND="${IAM_REQUESTS_PER_SECOND:-$(python3 -c "print(round(0.9 * $R / $MAX_CONCURRENCY, 3))")}"

@@ -242,6 +242,8 @@ def stack_parameters(template):
         "IamRequestsPerSecond": os.environ.get("IAM_REQUESTS_PER_SECOND", "50"),
         "IamBurst": os.environ.get("IAM_BURST", "10"),
         "MaxConcurrency": os.environ.get("MAX_CONCURRENCY", "4"),
+        # A ceiling as well as the default: the demo's and bench's Organizations fit under it.
+        "MaxAccountsInParallel": os.environ.get("MAX_ACCOUNTS_IN_PARALLEL", "20"),
         "BatchSize": os.environ.get("BATCH_SIZE", "50"),
         "ScheduleEnabled": "false",
         "LogLevel": os.environ.get("AWS_LAMBDA_LOG_LEVEL", "info").lower(),

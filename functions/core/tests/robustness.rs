@@ -16,6 +16,7 @@ fn defaults() -> InputDefaults {
     InputDefaults {
         batch_size: 50,
         max_concurrency: 2,
+        iam_requests_per_second: 5.0,
         partition: "aws".into(),
         account: Some("123456789012".into()),
         member_role: "iam-last-accessed-member".into(),

@@ -1,13 +1,20 @@
 //! What a run scans: the Organization's accounts and units it selects, and the
 //! discovery filters within each account.
 
+use crate::domain::access_report;
 use crate::domain::arn::is_account_id;
 use crate::domain::input::options::{
     AccountSelection, Discovery, Organization, OrganizationOptions,
 };
-use crate::domain::input::validate::{check_range, InputDefaults};
+use crate::domain::input::validate::{check_range, within_ceiling, InputDefaults};
 use crate::domain::input::InputError;
 use std::collections::BTreeSet;
+
+/// Accounts scanned side by side at most: each holds an open Map Run (its batches Map),
+/// and Step Functions allows 1,000 open Map Runs per account and Region, for every state
+/// machine of the account together (a hard quota); 400 leaves the rest to other work and
+/// to a second run overlapping this one.
+pub const MAX_ACCOUNTS_IN_PARALLEL: u32 = 400;
 
 /// A 12-digit account id, or why not.
 pub fn check_account_id(field: &str, id: &str) -> Result<(), InputError> {
@@ -41,6 +48,36 @@ fn is_unit_id(id: &str) -> bool {
     }
     id.strip_prefix("r-")
         .is_some_and(|root| (4..=32).contains(&root.len()) && lower(root))
+}
+
+/// `organization.member_role`: an IAM role name, and the stack's own.
+fn check_member_role(
+    given: Option<String>,
+    defaults: &InputDefaults,
+) -> Result<String, InputError> {
+    let member_role = given.unwrap_or_else(|| defaults.member_role.clone());
+    let role_ok = (1..=64).contains(&member_role.len())
+        && member_role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if !role_ok {
+        return Err(InputError::invalid(
+            "organization.member_role",
+            format!("{member_role:?} is not an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)"),
+        ));
+    }
+    if member_role != defaults.member_role {
+        // The stack may assume only its MemberRoleName: another name would make every
+        // account UNREACHABLE with an AccessDenied that looks like a member's problem.
+        return Err(InputError::invalid(
+            "organization.member_role",
+            format!(
+                "{member_role:?}: this stack may assume only its MemberRoleName {:?}; deploy it with MemberRoleName={member_role} to use that role",
+                defaults.member_role
+            ),
+        ));
+    }
+    Ok(member_role)
 }
 
 pub(super) fn check_organization(
@@ -81,36 +118,19 @@ pub(super) fn check_organization(
     }
     unique("organization.accounts", &o.accounts)?;
     unique("organization.units", &o.units)?;
-    let member_role = o
-        .member_role
-        .unwrap_or_else(|| defaults.member_role.clone());
-    let role_ok = (1..=64).contains(&member_role.len())
-        && member_role
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if !role_ok {
-        return Err(InputError::invalid(
-            "organization.member_role",
-            format!("{member_role:?} is not an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)"),
-        ));
-    }
-    if member_role != defaults.member_role {
-        // The stack may assume only its MemberRoleName: another name would make every
-        // account UNREACHABLE with an AccessDenied that looks like a member's problem.
-        return Err(InputError::invalid(
-            "organization.member_role",
-            format!(
-                "{member_role:?}: this stack may assume only its MemberRoleName {:?}; deploy it with MemberRoleName={member_role} to use that role",
-                defaults.member_role
-            ),
-        ));
-    }
+    let member_role = check_member_role(o.member_role, defaults)?;
     let max_accounts_in_parallel = check_range(
         "organization.max_accounts_in_parallel",
         o.max_accounts_in_parallel
             .unwrap_or(defaults.max_accounts_in_parallel),
         1,
-        1000,
+        MAX_ACCOUNTS_IN_PARALLEL,
+    )?;
+    let max_accounts_in_parallel = within_ceiling(
+        "organization.max_accounts_in_parallel",
+        max_accounts_in_parallel,
+        "MaxAccountsInParallel",
+        defaults.max_accounts_in_parallel,
     )?;
     let selection = if o.all {
         AccountSelection::All

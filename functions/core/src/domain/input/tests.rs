@@ -7,6 +7,7 @@ fn defaults() -> InputDefaults {
     InputDefaults {
         batch_size: 50,
         max_concurrency: 4,
+        iam_requests_per_second: 5.0,
         partition: "aws".into(),
         account: Some("123456789012".into()),
         member_role: "iam-last-accessed-member".into(),
@@ -91,6 +92,23 @@ fn each_bad_field_is_named() {
             json!({"max_concurrency": 5000}),
             "max_concurrency: 5000 is out of range",
         ),
+        // The stack's parameters are ceilings: whoever may start a run can't ask for more.
+        (
+            json!({"max_concurrency": 5}),
+            "max_concurrency: 5 is above this stack's MaxConcurrency (4), its ceiling: deploy the stack with a higher MaxConcurrency to ask for more",
+        ),
+        (
+            json!({"iam_requests_per_second": 5.5}),
+            "iam_requests_per_second: 5.5 is above this stack's IamRequestsPerSecond (5), its ceiling",
+        ),
+        (
+            json!({"organization": {"all": true, "max_accounts_in_parallel": 6}}),
+            "organization.max_accounts_in_parallel: 6 is above this stack's MaxAccountsInParallel (5), its ceiling",
+        ),
+        (
+            json!({"organization": {"all": true, "max_accounts_in_parallel": 401}}),
+            "organization.max_accounts_in_parallel: 401 is out of range 1..=400",
+        ),
         (
             json!({"poll": {"max_attempts": 0}}),
             "poll.max_attempts: 0 is out of range",
@@ -148,14 +166,14 @@ fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
     );
     assert_eq!(org.member_role, "iam-last-accessed-member");
     assert_eq!(org.max_accounts_in_parallel, 5);
-    let input = json!({"organization": {"all": true, "exclude": ["333333333333"], "max_accounts_in_parallel": 20, "access_report": true}});
+    let input = json!({"organization": {"all": true, "exclude": ["333333333333"], "max_accounts_in_parallel": 3, "access_report": true}});
     let org = RunInput::parse(&input, &defaults())
         .unwrap()
         .organization
         .unwrap();
     assert_eq!(org.selection, AccountSelection::All);
     assert_eq!(org.exclude, vec!["333333333333".to_string()]);
-    assert_eq!(org.max_accounts_in_parallel, 20);
+    assert_eq!(org.max_accounts_in_parallel, 3);
     assert!(org.access_report);
     let input = json!({"organization": {"units": ["ou-ab12-34cd56ef"], "member_role": "iam-last-accessed-member"}});
     let org = RunInput::parse(&input, &defaults())

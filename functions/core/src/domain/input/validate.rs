@@ -51,18 +51,44 @@ pub struct RunInput {
     pub organization: Option<Organization>,
 }
 
-/// Defaults that come from the deployment rather than the input.
+/// Defaults that come from the deployment rather than the input. The pace a run may ask
+/// of IAM is the stack's to set: `max_concurrency`, `iam_requests_per_second` and
+/// `organization.max_accounts_in_parallel` are ceilings as well as defaults (whoever may
+/// start the state machine must not be able to throttle IAM in every account).
 #[derive(Debug, Clone)]
 pub struct InputDefaults {
     pub batch_size: u32,
+    /// The stack's `MaxConcurrency`: default and ceiling.
     pub max_concurrency: u32,
+    /// The stack's `IamRequestsPerSecond`: default and ceiling.
+    pub iam_requests_per_second: f64,
     /// The partition and account the scan reads; ARNs elsewhere are refused.
     pub partition: String,
     pub account: Option<String>,
     /// `organization.member_role` unless given (the stack's `MemberRoleName`).
     pub member_role: String,
-    /// `organization.max_accounts_in_parallel` unless given.
+    /// The stack's `MaxAccountsInParallel`: `organization.max_accounts_in_parallel`'s
+    /// default and ceiling.
     pub max_accounts_in_parallel: u32,
+}
+
+/// A run input asking more than the stack allows: `InvalidInput` naming the field, the
+/// stack's parameter and its value.
+pub(super) fn within_ceiling<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    parameter: &str,
+    ceiling: T,
+) -> Result<T, InputError> {
+    if value > ceiling {
+        return Err(InputError::invalid(
+            field,
+            format!(
+                "{value} is above this stack's {parameter} ({ceiling}), its ceiling: deploy the stack with a higher {parameter} to ask for more"
+            ),
+        ));
+    }
+    Ok(value)
 }
 
 pub(super) fn check_range(field: &str, value: u32, low: u32, high: u32) -> Result<u32, InputError> {
@@ -119,6 +145,12 @@ impl RunInput {
             1,
             1000,
         )?;
+        let max_concurrency = within_ceiling(
+            "max_concurrency",
+            max_concurrency,
+            "MaxConcurrency",
+            defaults.max_concurrency,
+        )?;
         if let Some(rate) = raw.iam_requests_per_second {
             if !(0.1..=100.0).contains(&rate) {
                 return Err(InputError::invalid(
@@ -126,6 +158,12 @@ impl RunInput {
                     format!("{rate} is out of range 0.1..=100"),
                 ));
             }
+            within_ceiling(
+                "iam_requests_per_second",
+                rate,
+                "IamRequestsPerSecond",
+                defaults.iam_requests_per_second,
+            )?;
         }
         check_poll(&raw.poll)?;
         check_report(&raw.report)?;

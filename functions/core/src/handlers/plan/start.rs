@@ -84,6 +84,7 @@ fn defaults(deps: &PlanDeps, own_account: Option<String>) -> InputDefaults {
     InputDefaults {
         batch_size: config.batch_size,
         max_concurrency: config.max_concurrency,
+        iam_requests_per_second: config.iam_requests_per_second,
         partition: config.partition.clone(),
         account: own_account,
         member_role: config.member_role_name.clone(),
