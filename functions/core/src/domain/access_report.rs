@@ -18,6 +18,53 @@ pub enum EntityState {
     Pending,
     Done,
     Failed,
+    /// Still waiting or pending when the loop's deadline passed
+    /// (`organization.access_report_timeout_seconds`).
+    TimedOut,
+}
+
+/// `organization.access_report_timeout_seconds`: the loop's default deadline, and its range.
+pub const DEFAULT_TIMEOUT_SECONDS: u32 = 3600;
+pub const TIMEOUT_SECONDS_RANGE: (u32, u32) = (60, 86_400);
+
+/// The longest wait between two rounds: rounds without news back off to it.
+pub const MAX_WAIT_SECONDS: u32 = 300;
+
+/// The wait before the next round: 5 s after a round that changed something (reports
+/// come and go), else 30 s doubling with each idle round up to [`MAX_WAIT_SECONDS`]; never
+/// past the deadline (`remaining` seconds) by more than a second.
+pub fn next_wait(changed: bool, idle_rounds: u32, remaining: u64) -> u32 {
+    let wait = if changed {
+        5
+    } else {
+        30u32
+            .saturating_mul(1 << idle_rounds.saturating_sub(1).min(4))
+            .min(MAX_WAIT_SECONDS)
+    };
+    wait.min(remaining.saturating_add(1).min(u64::from(u32::MAX)) as u32)
+        .max(1)
+}
+
+/// The most rounds a loop makes: at ~9 history events a round (Task, Choice, Wait), 2,000
+/// rounds keep the parent execution well under Step Functions' 25,000 events whatever the
+/// Organization's size. Rounds without news back off, so an idle loop makes at most
+/// [`idle_rounds`] before its deadline; rounds with news (a report started or finished)
+/// are what could reach the cap, in an Organization of thousands of OUs and accounts: the
+/// entities left then are TIMED_OUT, as at the deadline.
+pub const MAX_ROUNDS: u32 = 2_000;
+const _: () = assert!(
+    9 * MAX_ROUNDS + 5_000 < 25_000,
+    "the parent's history holds the loop"
+);
+
+/// How many rounds a loop that never changes anything makes before `timeout_seconds`.
+pub fn idle_rounds(timeout_seconds: u32) -> u32 {
+    let (mut t, mut rounds) = (0u64, 0u32);
+    while t < u64::from(timeout_seconds) {
+        rounds += 1;
+        t += u64::from(next_wait(false, rounds, u64::from(timeout_seconds) - t));
+    }
+    rounds
 }
 
 /// One entity of the report: `o-…/r-…[/ou-…]*[/ACCOUNT]`.
@@ -41,6 +88,12 @@ impl EntityJob {
     /// The job failed: IAM's error, or ours.
     pub fn fail(&mut self, why: String) {
         self.state = EntityState::Failed;
+        self.error = Some(why);
+    }
+
+    /// The loop's deadline passed before the job finished.
+    pub fn time_out(&mut self, why: String) {
+        self.state = EntityState::TimedOut;
         self.error = Some(why);
     }
 
@@ -202,6 +255,9 @@ pub struct AccessReportSummary {
     pub entities: u32,
     pub done: u32,
     pub failed: u32,
+    /// Entities still unfinished at the loop's deadline (schema 3.2).
+    #[serde(default)]
+    pub timed_out: u32,
     /// `reports/access/dt=…/run=…/`: one report per entity.
     pub reports_prefix: String,
     /// Why the access-report loop stopped, when it failed beyond its retries.
@@ -219,6 +275,7 @@ impl AccessReportSummary {
             entities: lines.len() as u32,
             done: count(EntityState::Done),
             failed: count(EntityState::Failed),
+            timed_out: count(EntityState::TimedOut),
             reports_prefix,
             error,
             lines,
@@ -259,5 +316,28 @@ mod tests {
         assert_eq!(got[2].entity_type(), "ou");
         assert_eq!(got[1].entity_type(), "account");
         assert!(got.iter().all(|e| e.state == EntityState::Waiting));
+    }
+
+    #[test]
+    fn the_loop_backs_off_and_never_waits_past_its_deadline() {
+        assert_eq!(next_wait(true, 0, 3600), 5);
+        let idle: Vec<u32> = (1..=7).map(|i| next_wait(false, i, 86_400)).collect();
+        assert_eq!(idle, [30, 60, 120, 240, 300, 300, 300]);
+        assert_eq!(
+            next_wait(false, 3, 10),
+            11,
+            "the deadline's round comes on time"
+        );
+        assert_eq!(next_wait(true, 0, 0), 1);
+        // An idle loop at the longest deadline makes ~300 rounds, far under the cap; the
+        // cap's rounds fit the parent's history (25,000 events, ~9 a round) with room for
+        // the rest of the run.
+        assert_eq!(idle_rounds(60), 2);
+        assert!(
+            idle_rounds(86_400) <= 86_400 / MAX_WAIT_SECONDS + 6,
+            "{}",
+            idle_rounds(86_400)
+        );
+        assert!(idle_rounds(86_400) < MAX_ROUNDS);
     }
 }

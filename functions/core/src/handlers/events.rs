@@ -88,10 +88,23 @@ pub struct AccountFailure {
     pub failure: StepFunctionsError,
 }
 
-/// The access-report loop's event: the run's handles (Plan's output at its start).
+/// The access-report loop's event: the run's handles (Plan's output at its start) and,
+/// after the first round, what the last round said (the loop's clock).
 #[derive(Debug, Deserialize)]
 pub struct AccessReportRun {
     pub run: RunContext,
+    #[serde(default)]
+    pub access_report_progress: Option<AccessReportClock>,
+}
+
+/// What a round hands the next: when the loop began, how many rounds it made, and how
+/// many in a row changed nothing (the wait backs off with them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessReportClock {
+    pub started_at: String,
+    pub round: u32,
+    #[serde(default)]
+    pub idle_rounds: u32,
 }
 
 /// One round of the access report: how many entities are left, and the next wait.
@@ -101,7 +114,11 @@ pub struct AccessReportProgress {
     pub pending: u32,
     pub done: u32,
     pub failed: u32,
+    #[serde(default)]
+    pub timed_out: u32,
     pub wait_seconds: u32,
+    #[serde(flatten)]
+    pub clock: AccessReportClock,
 }
 
 /// What Plan answers, by step.

@@ -716,6 +716,91 @@ async fn a_throttled_access_report_round_keeps_the_job_ids_it_was_given() {
     assert_eq!(state[1]["state"], "WAITING");
 }
 
+#[tokio::test]
+async fn an_access_report_loop_past_its_deadline_times_out_what_is_unfinished() {
+    let (bucket, out) = org_planned().await;
+    let paths = ["o-abcdefghij/r-ab12", "o-abcdefghij/r-ab12/111111111111"];
+    access_state(&bucket, &paths);
+    // The state machine hands each round the last one's clock: this loop began long ago.
+    let mut event = access_round_event(&out);
+    event["access_report"]["access_report_progress"] = json!({
+        "pending": 2, "wait_seconds": 300, "started_at": "2026-11-25T01:00:00Z",
+        "round": 40, "idle_rounds": 12
+    });
+    // No IAM rule: nothing is polled or started past the deadline.
+    let deps = org_plan_deps(&bucket, &[], &[]);
+    let answer = plan::handle(&deps, event, Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    let PlanAnswer::AccessReport(progress) = answer else {
+        panic!("not an access-report round: {answer:?}")
+    };
+    assert_eq!(
+        (progress.pending, progress.timed_out, progress.clock.round),
+        (0, 2, 41),
+        "the loop ends: nothing pending, both entities timed out"
+    );
+    assert_eq!(
+        progress.clock.started_at, "2026-11-25T01:00:00Z",
+        "the clock is kept"
+    );
+    let state = bucket.json(&format!("work/run={ORG_RUN_ID}/access-report.json"));
+    for line in state.as_array().unwrap() {
+        assert_eq!(line["state"], "TIMED_OUT");
+        assert!(
+            line["error"]
+                .as_str()
+                .unwrap()
+                .contains("3600 s after its first round"),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_access_report_round_without_news_backs_off() {
+    let (bucket, out) = org_planned().await;
+    access_state(&bucket, &["o-abcdefghij/r-ab12"]);
+    let generate = one_report_then(409, Some(iam_limit_exceeded()));
+    let deps = org_plan_deps(&bucket, &[&generate], &[]);
+    let first = plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
+        .await
+        .unwrap();
+    let PlanAnswer::AccessReport(first) = first else {
+        panic!("not an access-report round")
+    };
+    assert_eq!(
+        (first.clock.round, first.wait_seconds),
+        (1, 5),
+        "a report started"
+    );
+    // The job stays IN_PROGRESS: each round without news waits longer.
+    let read = mock!(Client::get_organizations_access_report).then_output(|| {
+        aws_sdk_iam::operation::get_organizations_access_report::GetOrganizationsAccessReportOutput::builder()
+            .job_status(aws_sdk_iam::types::JobStatusType::InProgress)
+            .job_creation_date(aws_smithy_types::DateTime::from_secs(1_764_000_000))
+            .build()
+            .unwrap()
+    });
+    let deps = org_plan_deps(&bucket, &[&read], &[]);
+    let mut waits = Vec::new();
+    let mut clock = serde_json::to_value(&first).unwrap();
+    for _ in 0..3 {
+        let mut event = access_round_event(&out);
+        event["access_report"]["access_report_progress"] = clock.clone();
+        let PlanAnswer::AccessReport(p) = plan::handle(&deps, event, Some(PLAN_FUNCTION))
+            .await
+            .unwrap()
+        else {
+            panic!("not an access-report round")
+        };
+        waits.push(p.wait_seconds);
+        clock = serde_json::to_value(&p).unwrap();
+    }
+    assert_eq!(waits, [30, 60, 120]);
+    assert_eq!(clock["round"], 4);
+}
+
 /// IAM answers the Organizations access report to the management account only; any
 /// member account may describe the Organization. A stack elsewhere is refused before
 /// anything is written, naming both accounts.

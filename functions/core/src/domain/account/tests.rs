@@ -41,6 +41,7 @@ fn org(selection: AccountSelection, exclude: &[&str]) -> Organization {
         member_role: "m".into(),
         max_accounts_in_parallel: 2,
         access_report: false,
+        access_report_timeout_seconds: 3600,
     }
 }
 

@@ -179,6 +179,10 @@ pub struct OrganizationOptions {
     /// IAM's Organizations access report (the SCP view), from the management account.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub access_report: bool,
+    /// The access report's deadline, from its first round; what is unfinished then is
+    /// TIMED_OUT. Default 3600; 60–86,400.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_report_timeout_seconds: Option<u32>,
 }
 
 /// Which accounts a validated `organization` selects.
@@ -198,4 +202,10 @@ pub struct Organization {
     pub member_role: String,
     pub max_accounts_in_parallel: u32,
     pub access_report: bool,
+    #[serde(default = "default_access_report_timeout")]
+    pub access_report_timeout_seconds: u32,
+}
+
+fn default_access_report_timeout() -> u32 {
+    crate::domain::access_report::DEFAULT_TIMEOUT_SECONDS
 }

@@ -139,12 +139,21 @@ pub(super) fn check_organization(
     } else {
         AccountSelection::Accounts(o.accounts)
     };
+    let (low, high) = access_report::TIMEOUT_SECONDS_RANGE;
+    let access_report_timeout_seconds = check_range(
+        "organization.access_report_timeout_seconds",
+        o.access_report_timeout_seconds
+            .unwrap_or(access_report::DEFAULT_TIMEOUT_SECONDS),
+        low,
+        high,
+    )?;
     Ok(Organization {
         selection,
         exclude: o.exclude,
         member_role,
         max_accounts_in_parallel,
         access_report: o.access_report,
+        access_report_timeout_seconds,
     })
 }
 

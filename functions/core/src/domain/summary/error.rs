@@ -131,10 +131,11 @@ fn not_scanned(summary: &RunSummary) -> Vec<String> {
         .filter(|r| r.done < r.entities)
     {
         out.push(format!(
-            "access report: {} of {} entities done, {} failed{}",
+            "access report: {} of {} entities done, {} failed, {} timed out{}",
             r.done,
             r.entities,
             r.failed,
+            r.timed_out,
             r.error
                 .as_deref()
                 .map(|e| format!(" ({e})"))

@@ -29,7 +29,7 @@ pub async fn handle(
             .await
             .map(|out| PlanAnswer::Account(Box::new(out))),
         PlanStep::AccountFailed(failed) => account_failed::record(deps, failed).await,
-        PlanStep::AccessReport(event) => access_report::round(deps, &event.run)
+        PlanStep::AccessReport(event) => access_report::round(deps, event)
             .await
             .map(PlanAnswer::AccessReport),
     }
