@@ -483,7 +483,8 @@ def test_reset_clears_everything(api, emulator_url):
     assert requests.post(f"{emulator_url}/moto-api/reset", timeout=10).status_code == 200
     cfg = api.control("config", method="GET").json()
     assert cfg == {"job_seconds": 1.0, "throttle": {"rate": None, "burst": None, "fraction": 0.0},
-                   "fail": [], "lambda_bridge_url": None, "lambda_bridge_functions": {}, "deny": []}
+                   "fail": [], "lambda_bridge_url": None, "lambda_bridge_functions": {}, "deny": [],
+                   "advisor_lag_seconds": 0.0}
     stats = api.control("stats", method="GET").json()
     assert stats == {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0, "by_account": {}}
     api.config(job_seconds=0)
@@ -609,3 +610,22 @@ def test_a_re_created_principal_starts_with_no_activity(api):
     # Activity seeded now is the new role's.
     api.activity([{"entity": arn, "service": "s3", "at": ago(days=1)}])
     assert report(iam, arn)[1]["s3"]["LastAuthenticated"] == NOW - timedelta(days=1)
+
+
+def test_access_advisor_lags_behind_role_last_used(api):
+    """advisor_lag_seconds: a use reaches access-advisor jobs only after the lag, while
+    RoleLastUsed sees it at once ("Recent activity usually appears within four hours")."""
+    iam = api.iam()
+    arn = make_role(iam, "lagged", "s3:GetObject")
+    api.activity([{"entity": arn, "service": "s3", "at": ago(hours=1)}])
+    assert api.control("config", {"advisor_lag_seconds": 4 * 3600}).status_code == 200
+    try:
+        s3 = report(iam, arn)[1]["s3"]
+        assert "LastAuthenticated" not in s3, "not in access advisor yet"
+        assert iam.get_role(RoleName="lagged")["Role"]["RoleLastUsed"]["LastUsedDate"], "RoleLastUsed has it"
+        api.activity([{"entity": arn, "service": "s3", "at": ago(hours=5)}])
+        assert report(iam, arn)[1]["s3"]["LastAuthenticated"] == NOW - timedelta(hours=5)
+        for bad in (-1, 86401, True, "4h"):
+            assert api.control("config", {"advisor_lag_seconds": bad}).status_code == 400, bad
+    finally:
+        api.control("config", {"advisor_lag_seconds": 0})

@@ -200,6 +200,30 @@ def test_the_access_report_says_per_root_ou_and_account_what_was_used_and_never_
     assert "sqs" in reports[root_path]["never_used"] and "s3" not in reports[root_path]["never_used"]
 
 
+def test_an_access_report_iam_never_finishes_times_out_and_the_run_still_ends(stack, org):
+    """Every loop ends: IAM's jobs never finish here, and past
+    organization.access_report_timeout_seconds the entities left are TIMED_OUT, the run
+    writes its summary and ends IncompleteRun naming the access report."""
+    config = "/moto-api/iam-access-advisor/config"
+    before = stack.control(config, {})
+    stack.control(config, {"job_seconds": 100000})
+    name = f"org-access-timeout-{org['tag']}"
+    try:
+        status, error, cause, _ = finished(stack, name, {
+            "organization": {"accounts": [org["a"]], "access_report": True,
+                             "access_report_timeout_seconds": 60},
+            "discover": {"path_prefix": org["path"]},
+            "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 2}})
+    finally:
+        stack.control(config, {"job_seconds": before["job_seconds"]})
+    assert (status, error) == ("FAILED", "IncompleteRun"), cause
+    access = summary_of(stack, name)["access_report"]
+    assert access["entities"] > 0 and (access["done"], access["timed_out"]) == (0, access["entities"]), access
+    assert {line["state"] for line in access["lines"]} == {"TIMED_OUT"}
+    assert all("60 s after its first round" in line["error"] for line in access["lines"]), access["lines"][0]
+    assert "timed out" in cause and "access report" in cause, cause
+
+
 def line_ok(report, path):
     return (report["entity_path"] == path and report["schema_version"].startswith("1.")
             and report["never_used"] == sorted(s["namespace"] for s in report["services"] if s["usage"] == "never_used"))

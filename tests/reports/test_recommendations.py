@@ -257,3 +257,59 @@ def test_applying_every_recommendation_keeps_what_was_used_and_nothing_else(stac
         assert left == [], f"{arn}: a second scan still recommends {left}"
     assert "password" not in after[t["quiet"]]["findings"].get("unused_credentials", []), "the password is gone"
     assert after[t["quiet"]]["credentials"]["access_keys"] == [], "no active key left"
+
+
+def test_vital_roles_are_never_named_for_deletion(stack):
+    """Roles an Organization cannot lose are idle by nature: never DELETE_PRINCIPAL. An
+    ordinary idle role with the same policy is."""
+    tag = uuid.uuid4().hex[:10]
+    path = f"/vital/{tag}/"
+    names = ["OrganizationAccountAccessRole", "AWSControlTowerExecution", f"stacksets-exec-{tag}",
+             "AWSCloudFormationStackSetExecutionRole", f"ordinary-{tag}"]
+    arns = {}
+    for name in names:
+        arns[name] = stack.iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        stack.iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=allow("s3:GetObject", "sqs:SendMessage"))
+    stack.control("/moto-api/iam-access-advisor/activity", [
+        {"entity": arns[name], "service": "s3", "at": ago(200)} for name in names])
+    stack.control("/moto-api/iam-access-advisor/config", {"job_seconds": 1.0, "fail": []})
+    output = stack.run(f"vital-{tag}", {"discover": {"path_prefix": path, "types": ["role"]}, "poll": POLL,
+                                        "report": {"recommendations": True, "min_age_days": 0}})
+    _, by_arn = reports_of(stack, output)
+    reports = {name_of(arn): r for arn, r in by_arn.items()}
+    assert sorted(reports) == sorted(names)
+    ordinary = reports[f"ordinary-{tag}"]
+    assert recs(ordinary, "DELETE_PRINCIPAL"), ordinary["recommendations"]
+    for name in names[:-1]:
+        report = reports[name]
+        assert recs(report, "DELETE_PRINCIPAL") == [], (name, report["recommendations"])
+        why = report.get("recommendations_withheld") or ""
+        assert why.startswith("a vital role") and "never DELETE_PRINCIPAL" in why, (name, why)
+        assert "role" in report["findings"]["unused_credentials"], "the finding stays"
+        policy = recs(report, "UPDATE_POLICY") + recs(report, "DELETE_INLINE_POLICY")
+        assert policy and all(r["reason"].startswith("a vital role") for r in policy), (name, report["recommendations"])
+
+
+def test_a_role_used_within_access_advisors_lag_loses_nothing(stack):
+    """Access advisor may be four hours behind RoleLastUsed: a role that used s3 an hour
+    before the run, which its report does not show yet, gets no removal of s3 nor of
+    anything else, and the report says why."""
+    tag = uuid.uuid4().hex[:10]
+    path = f"/lag/{tag}/"
+    name = f"{tag}-fresh"
+    arn = stack.iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    stack.iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=allow("s3:GetObject", "sqs:SendMessage"))
+    stack.control("/moto-api/iam-access-advisor/activity", [{"entity": arn, "service": "s3", "at": ago(0)}])
+    config = "/moto-api/iam-access-advisor/config"
+    stack.control(config, {"advisor_lag_seconds": 4 * 3600, "job_seconds": 1.0, "fail": []})
+    try:
+        output = stack.run(f"lag-{tag}", {"discover": {"path_prefix": path, "types": ["role"]}, "poll": POLL,
+                                          "report": {"recommendations": True, "min_age_days": 0}})
+    finally:
+        stack.control(config, {"advisor_lag_seconds": 0})
+    _, reports = reports_of(stack, output)
+    report = reports[arn]
+    s3 = next(s for s in report["services"] if s["namespace"] == "s3")
+    assert s3["usage"] == "never_used", "access advisor does not show the use yet"
+    assert report["recommendations"] == [], report["recommendations"]
+    assert report["recommendations_withheld"].startswith("recent_activity: RoleLastUsed"), report["recommendations_withheld"]

@@ -30,9 +30,12 @@ def compute_snapshot(backend: Any, principal: policies.Principal, granularity: s
     by_key = {policies.entity_key(e): e for e in entities}
     # A record counts for the entity it was seeded for (same unique id): a principal
     # deleted and re-created under its name starts with no activity (README).
+    # Access advisor lags: a record reaches jobs `advisor_lag_seconds` after its time.
+    seen_by = now - timedelta(seconds=STATE.get_config().get("advisor_lag_seconds", 0.0))
     records = [
         r for r in STATE.activity_for(account, now)
-        if (r["kind"], r["name"]) in by_key and r["service"] in grants
+        if r["at"] <= seen_by
+        and (r["kind"], r["name"]) in by_key and r["service"] in grants
         and belongs_to(r, getattr(by_key[(r["kind"], r["name"])], "id", None))
     ]
     per_ns: Dict[str, List[Dict[str, Any]]] = {}

@@ -31,6 +31,10 @@ def _default_config() -> Dict[str, Any]:
         "lambda_bridge_functions": {},
         # principal ARNs IAM answers AccessDenied for (see authz.py)
         "deny": [],
+        # seconds before seeded activity reaches access-advisor jobs (RoleLastUsed and the
+        # credential report see it at once): "Recent activity usually appears within four
+        # hours" (GenerateServiceLastAccessedDetails, IAM API Reference)
+        "advisor_lag_seconds": 0.0,
         # "max_pending_org_reports" is absent until set: DEFAULT_MAX_PENDING_ORG_REPORTS
     }
 
@@ -99,6 +103,10 @@ class State:
                 if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
                     raise ConfigError("fail must be a list of ARNs")
                 new[key] = list(value)
+            elif key == "advisor_lag_seconds":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 86400:
+                    raise ConfigError("advisor_lag_seconds must be a number of seconds, 0 to 86400")
+                new[key] = float(value)
             elif key == "max_pending_org_reports":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ConfigError("max_pending_org_reports must be an integer >= 1")

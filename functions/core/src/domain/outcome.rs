@@ -97,7 +97,12 @@ impl Recommended {
         r.services_removable = services.len() as u32;
         r.lines = recs.iter().map(line).collect();
         if let Some(why) = &r.withheld {
-            r.lines.push(format!("no recommendation: {why}"));
+            let what = if recs.is_empty() {
+                "no recommendation"
+            } else {
+                "withheld"
+            };
+            r.lines.push(format!("{what}: {why}"));
         }
         Some(r)
     }

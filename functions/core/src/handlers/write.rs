@@ -120,12 +120,27 @@ async fn write_one(
             options: &run.report,
             as_of: ctx.as_of,
             slice,
+            own_roles: &own_roles(deps),
         });
         report.apply(judged, slice);
     }
     let key = keys::report_key(&run.dt, &run.run_id, account, &job.arn);
     deps.store.put_json(&key, &report).await?;
     Ok(PrincipalOutcome::of(&report, key))
+}
+
+/// The scanner's own role names, vital: its reader's and its member role's.
+fn own_roles(deps: &JobDeps) -> Vec<String> {
+    let config = &deps.config;
+    let reader = config
+        .reader_role_arn
+        .as_deref()
+        .and_then(|arn| arn.rsplit('/').next())
+        .map(str::to_string);
+    reader
+        .into_iter()
+        .chain([config.member_role_name.clone()])
+        .collect()
 }
 
 /// The job's status and what IAM said of it: a COMPLETED job from its stored read (and,

@@ -1,13 +1,14 @@
 //! What every principal holds, in bulk: GetAccountAuthorizationDetails, every page, for
 //! recommendations (inline and attached policies with their documents, groups, tags,
-//! creation dates, RoleLastUsed). IAM returns the documents URL-encoded (RFC 3986).
+//! creation dates, RoleLastUsed, roles' trusted services). IAM returns the documents URL-encoded (RFC 3986).
 
 use crate::adapters::directory::listing::{walk_pages, Chunk};
 use crate::adapters::directory::{Directory, LIST_PAGE_SIZE};
 use crate::adapters::{classify, time};
+use crate::domain::recommend::vital::trusted_services;
 use crate::domain::recommend::{Holdings, InlinePolicy, ManagedPolicy};
 use crate::error::IamError;
-use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, Tag};
+use aws_sdk_iam::types::{AttachedPolicy, ManagedPolicyDetail, PolicyDetail, Tag};
 use std::collections::BTreeMap;
 
 /// The account's authorization details, by ARN.
@@ -70,6 +71,33 @@ fn tags(list: Option<Vec<Tag>>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A managed policy of GetAccountAuthorizationDetails: its creation date, and its default
+/// version's document with the ids of its other versions, oldest first. `None` without
+/// an ARN, a name or a default document.
+fn managed_policy(p: ManagedPolicyDetail) -> Option<(Option<String>, ManagedPolicy)> {
+    let (arn, name) = (p.arn?, p.policy_name?);
+    let versions = p.policy_version_list.unwrap_or_default();
+    let mut older: Vec<_> = versions
+        .iter()
+        .filter(|v| !v.is_default_version)
+        .filter_map(|v| Some((v.create_date.as_ref().and_then(time), v.version_id.clone()?)))
+        .collect();
+    older.sort();
+    let document = versions
+        .into_iter()
+        .find(|v| v.is_default_version)
+        .and_then(|v| v.document)
+        .map(|d| decode_document(&d))?;
+    let policy = ManagedPolicy {
+        aws_managed: arn.contains(":iam::aws:policy/"),
+        arn,
+        name,
+        document,
+        older_versions: older.into_iter().map(|(_, id)| id).collect(),
+    };
+    Some((p.create_date.as_ref().and_then(time), policy))
+}
+
 impl Directory {
     /// Every user, role, group and managed policy of the account with what it holds.
     pub async fn authorization(&self) -> Result<Authorization, IamError> {
@@ -91,6 +119,7 @@ impl Directory {
                         attached: attached(u.attached_managed_policies),
                         groups: u.group_list.unwrap_or_default(),
                         role_last_used: None,
+                        trusted_services: Vec::new(),
                         credentials: None,
                     });
                 }
@@ -103,6 +132,10 @@ impl Directory {
                         attached: attached(r.attached_managed_policies),
                         groups: Vec::new(),
                         role_last_used: r.role_last_used.and_then(|u| u.last_used_date).as_ref().and_then(time),
+                        trusted_services: r
+                            .assume_role_policy_document
+                            .map(|d| trusted_services(&decode_document(&d)))
+                            .unwrap_or_default(),
                         credentials: None,
                     });
                 }
@@ -116,25 +149,13 @@ impl Directory {
                     });
                 }
                 for p in out.policies.clone().unwrap_or_default() {
-                    let (Some(arn), Some(name)) = (p.arn, p.policy_name) else { continue };
-                    let document = p
-                        .policy_version_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .find(|v| v.is_default_version)
-                        .and_then(|v| v.document)
-                        .map(|d| decode_document(&d));
-                    let Some(document) = document else { continue };
-                    page.principals.insert(arn.clone(), Holdings {
-                        created: p.create_date.as_ref().and_then(time),
-                        ..Holdings::default()
-                    });
-                    page.policies.insert(arn.clone(), ManagedPolicy {
-                        aws_managed: arn.contains(":iam::aws:policy/"),
-                        arn,
-                        name,
-                        document,
-                    });
+                    if let Some((created, policy)) = managed_policy(p) {
+                        page.principals.insert(policy.arn.clone(), Holdings {
+                            created,
+                            ..Holdings::default()
+                        });
+                        page.policies.insert(policy.arn.clone(), policy);
+                    }
                 }
                 vec![page]
             }

@@ -651,3 +651,63 @@ async fn too_many_tag_calls_for_the_budget_is_invalid_input_naming_discover_tags
     assert_eq!(names(&found.principals), ["web-a", "web-b"]);
     assert_eq!((tags.num_calls(), policy_tags.num_calls()), (2, 1));
 }
+
+#[tokio::test]
+async fn authorization_details_carry_a_roles_trusted_services_and_a_policys_older_versions() {
+    use aws_sdk_iam::types::{ManagedPolicyDetail, PolicyVersion};
+    // GAAD's documents are URL-encoded (RFC 3986).
+    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22member.org.stacksets.cloudformation.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+    let version = |id: &str, secs: i64, default: bool| {
+        PolicyVersion::builder()
+            .version_id(id)
+            .create_date(DateTime::from_secs(secs))
+            .is_default_version(default)
+            .set_document(default.then(|| {
+                "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D".to_string()
+            }))
+            .build()
+    };
+    let gaad = mock!(Client::get_account_authorization_details).then_output(move || {
+        GetAccountAuthorizationDetailsOutput::builder()
+            .role_detail_list(
+                RoleDetail::builder()
+                    .arn(arn("role", "deployer"))
+                    .role_name("deployer")
+                    .assume_role_policy_document(trust)
+                    .build(),
+            )
+            .policies(
+                ManagedPolicyDetail::builder()
+                    .arn(arn("policy", "shared"))
+                    .policy_name("shared")
+                    .policy_version_list(version("v7", 700, true))
+                    .policy_version_list(version("v5", 500, false))
+                    .policy_version_list(version("v3", 300, false))
+                    .policy_version_list(version("v6", 600, false))
+                    .policy_version_list(version("v4", 400, false))
+                    .build(),
+            )
+            .is_truncated(false)
+            .build()
+    });
+    let all = directory(&[&gaad]).authorization().await.unwrap();
+    assert_eq!(
+        all.principals[&arn("role", "deployer")].trusted_services,
+        ["member.org.stacksets.cloudformation.amazonaws.com"]
+    );
+    let shared = &all.policies[&arn("policy", "shared")];
+    assert_eq!(
+        shared.older_versions,
+        ["v3", "v4", "v5", "v6"],
+        "oldest first"
+    );
+    assert_eq!(
+        shared.version_to_delete_first(),
+        Some("v3"),
+        "5 versions: IAM's most"
+    );
+    assert!(
+        shared.document.contains("2012-10-17"),
+        "the default version's document"
+    );
+}

@@ -110,6 +110,10 @@ fn each_bad_field_is_named() {
             "organization.max_accounts_in_parallel: 401 is out of range 1..=400",
         ),
         (
+            json!({"organization": {"all": true, "access_report": true, "access_report_timeout_seconds": 59}}),
+            "organization.access_report_timeout_seconds: 59 is out of range 60..=86400",
+        ),
+        (
             json!({"poll": {"max_attempts": 0}}),
             "poll.max_attempts: 0 is out of range",
         ),

@@ -25,6 +25,9 @@ pub struct Holdings {
     /// A role's RoleLastUsed date; `None`: never used (in IAM's tracking period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_last_used: Option<String>,
+    /// A role's trust policy's service principals (StackSets' make a role vital).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_services: Vec<String>,
     /// A user's password and active access keys (the credential report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
@@ -60,13 +63,29 @@ pub struct InlinePolicy {
     pub document: String,
 }
 
-/// A managed policy: its default version's document.
+/// A managed policy: its default version's document, and the ids of its other
+/// versions, oldest first (IAM keeps at most 5: a new one needs one deleted first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManagedPolicy {
     pub arn: String,
     pub name: String,
     pub aws_managed: bool,
     pub document: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub older_versions: Vec<String>,
+}
+
+/// IAM's quota: "Versions of a managed policy that can be stored: 5".
+pub const MAX_POLICY_VERSIONS: usize = 5;
+
+impl ManagedPolicy {
+    /// The version to delete before create-policy-version can add one: the oldest that
+    /// is not the default, when the policy has IAM's 5.
+    pub fn version_to_delete_first(&self) -> Option<&str> {
+        (self.older_versions.len() + 1 >= MAX_POLICY_VERSIONS)
+            .then(|| self.older_versions.first().map(String::as_str))
+            .flatten()
+    }
 }
 
 /// What Plan stores for one batch (`work/run=…/holdings/NNNNNN.json`): the batch's

@@ -3,6 +3,7 @@
 
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::policy::{ready, rewrite, AdvisorView, PolicyDocument, PolicyLimit};
+use crate::domain::recommend::holdings::MAX_POLICY_VERSIONS;
 use crate::domain::recommend::{
     Action, InlinePolicy, Judgement, ManagedPolicy, PolicyKind, PolicyRef, Recommendation,
 };
@@ -183,6 +184,13 @@ pub(super) fn judge_own_managed(j: &mut Judgement, p: &ManagedPolicy, view: &Adv
             let mut rec =
                 Recommendation::about_policy(Action::UpdatePolicy, reference, &r, UPDATE_MANAGED);
             rec.current_document = serde_json::from_str(&p.document).ok();
+            if let Some(version) = p.version_to_delete_first() {
+                rec.delete_version_first = Some(version.to_string());
+                rec.reason = format!(
+                    "{}; the policy holds IAM's {MAX_POLICY_VERSIONS} versions: delete-policy-version {version} (its oldest that is not the default) first",
+                    rec.reason
+                );
+            }
             with_managed_document(j, p, new, rec, "");
         }
         Some(_) => {}

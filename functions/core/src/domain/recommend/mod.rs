@@ -5,7 +5,8 @@
 //!
 //! Rules, in order (fail closed):
 //! - the job is not COMPLETED, the principal is not in the slice, matches
-//!   `report.exclude`, is a service-linked or IAM Identity Center role, or is younger than
+//!   `report.exclude`, is a service-linked or IAM Identity Center role, was used in the
+//!   4 hours before `as_of` (access advisor's lag: `recent_activity`), or is younger than
 //!   `report.min_age_days`: no recommendation, and the report says why;
 //! - an inline policy is rewritten from the principal's own report
 //!   ([`crate::domain::policy::rewrite`]): UPDATE_POLICY, or DELETE_INLINE_POLICY when nothing is
@@ -17,15 +18,22 @@
 //!   used, else REPLACE_AWS_MANAGED_POLICY with a customer-managed document scoped to the
 //!   used services;
 //! - a user's group policies are judged on the group's report, not the user's;
-//! - a role whose RoleLastUsed is older than `unused_days` (or absent): DELETE_PRINCIPAL;
+//! - a role whose RoleLastUsed is older than `unused_days` (or absent): DELETE_PRINCIPAL,
+//!   unless it is vital ([`vital`]: then `recommendations_withheld` says why, and its
+//!   policy recommendations stand, their reasons marked);
 //!   a user's console password or active access key (older than `min_age_days`) unused as
 //!   long (the credential report): REMOVE_CONSOLE_PASSWORD, DEACTIVATE_ACCESS_KEY.
 //!
 //! Every recommended document is checked by [`crate::domain::policy::ready`] (valid, within IAM's
 //! quotas); one that can't be emitted becomes a note, never a broken document.
 
+mod credentials;
 mod holdings;
 mod judge;
+pub mod vital;
+
+pub use credentials::ADVISOR_LAG;
+use credentials::{judge_credentials, recent_activity};
 
 pub use holdings::{AccessKeyUse, Credentials, Holdings, InlinePolicy, ManagedPolicy, Slice};
 
@@ -100,12 +108,16 @@ pub struct Recommendation {
     /// DEACTIVATE_ACCESS_KEY: the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// UPDATE_POLICY of a managed policy holding IAM's 5 versions: the version to delete
+    /// (delete-policy-version) before create-policy-version can add the new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_version_first: Option<String>,
     pub reason: String,
 }
 
 impl Recommendation {
     /// A recommendation with nothing but its action and reason (credentials).
-    fn new(action: Action, reason: impl Into<String>) -> Recommendation {
+    pub(super) fn new(action: Action, reason: impl Into<String>) -> Recommendation {
         Recommendation {
             action,
             policy: None,
@@ -115,6 +127,7 @@ impl Recommendation {
             recommended_document: None,
             current_document: None,
             access_key_id: None,
+            delete_version_first: None,
             reason: reason.into(),
         }
     }
@@ -143,7 +156,8 @@ impl Recommendation {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Judgement {
     pub recommendations: Vec<Recommendation>,
-    /// Why nothing was recommended at all (fail closed), when that is the case.
+    /// Why nothing was recommended at all (fail closed), when that is the case; for a
+    /// vital role, why it is not to be deleted.
     pub withheld: Option<String>,
     /// Policies left alone, and why (a document that can't be made valid or fit).
     pub notes: Vec<String>,
@@ -160,6 +174,8 @@ pub struct Subject<'a> {
     pub options: &'a ReportOptions,
     pub as_of: OffsetDateTime,
     pub slice: &'a Slice,
+    /// The scanner's own role names (its reader, its member role): vital.
+    pub own_roles: &'a [String],
 }
 
 fn withheld(why: String) -> Judgement {
@@ -175,7 +191,7 @@ pub fn permission_set(role_name: &str) -> Option<&str> {
     Some(rest.rsplit_once('_').map_or(rest, |(set, _)| set))
 }
 
-fn days_before(as_of: OffsetDateTime, time: &str) -> Option<i64> {
+pub(super) fn days_before(as_of: OffsetDateTime, time: &str) -> Option<i64> {
     utc::parse(time).map(|t| (as_of - t).whole_days())
 }
 
@@ -261,6 +277,9 @@ fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, Withh
             .into());
         }
     }
+    if let Some(why) = recent_activity(s.as_of, holdings) {
+        return Err(why.into());
+    }
     let min_age = min_age_days(s.options);
     if let Some(age) = holdings
         .created
@@ -277,73 +296,8 @@ fn not_judged<'a>(s: &Subject<'a>, arn_text: &str) -> Result<&'a Holdings, Withh
     Ok(holdings)
 }
 
-fn min_age_days(options: &ReportOptions) -> u32 {
+pub(super) fn min_age_days(options: &ReportOptions) -> u32 {
     options.min_age_days.unwrap_or(options.unused_days)
-}
-
-/// DELETE_PRINCIPAL for an unused role; REMOVE_CONSOLE_PASSWORD and
-/// DEACTIVATE_ACCESS_KEY for a user's unused credentials.
-fn judge_credentials(j: &mut Judgement, s: &Subject<'_>, holdings: &Holdings) {
-    let unused_days = s.options.unused_days;
-    let min_age = min_age_days(s.options);
-    let stale = |last: Option<&str>| match last {
-        None => Some("never used".to_string()),
-        Some(t) => days_before(s.as_of, t)
-            .filter(|d| *d >= i64::from(unused_days))
-            .map(|d| format!("last used {d} days before the run ({t})")),
-    };
-    // A role its own report shows in use is not unused, whatever RoleLastUsed says.
-    let in_use = s.view.services.iter().any(|svc| svc.used);
-    if s.arn.kind() == PrincipalType::Role && !in_use {
-        if let Some(why) = stale(holdings.role_last_used.as_deref()) {
-            j.unused_credentials.push("role".into());
-            j.recommendations.push(Recommendation::new(
-                Action::DeletePrincipal,
-                format!("the role was {why} (RoleLastUsed, tracked for 400 days; unused_days {unused_days})"),
-            ));
-        }
-    }
-    let Some(c) = &holdings.credentials else {
-        return;
-    };
-    let young = |t: Option<&str>| {
-        t.and_then(|t| days_before(s.as_of, t))
-            .is_some_and(|age| age < i64::from(min_age))
-    };
-    if c.password_enabled && !young(c.password_last_changed.as_deref()) {
-        if let Some(why) = stale(c.password_last_used.as_deref()) {
-            j.unused_credentials.push("password".into());
-            j.recommendations.push(Recommendation::new(
-                Action::RemoveConsolePassword,
-                format!(
-                    "the console password was {why} (PasswordLastUsed; unused_days {unused_days})"
-                ),
-            ));
-        }
-    }
-    for key in &c.access_keys {
-        let Some(why) = stale(key.last_used.as_deref()).filter(|_| !young(key.created.as_deref()))
-        else {
-            continue;
-        };
-        match &key.id {
-            Some(id) => {
-                j.unused_credentials.push(format!("access_key:{id}"));
-                let mut r = Recommendation::new(
-                    Action::DeactivateAccessKey,
-                    format!(
-                        "the access key was {why} (credential report; unused_days {unused_days})"
-                    ),
-                );
-                r.access_key_id = Some(id.clone());
-                j.recommendations.push(r);
-            }
-            None => j.notes.push(format!(
-                "an active access key created {} was {why}, but its id was not found",
-                key.created.as_deref().unwrap_or("at an unknown time")
-            )),
-        }
-    }
 }
 
 #[cfg(test)]

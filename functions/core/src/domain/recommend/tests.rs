@@ -61,6 +61,7 @@ fn managed(arn: &str, document: String) -> (String, ManagedPolicy) {
             name: arn.rsplit('/').next().unwrap().into(),
             aws_managed: arn.contains("::aws:policy/"),
             document,
+            older_versions: Vec::new(),
         },
     )
 }
@@ -80,6 +81,7 @@ fn judge(
         options,
         as_of: AS_OF,
         slice,
+        own_roles: &[],
     })
 }
 
@@ -531,5 +533,179 @@ fn unused_passwords_and_access_keys_are_found() {
         j.recommendations.is_empty() && j.unused_credentials.is_empty(),
         "{:?}",
         actions(&j)
+    );
+}
+
+#[test]
+fn vital_roles_are_never_named_for_deletion_and_their_policy_changes_are_marked() {
+    let services = [svc("s3", Usage::Active), svc("ec2", Usage::NeverUsed)];
+    let judged = |name: &str, trusted: &[&str]| {
+        let role = format!("{ACCOUNT}:role/{name}");
+        let mut h = holdings(&[("inline", allow(&["s3:*", "ec2:*"]))], &[]);
+        h.role_last_used = None;
+        h.trusted_services = trusted.iter().map(|s| s.to_string()).collect();
+        // Idle (RoleLastUsed never) though its report shows s3 used: judged on the view
+        // without it, so the role reads unused.
+        judge(
+            &role,
+            &services[1..],
+            &slice_of(&role, h, vec![]),
+            &ReportOptions::default(),
+            true,
+        )
+    };
+    let ordinary = judged("legacy-admin", &[]);
+    assert!(
+        actions(&ordinary).contains(&Action::DeletePrincipal),
+        "{:?}",
+        actions(&ordinary)
+    );
+    assert_eq!(ordinary.withheld, None);
+    for (name, trusted) in [
+        ("OrganizationAccountAccessRole", &[][..]),
+        ("AWSControlTowerExecution", &[]),
+        ("stacksets-exec-5f2d0c1e9a7b4c3d", &[]),
+        ("AWSCloudFormationStackSetExecutionRole", &[]),
+        (
+            "deploys-for-stacksets",
+            &["member.org.stacksets.cloudformation.amazonaws.com"],
+        ),
+    ] {
+        let j = judged(name, trusted);
+        assert!(
+            !actions(&j).contains(&Action::DeletePrincipal),
+            "{name}: {:?}",
+            actions(&j)
+        );
+        let why = j.withheld.as_deref().unwrap_or_default();
+        assert!(
+            why.starts_with("a vital role") && why.contains("never DELETE_PRINCIPAL"),
+            "{name}: {why}"
+        );
+        assert_eq!(j.unused_credentials, ["role"], "the finding stays: {name}");
+        // The policy recommendation stands, marked.
+        let policy = j
+            .recommendations
+            .iter()
+            .find(|r| r.action != Action::DeletePrincipal);
+        let policy = policy.unwrap_or_else(|| panic!("{name}: its policy recommendation stands"));
+        assert!(
+            policy.reason.starts_with("a vital role"),
+            "{}",
+            policy.reason
+        );
+    }
+    // The scanner's own roles are vital too.
+    let role = format!("{ACCOUNT}:role/iam-last-accessed-member");
+    let mut h = holdings(&[], &[]);
+    h.role_last_used = None;
+    let own = ["iam-last-accessed-member".to_string()];
+    let j = recommend(&Subject {
+        arn: &PrincipalArn::parse(&role).unwrap(),
+        completed: true,
+        view: &AdvisorView::from(&[][..]),
+        options: &ReportOptions::default(),
+        as_of: AS_OF,
+        slice: &slice_of(&role, h, vec![]),
+        own_roles: &own,
+    });
+    assert!(j.recommendations.is_empty(), "{j:?}");
+    assert!(
+        j.withheld
+            .as_deref()
+            .unwrap_or_default()
+            .contains("scanner's own"),
+        "{j:?}"
+    );
+}
+
+#[test]
+fn a_principal_used_within_access_advisors_lag_is_not_judged() {
+    // s3 was used an hour before as_of, but access advisor does not show it yet.
+    let role = format!("{ACCOUNT}:role/fresh");
+    let services = [svc("s3", Usage::NeverUsed), svc("ec2", Usage::NeverUsed)];
+    let mut h = holdings(&[("inline", allow(&["s3:*", "ec2:*"]))], &[]);
+    h.role_last_used = Some(utc::format(AS_OF - time::Duration::hours(1)));
+    let j = judge(
+        &role,
+        &services,
+        &slice_of(&role, h.clone(), vec![]),
+        &ReportOptions::default(),
+        true,
+    );
+    assert!(j.recommendations.is_empty(), "{:?}", actions(&j));
+    assert!(
+        j.withheld
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("recent_activity: RoleLastUsed"),
+        "{j:?}"
+    );
+    // Five hours before: past the lag, judged as usual.
+    h.role_last_used = Some(utc::format(AS_OF - time::Duration::hours(5)));
+    let j = judge(
+        &role,
+        &services,
+        &slice_of(&role, h, vec![]),
+        &ReportOptions::default(),
+        true,
+    );
+    assert!(
+        !j.recommendations.is_empty() && j.withheld.is_none(),
+        "{j:?}"
+    );
+    // A user's access key used after as_of (read at planning) counts too.
+    let user = format!("{ACCOUNT}:user/keyed");
+    let mut h = holdings(&[("inline", allow(&["s3:*"]))], &[]);
+    h.credentials = Some(Credentials {
+        access_keys: vec![AccessKeyUse {
+            last_used: Some(utc::format(AS_OF + time::Duration::minutes(3))),
+            ..AccessKeyUse::default()
+        }],
+        ..Credentials::default()
+    });
+    let j = judge(
+        &user,
+        &services[..1],
+        &slice_of(&user, h, vec![]),
+        &ReportOptions::default(),
+        true,
+    );
+    assert!(
+        j.withheld
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("recent_activity: an access key"),
+        "{j:?}"
+    );
+}
+
+#[test]
+fn a_managed_policy_at_iams_five_versions_names_the_version_to_delete_first() {
+    let arn = format!("{ACCOUNT}:policy/shared");
+    let services = [svc("s3", Usage::Active), svc("ec2", Usage::NeverUsed)];
+    let judged = |older: &[&str]| {
+        let (key, mut policy) = managed(&arn, allow(&["s3:*", "ec2:*"]));
+        policy.older_versions = older.iter().map(|v| v.to_string()).collect();
+        let slice = slice_of(&arn, holdings(&[], &[]), vec![(key, policy)]);
+        judge(&arn, &services, &slice, &ReportOptions::default(), true)
+    };
+    let four = judged(&["v1", "v2", "v3"]);
+    assert_eq!(actions(&four), [Action::UpdatePolicy]);
+    assert_eq!(
+        four.recommendations[0].delete_version_first, None,
+        "room for one more"
+    );
+    let five = judged(&["v2", "v3", "v4", "v5"]);
+    let rec = &five.recommendations[0];
+    assert_eq!(
+        rec.delete_version_first.as_deref(),
+        Some("v2"),
+        "the oldest not default"
+    );
+    assert!(
+        rec.reason.contains("delete-policy-version v2"),
+        "{}",
+        rec.reason
     );
 }

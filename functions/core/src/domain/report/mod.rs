@@ -133,7 +133,8 @@ pub struct PrincipalReport {
     /// With `report.recommendations`: what to change, least privilege (schema 2.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommendations: Option<Vec<Recommendation>>,
-    /// Why no recommendation was made at all (fail closed), when that is so.
+    /// Why no recommendation was made at all (fail closed), when that is so; or, for a
+    /// vital role, why it gets no DELETE_PRINCIPAL (its policy recommendations stand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommendations_withheld: Option<String>,
     /// Policies left alone, and why (a document that can't be valid or fit IAM's quotas).
