@@ -9,6 +9,7 @@ import uuid
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from helpers import ROOT, ago, allow
 
@@ -125,6 +126,30 @@ def test_all_reports_every_reachable_account_and_names_the_unreachable_one(stack
     # The org-wide list of most-unused principals spans accounts.
     top = {t["arn"] for t in summary["top_unused"]}
     assert org["roles"]["a"]["idle"] in top and org["roles"]["b"]["idle"] in top
+
+
+def test_only_the_scanners_own_roles_may_assume_the_member_role(stack, org):
+    """The member role trusts the scanner stack's function roles by full ARN: a role
+    someone creates on the scanner's /iam-last-accessed/ path, with every permission to
+    assume it, is refused (the stack's Plan role reads account a in the test above)."""
+    sts = boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1")
+    member_role = f"arn:aws:iam::{org['a']}:role/{MEMBER_ROLE}"
+    name = f"impostor-{org['tag']}"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
+    impostor = stack.iam.create_role(RoleName=name, Path="/iam-last-accessed/", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    stack.iam.put_role_policy(RoleName=name, PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    creds = sts.assume_role(RoleArn=impostor, RoleSessionName="try")["Credentials"]
+    as_impostor = boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1",
+                               aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                               aws_session_token=creds["SessionToken"])
+    with pytest.raises(ClientError) as refused:
+        as_impostor.assume_role(RoleArn=member_role, RoleSessionName="scan")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied", refused.value.response
+    # The stack's own Plan role is the one the trust names.
+    plan_role = stack.iam.get_role(RoleName="iam-last-accessed-plan")["Role"]["Arn"]
+    assert plan_role == "arn:aws:iam::123456789012:role/iam-last-accessed/iam-last-accessed-plan"
 
 
 def test_units_and_exclude_select_the_right_accounts(stack, org):
