@@ -160,6 +160,25 @@ fn too_many_arns_is_refused() {
 }
 
 #[test]
+fn an_organization_run_keeps_its_running_children_under_step_functions_limit() {
+    let big = InputDefaults {
+        max_concurrency: 100,
+        max_accounts_in_parallel: 400,
+        ..defaults()
+    };
+    let input = json!({"organization": {"all": true}});
+    let err = RunInput::parse(&input, &big).unwrap_err().to_string();
+    assert!(
+        err.starts_with("organization.max_accounts_in_parallel: 400 accounts side by side")
+            && err.contains("40400 child executions")
+            && err.contains("at most 10000"),
+        "{err}"
+    );
+    let fits = json!({"organization": {"all": true, "max_accounts_in_parallel": 99}});
+    assert!(RunInput::parse(&fits, &big).is_ok(), "99 x 101 = 9,999");
+}
+
+#[test]
 fn organization_selects_accounts_all_or_units_with_defaults_from_the_stack() {
     let input = json!({"organization": {"accounts": ["111111111111", "222222222222"]}});
     let parsed = RunInput::parse(&input, &defaults()).unwrap();

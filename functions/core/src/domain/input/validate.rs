@@ -72,6 +72,12 @@ pub struct InputDefaults {
     pub max_accounts_in_parallel: u32,
 }
 
+/// Child workflow executions running at once in one run, at most: Step Functions runs
+/// up to 10,000 child workflow executions of a Distributed Map in parallel (Developer
+/// Guide, Distributed Map state), and a run keeps its accounts' children and their
+/// batches' children together under that, whatever the stack's parameters.
+pub const MAX_RUNNING_CHILDREN: u64 = 10_000;
+
 /// A run input asking more than the stack allows: `InvalidInput` naming the field, the
 /// stack's parameter and its value.
 pub(super) fn within_ceiling<T: PartialOrd + std::fmt::Display>(
@@ -171,6 +177,19 @@ impl RunInput {
             .organization
             .map(|o| check_organization(o, defaults))
             .transpose()?;
+        if let Some(o) = &organization {
+            // Each account scanned is a child execution running its batches' children.
+            let children = u64::from(o.max_accounts_in_parallel) * u64::from(max_concurrency + 1);
+            if children > MAX_RUNNING_CHILDREN {
+                return Err(InputError::invalid(
+                    "organization.max_accounts_in_parallel",
+                    format!(
+                        "{} accounts side by side, each with {max_concurrency} batches in flight, make {children} child executions running at once; Step Functions runs at most {MAX_RUNNING_CHILDREN}: lower organization.max_accounts_in_parallel or max_concurrency",
+                        o.max_accounts_in_parallel
+                    ),
+                ));
+            }
+        }
         Ok(RunInput {
             organization,
             arns,
