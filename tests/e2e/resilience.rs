@@ -118,7 +118,8 @@ async fn a_batch_that_fails_beyond_its_retries_leaves_the_others_and_is_named() 
     }
     // Write may not store one principal's report (as a bucket policy or SCP could say):
     // its batch fails after Step Functions' retries; the other batch completes.
-    let write_role = stack.role_named_like("WriteFunctionRole").await;
+    // The stack names its function roles from ScannerName (the local stack: the default).
+    let write_role = stack.role_named_like("iam-last-accessed-write").await;
     let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:PutObject",
         "Resource": format!("arn:aws:s3:::{}/reports/principals/*/run={run}/account=*/role/{run}-3.json", stack.bucket)}]});
     stack

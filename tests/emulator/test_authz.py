@@ -466,3 +466,51 @@ def test_condition_operators():
     assert a.action_matches("S3:get*", "s3:GetObject") and not a.action_matches("s3:Get?", "s3:GetObject")
     assert a.resource_matches("arn:aws:s3:::b/work/*", "arn:aws:s3:::b/work/x/y", {})
     assert not a.resource_matches("arn:aws:s3:::B/*", "arn:aws:s3:::b/x", {})
+
+
+def test_a_cloudformation_bucket_policy_is_evaluated_with_the_requests_context(api):
+    """IAM User Guide, Policy evaluation logic: an explicit deny in a resource-based policy
+    wins over any identity-based allow; a resource-based allow naming the caller suffices
+    in one account. The plain-HTTP endpoint counts as TLS unless the request says it is
+    not (X-Emulator-Insecure-Transport: true)."""
+    iam = api.iam()
+    reader = make_role(iam, "bucket-reader", allow(["s3:GetObject", "s3:PutObject"]))
+    named = make_role(iam, "bucket-named")
+    kept = make_role(iam, "bucket-kept", allow("s3:GetObject"))
+    template = {"Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "guarded"}},
+        "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "Bucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::guarded/*",
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::guarded/private/*",
+                 "Condition": {"ArnNotEquals": {"aws:PrincipalArn": kept}}},
+                {"Effect": "Allow", "Principal": {"AWS": named}, "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::guarded/open/*"}]}}}}}
+    cfn = api.client("cloudformation")
+    cfn.create_stack(StackName="guarded", TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName="guarded")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    s3 = api.client("s3")
+    for key in ("private/p.json", "open/o.json"):
+        s3.put_object(Bucket="guarded", Key=key, Body=b"{}")
+    as_reader = api.client("s3", creds=session(api, reader))
+    assert as_reader.get_object(Bucket="guarded", Key="open/o.json")["Body"].read() == b"{}"
+    with pytest.raises(ClientError) as e:
+        as_reader.get_object(Bucket="guarded", Key="private/p.json")
+    caller = f"arn:aws:sts::{ACCT}:assumed-role/bucket-reader/sess"
+    assert err(e.value) == ("AccessDenied", denied(
+        caller, "s3:GetObject", "arn:aws:s3:::guarded/private/p.json",
+        "with an explicit deny in a resource-based policy", quoted=True), 403)
+    as_kept = api.client("s3", creds=session(api, kept))
+    assert as_kept.get_object(Bucket="guarded", Key="private/p.json")["Body"].read() == b"{}"
+    # No identity policy, but the bucket policy names it.
+    as_named = api.client("s3", creds=session(api, named))
+    assert as_named.get_object(Bucket="guarded", Key="open/o.json")["Body"].read() == b"{}"
+    # The TLS-only statement: a request that says it came over plain HTTP is refused.
+    plain = api.client("s3")
+    plain.meta.events.register("before-sign.s3.*", lambda request, **_: request.headers.__setitem__(
+        "X-Emulator-Insecure-Transport", "true"))
+    with pytest.raises(ClientError) as e:
+        plain.get_object(Bucket="guarded", Key="open/o.json")
+    assert err(e.value)[0] == "AccessDenied" and "explicit deny in a resource-based policy" in err(e.value)[1]

@@ -210,7 +210,7 @@ def test_placeholder_resources_have_aws_shaped_ref_and_getatt(api):
     assert out["BucketPolicy"] == out["Bucket"]
     attrs = api.client("sns").get_topic_attributes(TopicArn=out["Topic"])["Attributes"]
     assert json.loads(attrs["Policy"])["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
-    # the recorded bucket policy does not deny plain-HTTP requests to the emulator
+    # the emulator's endpoint counts as TLS: the TLS-only bucket policy lets the request in
     api.client("s3").put_object(Bucket=out["Bucket"], Key="k", Body=b"x")
     listed = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="ops")["StackResources"]}
     assert "Subscription" not in listed and "Schedule" in listed

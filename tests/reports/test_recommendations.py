@@ -313,3 +313,41 @@ def test_a_role_used_within_access_advisors_lag_loses_nothing(stack):
     assert s3["usage"] == "never_used", "access advisor does not show the use yet"
     assert report["recommendations"] == [], report["recommendations"]
     assert report["recommendations_withheld"].startswith("recent_activity: RoleLastUsed"), report["recommendations_withheld"]
+
+
+def test_the_runs_sensitive_work_files_are_the_stacks_roles_alone(stack, seeded):
+    """The bucket policy keeps policy documents, credential facts and stored jobs
+    (work/run=…/holdings/, jobs/) from anyone but the stack's roles: an IAM user allowed
+    s3:GetObject and s3:ListBucket on * reads a report and the run's progress, not those."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    tag = seeded["tag"]
+    name = f"{tag}-auditor"
+    stack.iam.create_user(UserName=name)
+    stack.iam.put_user_policy(UserName=name, PolicyName="read-all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}))
+    key = stack.iam.create_access_key(UserName=name)["AccessKey"]
+    auditor = boto3.client("s3", endpoint_url=stack.endpoint, region_name="us-east-1",
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    run = f"recs-1-{tag}"
+    work = f"work/run={run}/"
+    sensitive = [k for k in stack.keys(work) if "/holdings/" in k or "/jobs/" in k]
+    assert any("/holdings/" in k for k in sensitive) and any("/jobs/" in k for k in sensitive), sensitive
+    for k in sensitive:
+        with pytest.raises(ClientError) as denied:
+            auditor.get_object(Bucket=stack.bucket, Key=k)
+        assert denied.value.response["Error"]["Code"] == "AccessDenied", (k, denied.value.response)
+    # What an operator needs stays readable: a report, the run's plan and results.
+    summary = reports_of(stack, seeded["first"])[0]
+    for k in [summary["report_keys"][0], f"{work}plan.json",
+              next(k for k in stack.keys(work) if "/results/" in k)]:
+        assert auditor.get_object(Bucket=stack.bucket, Key=k)["Body"].read(), k
+    # The TLS-only statement holds too: a request over plain HTTP is refused.
+    insecure = boto3.client("s3", endpoint_url=stack.endpoint, region_name="us-east-1")
+    insecure.meta.events.register("before-sign.s3.*", lambda request, **_: request.headers.__setitem__(
+        "X-Emulator-Insecure-Transport", "true"))
+    with pytest.raises(ClientError) as plain:
+        insecure.get_object(Bucket=stack.bucket, Key=summary["report_keys"][0])
+    assert plain.value.response["Error"]["Code"] == "AccessDenied"

@@ -827,7 +827,11 @@ def analyse(environ: Dict[str, Any], body: bytes, signed: Signed, caller: Caller
 
 def base_context(environ: Dict[str, Any], caller: Caller, signed: Signed) -> Dict[str, List[str]]:
     now = datetime.now(timezone.utc)
-    secure = "true" if environ.get("wsgi.url_scheme") == "https" else "false"
+    # The emulator's plain-HTTP endpoint stands for AWS's HTTPS ones: a request counts as
+    # TLS unless it says otherwise (header X-Emulator-Insecure-Transport: true), so a
+    # policy's TLS-only statement keeps its meaning and can be shown to work.
+    insecure = str(_header(environ, "X-Emulator-Insecure-Transport") or "").lower() == "true"
+    secure = "false" if insecure else "true"
     ctx = {
         "aws:securetransport": [secure],
         "aws:principalarn": [caller.principal_arn],
@@ -1078,6 +1082,49 @@ def deny_message(caller_arn: str, action: str, resource: str, reason: str, quote
     return f"User: {caller_arn} is not authorized to perform: {action} on resource: {shown} {reason}"
 
 
+# ------------------------------------------------------------------ bucket policies
+# Bucket policies the emulator's CloudFormation created (cloudformation.py), by bucket name,
+# evaluated here with the request's context (moto's own S3 would evaluate one without it).
+BUCKET_POLICIES: Dict[str, Any] = {}
+
+
+def record_bucket_policy(bucket: str, document: Any) -> None:
+    with LOCK:
+        BUCKET_POLICIES[bucket] = document
+
+
+def bucket_decision(caller: Caller, action: str, resource: str,
+                    ctx: Dict[str, List[str]]) -> Optional[str]:
+    """'deny', 'allow' (a statement names the caller), or None: what the bucket policy of
+    an S3 resource says of this request (IAM User Guide, Policy evaluation logic: an
+    explicit deny in any policy wins; in one account an identity-based or a resource-based
+    allow suffices)."""
+    if ":s3:::" not in resource:
+        return None
+    bucket = resource.split(":s3:::", 1)[1].split("/", 1)[0]
+    with LOCK:
+        doc = BUCKET_POLICIES.get(bucket)
+    if doc is None:
+        return None
+    result: Optional[str] = None
+    for st in _statements(doc):
+        if not statement_matches(st, action, resource, ctx):
+            continue
+        if "Principal" in st:
+            match = _principal_match(st["Principal"], caller)
+        elif "NotPrincipal" in st:
+            match = None if _principal_match(st["NotPrincipal"], caller) else "specific"
+        else:
+            match = None
+        if match is None:
+            continue
+        if st.get("Effect") == "Deny":
+            return "deny"
+        if st.get("Effect") == "Allow":
+            result = "allow"
+    return result
+
+
 def authorize(caller: Caller, req: Request) -> Optional[Tuple[str, str, str]]:
     """None if every check passes, else (action, resource, message) of the first refusal."""
     docs = identity_documents(caller)
@@ -1091,6 +1138,13 @@ def authorize(caller: Caller, req: Request) -> Optional[Tuple[str, str, str]]:
             return action, resource, deny_message(
                 caller.arn, action, resource, "with an explicit deny in an identity-based policy",
                 quote_resource)
+        bucket = bucket_decision(caller, action, resource, ctx) if req.prefix == "s3" else None
+        if bucket == "deny":
+            return action, resource, deny_message(
+                caller.arn, action, resource, "with an explicit deny in a resource-based policy",
+                quote_resource)
+        if bucket == "allow" and decision != "allow":
+            continue  # the bucket policy names the caller: it grants (same account)
         if action.lower() == "sts:assumerole":
             role = _find_role(resource, req.account, req.partition)
             trust = trust_decision(role, caller, action, ctx) if role is not None else None
@@ -1488,6 +1542,8 @@ def _patch_reset() -> None:
     def reset(self: Any) -> None:
         original_reset(self)
         reset_usage()
+        with LOCK:
+            BUCKET_POLICIES.clear()
         if ENFORCED:
             ensure_admin()
 

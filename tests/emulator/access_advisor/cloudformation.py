@@ -21,7 +21,8 @@ Each behaviour follows an AWS document, named in tests/emulator/README.md
   kept the dict and GetAccountAuthorizationDetails failed); ``ManagedPolicyArns`` attached
   (moto ignored them; an AWS-managed one is loaded from moto's copy if need be).
 - ``AWS::SNS::TopicPolicy``, ``AWS::SNS::Subscription``: applied through moto's SNS backend.
-- ``AWS::S3::BucketPolicy`` (see its class), ``AWS::Glue::Database``, ``AWS::Glue::Table``, ``AWS::Athena::NamedQuery``,
+- ``AWS::S3::BucketPolicy``: recorded, and evaluated by IAM enforcement (see its class).
+- ``AWS::Glue::Database``, ``AWS::Glue::Table``, ``AWS::Athena::NamedQuery``,
   ``AWS::Scheduler::Schedule``, ``AWS::CloudWatch::Alarm``: recorded placeholders
   without behaviour, whose Ref / Fn::GetAtt values are shaped like AWS's.
 """
@@ -202,9 +203,10 @@ def _define_placeholders() -> None:
             return f"arn:aws:cloudwatch:{self.region_name}:{self.account_id}:alarm:{self.name}"
 
     class S3BucketPolicy(Placeholder, Model):
-        # Recorded, NOT applied: moto's S3 evaluates a bucket policy on every object request
-        # without the request's context, so any conditional Deny (aws:SecureTransport, …)
-        # would deny every request.
+        # Not given to moto's S3, which evaluates a bucket policy on every object request
+        # without the request's context (a conditional Deny such as aws:SecureTransport
+        # would deny every request): the emulator's IAM enforcement evaluates it instead,
+        # with the request's context (authz.bucket_decision).
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::S3::BucketPolicy"
@@ -212,9 +214,12 @@ def _define_placeholders() -> None:
         @classmethod
         def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
                                             region_name, **kwargs):  # type: ignore[override]
+            from .authz import record_bucket_policy
+
             res = super().create_from_cloudformation_json(resource_name, cloudformation_json,
                                                           account_id, region_name, **kwargs)
             res.name = res.properties["Bucket"]  # Ref: the bucket name (primaryIdentifier)
+            record_bucket_policy(res.name, res.properties["PolicyDocument"])
             return res
 
     class SnsTopicPolicy(Placeholder, Model):
