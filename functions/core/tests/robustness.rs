@@ -21,6 +21,7 @@ fn defaults() -> InputDefaults {
         account: Some("123456789012".into()),
         member_role: "iam-last-accessed-member".into(),
         max_accounts_in_parallel: 5,
+        reserved_concurrency: 0,
     }
 }
 

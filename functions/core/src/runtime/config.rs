@@ -40,6 +40,8 @@ pub struct Config {
     pub member_role_name: String,
     /// Accounts an organization run scans side by side (`MAX_ACCOUNTS_IN_PARALLEL`).
     pub max_accounts_in_parallel: u32,
+    /// Each batch function's reserved concurrency (`RESERVED_CONCURRENCY`; 0: none).
+    pub reserved_concurrency: u32,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -94,6 +96,7 @@ impl Config {
             member_role_name: var("MEMBER_ROLE_NAME")
                 .unwrap_or_else(|| "iam-last-accessed-member".into()),
             max_accounts_in_parallel: number("MAX_ACCOUNTS_IN_PARALLEL", 5)?,
+            reserved_concurrency: number("RESERVED_CONCURRENCY", 0)?,
         };
         check(
             (0.0..=100.0).contains(&config.max_failed_percent),

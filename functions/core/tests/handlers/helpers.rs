@@ -157,6 +157,7 @@ pub fn config() -> Config {
         max_failed_percent: 50.0,
         member_role_name: MEMBER_ROLE.into(),
         max_accounts_in_parallel: 5,
+        reserved_concurrency: 0,
     }
 }
 

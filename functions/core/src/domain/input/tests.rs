@@ -12,6 +12,7 @@ fn defaults() -> InputDefaults {
         account: Some("123456789012".into()),
         member_role: "iam-last-accessed-member".into(),
         max_accounts_in_parallel: 5,
+        reserved_concurrency: 0,
     }
 }
 
@@ -279,4 +280,36 @@ fn bad_organizations_name_the_field() {
         &defaults()
     )
     .is_ok());
+}
+
+#[test]
+fn a_run_needing_more_than_the_reserved_concurrency_is_refused() {
+    let reserved = InputDefaults {
+        reserved_concurrency: 10,
+        ..defaults()
+    };
+    let err = RunInput::parse(
+        &json!({"organization": {"all": true, "max_accounts_in_parallel": 3}}),
+        &reserved,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(
+            "max_concurrency: 4 batches in flight in each of 3 accounts need 12 invocations"
+        ) && err.contains("reserves 10 (ReservedConcurrency)"),
+        "{err}"
+    );
+    assert!(
+        RunInput::parse(&json!({"max_concurrency": 4}), &reserved).is_ok(),
+        "4 of 10"
+    );
+    assert!(
+        RunInput::parse(
+            &json!({"organization": {"all": true, "max_accounts_in_parallel": 2}}),
+            &reserved
+        )
+        .is_ok(),
+        "8 of 10"
+    );
 }

@@ -70,6 +70,8 @@ pub struct InputDefaults {
     /// The stack's `MaxAccountsInParallel`: `organization.max_accounts_in_parallel`'s
     /// default and ceiling.
     pub max_accounts_in_parallel: u32,
+    /// The stack's `ReservedConcurrency` of each batch function (0: none).
+    pub reserved_concurrency: u32,
 }
 
 /// Child workflow executions running at once in one run, at most: Step Functions runs
@@ -177,19 +179,7 @@ impl RunInput {
             .organization
             .map(|o| check_organization(o, defaults))
             .transpose()?;
-        if let Some(o) = &organization {
-            // Each account scanned is a child execution running its batches' children.
-            let children = u64::from(o.max_accounts_in_parallel) * u64::from(max_concurrency + 1);
-            if children > MAX_RUNNING_CHILDREN {
-                return Err(InputError::invalid(
-                    "organization.max_accounts_in_parallel",
-                    format!(
-                        "{} accounts side by side, each with {max_concurrency} batches in flight, make {children} child executions running at once; Step Functions runs at most {MAX_RUNNING_CHILDREN}: lower organization.max_accounts_in_parallel or max_concurrency",
-                        o.max_accounts_in_parallel
-                    ),
-                ));
-            }
-        }
+        check_fan_out(max_concurrency, organization.as_ref(), defaults)?;
         Ok(RunInput {
             organization,
             arns,
@@ -202,6 +192,43 @@ impl RunInput {
             report: raw.report,
         })
     }
+}
+
+/// What a run may run at once: its batch functions' invocations within the stack's
+/// reserved concurrency (when set), an Organization run's child executions within Step
+/// Functions' limit.
+fn check_fan_out(
+    max_concurrency: u32,
+    organization: Option<&Organization>,
+    defaults: &InputDefaults,
+) -> Result<(), InputError> {
+    let accounts = organization.map_or(1, |o| o.max_accounts_in_parallel);
+    let invocations = u64::from(max_concurrency) * u64::from(accounts);
+    if defaults.reserved_concurrency > 0 && invocations > u64::from(defaults.reserved_concurrency) {
+        // The batches in flight would queue on the functions' reserved concurrency and
+        // time out as throttled invocations.
+        return Err(InputError::invalid(
+            "max_concurrency",
+            format!(
+                "{max_concurrency} batches in flight in each of {accounts} accounts need {invocations} invocations of each batch function at once; this stack reserves {} (ReservedConcurrency): lower max_concurrency or organization.max_accounts_in_parallel, or raise ReservedConcurrency",
+                defaults.reserved_concurrency
+            ),
+        ));
+    }
+    if let Some(o) = organization {
+        // Each account scanned is a child execution running its batches' children.
+        let children = u64::from(o.max_accounts_in_parallel) * u64::from(max_concurrency + 1);
+        if children > MAX_RUNNING_CHILDREN {
+            return Err(InputError::invalid(
+                "organization.max_accounts_in_parallel",
+                format!(
+                    "{} accounts side by side, each with {max_concurrency} batches in flight, make {children} child executions running at once; Step Functions runs at most {MAX_RUNNING_CHILDREN}: lower organization.max_accounts_in_parallel or max_concurrency",
+                    o.max_accounts_in_parallel
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The explicit ARNs: each parsed, in the scan's partition (and, outside an
