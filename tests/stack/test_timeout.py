@@ -8,13 +8,17 @@ import json
 from conftest import summary_key, unique
 
 
-def test_a_generate_that_times_out_fails_its_batch_and_is_named(stack):
-    run = unique("timeout")
-    path = f"/stack/{run}/"
+def roles(stack, run, n):
+    """`n` roles of their own path for the run `run`: their ARNs."""
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-    arns = [stack.iam.create_role(RoleName=f"{run}-{i}", Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-            for i in range(14)]
+    return [stack.iam.create_role(RoleName=f"{run}-{i}", Path=f"/stack/{run}/",
+                                  AssumeRolePolicyDocument=trust)["Role"]["Arn"] for i in range(n)]
+
+
+def test_a_generate_that_times_out_fails_its_batch_and_is_named(stack):
+    run = unique("timeout")
+    arns = roles(stack, run, 14)
     generate = stack.function("GenerateFunction")
     before = stack.lam.get_function_configuration(FunctionName=generate)["Timeout"]
     assert before == 900, "the template gives every function Lambda's maximum"
@@ -40,11 +44,7 @@ def test_a_batch_task_that_times_out_in_step_functions_is_a_failed_batch(stack):
     child records the failure and ends BatchFailed (a Fail state may not carry a States.*
     name), so the run is IncompleteRun with the principals named, never States.Runtime."""
     run = unique("task-timeout")
-    path = f"/stack/{run}/"
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-    arns = [stack.iam.create_role(RoleName=f"{run}-{i}", Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-            for i in range(14)]
+    arns = roles(stack, run, 14)
     described = stack.sfn.describe_state_machine(stateMachineArn=stack.state_machine)
     definition = json.loads(described["definition"])
     batch = definition["States"]["ScanAccounts"]["ItemProcessor"]["States"]["ScanBatches"]["ItemProcessor"]["States"]

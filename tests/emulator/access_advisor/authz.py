@@ -626,11 +626,14 @@ def _principal_match(principal: Any, caller: Caller) -> Optional[str]:
     return best
 
 
-def trust_decision(role: Any, caller: Caller, action: str, ctx: Dict[str, List[str]]) -> Optional[str]:
-    """'deny', 'specific', 'account', or None (no statement of the trust policy allows)."""
+def resource_policy_decision(doc: Any, caller: Caller, action: str, resource: Optional[str],
+                             ctx: Dict[str, List[str]]) -> Optional[str]:
+    """What a resource-based policy (a role's trust, a bucket policy) says of a request:
+    'deny', 'specific' (an Allow names the caller), 'account' (an Allow names the
+    caller's account), or None (no statement allows)."""
     result: Optional[str] = None
-    for st in _statements(role.assume_role_policy_document):
-        if not statement_matches(st, action, None, ctx):
+    for st in _statements(doc):
+        if not statement_matches(st, action, resource, ctx):
             continue
         if "Principal" in st:
             match = _principal_match(st["Principal"], caller)
@@ -646,6 +649,11 @@ def trust_decision(role: Any, caller: Caller, action: str, ctx: Dict[str, List[s
             if result != "specific":
                 result = match
     return result
+
+
+def trust_decision(role: Any, caller: Caller, action: str, ctx: Dict[str, List[str]]) -> Optional[str]:
+    """'deny', 'specific', 'account', or None (no statement of the trust policy allows)."""
+    return resource_policy_decision(role.assume_role_policy_document, caller, action, None, ctx)
 
 
 def _find_role(arn: str, account: str, partition: str = "aws") -> Any:
@@ -1106,23 +1114,9 @@ def bucket_decision(caller: Caller, action: str, resource: str,
         doc = BUCKET_POLICIES.get(bucket)
     if doc is None:
         return None
-    result: Optional[str] = None
-    for st in _statements(doc):
-        if not statement_matches(st, action, resource, ctx):
-            continue
-        if "Principal" in st:
-            match = _principal_match(st["Principal"], caller)
-        elif "NotPrincipal" in st:
-            match = None if _principal_match(st["NotPrincipal"], caller) else "specific"
-        else:
-            match = None
-        if match is None:
-            continue
-        if st.get("Effect") == "Deny":
-            return "deny"
-        if st.get("Effect") == "Allow":
-            result = "allow"
-    return result
+    # An Allow naming the caller's account only delegates to its identity policies.
+    decision = resource_policy_decision(doc, caller, action, resource, ctx)
+    return {"deny": "deny", "specific": "allow"}.get(decision or "")
 
 
 def authorize(caller: Caller, req: Request) -> Optional[Tuple[str, str, str]]:
