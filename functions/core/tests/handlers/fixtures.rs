@@ -100,6 +100,14 @@ fn choose(choice: &Value, input: &Value) -> String {
             value == *expected
         } else if let Some(bound) = rule.get("NumericGreaterThan") {
             value.as_f64().unwrap() > bound.as_f64().unwrap()
+        } else if let Some(pattern) = rule.get("StringMatches") {
+            // The ASL's one pattern here is a prefix and `*`.
+            let prefix = pattern
+                .as_str()
+                .unwrap()
+                .strip_suffix('*')
+                .expect("PREFIX*");
+            value.as_str().is_some_and(|v| v.starts_with(prefix))
         } else {
             panic!("a comparison these tests don't know: {rule}")
         };
@@ -445,4 +453,38 @@ fn every_account_child_ends_small() {
             "{name}: a Succeed passes its whole input on"
         );
     }
+}
+
+#[test]
+fn a_run_level_failure_keeps_our_error_names_and_renames_step_functions_ones() {
+    // A Fail state may not raise a States.* error (the ASL specification reserves them).
+    let how = state(&["HowRunFailed"]);
+    for (error, next) in [
+        ("StorageError", "RunFailed"),
+        ("IamError", "RunFailed"),
+        ("States.Timeout", "RunFailedInStepFunctions"),
+        ("States.TaskFailed", "RunFailedInStepFunctions"),
+    ] {
+        assert_eq!(
+            choose(&how, &json!({"Error": error, "Cause": "…"})),
+            next,
+            "{error}"
+        );
+    }
+    let renamed = state(&["RunFailedInStepFunctions"]);
+    assert_eq!(
+        (renamed["Type"].as_str(), renamed["Error"].as_str()),
+        (Some("Fail"), Some("RunFailed"))
+    );
+    assert_eq!(
+        state(&["RunFailed"])["ErrorPath"],
+        "$.Error",
+        "our names as they are"
+    );
+    let batch = state(&["ScanAccounts", "ScanBatches", "BatchFailed"]);
+    assert_eq!(batch["Error"], "BatchFailed");
+    assert!(
+        batch.get("ErrorPath").is_none(),
+        "never the caught States.* name"
+    );
 }
