@@ -3,6 +3,7 @@
 //! Summarize. Its second duty: when a batch fails beyond its retries, the child's Catch
 //! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
+use crate::adapters::directory::Directory;
 use crate::adapters::iam::{AccessAdvisor, JobRead};
 use crate::domain::batch::{BatchFailure, BatchState, Job};
 use crate::domain::job::JobStatus;
@@ -14,6 +15,7 @@ use crate::domain::report::{
     build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
 };
 use crate::domain::run::{RunContext, RunRef};
+use crate::domain::usage::Usage;
 use crate::domain::{clock, keys};
 use crate::error::{Error, IamError};
 use crate::handlers::events::{FailureEvent, WriteOutput, WriteStep};
@@ -214,6 +216,29 @@ async fn previous_report(
     Ok(candidates.first().map(|first| (first.clone(), None)))
 }
 
+/// Re-reads, fresh, what the credential report (up to four hours old) says is unused of
+/// the batch's users: their password's and keys' last use (GetUser, ListAccessKeys,
+/// GetAccessKeyLastUsed), paced with the batch's other calls and counted in its budget
+/// (`sizing::calls_per_principal`). A user gone since: no credentials to judge.
+async fn confirm_credentials(
+    advisor: &AccessAdvisor,
+    run: &RunContext,
+    slice: &mut Slice,
+) -> Result<(), Error> {
+    let directory = Directory::new(advisor.iam.clone(), advisor.pacer.clone());
+    let as_of = clock::as_of(&run.started_at);
+    let unused_days = run.report.unused_days;
+    let stale = |last: Option<&str>| Usage::of(last, as_of, unused_days).0 != Usage::Active;
+    for (arn, held) in &mut slice.principals {
+        if let Some(credentials) = held.credentials.take() {
+            held.credentials = directory
+                .confirm_credentials(arn, credentials, stale)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn record_failure(deps: &JobDeps, event: FailureEvent) -> Result<WriteOutput, Error> {
     let index = event
         .index
@@ -248,12 +273,13 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOut
     // (the work files expired before a redrive): every principal is judged "not read".
     let holdings = if state.run.report.recommendations {
         let key = keys::holdings_key(&state.run.run_id, state.index);
-        Some(
-            deps.store
-                .get_json_opt::<Slice>(&key)
-                .await?
-                .unwrap_or_default(),
-        )
+        let mut slice = deps
+            .store
+            .get_json_opt::<Slice>(&key)
+            .await?
+            .unwrap_or_default();
+        confirm_credentials(advisor, &state.run, &mut slice).await?;
+        Some(slice)
     } else {
         None
     };

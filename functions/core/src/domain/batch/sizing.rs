@@ -26,10 +26,16 @@ pub const INVOCATION_BUDGET_SECONDS: f64 = 600.0;
 /// 256 KiB): its estimate stays below this.
 pub const MAX_BATCH_STATE_BYTES: usize = 160 * 1024;
 
+/// The IAM calls Write may make to re-read a user's credentials the credential report
+/// calls unused: GetUser, ListAccessKeys and GetAccessKeyLastUsed of its (at most) two
+/// access keys.
+pub const CREDENTIAL_CALLS: u64 = 4;
+
 /// The most IAM calls one principal can cost in one invocation, and the run-input field
 /// that drives it. Generate and Check make one call per principal; Write makes one per
-/// used service asked about for entities (each at least a page) and up to two for
-/// granting policies (200 services a call, ~400 services at most).
+/// used service asked about for entities (each at least a page), up to two for granting
+/// policies (200 services a call, ~400 services at most) and, with recommendations, up
+/// to [`CREDENTIAL_CALLS`] re-reading a user's credentials.
 pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
     let entities = if report.entities {
         u64::from(report.max_entity_services)
@@ -37,12 +43,20 @@ pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
         0
     };
     let granting = if report.granting_policies { 2 } else { 0 };
-    if entities + granting <= 1 {
-        (1, "iam_requests_per_second")
-    } else if entities >= granting {
-        (entities + granting, "report.max_entity_services")
+    let credentials = if report.recommendations {
+        CREDENTIAL_CALLS
     } else {
-        (entities + granting, "report.granting_policies")
+        0
+    };
+    let calls = entities + granting + credentials;
+    if calls <= 1 {
+        (1, "iam_requests_per_second")
+    } else if entities >= granting.max(credentials) {
+        (calls, "report.max_entity_services")
+    } else if granting >= credentials {
+        (calls, "report.granting_policies")
+    } else {
+        (calls, "report.recommendations")
     }
 }
 
@@ -169,6 +183,26 @@ mod tests {
             ..ReportOptions::default()
         };
         assert_eq!(fitted_batch_size(500, 5.0, &entities).unwrap(), 60);
+    }
+
+    #[test]
+    fn a_batch_with_recommendations_fits_its_users_credential_reads() {
+        let recommendations = ReportOptions {
+            recommendations: true,
+            ..ReportOptions::default()
+        };
+        // 600 s at 1 request/s: 600 calls, 4 per user re-read, so 150 principals.
+        assert_eq!(fitted_batch_size(500, 1.0, &recommendations).unwrap(), 150);
+        assert_eq!(
+            calls_per_principal(&recommendations),
+            (4, "report.recommendations")
+        );
+        // 2,000 users that all look dormant, at the stack's default 5 requests/s: every
+        // batch's re-reads fit its invocation (none is left to Plan).
+        let size = fitted_batch_size(500, 5.0, &recommendations).unwrap();
+        let batches = 2_000_u64.div_ceil(u64::from(size));
+        assert!(u64::from(size) * CREDENTIAL_CALLS <= (INVOCATION_BUDGET_SECONDS * 5.0) as u64);
+        assert_eq!((size, batches), (500, 4));
     }
 
     #[test]

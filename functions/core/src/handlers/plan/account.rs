@@ -10,12 +10,10 @@ use crate::domain::account::{
 };
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::batch::{sizing, Batch};
-use crate::domain::clock::utc;
 use crate::domain::input::RunInput;
 use crate::domain::keys;
 use crate::domain::recommend::Slice;
 use crate::domain::run::{PlanRecord, RunContext};
-use crate::domain::usage::Usage;
 use crate::error::Error;
 use crate::handlers::events::AccountOutput;
 use crate::runtime::deps::{Member, PlanDeps};
@@ -89,7 +87,7 @@ pub(super) async fn plan_account(
     let (batches, count, skipped) =
         batches_of(deps, input, batch_size, account, &directory).await?;
     if input.report.recommendations && !batches.is_empty() {
-        let all = holdings(run, input, &directory, &batches).await?;
+        let all = holdings(&directory, &batches).await?;
         write_holdings(store, &run.run_id, &batches, &all).await?;
     }
     store
@@ -200,17 +198,11 @@ async fn batches_of(
 }
 
 /// What the batches' principals hold (GetAccountAuthorizationDetails), with the
-/// credentials of the batches' users confirmed where the credential report says stale.
-async fn holdings(
-    run: &RunContext,
-    input: &RunInput,
-    directory: &Directory,
-    batches: &[Batch],
-) -> Result<Authorization, Error> {
+/// credential report's row of each of the batches' users. What the report says is
+/// unused is re-read fresh in the user's batch (Write), paced and within that
+/// invocation's budget: Plan's invocation stays bounded however many users look dormant.
+async fn holdings(directory: &Directory, batches: &[Batch]) -> Result<Authorization, Error> {
     let mut all = directory.authorization().await?;
-    let report = &input.report;
-    let as_of = utc::parse(&run.started_at).unwrap_or_else(time::OffsetDateTime::now_utc);
-    let stale = |last: Option<&str>| Usage::of(last, as_of, report.unused_days).0 != Usage::Active;
     let in_scope: BTreeSet<String> = batches
         .iter()
         .flat_map(|b| b.arns.iter().map(ToString::to_string))
@@ -219,11 +211,8 @@ async fn holdings(
         if !in_scope.contains(&arn) {
             continue;
         }
-        let confirmed = directory
-            .confirm_credentials(&arn, credentials, stale)
-            .await?;
         if let Some(h) = all.principals.get_mut(&arn) {
-            h.credentials = confirmed;
+            h.credentials = Some(credentials);
         }
     }
     Ok(all)
