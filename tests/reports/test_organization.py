@@ -45,6 +45,11 @@ def org(stack):
     activity; `a` and `b` have the member role, `c` has none."""
     o = boto3.client("organizations", endpoint_url=stack.endpoint, region_name="us-east-1")
     root = o.list_roots()["Roots"][0]["Id"]
+    # IAM's Organizations access report needs SCPs enabled on the root (as in AWS, they
+    # are not by default).
+    if not any(t["Type"] == "SERVICE_CONTROL_POLICY" and t["Status"] == "ENABLED"
+               for t in o.list_roots()["Roots"][0].get("PolicyTypes", [])):
+        o.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     tag = uuid.uuid4().hex[:8]
     workloads = o.create_organizational_unit(ParentId=root, Name=f"workloads-{tag}")["OrganizationalUnit"]["Id"]
     prod = o.create_organizational_unit(ParentId=workloads, Name=f"prod-{tag}")["OrganizationalUnit"]["Id"]

@@ -155,6 +155,31 @@ impl Organizations {
     }
 
     async fn roots(&self) -> Result<Vec<String>, OrgError> {
+        Ok(self
+            .roots_listed()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// The roots on which service control policies are not enabled (a root's
+    /// `PolicyTypes` without `SERVICE_CONTROL_POLICY` `ENABLED`): IAM makes the
+    /// Organizations access report only where they are ("SCPs must be enabled for your
+    /// organization root", GenerateOrganizationsAccessReport).
+    pub async fn roots_without_scps(&self) -> Result<Vec<String>, OrgError> {
+        Ok(self
+            .roots_listed()
+            .await?
+            .into_iter()
+            .filter(|(_, scps)| !scps)
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// Every root, and whether SCPs are enabled on it.
+    async fn roots_listed(&self) -> Result<Vec<(String, bool)>, OrgError> {
+        use aws_sdk_organizations::types::{PolicyType, PolicyTypeStatus};
         const OP: &str = "ListRoots";
         walk(OP, |token| async move {
             let out = self
@@ -164,12 +189,14 @@ impl Organizations {
                 .send()
                 .await
                 .map_err(|e| org_error(OP, e))?;
-            let ids = out
-                .roots
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| r.id);
-            Ok((ids.collect(), out.next_token))
+            let roots = out.roots.unwrap_or_default().into_iter().filter_map(|r| {
+                let scps = r.policy_types().iter().any(|t| {
+                    t.r#type == Some(PolicyType::ServiceControlPolicy)
+                        && t.status == Some(PolicyTypeStatus::Enabled)
+                });
+                Some((r.id?, scps))
+            });
+            Ok((roots.collect(), out.next_token))
         })
         .await
     }

@@ -412,8 +412,13 @@ pub fn org_tree() -> Vec<Rule> {
             .build()
     });
     let roots = mock!(aws_sdk_organizations::Client::list_roots).then_output(|| {
+        // SCPs enabled, as IAM's Organizations access report requires.
+        let scps = aws_sdk_organizations::types::PolicyTypeSummary::builder()
+            .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .status(aws_sdk_organizations::types::PolicyTypeStatus::Enabled)
+            .build();
         ListRootsOutput::builder()
-            .roots(Root::builder().id(ROOT).build())
+            .roots(Root::builder().id(ROOT).policy_types(scps).build())
             .build()
     });
     let units = mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)

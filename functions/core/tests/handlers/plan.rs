@@ -834,3 +834,46 @@ async fn an_access_report_outside_the_management_account_is_invalid_input() {
     );
     assert!(bucket.keys("").is_empty(), "nothing written");
 }
+
+/// "SCPs must be enabled for your organization root" (GenerateOrganizationsAccessReport):
+/// a root without them is refused up front, naming it.
+#[tokio::test]
+async fn an_access_report_of_a_root_without_scps_is_invalid_input() {
+    let bucket = Bucket::new();
+    // The tree's roots answer without policy types; these rules come first.
+    let bare = mock!(aws_sdk_organizations::Client::list_roots).then_output(|| {
+        aws_sdk_organizations::operation::list_roots::ListRootsOutput::builder()
+            .roots(
+                aws_sdk_organizations::types::Root::builder()
+                    .id("r-ab12")
+                    .build(),
+            )
+            .build()
+    });
+    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
+            .organization(
+                aws_sdk_organizations::types::Organization::builder()
+                    .id("o-abcdefghij")
+                    .master_account_id(crate::helpers::ACCOUNT)
+                    .build(),
+            )
+            .build()
+    });
+    let tree = org_tree();
+    let mut rules: Vec<&Rule> = vec![&bare, &describe];
+    rules.extend(tree.iter());
+    let deps = org_plan_deps(&bucket, &[], &rules);
+    let mut event = event("plan", "organization");
+    event["start"]["input"]["organization"]["access_report"] = json!(true);
+    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name(), "InvalidInput");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("organization.access_report: service control policies are not enabled on the root r-ab12"),
+        "{text}"
+    );
+    assert!(bucket.keys("").is_empty(), "nothing written");
+}

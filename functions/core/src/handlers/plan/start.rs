@@ -202,7 +202,8 @@ async fn write_run(
 /// The access report's entities (the root, the OUs above the accounts, the accounts).
 /// IAM answers the report to the Organization's management account only, and
 /// Organizations describes the Organization to any member account: a stack elsewhere is
-/// refused here, naming both accounts, not entity by entity later.
+/// refused here, naming both accounts, not entity by entity later; so is a root without
+/// SCPs enabled (the report's documented precondition).
 async fn access_report_entities(
     deps: &PlanDeps,
     own_account: &AccountId,
@@ -217,6 +218,17 @@ async fn access_report_entities(
         return Err(Error::invalid(
             "organization.access_report",
             format!("IAM answers the Organizations access report to the management account only: this stack is in account {own_account}, the Organization's management account is {management}. Deploy the scanner there for the report, or leave access_report off"),
+        ));
+    }
+    let without = deps
+        .organizations
+        .roots_without_scps()
+        .await
+        .map_err(not_organization)?;
+    if !without.is_empty() {
+        return Err(Error::invalid(
+            "organization.access_report",
+            format!("service control policies are not enabled on the root {}: IAM makes the Organizations access report only where they are. Enable them (organizations enable-policy-type --policy-type SERVICE_CONTROL_POLICY), or leave access_report off", without.join(", ")),
         ));
     }
     let scope: Vec<(String, String)> = accounts
