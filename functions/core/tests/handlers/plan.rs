@@ -14,7 +14,9 @@ use aws_sdk_iam::types::{Role, Tag};
 use aws_sdk_iam::Client;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::DateTime;
-use last_accessed::handlers::events::{AccountOutput, PlanAnswer, PlanOutput};
+use last_accessed::handlers::events::{
+    AccessReportProgress, AccountOutput, PlanAnswer, PlanOutput,
+};
 use last_accessed::handlers::plan;
 use last_accessed::Error;
 use serde_json::{json, Value};
@@ -635,6 +637,20 @@ fn access_state(bucket: &Bucket, paths: &[&str]) {
     );
 }
 
+/// One access-report round of Plan, as the state machine sees its answer.
+async fn access_round(
+    deps: &last_accessed::runtime::deps::PlanDeps,
+    event: Value,
+) -> AccessReportProgress {
+    match plan::handle(deps, event, Some(PLAN_FUNCTION))
+        .await
+        .unwrap()
+    {
+        PlanAnswer::AccessReport(progress) => progress,
+        other => panic!("not an access-report round: {other:?}"),
+    }
+}
+
 /// GenerateOrganizationsAccessReport: one JobId (`job-1`), then `status` and `body` for
 /// every later call.
 fn one_report_then(status: u16, body: Option<String>) -> Rule {
@@ -668,12 +684,7 @@ async fn an_access_report_round_starts_reports_until_iam_says_too_many_are_pendi
     access_state(&bucket, &paths);
     let generate = one_report_then(409, Some(iam_limit_exceeded()));
     let deps = org_plan_deps(&bucket, &[&generate], &[]);
-    let answer = plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
-    let PlanAnswer::AccessReport(progress) = answer else {
-        panic!("not an access-report round: {answer:?}")
-    };
+    let progress = access_round(&deps, access_round_event(&out)).await;
     assert_eq!(
         (
             progress.entities,
@@ -729,12 +740,7 @@ async fn an_access_report_loop_past_its_deadline_times_out_what_is_unfinished() 
     });
     // No IAM rule: nothing is polled or started past the deadline.
     let deps = org_plan_deps(&bucket, &[], &[]);
-    let answer = plan::handle(&deps, event, Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
-    let PlanAnswer::AccessReport(progress) = answer else {
-        panic!("not an access-report round: {answer:?}")
-    };
+    let progress = access_round(&deps, event).await;
     assert_eq!(
         (progress.pending, progress.timed_out, progress.clock.round),
         (0, 2, 41),
@@ -763,12 +769,7 @@ async fn an_access_report_round_without_news_backs_off() {
     access_state(&bucket, &["o-abcdefghij/r-ab12"]);
     let generate = one_report_then(409, Some(iam_limit_exceeded()));
     let deps = org_plan_deps(&bucket, &[&generate], &[]);
-    let first = plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
-    let PlanAnswer::AccessReport(first) = first else {
-        panic!("not an access-report round")
-    };
+    let first = access_round(&deps, access_round_event(&out)).await;
     assert_eq!(
         (first.clock.round, first.wait_seconds),
         (1, 5),
@@ -788,12 +789,7 @@ async fn an_access_report_round_without_news_backs_off() {
     for _ in 0..3 {
         let mut event = access_round_event(&out);
         event["access_report"]["access_report_progress"] = clock.clone();
-        let PlanAnswer::AccessReport(p) = plan::handle(&deps, event, Some(PLAN_FUNCTION))
-            .await
-            .unwrap()
-        else {
-            panic!("not an access-report round")
-        };
+        let p = access_round(&deps, event).await;
         waits.push(p.wait_seconds);
         clock = serde_json::to_value(&p).unwrap();
     }
@@ -801,46 +797,55 @@ async fn an_access_report_round_without_news_backs_off() {
     assert_eq!(clock["round"], 4);
 }
 
-/// IAM answers the Organizations access report to the management account only; any
-/// member account may describe the Organization. A stack elsewhere is refused before
-/// anything is written, naming both accounts.
-#[tokio::test]
-async fn an_access_report_outside_the_management_account_is_invalid_input() {
-    let bucket = Bucket::new();
-    let tree = org_tree();
-    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+/// DescribeOrganization: the Organization `o-abcdefghij`, its management account `management`.
+fn organization_managed_by(management: &'static str) -> Rule {
+    mock!(aws_sdk_organizations::Client::describe_organization).then_output(move || {
         aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
             .organization(
                 aws_sdk_organizations::types::Organization::builder()
                     .id("o-abcdefghij")
-                    .master_account_id("999999999999")
+                    .master_account_id(management)
                     .build(),
             )
             .build()
-    });
-    let mut rules: Vec<&Rule> = tree.iter().collect();
-    rules.push(&describe);
-    let deps = org_plan_deps(&bucket, &[], &rules);
+    })
+}
+
+/// An organization run asking for the access report, Organizations answering with
+/// `rules` (then the usual tree): the InvalidInput's text; nothing may be written.
+async fn access_report_refused(rules: &[&Rule]) -> String {
+    let bucket = Bucket::new();
+    let tree = org_tree();
+    let mut all: Vec<&Rule> = rules.to_vec();
+    all.extend(tree.iter());
+    let deps = org_plan_deps(&bucket, &[], &all);
     let mut event = event("plan", "organization");
     event["start"]["input"]["organization"]["access_report"] = json!(true);
     let e = plan::handle(&deps, event, Some(PLAN_FUNCTION))
         .await
         .unwrap_err();
     assert_eq!(e.name(), "InvalidInput");
-    let text = e.to_string();
+    assert!(bucket.keys("").is_empty(), "nothing written");
+    e.to_string()
+}
+
+/// IAM answers the Organizations access report to the management account only; any
+/// member account may describe the Organization. A stack elsewhere is refused before
+/// anything is written, naming both accounts.
+#[tokio::test]
+async fn an_access_report_outside_the_management_account_is_invalid_input() {
+    let text = access_report_refused(&[&organization_managed_by("999999999999")]).await;
     assert!(
         text.starts_with("organization.access_report: ") && text.contains("999999999999"),
         "{text}"
     );
-    assert!(bucket.keys("").is_empty(), "nothing written");
 }
 
 /// "SCPs must be enabled for your organization root" (GenerateOrganizationsAccessReport):
 /// a root without them is refused up front, naming it.
 #[tokio::test]
 async fn an_access_report_of_a_root_without_scps_is_invalid_input() {
-    let bucket = Bucket::new();
-    // The tree's roots answer without policy types; these rules come first.
+    // The roots answer without policy types (this rule comes before the tree's).
     let bare = mock!(aws_sdk_organizations::Client::list_roots).then_output(|| {
         aws_sdk_organizations::operation::list_roots::ListRootsOutput::builder()
             .roots(
@@ -850,30 +855,10 @@ async fn an_access_report_of_a_root_without_scps_is_invalid_input() {
             )
             .build()
     });
-    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
-        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
-            .organization(
-                aws_sdk_organizations::types::Organization::builder()
-                    .id("o-abcdefghij")
-                    .master_account_id(crate::helpers::ACCOUNT)
-                    .build(),
-            )
-            .build()
-    });
-    let tree = org_tree();
-    let mut rules: Vec<&Rule> = vec![&bare, &describe];
-    rules.extend(tree.iter());
-    let deps = org_plan_deps(&bucket, &[], &rules);
-    let mut event = event("plan", "organization");
-    event["start"]["input"]["organization"]["access_report"] = json!(true);
-    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION))
-        .await
-        .unwrap_err();
-    assert_eq!(e.name(), "InvalidInput");
-    let text = e.to_string();
+    let text =
+        access_report_refused(&[&bare, &organization_managed_by(crate::helpers::ACCOUNT)]).await;
     assert!(
         text.starts_with("organization.access_report: service control policies are not enabled on the root r-ab12"),
         "{text}"
     );
-    assert!(bucket.keys("").is_empty(), "nothing written");
 }
