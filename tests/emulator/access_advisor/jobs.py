@@ -31,7 +31,9 @@ def compute_snapshot(backend: Any, principal: policies.Principal, granularity: s
     # A record counts for the entity it was seeded for (same unique id): a principal
     # deleted and re-created under its name starts with no activity (README).
     # Access advisor lags: a record reaches jobs `advisor_lag_seconds` after its time.
-    seen_by = now - timedelta(seconds=STATE.get_config().get("advisor_lag_seconds", 0.0))
+    with LOCK:  # one number: no deep copy of the config for every job generated
+        lag = STATE.config.get("advisor_lag_seconds", 0.0)
+    seen_by = now - timedelta(seconds=lag)
     records = [
         r for r in STATE.activity_for(account, now)
         if r["at"] <= seen_by
