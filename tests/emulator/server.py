@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # moto's Step Functions engine calls Lambda at localhost:$MOTO_PORT
     os.environ["MOTO_PORT"] = str(args.port)
+    # AWS managed policies (arn:aws:iam::aws:policy/...) in every account, as moto ships
+    # them; MOTO_IAM_LOAD_MANAGED_POLICIES=false leaves them out (README)
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
     import access_advisor
 

@@ -101,15 +101,19 @@ def test_unknown_namespace_in_policy_is_reported(api):
     assert svcs["madeupsvc"]["ServiceName"] == "madeupsvc"
 
 
-def test_deny_and_notaction_ignored(api):
+def test_deny_ignored_notaction_grants_the_rest(api):
     iam = api.iam()
     iam.create_user(UserName="d")
     iam.put_user_policy(UserName="d", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"},
-        {"Effect": "Deny", "Action": "sns:*", "Resource": "*"},
-        {"Effect": "Allow", "NotAction": "kms:*", "Resource": "*"}]}))
+        {"Effect": "Allow", "Action": ["sqs:SendMessage", "sns:Publish"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]}))
     _, svcs = report(iam, f"arn:aws:iam::{ACCT}:user/d")
-    assert list(svcs) == ["sqs"]
+    assert list(svcs) == ["sns", "sqs"]  # a Deny is not subtracted
+    iam.put_user_policy(UserName="d", PolicyName="q", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": "kms:*", "Resource": "*"}]}))
+    _, everything = report(iam, make_role(iam, "everything", "*"))
+    _, svcs = report(iam, f"arn:aws:iam::{ACCT}:user/d")
+    assert set(svcs) == set(everything) - {"kms"}  # NotAction: every service but kms
 
 
 def test_star_principal_sees_whole_catalog_and_pagination_is_stable(api):
@@ -416,6 +420,35 @@ def test_caller_binding(api):
         user_iam.get_service_last_accessed_details(JobId=rjob)
 
 
+def test_caller_binding_session_binds_a_job_to_the_access_key_that_created_it(api):
+    root_iam = api.iam()
+    target = make_user(root_iam, "target", "s3:*")
+    make_role(root_iam, "reader")
+    sts = api.client("sts")
+
+    def session(name):
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/reader", RoleSessionName=name)["Credentials"]
+        return api.iam(creds={"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                              "aws_session_token": c["SessionToken"]})
+
+    api.config(caller_binding="session")
+    a1, a2 = session("s1"), session("s1")  # same role, same session name, two STS sessions
+    job = a1.generate_service_last_accessed_details(Arn=target)["JobId"]
+    assert a1.get_service_last_accessed_details(JobId=job)["JobStatus"] == "COMPLETED"
+    assert a1.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="s3")["EntityDetailsList"]
+    with pytest.raises(ClientError) as e:
+        a2.get_service_last_accessed_details(JobId=job)
+    assert code(e.value) == "NoSuchEntity" and "another session" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        a2.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="s3")
+    assert code(e.value) == "NoSuchEntity"
+    # the binding is IAM's, read at each read: back to the default, the other session reads it
+    api.config(caller_binding="role_session_name")
+    assert a2.get_service_last_accessed_details(JobId=job)["JobStatus"] == "COMPLETED"
+    r = api.control("config", {"caller_binding": "sts"})
+    assert r.status_code == 400 and "caller_binding must be one of" in r.text
+
+
 # ------------------------------------------------------------------ throttling
 def test_throttle_fraction_and_stats(api):
     iam = api.iam(retries=1)
@@ -484,7 +517,7 @@ def test_reset_clears_everything(api, emulator_url):
     cfg = api.control("config", method="GET").json()
     assert cfg == {"job_seconds": 1.0, "throttle": {"rate": None, "burst": None, "fraction": 0.0},
                    "fail": [], "lambda_bridge_url": None, "lambda_bridge_functions": {}, "deny": [],
-                   "advisor_lag_seconds": 0.0}
+                   "advisor_lag_seconds": 0.0, "caller_binding": "role_session_name"}
     stats = api.control("stats", method="GET").json()
     assert stats == {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0, "by_account": {}}
     api.config(job_seconds=0)

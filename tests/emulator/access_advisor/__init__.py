@@ -12,9 +12,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import (authz, bridge, catalog, cloudformation, control, credentials, operations,
-                   org_reports, organizations, stepfunctions, throttle)
+    from . import (authz, bridge, catalog, cloudformation, control, credentials,
+                   managed_policies, operations, org_reports, organizations, stepfunctions,
+                   throttle)
 
+    managed_policies.install()  # AWS managed policies, built once (managed_policies.py)
     operations.install()
     organizations.install()  # AWS Organizations: who may call, CreateAccount's role (organizations.py)
     org_reports.install()  # IAM's Organizations access report (org_reports.py)
@@ -26,6 +28,7 @@ def install() -> None:
     control.install()
     bridge.install()
     catalog.preload()
+    managed_policies.preload()
     _installed = True
 
 

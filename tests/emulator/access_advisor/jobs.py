@@ -85,7 +85,7 @@ def compute_snapshot(backend: Any, principal: policies.Principal, granularity: s
 
 
 def create_job(backend: Any, principal: policies.Principal, granularity: str,
-               account: str, identity: str) -> str:
+               account: str, identity: str, session: str) -> str:
     now = datetime.now(timezone.utc)
     cfg = STATE.get_config()
     snapshot = compute_snapshot(backend, principal, granularity, account, now)
@@ -94,6 +94,7 @@ def create_job(backend: Any, principal: policies.Principal, granularity: str,
         "id": job_id,
         "account": account,
         "identity": identity,
+        "session": session,
         "arn": principal.arn,
         "granularity": granularity,
         "created": now.replace(microsecond=(now.microsecond // 1000) * 1000),
@@ -106,15 +107,23 @@ def create_job(backend: Any, principal: policies.Principal, granularity: str,
     return job_id
 
 
-def get_job(job_id: Any, account: str, identity: str) -> Dict[str, Any]:
+def get_job(job_id: Any, account: str, identity: str, session: str) -> Dict[str, Any]:
+    """The job, if this caller may read it: the same identity (role and session name,
+    or user) and, with config caller_binding "session", the same access key too."""
     with LOCK:
         job = STATE.jobs.get(job_id) if isinstance(job_id, str) else None
+        binding = STATE.config.get("caller_binding", "role_session_name")
     if job is None or job["account"] != account:
         raise NoSuchEntity(f"No such job with ID {job_id}.")
     if job["identity"] != identity:
         raise NoSuchEntity(
             f"Job {job_id} was created by another identity and can only be read by "
             f"the identity that generated it."
+        )
+    if binding == "session" and job["session"] != session:
+        raise NoSuchEntity(
+            f"Job {job_id} was created in another session and can only be read in "
+            f"the session that generated it."
         )
     return job
 

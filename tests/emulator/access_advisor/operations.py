@@ -60,7 +60,8 @@ def generate_service_last_accessed_details(self: Any) -> ActionResult:
         self.backend, arn, self.current_account, ("user", "role", "group", "policy")
     )
     job_id = jobs.create_job(
-        self.backend, principal, granularity, self.current_account, _identity(self)
+        self.backend, principal, granularity, self.current_account, _identity(self),
+        self.access_key,
     )
     return ActionResult({"JobId": job_id})
 
@@ -69,7 +70,7 @@ def get_service_last_accessed_details(self: Any) -> ActionResult:
     job_id = self._get_param("JobId")
     max_items = jobs.check_max_items(self._get_param("MaxItems"))
     marker = self._get_param("Marker")
-    job = jobs.get_job(job_id, self.current_account, _identity(self))
+    job = jobs.get_job(job_id, self.current_account, _identity(self), self.access_key)
     status, result = jobs.header(job)
     result["JobType"] = job["granularity"]
     items = job["services"] if status == "COMPLETED" else []
@@ -86,7 +87,7 @@ def get_service_last_accessed_details_with_entities(self: Any) -> ActionResult:
     marker = self._get_param("Marker")
     if not namespace:
         raise InvalidInput("ServiceNamespace is required.")
-    job = jobs.get_job(job_id, self.current_account, _identity(self))
+    job = jobs.get_job(job_id, self.current_account, _identity(self), self.access_key)
     status, result = jobs.header(job)
     items = jobs.entity_details(job, namespace) if status == "COMPLETED" else []
     page, pag = jobs.paginate(items, max_items, marker, f"E:{job['id']}:{namespace.lower()}")

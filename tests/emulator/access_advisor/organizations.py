@@ -31,6 +31,9 @@ PREFIX = "/moto-api/iam-access-advisor"
 JSON = {"Content-Type": "application/json"}
 ACCESS_ROLE = "OrganizationAccountAccessRole"
 ADMIN_MANAGED_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+# CreateAccount's role keeps the inline AdministratorAccess even though the emulator loads
+# AWS's managed policies (README, "AWS managed policies"); True attaches the managed one.
+ATTACH_MANAGED_ADMINISTRATOR = False
 ADMIN_DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 ACCESS_DENIED = "You don't have permissions to access this resource."
@@ -215,16 +218,16 @@ def _patch_responses() -> None:
 
 # ====================================================================== CreateAccount's role
 def grant_administrator(account: str, role_name: str, partition: str = "aws") -> str:
-    """The access role's permissions: AWS's managed AdministratorAccess when moto has it in
-    that account (only with moto's iam.load_aws_managed_policies), else an inline policy
-    AdministratorAccess (Allow * on *). Returns "managed" or "inline"."""
+    """The access role's permissions: an inline policy AdministratorAccess (Allow * on *);
+    with ATTACH_MANAGED_ADMINISTRATOR, AWS's managed AdministratorAccess instead when moto
+    has it in that account (iam.load_aws_managed_policies). Returns "managed" or "inline"."""
     from moto.iam.models import iam_backends
 
     backend = iam_backends[account][partition]
     role = next((r for r in list(backend.roles.values()) if r.name == role_name), None)
     if role is None:
         return ""
-    if ADMIN_MANAGED_POLICY in backend.managed_policies:
+    if ATTACH_MANAGED_ADMINISTRATOR and ADMIN_MANAGED_POLICY in backend.managed_policies:
         if ADMIN_MANAGED_POLICY not in role.managed_policies:
             backend.attach_role_policy(ADMIN_MANAGED_POLICY, role_name)
         return "managed"

@@ -1,7 +1,21 @@
 """Resolve IAM principals in moto's backend and evaluate their identity policies.
 
-Only Allow statements with an "Action" element are considered; Deny statements
-and NotAction are ignored (documented limitation).
+What access advisor lists for a principal (README, "Granted services"): every service of
+which its identity policies allow at least one action, and at ACTION_LEVEL the tracked
+actions they allow.  A policy's grants are the union of its Allow statements':
+
+- ``Action``: each pattern grants the namespaces it names (a wildcard namespace is
+  matched against the catalog, a literal one is taken as it is, even outside the
+  catalog) with the action part as the pattern of the allowed actions.
+- ``NotAction``: every action of every catalog service except the actions the
+  NotAction patterns match.  A service is granted unless the patterns match all of
+  its catalog actions (``iam:*``; ``s3:Get*`` leaves s3 granted with its other
+  actions); the allowed actions are the catalog actions not matched.
+
+Deny statements are ignored (they are not subtracted), and so are ``Resource`` /
+``NotResource``, ``Condition`` and ``Principal``; permissions boundaries, session
+policies, SCPs and resource-based policies are not looked at.  A managed policy counts
+with its default version (customer managed or AWS managed, ``arn:aws:iam::aws:policy/``).
 """
 
 from __future__ import annotations
@@ -81,23 +95,36 @@ def load_document(doc: Any) -> Dict[str, Any]:
     return {}
 
 
-def allow_patterns(doc: Any) -> List[str]:
-    """Action patterns of the Allow statements (original spelling)."""
-    parsed = load_document(doc)
-    statements = parsed.get("Statement", [])
+def _statements(doc: Any) -> List[Dict[str, Any]]:
+    statements = load_document(doc).get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
+    if not isinstance(statements, list):
+        return []
+    return [st for st in statements if isinstance(st, dict)]
+
+
+def _strings(value: Any) -> List[str]:
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [v.strip() for v in values if isinstance(v, str)]
+
+
+def allow_patterns(doc: Any) -> List[str]:
+    """Action patterns of the Allow statements with an ``Action`` (original spelling)."""
     out: List[str] = []
-    for st in statements:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action")
-        if actions is None:  # NotAction is ignored
-            continue
-        if isinstance(actions, str):
-            actions = [actions]
-        out.extend(a.strip() for a in actions if isinstance(a, str))
+    for st in _statements(doc):
+        if st.get("Effect") == "Allow" and "Action" in st:
+            out.extend(_strings(st["Action"]))
     return out
+
+
+def not_action_patterns(doc: Any) -> List[List[str]]:
+    """The ``NotAction`` patterns of each Allow statement that has one (and no Action)."""
+    return [
+        _strings(st["NotAction"])
+        for st in _statements(doc)
+        if st.get("Effect") == "Allow" and "Action" not in st and "NotAction" in st
+    ]
 
 
 def _split(pattern: str) -> Tuple[str, str]:
@@ -114,7 +141,7 @@ def _has_wildcard(s: str) -> bool:
 
 
 def granted_services(patterns: Iterable[str]) -> Dict[str, List[str]]:
-    """namespace -> action patterns that apply to it."""
+    """namespace -> action patterns that apply to it (patterns of Allow ``Action``s)."""
     all_ns = catalog.namespaces()
     out: Dict[str, List[str]] = {}
     for pattern in patterns:
@@ -125,6 +152,41 @@ def granted_services(patterns: Iterable[str]) -> Dict[str, List[str]]:
             matched = [svc]  # literal namespace, even if absent from the catalog
         for ns in matched:
             out.setdefault(ns, []).append(act)
+    return out
+
+
+def not_action_grants(not_actions: Iterable[str]) -> Dict[str, List[str]]:
+    """What one Allow statement with these ``NotAction`` patterns allows: namespace ->
+    patterns of its allowed actions, for every catalog service of which some action is
+    not excluded.  A service no pattern names gets ``*``; one some pattern names gets
+    the catalog actions no pattern matches (literal names), and is left out when none
+    remains.  A service without catalog actions is left out only by a pattern naming
+    all of its actions (``svc:*``)."""
+    excluded: List[Tuple[str, str]] = [_split(p) for p in not_actions if p]
+    out: Dict[str, List[str]] = {}
+    for ns in catalog.namespaces():
+        acts = [act.lower() for svc, act in excluded if fnmatch.fnmatchcase(ns, svc)]
+        if not acts:
+            out[ns] = ["*"]
+            continue
+        actions = catalog.service_actions(ns)
+        if not actions:
+            if not any(a.strip("*") == "" for a in acts):
+                out[ns] = ["*"]
+            continue
+        left = [a for a in actions if not any(fnmatch.fnmatchcase(a.lower(), p) for p in acts)]
+        if left:
+            out[ns] = left
+    return out
+
+
+def document_grants(doc: Any) -> Dict[str, List[str]]:
+    """namespace -> patterns of the actions one policy document allows (Action and
+    NotAction Allow statements; Deny ignored)."""
+    out = granted_services(allow_patterns(doc))
+    for not_actions in not_action_patterns(doc):
+        for ns, acts in not_action_grants(not_actions).items():
+            out.setdefault(ns, []).extend(acts)
     return out
 
 
@@ -219,10 +281,12 @@ def policies_of(backend: Any, principal: Principal) -> List[Tuple[Dict[str, str]
 
 
 def principal_grants(backend: Any, principal: Principal) -> Dict[str, List[str]]:
-    patterns: List[str] = []
+    """namespace -> action patterns, over every identity policy of the principal."""
+    out: Dict[str, List[str]] = {}
     for _, doc in policies_of(backend, principal):
-        patterns.extend(allow_patterns(doc))
-    return granted_services(patterns)
+        for ns, acts in document_grants(doc).items():
+            out.setdefault(ns, []).extend(acts)
+    return out
 
 
 def tracked_entities(backend: Any, principal: Principal) -> List[Any]:
@@ -268,13 +332,21 @@ def entity_info(entity: Any) -> Dict[str, Any]:
 def match_namespaces(
     backend: Any, principal: Principal, namespaces: List[str]
 ) -> List[Dict[str, Any]]:
-    """ListPoliciesGrantingServiceAccess entries."""
-    pols = [(desc, allow_patterns(doc)) for desc, doc in policies_of(backend, principal)]
+    """ListPoliciesGrantingServiceAccess entries: for each namespace, the policies that
+    allow some action of it, by the same rules as the jobs (an Action pattern naming it,
+    or a NotAction statement not excluding all of its actions)."""
+    pols = []
+    for desc, doc in policies_of(backend, principal):
+        not_actions = set()
+        for patterns in not_action_patterns(doc):
+            not_actions |= set(not_action_grants(patterns))
+        pols.append((desc, allow_patterns(doc), not_actions))
     out = []
     for ns in namespaces:
         low = ns.lower()
         granting = [
-            dict(desc) for desc, pats in pols if any(pattern_matches_namespace(p, low) for p in pats)
+            dict(desc) for desc, pats, not_actions in pols
+            if low in not_actions or any(pattern_matches_namespace(p, low) for p in pats)
         ]
         out.append({"ServiceNamespace": ns, "Policies": granting})
     return out

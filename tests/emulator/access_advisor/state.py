@@ -35,6 +35,11 @@ def _default_config() -> Dict[str, Any]:
         # credential report see it at once): "Recent activity usually appears within four
         # hours" (GenerateServiceLastAccessedDetails, IAM API Reference)
         "advisor_lag_seconds": 0.0,
+        # what a JobId is bound to: "role_session_name" (the assumed role and its session
+        # name, or the user) or "session" (the access key that generated it). IAM says
+        # only that a JobId "must be used by the same role within a session"
+        # (GetServiceLastAccessedDetails, IAM API Reference): either reading is possible.
+        "caller_binding": "role_session_name",
         # "max_pending_org_reports" is absent until set: DEFAULT_MAX_PENDING_ORG_REPORTS
     }
 
@@ -42,6 +47,9 @@ def _default_config() -> Dict[str, Any]:
 # GenerateOrganizationsAccessReport: reports of one account IN_PROGRESS at once before
 # ReportGenerationLimitExceeded (org_reports.py); config key max_pending_org_reports.
 DEFAULT_MAX_PENDING_ORG_REPORTS = 5
+
+# config caller_binding (jobs.get_job)
+CALLER_BINDINGS = ("role_session_name", "session")
 
 
 class State:
@@ -107,6 +115,12 @@ class State:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 86400:
                     raise ConfigError("advisor_lag_seconds must be a number of seconds, 0 to 86400")
                 new[key] = float(value)
+            elif key == "caller_binding":
+                if value not in CALLER_BINDINGS:
+                    raise ConfigError(
+                        "caller_binding must be one of " + ", ".join(CALLER_BINDINGS)
+                    )
+                new[key] = value
             elif key == "max_pending_org_reports":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ConfigError("max_pending_org_reports must be an integer >= 1")
