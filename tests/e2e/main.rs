@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod discovery;
 mod history;
+mod job_binding;
 mod outcomes;
 mod reports;
 mod resilience;

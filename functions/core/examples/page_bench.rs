@@ -386,6 +386,7 @@ fn main() {
         .chunks(BATCH)
         .enumerate()
         .map(|(index, chunk)| BatchResult {
+            job_binding: None,
             index: index as u32,
             principals: chunk.to_vec(),
         })

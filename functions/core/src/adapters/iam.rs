@@ -49,6 +49,27 @@ pub enum JobRead {
         status: JobStatus,
         details: JobDetails,
     },
+    /// IAM answered the first read `NoSuchEntity` or `InvalidInput`: the job is gone
+    /// (expired), was never this caller's, or IAM refuses it, with IAM's error.
+    Gone(JobError),
+}
+
+impl JobRead {
+    /// A principal's job as its report records it: a gone job is FAILED, with IAM's
+    /// error (`None`: still running).
+    pub fn finished(self) -> Option<(JobStatus, JobDetails)> {
+        match self {
+            JobRead::InProgress => None,
+            JobRead::Finished { status, details } => Some((status, details)),
+            JobRead::Gone(error) => Some((
+                JobStatus::Failed,
+                JobDetails {
+                    error: Some(error),
+                    ..JobDetails::default()
+                },
+            )),
+        }
+    }
 }
 
 fn job_error(e: Option<&aws_sdk_iam::types::ErrorDetails>) -> Option<JobError> {
@@ -146,18 +167,13 @@ impl AccessAdvisor {
                 .await;
             let out = match sent {
                 Ok(out) => out,
-                // The job is gone (expired, or never ours) or refused: the principal's
-                // report says so, with IAM's error. The reader may read the jobs it
-                // creates, so an AccessDenied here is the scan's problem.
+                // The job is gone (expired, or never ours) or refused: the caller says
+                // what that means (a principal's FAILED report; in the preflight, the
+                // JobId rule). The reader may read the jobs it creates, so an
+                // AccessDenied here is the scan's problem.
                 Err(err) if page.index == 0 => {
                     let (_, error) = principal_outcome(OPERATION, err, Denial::OfScan)?;
-                    return Ok(JobRead::Finished {
-                        status: JobStatus::Failed,
-                        details: JobDetails {
-                            error: Some(error),
-                            ..JobDetails::default()
-                        },
-                    });
+                    return Ok(JobRead::Gone(error));
                 }
                 Err(err) => return Err(classify(OPERATION, err)),
             };

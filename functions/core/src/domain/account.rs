@@ -215,6 +215,9 @@ pub struct AccountSummary {
     /// the latest that scanned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_run: Option<RunRef>,
+    /// How IAM binds a JobId in this account, as its preflight found (schema 3.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_binding: Option<crate::domain::job::JobBinding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub principals: u32,

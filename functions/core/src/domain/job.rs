@@ -43,6 +43,40 @@ pub struct JobError {
     pub message: String,
 }
 
+/// How IAM binds a JobId to the caller that created it. IAM says a JobId "must be used
+/// by the same role within a session" without saying whether that is the role and its
+/// session name, or the STS session itself; the preflight finds out per account, by
+/// reading its job again in another function's STS session (`docs/design.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobBinding {
+    /// Any session of the reader role with its (fixed) session name may read the job:
+    /// Generate creates it, Check polls it, Write reads its entities.
+    RoleSessionName,
+    /// Only the STS session (the access key) that created the job may read it: Generate
+    /// reads each of its jobs in full in the invocation that created it.
+    Session,
+}
+
+impl JobBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobBinding::RoleSessionName => "role_session_name",
+            JobBinding::Session => "session",
+        }
+    }
+}
+
+/// What a run's (or an account's) preflight found, carried in the run's context to its
+/// batches: the state machine puts Generate's job at `run.preflight`, then what
+/// Check's second read of it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preflight {
+    pub job_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_binding: Option<JobBinding>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +90,13 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(text, r#"["IN_PROGRESS","TIMED_OUT","NOT_FOUND"]"#);
+    }
+
+    #[test]
+    fn job_binding_serialises_as_the_summary_names_it() {
+        let text = serde_json::to_string(&[JobBinding::RoleSessionName, JobBinding::Session])
+            .unwrap();
+        assert_eq!(text, r#"["role_session_name","session"]"#);
+        assert_eq!(JobBinding::Session.as_str(), "session");
     }
 }

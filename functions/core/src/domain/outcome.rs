@@ -200,4 +200,7 @@ impl ServiceCell {
 pub struct BatchResult {
     pub index: u32,
     pub principals: Vec<PrincipalOutcome>,
+    /// How IAM bound the batch's JobIds, as its account's preflight found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_binding: Option<crate::domain::job::JobBinding>,
 }

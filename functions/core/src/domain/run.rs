@@ -6,6 +6,7 @@ use crate::domain::arn::PrincipalArn;
 use crate::domain::input::{
     Discovery, Granularity, InputError, Organization, PollOptions, ReportOptions,
 };
+use crate::domain::job::{JobBinding, Preflight};
 use crate::domain::selection::Skipped;
 use serde::{Deserialize, Serialize};
 
@@ -31,9 +32,22 @@ pub struct RunContext {
     /// call goes through its reader.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<AccountScope>,
+    /// What the preflight of this part of the run found (the state machine sets it
+    /// between the preflight and the batches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<Preflight>,
 }
 
 impl RunContext {
+    /// How IAM binds this part of the run's JobIds: the preflight's finding, or
+    /// `role_session_name` when nothing was probed (a context from before the probe).
+    pub fn job_binding(&self) -> JobBinding {
+        self.preflight
+            .as_ref()
+            .and_then(|p| p.job_binding)
+            .unwrap_or(JobBinding::RoleSessionName)
+    }
+
     /// The account this part of the run scans: `arn`'s own when the context names none
     /// (a context from before organization runs).
     pub fn account_of<'a>(&'a self, arn: &'a PrincipalArn) -> &'a str {

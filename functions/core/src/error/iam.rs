@@ -72,6 +72,16 @@ pub enum IamError {
          iam:GetServiceLastAccessedDetails: {0}"
     )]
     ReaderMayNotRead(#[source] IamCall),
+    /// The preflight: IAM refused the reader the job it had just created, in the same
+    /// STS session (NoSuchEntity or InvalidInput).
+    #[error(
+        "access denied: the reader role may not read the access-advisor job it just \
+         created, in the same session: iam:GetServiceLastAccessedDetails of job {job_id} \
+         answered {}: {}",
+        .error.code,
+        .error.message
+    )]
+    ReaderLostItsJob { job_id: String, error: JobError },
     /// STS did not answer an AssumeRole of a member role (throttled, the network): not a
     /// refusal, so the step is retried (a refusal makes the account UNREACHABLE instead).
     #[error("could not assume {role} (not a refusal; retried): {why}")]

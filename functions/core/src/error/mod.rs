@@ -55,7 +55,9 @@ impl Error {
             Error::Input(_) => "InvalidInput",
             Error::Iam(e) => match e {
                 IamError::Throttled(_) => "Throttled",
-                IamError::AccessDenied(_) | IamError::ReaderMayNotRead(_) => "AccessDenied",
+                IamError::AccessDenied(_)
+                | IamError::ReaderMayNotRead(_)
+                | IamError::ReaderLostItsJob { .. } => "AccessDenied",
                 IamError::ReaderRefused { status, .. } if *status == JobStatus::Denied => {
                     "AccessDenied"
                 }

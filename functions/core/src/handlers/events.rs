@@ -6,7 +6,7 @@
 
 use crate::domain::account::AccountItem;
 use crate::domain::batch::{BatchEvent, BatchState};
-use crate::domain::job::JobStatus;
+use crate::domain::job::{JobStatus, Preflight};
 use crate::domain::run::RunContext;
 use crate::domain::sfn::StepFunctionsError;
 use crate::domain::summary::{by_name, RunStatus};
@@ -155,6 +155,14 @@ pub enum GenerateOutput {
     /// Boxed: a batch's state is large beside the probe's verdict.
     Batch(Box<BatchState>),
     Probe(ProbeOutput),
+}
+
+/// What Check answers: a batch's state, or the preflight's second read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CheckOutput {
+    Batch(Box<BatchState>),
+    Probe(Preflight),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,21 +1,29 @@
 //! Generate: one GenerateServiceLastAccessedDetails per principal of the batch.
 //!
+//! Under the `session` JobId binding (only the STS session that created a job may read
+//! it), Generate also reads its batch's jobs in full, in its own session, before it
+//! returns (`read_in_session`): Check then has nothing to poll, and Write builds each
+//! report from the stored read.
+//!
 //! Also the run's preflight (`{"probe": {"run": …}}`), before any batch: one job on
-//! the reader role itself and one read of it. A reader that cannot do its job at all
-//! fails the run there with `AccessDenied` naming the action, instead of producing N
-//! DENIED reports; a principal IAM refuses inside a batch is that principal's outcome.
+//! the reader role itself and one read of it, in one STS session. A reader that cannot
+//! do its job at all fails the run there with `AccessDenied` naming the action, instead
+//! of producing N DENIED reports; a principal IAM refuses inside a batch is that
+//! principal's outcome. Check reads the job again in its own session: the JobId rule.
 
-use crate::adapters::iam::{Generated, JobRead};
-use crate::domain::batch::polling::next_wait;
-use crate::domain::batch::{BatchEvent, BatchState, Job};
+use crate::adapters::iam::{AccessAdvisor, Generated, JobRead};
+use crate::adapters::s3::ReportStore;
+use crate::domain::batch::polling::{self, next_wait};
+use crate::domain::batch::{sizing, Batch, BatchEvent, BatchState, Job};
 use crate::domain::input::Granularity;
-use crate::domain::job::JobStatus;
+use crate::domain::job::{JobBinding, JobError, JobStatus};
 use crate::domain::run::RunContext;
 use crate::error::{Error, IamError};
 use crate::handlers::events::{GenerateOutput, GenerateStep, ProbeEvent, ProbeOutput};
-use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
+use crate::handlers::{decode, reading, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::GenerateDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 #[tracing::instrument(skip(deps, event))]
@@ -33,11 +41,11 @@ pub async fn handle(
     }
 }
 
-/// The preflight: can the reader of the run's account start a job and read it? Any
-/// refusal here is the reader's, not a principal's, so it fails the run (or, in an
-/// organization run, that account).
+/// The preflight: can the reader of the run's account start a job and read it, in one
+/// STS session? Any refusal here is the reader's, not a principal's, so it fails the
+/// run (or, in an organization run, that account).
 async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Error> {
-    let (arn, advisor) = deps.readers.for_run(run).await?;
+    let (arn, advisor) = deps.readers.session_for_run(run).await?;
     let reader = arn.as_str();
     let job_id = match advisor.generate(&arn, Granularity::ServiceLevel).await? {
         Generated::Job(id) => id,
@@ -56,6 +64,7 @@ async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Err
     })? {
         JobRead::InProgress => JobStatus::InProgress,
         JobRead::Finished { status, .. } => status,
+        JobRead::Gone(error) => return Err(IamError::ReaderLostItsJob { job_id, error }.into()),
     };
     tracing::info!(
         reader,
@@ -72,12 +81,43 @@ async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Err
 
 async fn batch(deps: &GenerateDeps, event: BatchEvent) -> Result<BatchState, Error> {
     let BatchEvent { run, batch } = event;
-    let started = std::time::Instant::now();
-    let granularity = run.granularity;
-    let (_, advisor) = deps.readers.for_run(&run).await?;
-    let advisor = &advisor;
+    let started = Instant::now();
+    let session = run.job_binding() == JobBinding::Session;
+    let (_, advisor) = if session {
+        deps.readers.session_for_run(&run).await?
+    } else {
+        deps.readers.for_run(&run).await?
+    };
+    let jobs = generate_jobs(&advisor, run.granularity, &batch).await?;
+    let pending = BatchState::count_pending(&jobs);
+    tracing::info!(batch = batch.index, jobs = jobs.len(), pending, "generated");
+    // The first wait counts from the first job's creation: when generating the batch took
+    // longer than the wait (a paced batch usually does), the first poll is at once.
+    let elapsed = started.elapsed().as_secs().min(u64::from(u32::MAX)) as u32;
+    let mut state = BatchState {
+        wait_seconds: next_wait(&run.poll, 0).saturating_sub(elapsed),
+        run,
+        index: batch.index,
+        jobs,
+        attempt: 0,
+        pending,
+    };
+    if session {
+        let deadline = started + Duration::from_secs_f64(sizing::INVOCATION_BUDGET_SECONDS);
+        read_in_session(&deps.store, &advisor, &mut state, deadline).await?;
+    }
+    Ok(state)
+}
+
+/// One GenerateServiceLastAccessedDetails per principal of the batch; a principal IAM
+/// refuses is recorded with IAM's error.
+async fn generate_jobs(
+    advisor: &AccessAdvisor,
+    granularity: Granularity,
+    batch: &Batch,
+) -> Result<Vec<Job>, Error> {
     let ids = &batch.ids;
-    let jobs: Vec<Job> = stream::iter(&batch.arns)
+    stream::iter(&batch.arns)
         .map(|arn| {
             let span = tracing::info_span!("principal", arn = %arn);
             let principal_id = ids.get(arn.as_str()).cloned();
@@ -104,18 +144,42 @@ async fn batch(deps: &GenerateDeps, event: BatchEvent) -> Result<BatchState, Err
         })
         .buffered(PRINCIPALS_IN_FLIGHT)
         .try_collect()
-        .await?;
-    let pending = BatchState::count_pending(&jobs);
-    tracing::info!(batch = batch.index, jobs = jobs.len(), pending, "generated");
-    // The first wait counts from the first job's creation: when generating the batch took
-    // longer than the wait (a paced batch usually does), Check polls at once.
-    let elapsed = started.elapsed().as_secs().min(u64::from(u32::MAX)) as u32;
-    Ok(BatchState {
-        wait_seconds: next_wait(&run.poll, 0).saturating_sub(elapsed),
-        run,
-        index: batch.index,
-        jobs,
-        attempt: 0,
-        pending,
-    })
+        .await
+}
+
+/// Under the `session` binding, no other session may read the batch's jobs: poll them
+/// here, with the run's waits, storing each finished one with its entities (Write's
+/// only JobId reads), until none is left, the poll limit, or the invocation's budget.
+/// A job still running at the budget is TIMED_OUT, saying why.
+async fn read_in_session(
+    store: &ReportStore,
+    advisor: &AccessAdvisor,
+    state: &mut BatchState,
+    deadline: Instant,
+) -> Result<(), Error> {
+    while state.pending > 0 {
+        let wait = Duration::from_secs(u64::from(state.wait_seconds));
+        if Instant::now() + wait >= deadline {
+            let message = format!(
+                "job still IN_PROGRESS at the end of the Generate invocation that created it, after {} polls: under the session JobId binding no other session may read it",
+                state.attempt
+            );
+            for job in state.jobs.iter_mut().filter(|j| j.status == JobStatus::InProgress) {
+                job.status = JobStatus::TimedOut;
+                job.error = Some(JobError {
+                    code: "TimedOut".into(),
+                    message: message.clone(),
+                });
+            }
+            state.pending = 0;
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        let jobs = std::mem::take(&mut state.jobs);
+        state.jobs = reading::poll_once(store, advisor, &state.run, jobs, true).await?;
+        polling::after_poll(state);
+    }
+    state.wait_seconds = 0;
+    tracing::info!(batch = state.index, polls = state.attempt, "read in its session");
+    Ok(())
 }

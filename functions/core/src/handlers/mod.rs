@@ -6,6 +6,7 @@ pub mod check;
 pub mod events;
 pub mod generate;
 pub mod plan;
+mod reading;
 pub mod summarize;
 pub mod write;
 

@@ -4,9 +4,9 @@
 //! sends the failure here, and Write records it for Summarize (`work/…/failures/`).
 
 use crate::adapters::directory::Directory;
-use crate::adapters::iam::{AccessAdvisor, JobRead};
+use crate::adapters::iam::AccessAdvisor;
 use crate::domain::batch::{BatchFailure, BatchState, Job};
-use crate::domain::job::JobStatus;
+use crate::domain::job::{JobBinding, JobError, JobStatus};
 use crate::domain::outcome::{BatchResult, PrincipalOutcome};
 use crate::domain::policy::AdvisorView;
 use crate::domain::recommend::{recommend, Slice, Subject};
@@ -19,7 +19,7 @@ use crate::domain::usage::Usage;
 use crate::domain::{clock, keys};
 use crate::error::{Error, IamError};
 use crate::handlers::events::{FailureEvent, WriteOutput, WriteStep};
-use crate::handlers::{decode, PRINCIPALS_IN_FLIGHT};
+use crate::handlers::{decode, reading, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::JobDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
@@ -41,18 +41,35 @@ async fn finished_job(
     if let Some(details) = deps.store.get_json_opt::<JobDetails>(&key).await? {
         return Ok((job.status, details));
     }
+    if run.job_binding() == JobBinding::Session {
+        // Only the session that created the job could read it, and it stored no read.
+        let error = JobError {
+            code: "JobNotStored".into(),
+            message: format!(
+                "no stored read of job {job_id} (work files expired before a redrive?), and under the session JobId binding only the session that created it may read it"
+            ),
+        };
+        return Ok((
+            JobStatus::Failed,
+            JobDetails {
+                error: Some(error),
+                ..JobDetails::default()
+            },
+        ));
+    }
     tracing::warn!(job_id, "no stored read of the job; reading it from IAM");
-    match advisor.read(job_id).await? {
-        JobRead::Finished { status, details } => Ok((status, details)),
-        JobRead::InProgress => Err(IamError::JobInProgressAgain {
+    advisor.read(job_id).await?.finished().ok_or_else(|| {
+        IamError::JobInProgressAgain {
             job_id: job_id.to_string(),
             arn: job.arn.to_string(),
         }
-        .into()),
-    }
+        .into()
+    })
 }
 
-/// Adds what the run asked for beyond the job itself: entities and granting policies.
+/// Adds what the run asked for beyond the job itself: entities (under the `session`
+/// JobId binding, Generate stored them with the job: no other session may ask) and
+/// granting policies (asked by ARN, not by JobId).
 async fn with_extras(
     advisor: &AccessAdvisor,
     run: &RunContext,
@@ -60,22 +77,11 @@ async fn with_extras(
     job_id: &str,
     mut details: JobDetails,
 ) -> Result<JobDetails, Error> {
-    let options = &run.report;
-    let kind = job.arn.kind();
-    if options.entities && kind.has_entities() {
-        let used: Vec<String> = details
-            .services
-            .iter()
-            .filter(|s| s.last_authenticated.is_some())
-            .take(options.max_entity_services as usize)
-            .map(|s| s.namespace.clone())
-            .collect();
-        for namespace in used {
-            let entities = advisor.entities(job_id, &namespace).await?;
-            details.entities.push((namespace, entities));
-        }
+    if run.job_binding() == JobBinding::RoleSessionName {
+        details = reading::with_entities(advisor, run, job, job_id, details).await?;
     }
-    if options.granting_policies && kind.has_granting_policies() {
+    let options = &run.report;
+    if options.granting_policies && job.arn.kind().has_granting_policies() {
         let unused = unused_namespaces(
             &details.services,
             clock::as_of(&run.started_at),
@@ -298,6 +304,7 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<WriteOut
     let result = BatchResult {
         index: state.index,
         principals,
+        job_binding: state.run.preflight.as_ref().and_then(|p| p.job_binding),
     };
     deps.store
         .put_json(&keys::result_key(&state.run.run_id, state.index), &result)

@@ -31,8 +31,12 @@ pub async fn assumed(config: &Config, base: &SdkConfig, role: &str) -> AssumeRol
         .await
 }
 
-/// An IAM client acting through `provider`.
-pub fn iam_client_with(base: &SdkConfig, provider: AssumeRoleProvider) -> aws_sdk_iam::Client {
+/// An IAM client acting through `provider` (an assumed role's, or one session's fixed
+/// credentials).
+pub fn iam_client_with(
+    base: &SdkConfig,
+    provider: impl aws_credential_types::provider::ProvideCredentials + 'static,
+) -> aws_sdk_iam::Client {
     let conf = aws_sdk_iam::config::Builder::from(base)
         .credentials_provider(provider)
         .build();

@@ -42,6 +42,8 @@ pub struct Readers {
     base: aws_config::SdkConfig,
     own: (PrincipalArn, AccessAdvisor),
     members: Arc<Mutex<HashMap<String, (PrincipalArn, AccessAdvisor)>>>,
+    /// Readers of tests: `own`'s adapter answers every call, sessions included.
+    fixed: bool,
 }
 
 impl Readers {
@@ -70,6 +72,7 @@ impl Readers {
             base: base.clone(),
             own: (arn, advisor),
             members: Arc::default(),
+            fixed: false,
         })
     }
 
@@ -80,6 +83,7 @@ impl Readers {
             base: aws_config::SdkConfig::builder().build(),
             own: (arn, advisor),
             members: Arc::default(),
+            fixed: true,
         }
     }
 
@@ -108,6 +112,39 @@ impl Readers {
         };
         let paced = advisor.with_pacer(pacer_for(&self.config, run.iam_requests_per_second));
         Ok((arn, paced))
+    }
+
+    /// The reader of the run's account in an STS session of this invocation's own: its
+    /// credentials are asked of STS once, here, and never refreshed, so every call the
+    /// invocation makes is made in that one session (the `session` JobId binding; a
+    /// cached client renews its credentials when they near their end, which may fall
+    /// between a job's creation and its read).
+    pub async fn session_for_run(
+        &self,
+        run: &RunContext,
+    ) -> Result<(PrincipalArn, AccessAdvisor), Error> {
+        if self.fixed {
+            return self.for_run(run).await;
+        }
+        let role = match run.account.as_ref().and_then(|a| a.role_arn.as_deref()) {
+            Some(role) => role,
+            None => self.own.0.as_str(),
+        };
+        let arn =
+            PrincipalArn::parse(role).map_err(|e| Error::invalid("run.account.role_arn", e))?;
+        let provider = clients::assumed(&self.config, &self.base, role).await;
+        let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(
+            &provider,
+        )
+        .await
+        .map_err(|e| IamError::AssumeRole {
+            role: role.to_string(),
+            why: aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+        })?;
+        let iam = clients::iam_client_with(&self.base, credentials);
+        let advisor = AccessAdvisor::new(iam, pacer_for(&self.config, run.iam_requests_per_second))
+            .with_page_size(self.config.iam_page_size);
+        Ok((arn, advisor))
     }
 }
 
@@ -186,18 +223,24 @@ impl Dependencies for PlanDeps {
     }
 }
 
-/// Generate: the readers. No bucket.
+/// Generate: the readers, and the bucket (under the `session` JobId binding it stores
+/// the jobs it read; it reads nothing there).
 #[derive(Debug, Clone)]
 pub struct GenerateDeps {
     pub config: Config,
     pub readers: Readers,
+    pub store: ReportStore,
 }
 
 impl Dependencies for GenerateDeps {
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
         let readers = Readers::from_env(&config, &base).await?;
-        Ok(GenerateDeps { config, readers })
+        Ok(GenerateDeps {
+            store: bucket(&config, &base)?,
+            config,
+            readers,
+        })
     }
 }
 

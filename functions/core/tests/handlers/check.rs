@@ -2,8 +2,8 @@
 //! poll limit.
 
 use crate::helpers::{
-    event, job_deps, job_read, json, work, Bucket, ALICE, DEPLOYER, DEPLOYER_JOB, WEB, WEB_JOB,
-    WEB_SERVICES,
+    event, expect_error, iam_refuses, job_deps, job_read, json, read_of, work, Bucket, ALICE,
+    DEPLOYER, DEPLOYER_JOB, WEB, WEB_JOB, WEB_SERVICES,
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
@@ -93,4 +93,64 @@ async fn the_poll_limit_marks_the_jobs_still_running_timed_out() {
     assert_eq!(out["attempt"], 60);
     assert_eq!(out["pending"], 0, "the Choice goes on to Write");
     assert_eq!(bucket.keys(""), Vec::<String>::new());
+}
+
+/// The preflight's second read of `preflight-job`, IAM answering with `iam`.
+async fn second_read(iam: &[&Rule]) -> Result<Value, last_accessed::Error> {
+    let mut probe = event("generate", "preflight");
+    probe["probe"]["run"]["preflight"] = json!({"job_id": "preflight-job"});
+    check::handle(&job_deps(&Bucket::new(), iam), probe)
+        .await
+        .map(|out| json(&out))
+}
+
+#[tokio::test]
+async fn a_second_session_that_reads_the_preflights_job_means_the_role_session_name_binding() {
+    let read = job_read("preflight-job", JobStatusType::Completed, &[], None);
+    assert_eq!(
+        second_read(&[&read]).await.unwrap(),
+        json!({"job_id": "preflight-job", "job_binding": "role_session_name"})
+    );
+    assert_eq!(read.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_second_session_refused_the_preflights_job_means_the_session_binding() {
+    // IAM does not say how it refuses another session: each refusal is the verdict.
+    for (status, code) in [(404, "NoSuchEntity"), (400, "InvalidInput"), (403, "AccessDenied")] {
+        let refused = iam_refuses(read_of("preflight-job"), status, code, "not this session's job");
+        assert_eq!(
+            second_read(&[&refused]).await.unwrap(),
+            json!({"job_id": "preflight-job", "job_binding": "session"}),
+            "{code}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_second_read_is_retried_never_a_verdict() {
+    let throttled = iam_refuses(read_of("preflight-job"), 400, "Throttling", "Rate exceeded");
+    expect_error(second_read(&[&throttled]).await, "Throttled", &["Rate exceeded"]);
+}
+
+#[tokio::test]
+async fn a_second_read_without_the_preflights_job_is_invalid_input() {
+    let mut probe = event("generate", "preflight");
+    probe["probe"]["run"]["preflight"] = json!({"job_id": ""});
+    expect_error(
+        check::handle(&job_deps(&Bucket::new(), &[]), probe).await,
+        "InvalidInput",
+        &["event.probe.run.preflight.job_id"],
+    );
+}
+
+#[tokio::test]
+async fn a_batch_with_nothing_pending_is_not_polled() {
+    let mut state = event("check", "in-progress");
+    state["pending"] = json!(0);
+    // No IAM rule: a read would fail.
+    let out = check::handle(&job_deps(&Bucket::new(), &[]), state.clone())
+        .await
+        .unwrap();
+    assert_eq!(json(&out), state);
 }

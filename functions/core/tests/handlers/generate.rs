@@ -1,8 +1,9 @@
 //! Generate: one access-advisor job per principal of a batch; and the run's preflight.
 
 use crate::helpers::{
-    event, expect_error, generate_deps, generate_of, generates, iam_refuses, job_read, json,
-    read_of, ALICE, DEPLOYER, DEPLOYER_JOB, READER, SCP_DENIAL, WEB, WEB_JOB,
+    entities_of, event, expect_error, generate_deps, generate_deps_in, generate_of, generates,
+    iam_refuses, job_read, json, read_of, read_page, work, Bucket, ADMINS, ALICE, DEPLOYER,
+    DEPLOYER_JOB, READER, SCP_DENIAL, WEB, WEB_JOB, WEB_SERVICES,
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
@@ -83,4 +84,113 @@ async fn the_preflight_fails_the_run_when_the_reader_may_not_read_its_job() {
             "iam:GetServiceLastAccessedDetails",
         ],
     );
+}
+
+#[tokio::test]
+async fn the_preflight_fails_the_run_when_its_own_session_cannot_read_its_job() {
+    let start = generates(&[(READER, "preflight-job")]);
+    let gone = iam_refuses(
+        read_of("preflight-job"),
+        404,
+        "NoSuchEntity",
+        "No such job with ID preflight-job.",
+    );
+    expect_error(
+        run(&[&start, &gone], "preflight").await,
+        "AccessDenied",
+        &[
+            "may not read the access-advisor job it just created, in the same session",
+            "iam:GetServiceLastAccessedDetails of job preflight-job answered NoSuchEntity: No such job with ID preflight-job.",
+        ],
+    );
+}
+
+const ADMINS_JOB: &str = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
+
+/// A batch of app-web and the admins group whose run's preflight found the `session`
+/// binding: no wait between polls, entities asked, `max_attempts` polls at most.
+fn session_batch(max_attempts: u32) -> serde_json::Value {
+    let mut event = event("generate", "batch");
+    let run = &mut event["batch"]["run"];
+    run["poll"] = json!({"initial_wait_seconds": 0, "max_wait_seconds": 0, "max_attempts": max_attempts});
+    run["report"]["entities"] = json!(true);
+    run["preflight"] = json!({"job_id": "preflight-job", "job_binding": "session"});
+    event["batch"]["batch"] = json!({"index": 0, "arns": [WEB, ADMINS], "ids": {}});
+    event
+}
+
+#[tokio::test]
+async fn under_the_session_binding_generate_reads_every_job_and_its_entities_itself() {
+    let bucket = Bucket::new();
+    let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
+    // app-web's job is still running at the first poll, done at the second.
+    let web = read_of(WEB_JOB)
+        .sequence()
+        .output(|| read_page(JobStatusType::InProgress, &[], None))
+        .output(|| read_page(JobStatusType::Completed, WEB_SERVICES, None))
+        .build();
+    let admins = job_read(
+        ADMINS_JOB,
+        JobStatusType::Completed,
+        &[("s3", "Amazon S3", Some("2026-11-20T09:30:00Z"))],
+        None,
+    );
+    let entities = entities_of(ADMINS_JOB, "s3", ALICE, "2026-11-20T09:30:00Z");
+    let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins, &entities]);
+    let out = json(&generate::handle(&deps, session_batch(5)).await.unwrap());
+
+    let statuses: Vec<(&str, &str)> = out["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["arn"].as_str().unwrap(), j["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses, [(WEB, "COMPLETED"), (ADMINS, "COMPLETED")]);
+    assert_eq!(
+        (out["pending"].as_u64(), out["wait_seconds"].as_u64(), out["attempt"].as_u64()),
+        (Some(0), Some(0), Some(2)),
+        "nothing left for Check: the Choice goes on to Write"
+    );
+    assert_eq!((web.num_calls(), admins.num_calls(), entities.num_calls()), (2, 1, 1));
+
+    // Stored as Check stores them, the entities with them: Write asks IAM no JobId.
+    let stored_web = bucket.json(&work(&format!("jobs/{WEB_JOB}.json")));
+    assert_eq!(stored_web["services"][0]["namespace"], "s3");
+    let stored_admins = bucket.json(&work(&format!("jobs/{ADMINS_JOB}.json")));
+    assert_eq!(stored_admins["entities"][0][0], "s3");
+    assert_eq!(stored_admins["entities"][0][1][0]["arn"], ALICE);
+}
+
+#[tokio::test]
+async fn under_the_session_binding_a_job_still_running_at_the_poll_limit_is_timed_out() {
+    let bucket = Bucket::new();
+    let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
+    let web = job_read(WEB_JOB, JobStatusType::InProgress, &[], None);
+    let admins = job_read(ADMINS_JOB, JobStatusType::Completed, &[], None);
+    let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
+    let out = json(&generate::handle(&deps, session_batch(3)).await.unwrap());
+    assert_eq!(out["jobs"][0]["status"], "TIMED_OUT");
+    assert_eq!(
+        out["jobs"][0]["error"]["message"],
+        "job still IN_PROGRESS after 3 polls"
+    );
+    assert_eq!(out["jobs"][1]["status"], "COMPLETED");
+    assert_eq!(out["pending"], 0);
+    assert_eq!(web.num_calls(), 3, "one read per poll, up to the limit");
+    assert_eq!(
+        bucket.keys(""),
+        [work(&format!("jobs/{ADMINS_JOB}.json"))],
+        "only the finished job is stored"
+    );
+}
+
+#[tokio::test]
+async fn under_the_default_binding_generate_leaves_the_polls_to_check() {
+    let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
+    let mut event = session_batch(5);
+    event["batch"]["run"]["preflight"]["job_binding"] = json!("role_session_name");
+    // No read rule: a read here would fail the test.
+    let out = json(&generate::handle(&generate_deps(&[&jobs]), event).await.unwrap());
+    assert_eq!(out["pending"], 2);
+    assert_eq!(out["jobs"][0]["status"], "IN_PROGRESS");
 }

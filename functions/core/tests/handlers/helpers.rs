@@ -471,10 +471,17 @@ fn readers(iam_rules: &[&Rule]) -> Readers {
     )
 }
 
+/// Generate's dependencies, with a bucket of its own (it writes only under the
+/// `session` binding: `generate_deps_in` shows what it wrote).
 pub fn generate_deps(iam_rules: &[&Rule]) -> GenerateDeps {
+    generate_deps_in(&Bucket::new(), iam_rules)
+}
+
+pub fn generate_deps_in(bucket: &Bucket, iam_rules: &[&Rule]) -> GenerateDeps {
     GenerateDeps {
         config: config(),
         readers: readers(iam_rules),
+        store: bucket.store(),
     }
 }
 
@@ -571,34 +578,77 @@ pub fn job_read(
     services: &'static [(&'static str, &'static str, Option<&'static str>)],
     error: Option<(&'static str, &'static str)>,
 ) -> Rule {
-    read_of(job_id).then_compute_output(move |_| {
-        let services = services.iter().map(|&(namespace, name, last)| {
-            ServiceLastAccessed::builder()
-                .service_namespace(namespace)
-                .service_name(name)
-                .set_last_authenticated(last.map(date))
-                .total_authenticated_entities(i32::from(last.is_some()))
+    read_of(job_id).then_compute_output(move |_| read_page(status.clone(), services, error))
+}
+
+/// GetServiceLastAccessedDetailsWithEntities of `job_id` for `namespace`: one user, `user`,
+/// who used it at `last`.
+pub fn entities_of(
+    job_id: &'static str,
+    namespace: &'static str,
+    user: &'static str,
+    last: &'static str,
+) -> Rule {
+    use aws_sdk_iam::operation::get_service_last_accessed_details_with_entities::GetServiceLastAccessedDetailsWithEntitiesOutput as EntitiesOutput;
+    use aws_sdk_iam::types::{EntityDetails, EntityInfo, PolicyOwnerEntityType};
+    mock!(aws_sdk_iam::Client::get_service_last_accessed_details_with_entities)
+        .match_requests(move |r| r.job_id() == Some(job_id) && r.service_namespace() == Some(namespace))
+        .then_compute_output(move |_| {
+            let info = EntityInfo::builder()
+                .arn(user)
+                .name(user.rsplit('/').next().unwrap_or_default())
+                .r#type(PolicyOwnerEntityType::User)
+                .id("AIDAQALICE0000000001")
+                .build()
+                .unwrap();
+            EntitiesOutput::builder()
+                .job_status(JobStatusType::Completed)
+                .job_creation_date(date("2026-11-25T01:00:05Z"))
+                .job_completion_date(date("2026-11-25T01:00:12Z"))
+                .entity_details_list(
+                    EntityDetails::builder()
+                        .entity_info(info)
+                        .last_authenticated(date(last))
+                        .build(),
+                )
+                .is_truncated(false)
                 .build()
                 .unwrap()
-        });
-        let error = error.map(|(code, message)| {
-            ErrorDetails::builder()
-                .code(code)
-                .message(message)
-                .build()
-                .unwrap()
-        });
-        ReadOutput::builder()
-            .job_status(status.clone())
-            .job_type("SERVICE_LEVEL".into())
-            .job_creation_date(date("2026-11-25T01:00:05Z"))
-            .job_completion_date(date("2026-11-25T01:00:12Z"))
-            .set_services_last_accessed(Some(services.collect()))
-            .set_error(error)
-            .is_truncated(false)
+        })
+}
+
+/// One page of a job's read: `status`, `services`, and for a FAILED job IAM's `error`.
+pub fn read_page(
+    status: JobStatusType,
+    services: &[(&str, &str, Option<&str>)],
+    error: Option<(&str, &str)>,
+) -> ReadOutput {
+    let services = services.iter().map(|&(namespace, name, last)| {
+        ServiceLastAccessed::builder()
+            .service_namespace(namespace)
+            .service_name(name)
+            .set_last_authenticated(last.map(date))
+            .total_authenticated_entities(i32::from(last.is_some()))
             .build()
             .unwrap()
-    })
+    });
+    let error = error.map(|(code, message)| {
+        ErrorDetails::builder()
+            .code(code)
+            .message(message)
+            .build()
+            .unwrap()
+    });
+    ReadOutput::builder()
+        .job_status(status)
+        .job_type("SERVICE_LEVEL".into())
+        .job_creation_date(date("2026-11-25T01:00:05Z"))
+        .job_completion_date(date("2026-11-25T01:00:12Z"))
+        .set_services_last_accessed(Some(services.collect()))
+        .set_error(error)
+        .is_truncated(false)
+        .build()
+        .unwrap()
 }
 
 /// A finished job as Check stores it for Write: IAM's `services`, COMPLETED.
@@ -633,6 +683,7 @@ pub fn batch_result(index: u32, principals: &[(&str, JobStatus)]) -> BatchResult
 pub fn batch_result_in(run_id: &str, index: u32, principals: &[(&str, JobStatus)]) -> BatchResult {
     BatchResult {
         index,
+        job_binding: None,
         principals: principals
             .iter()
             .map(|&(arn, status)| {

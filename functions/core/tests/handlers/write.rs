@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     event, expect_error, iam_refuses, job_deps, job_read, json, read_of, report_key, stored_job,
-    work, Bucket, ACCOUNT, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT, WEB,
+    work, Bucket, ACCOUNT, ADMINS, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT, WEB,
     WEB_JOB, WEB_SERVICES,
 };
 use aws_sdk_iam::types::JobStatusType;
@@ -337,4 +337,48 @@ async fn a_failure_event_is_recorded_for_summarize() {
             "{fixture}: no report, no result"
         );
     }
+}
+
+#[tokio::test]
+async fn under_the_session_binding_write_reads_entities_from_the_stored_job_never_from_iam() {
+    const ADMINS_JOB: &str = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
+    let bucket = Bucket::new();
+    let mut stored = stored_job(&[("s3", "Amazon S3", Some("2026-11-20T09:30:00Z"))]);
+    stored.entities = serde_json::from_value(json!([["s3", [{
+        "arn": ALICE, "name": "alice", "type": "USER", "id": "AIDAQALICE0000000001", "path": "/",
+        "last_authenticated": "2026-11-20T09:30:00Z"
+    }]]]))
+    .unwrap();
+    bucket.put(&work(&format!("jobs/{ADMINS_JOB}.json")), &stored);
+    let mut batch = event("write", "completed");
+    let run = &mut batch["batch"]["run"];
+    run["report"]["entities"] = json!(true);
+    run["preflight"] = json!({"job_id": "preflight-job", "job_binding": "session"});
+    batch["batch"]["jobs"] = json!([{"arn": ADMINS, "job_id": ADMINS_JOB, "status": "COMPLETED"}]);
+    // No IAM rule: an entities read (or any other) would fail the batch.
+    let out = write::handle(&job_deps(&bucket, &[]), batch).await.unwrap();
+    assert_eq!(by_status(&out), json!({"COMPLETED": 1}));
+    let report = bucket.json(&report_key("group/admins"));
+    assert_eq!(report["services"][0]["entities"][0]["arn"], ALICE, "{report:#}");
+    assert_eq!(
+        bucket.json(&work("results/000000.json"))["job_binding"],
+        "session",
+        "Summarize reads the account's binding from its batches"
+    );
+}
+
+#[tokio::test]
+async fn under_the_session_binding_a_job_read_never_stored_is_failed_saying_why() {
+    let bucket = checked(false);
+    let mut batch = event("write", "completed");
+    batch["batch"]["run"]["preflight"] = json!({"job_id": "preflight-job", "job_binding": "session"});
+    // No IAM rule: Write may not read another session's job.
+    run_event(&bucket, batch).await;
+    let deployer = bucket.json(&report_key("role/deployer"));
+    assert_eq!(deployer["job"]["status"], "FAILED");
+    assert_eq!(deployer["job"]["error"]["code"], "JobNotStored");
+}
+
+async fn run_event(bucket: &Bucket, batch: Value) -> WriteOutput {
+    write::handle(&job_deps(bucket, &[]), batch).await.unwrap()
 }

@@ -211,18 +211,22 @@ async fn denied_reads_entities_and_granting_policies_are_the_scans_access_denied
 }
 
 #[tokio::test]
-async fn a_read_of_a_vanished_job_is_failed_with_iams_error() {
+async fn a_read_of_a_vanished_job_is_gone_and_a_principals_failed_job() {
     let rule = mock!(Client::get_service_last_accessed_details)
         .sequence()
         .http_status(404, Some(iam_error("NoSuchEntity", "No such job: job-1")))
         .build();
-    match advisor(&[&rule], 1).read("job-1").await.unwrap() {
-        JobRead::Finished { status, details } => {
-            assert_eq!(status, JobStatus::Failed);
-            assert_eq!(details.error.unwrap().code, "NoSuchEntity");
-        }
-        other => panic!("{other:?}"),
-    }
+    let read = advisor(&[&rule], 1).read("job-1").await.unwrap();
+    let JobRead::Gone(error) = &read else {
+        panic!("{read:?}")
+    };
+    assert_eq!(
+        (error.code.as_str(), error.message.as_str()),
+        ("NoSuchEntity", "No such job: job-1")
+    );
+    let (status, details) = read.finished().unwrap();
+    assert_eq!(status, JobStatus::Failed);
+    assert_eq!(details.error.unwrap().code, "NoSuchEntity");
 }
 
 #[tokio::test]

@@ -31,11 +31,19 @@ pub const MAX_BATCH_STATE_BYTES: usize = 160 * 1024;
 /// access keys.
 pub const CREDENTIAL_CALLS: u64 = 4;
 
+/// The IAM calls Generate makes per principal under the `session` JobId binding, before
+/// any entities: the job, its read, and one more poll for a job not done at the first
+/// (each its own read; jobs take seconds, and the batch's generation takes longer).
+pub const SESSION_CALLS: u64 = 3;
+
 /// The most IAM calls one principal can cost in one invocation, and the run-input field
-/// that drives it. Generate and Check make one call per principal; Write makes one per
-/// used service asked about for entities (each at least a page), up to two for granting
-/// policies (200 services a call, ~400 services at most) and, with recommendations, up
-/// to [`CREDENTIAL_CALLS`] re-reading a user's credentials.
+/// that drives it. Plan cuts batches before the preflight says how IAM binds JobIds, so
+/// this holds under either binding:
+/// - `role_session_name`: Generate and Check make one call per principal; Write makes
+///   one per used service asked about for entities (each at least a page), up to two
+///   for granting policies (200 services a call, ~400 services at most) and, with
+///   recommendations, up to [`CREDENTIAL_CALLS`] re-reading a user's credentials;
+/// - `session`: Generate makes [`SESSION_CALLS`] and the entity calls; Write the rest.
 pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
     let entities = if report.entities {
         u64::from(report.max_entity_services)
@@ -48,15 +56,21 @@ pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
     } else {
         0
     };
-    let calls = entities + granting + credentials;
-    if calls <= 1 {
-        (1, "iam_requests_per_second")
+    let write = entities + granting + credentials;
+    let generate = SESSION_CALLS + entities;
+    if generate >= write {
+        let field = if entities > 0 {
+            "report.max_entity_services"
+        } else {
+            "iam_requests_per_second"
+        };
+        (generate, field)
     } else if entities >= granting.max(credentials) {
-        (calls, "report.max_entity_services")
+        (write, "report.max_entity_services")
     } else if granting >= credentials {
-        (calls, "report.granting_policies")
+        (write, "report.granting_policies")
     } else {
-        (calls, "report.recommendations")
+        (write, "report.recommendations")
     }
 }
 
@@ -173,16 +187,19 @@ mod tests {
     #[test]
     fn batch_size_shrinks_to_fit_the_invocation_budget() {
         let plain = ReportOptions::default();
-        // 600 s at 0.1 requests/s: 60 calls, so 60 principals per batch, not 500.
-        assert_eq!(fitted_batch_size(500, 0.1, &plain).unwrap(), 60);
+        // 600 s at 0.1 requests/s: 60 calls, 3 per principal were Generate to read its
+        // jobs itself (the session binding), so 20 principals per batch, not 500.
+        assert_eq!(fitted_batch_size(500, 0.1, &plain).unwrap(), 20);
+        assert_eq!(calls_per_principal(&plain), (3, "iam_requests_per_second"));
         assert_eq!(fitted_batch_size(50, 5.0, &plain).unwrap(), 50);
-        // Entities on 50 services at 5 requests/s: 3000 calls / 50 = 60 principals.
+        // Entities on 50 services at 5 requests/s: 3000 calls / (3 + 50) = 56 principals.
         let entities = ReportOptions {
             entities: true,
             max_entity_services: 50,
             ..ReportOptions::default()
         };
-        assert_eq!(fitted_batch_size(500, 5.0, &entities).unwrap(), 60);
+        assert_eq!(fitted_batch_size(500, 5.0, &entities).unwrap(), 56);
+        assert_eq!(calls_per_principal(&entities), (53, "report.max_entity_services"));
     }
 
     #[test]
@@ -191,7 +208,8 @@ mod tests {
             recommendations: true,
             ..ReportOptions::default()
         };
-        // 600 s at 1 request/s: 600 calls, 4 per user re-read, so 150 principals.
+        // 600 s at 1 request/s: 600 calls, 4 per user re-read (more than the session
+        // binding's 3), so 150 principals.
         assert_eq!(fitted_batch_size(500, 1.0, &recommendations).unwrap(), 150);
         assert_eq!(
             calls_per_principal(&recommendations),

@@ -4,8 +4,8 @@ use crate::domain::access_report::AccessReportSummary;
 use crate::domain::account::{AccountRun, AccountState, AccountStatus, AccountSummary};
 use crate::domain::arn::PrincipalArn;
 use crate::domain::batch::{Batch, BatchFailure};
-use crate::domain::job::JobStatus;
-use crate::domain::outcome::PrincipalOutcome;
+use crate::domain::job::{JobBinding, JobStatus};
+use crate::domain::outcome::{BatchResult, PrincipalOutcome};
 use crate::domain::run::{PlanRecord, RunRef};
 use crate::domain::sfn::{failed_briefly, what_failed, StepFunctionsError};
 use crate::domain::summary::{
@@ -35,6 +35,7 @@ pub fn summarize(
     } = records;
     results.sort_by_key(|r| r.index);
     let batches_reported = results.len() as u32;
+    let bindings = job_bindings(&results);
     let outcomes: Vec<PrincipalOutcome> = results.into_iter().flat_map(|r| r.principals).collect();
     let tally = Tally::of(&outcomes);
     let missing = missing_principals(unreported, &failures, map_failure.as_ref());
@@ -53,7 +54,7 @@ pub fn summarize(
         &missing,
         previous_arns,
     );
-    let account_lines = account_lines(accounts, &outcomes);
+    let account_lines = account_lines(accounts, &outcomes, &bindings);
     let mut account_counts = BTreeMap::new();
     for a in &account_lines {
         *account_counts.entry(a.status).or_insert(0) += 1;
@@ -79,6 +80,7 @@ pub fn summarize(
         accounts: account_lines,
         account_counts,
         access_report,
+        job_binding: run_job_binding(&bindings),
         top_unused: tally.top,
         errors: tally.errors,
         missing,
@@ -207,8 +209,32 @@ fn run_status(
     }
 }
 
+/// How IAM bound JobIds in each account, as its batches' results say (its preflight's
+/// finding, carried to every batch).
+fn job_bindings(results: &[BatchResult]) -> BTreeMap<String, JobBinding> {
+    results
+        .iter()
+        .filter_map(|r| Some((r.principals.first()?.account.clone(), r.job_binding?)))
+        .collect()
+}
+
+/// The run's JobId binding: the accounts' one, `mixed` when they differ, none when no
+/// account's preflight said.
+fn run_job_binding(bindings: &BTreeMap<String, JobBinding>) -> Option<String> {
+    let found: BTreeSet<JobBinding> = bindings.values().copied().collect();
+    match found.len() {
+        0 => None,
+        1 => found.first().map(|b| b.as_str().to_string()),
+        _ => Some("mixed".to_string()),
+    }
+}
+
 /// One line per account: what Plan found there and what its reports add up to.
-fn account_lines(accounts: Vec<AccountRun>, outcomes: &[PrincipalOutcome]) -> Vec<AccountSummary> {
+fn account_lines(
+    accounts: Vec<AccountRun>,
+    outcomes: &[PrincipalOutcome],
+    bindings: &BTreeMap<String, JobBinding>,
+) -> Vec<AccountSummary> {
     let mut by_account: BTreeMap<&str, (u32, u64, u64, u64)> = BTreeMap::new();
     for o in outcomes {
         let e = by_account.entry(o.account.as_str()).or_default();
@@ -247,6 +273,7 @@ fn account_lines(accounts: Vec<AccountRun>, outcomes: &[PrincipalOutcome]) -> Ve
                 Some(r) => (AccountStatus::Succeeded, None, r.principals),
             };
             AccountSummary {
+                job_binding: bindings.get(a.item.id.as_str()).copied(),
                 previous_run: a.item.previous_runs.into_iter().next(),
                 id: a.item.id,
                 name: a.item.name,

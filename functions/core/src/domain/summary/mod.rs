@@ -21,7 +21,7 @@ use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "3.2.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "3.3.0";
 
 /// A key of a count map: its name in the JSON.
 pub trait CountKey: Copy {
@@ -207,6 +207,11 @@ pub struct RunSummary {
     /// IAM's Organizations access report, entity by entity (`organization.access_report`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_report: Option<AccessReportSummary>,
+    /// How IAM binds a JobId to its caller, as the preflights found (schema 3.3):
+    /// `role_session_name`, `session`, or `mixed` when accounts differ (each account's
+    /// line says its own). Absent when no preflight said (no account had a batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_binding: Option<String>,
     /// The principals with the most unused services, across every account.
     pub top_unused: Vec<TopPrincipal>,
     pub errors: Vec<PrincipalError>,

@@ -76,10 +76,12 @@ fn batch(index: u32, arns: &[&str]) -> Batch {
 fn counts_ranks_and_lists_errors() {
     let results = vec![
         BatchResult {
+            job_binding: None,
             index: 1,
             principals: vec![outcome("c", JobStatus::Failed, 0)],
         },
         BatchResult {
+            job_binding: None,
             index: 0,
             principals: vec![
                 outcome("a", JobStatus::Completed, 3),
@@ -119,6 +121,7 @@ fn a_failed_batch_names_its_principals_and_why() {
         accounts: Vec::new(),
         access_report: None,
         results: vec![BatchResult {
+            job_binding: None,
             index: 0,
             principals: vec![outcome("a", JobStatus::Completed, 0)],
         }],
@@ -173,6 +176,7 @@ fn a_batch_without_a_record_still_says_so() {
 #[test]
 fn more_than_the_allowed_share_failed_is_a_failed_run() {
     let results = vec![BatchResult {
+            job_binding: None,
         index: 0,
         principals: vec![
             outcome("a", JobStatus::Failed, 0),
@@ -240,6 +244,7 @@ fn changes_count_new_gone_changed_and_unchanged() {
     };
     let records = RunRecords {
         results: vec![BatchResult {
+            job_binding: None,
             index: 0,
             principals: vec![
                 with("a", compared(true, &[])),
@@ -310,6 +315,7 @@ fn each_account_has_a_line_and_any_not_succeeded_makes_the_run_incomplete() {
     };
     let records = RunRecords {
         results: vec![BatchResult {
+            job_binding: None,
             index: 0,
             principals: vec![scanned("a", "111111111111")],
         }],
@@ -393,6 +399,7 @@ fn principals_of_an_account_not_read_are_never_gone() {
     let a = "arn:aws:iam::111111111111:role/a";
     let records = RunRecords {
         results: vec![BatchResult {
+            job_binding: None,
             index: 0,
             principals: vec![PrincipalOutcome {
                 account: "111111111111".into(),
@@ -447,4 +454,66 @@ fn count_maps_are_written_in_their_names_order() {
     );
     let back: Counts = serde_json::from_str(&text).unwrap();
     assert_eq!(back, counts);
+}
+
+#[test]
+fn each_account_says_how_iam_binds_its_jobids_and_the_run_says_whether_they_agree() {
+    use crate::domain::job::JobBinding;
+    let result = |index: u32, account: &str, binding: Option<JobBinding>| BatchResult {
+        index,
+        job_binding: binding,
+        principals: vec![PrincipalOutcome {
+            account: account.into(),
+            ..outcome(&format!("arn:aws:iam::{account}:role/r{index}"), JobStatus::Completed, 0)
+        }],
+    };
+    let records = |results: Vec<BatchResult>| RunRecords {
+        results,
+        accounts: vec![
+            account("111111111111", Some((AccountState::Planned, 1)), None),
+            account("222222222222", Some((AccountState::Planned, 1)), None),
+        ],
+        ..RunRecords::default()
+    };
+    let bindings = |s: &RunSummary| -> Vec<Option<JobBinding>> {
+        s.accounts.iter().map(|a| a.job_binding).collect()
+    };
+
+    let same = summarize(
+        plan(2, 2),
+        records(vec![
+            result(0, "111111111111", Some(JobBinding::Session)),
+            result(1, "222222222222", Some(JobBinding::Session)),
+        ]),
+        closing(50.0),
+    )
+    .0;
+    assert_eq!(same.job_binding.as_deref(), Some("session"));
+    assert_eq!(bindings(&same), [Some(JobBinding::Session); 2]);
+
+    let mixed = summarize(
+        plan(2, 2),
+        records(vec![
+            result(0, "111111111111", Some(JobBinding::Session)),
+            result(1, "222222222222", Some(JobBinding::RoleSessionName)),
+        ]),
+        closing(50.0),
+    )
+    .0;
+    assert_eq!(mixed.job_binding.as_deref(), Some("mixed"));
+    assert_eq!(
+        bindings(&mixed),
+        [Some(JobBinding::Session), Some(JobBinding::RoleSessionName)]
+    );
+    let json = serde_json::to_value(&mixed).unwrap();
+    assert_eq!(json["accounts"][1]["job_binding"], "role_session_name");
+
+    let unsaid = summarize(
+        plan(2, 2),
+        records(vec![result(0, "111111111111", None)]),
+        closing(50.0),
+    )
+    .0;
+    assert_eq!(unsaid.job_binding, None, "no preflight said: no binding claimed");
+    assert!(serde_json::to_value(&unsaid).unwrap().get("job_binding").is_none());
 }

@@ -131,6 +131,7 @@ async fn begin(
         iam_requests_per_second: input.iam_requests_per_second,
         previous_run: previous_run.clone(),
         account: None,
+        preflight: None,
     };
     let record = PlanRecord {
         run_id: run_id.to_string(),
