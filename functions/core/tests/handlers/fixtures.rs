@@ -6,12 +6,12 @@
 //! payload is handed to the handler that decodes it.
 
 use crate::helpers::{
-    account_work, event, generate_deps, generates, job_read, json, org_planned, plan_deps, planned,
-    planned_account, read_json, Bucket, ACCOUNT, ALICE, DEPLOYER_JOB, MEMBER, ORG_RUN_ID,
-    PLAN_FUNCTION, READER, SUSPENDED, WEB, WEB_JOB,
+    account_work, event, generate_deps, generates, job_deps, job_read, json, org_planned,
+    plan_deps, planned, planned_account, read_json, Bucket, ACCOUNT, ALICE, DEPLOYER_JOB, MEMBER,
+    ORG_RUN_ID, PLAN_FUNCTION, READER, SUSPENDED, WEB, WEB_JOB,
 };
 use aws_sdk_iam::types::JobStatusType;
-use last_accessed::handlers::{generate, plan};
+use last_accessed::handlers::{check, generate, plan};
 use serde_json::{json, Map, Value};
 
 /// A state of the ASL: `["Plan"]`, or `["ScanAccounts", "ScanBatches", "Check"]` inside
@@ -68,17 +68,31 @@ fn payload(task: &Value, input: &Value, context: &Value) -> Value {
     apply(&task["Parameters"], input, context)["Payload"].clone()
 }
 
-/// `result` placed into `input` at `ResultPath` (absent: `$`; null: discarded).
+/// `result` placed into `input` at `ResultPath` (absent: `$`; null: discarded; a path
+/// such as `$.run.preflight`: that field, the ones above it kept).
 fn place(result_path: Option<&Value>, input: &Value, result: Value) -> Value {
     match result_path.map(|p| p.as_str()) {
         None | Some(Some("$")) => result,
         Some(None) => input.clone(),
         Some(Some(path)) => {
             let mut out = input.clone();
-            out[path.strip_prefix("$.").expect("a top-level ResultPath")] = result;
+            let keys = path.strip_prefix("$.").expect("a ResultPath into the input");
+            let slot = keys.split('.').fold(&mut out, |value, key| &mut value[key]);
+            *slot = result;
             out
         }
     }
+}
+
+/// A Lambda Task's state after it answered `output`: its ResultSelector applied to the
+/// invoke's result (`{"Payload": output}`), placed at its ResultPath.
+fn after_task(task: &Value, input: &Value, output: &Value) -> Value {
+    let invoked = json!({"Payload": output});
+    let result = match task.get("ResultSelector") {
+        Some(selector) => apply(selector, &invoked, &Value::Null),
+        None => invoked,
+    };
+    place(task.get("ResultPath"), input, result)
 }
 
 /// The state after a Task's Catch: its input with the error at the Catch's ResultPath.
@@ -127,6 +141,47 @@ fn map_item(map: &Value, input: &Value, items: &Value, i: usize) -> (Value, Valu
     (apply(&map["ItemSelector"], input, &context), context)
 }
 
+/// A preflight (`task`, a Generate probe whose payload is `probe`) and the second read
+/// that follows it (Check's, in its own session; IAM reads the job there too): the state
+/// after both, as the ASL's ResultSelectors and ResultPaths make it.
+async fn preflight_twice(task: &Value, input: &Value, probe: Value) -> Value {
+    let start = generates(&[(READER, "preflight-job")]);
+    let read = job_read("preflight-job", JobStatusType::InProgress, &[], None);
+    let first = generate::handle(&generate_deps(&[&start, &read]), probe)
+        .await
+        .unwrap();
+    assert_eq!(
+        (start.num_calls(), read.num_calls()),
+        (1, 1),
+        "Generate probed the reader: a job, and its read in the same session"
+    );
+    let after_first = after_task(task, input, &json(&first));
+    let second = state_named(task["Next"].as_str().unwrap(), task);
+    let again = payload(&second, &after_first, &Value::Null);
+    assert_eq!(again["probe"]["run"]["preflight"]["job_id"], "preflight-job");
+    let reread = job_read("preflight-job", JobStatusType::InProgress, &[], None);
+    let verdict = check::handle(&job_deps(&Bucket::new(), &[&reread]), again)
+        .await
+        .unwrap();
+    assert_eq!(reread.num_calls(), 1, "Check read the job again");
+    assert_eq!(second["Catch"], task["Catch"], "failing like the preflight");
+    after_task(&second, &after_first, &json(&verdict))
+}
+
+/// The state named `name` beside `sibling` (in the same States).
+fn state_named(name: &str, sibling: &Value) -> Value {
+    let asl = read_json("statemachine/last-accessed.asl.json");
+    let top = &asl["States"];
+    let nested = &top["ScanAccounts"]["ItemProcessor"]["States"];
+    let found = [top, nested]
+        .into_iter()
+        .find(|states| states.as_object().unwrap().values().any(|s| s == sibling))
+        .and_then(|states| states.get(name))
+        .unwrap_or_else(|| panic!("no state {name} beside the preflight"))
+        .clone();
+    found
+}
+
 /// Plan's answer to `event`, as the state machine has it (`OutputPath: $.Payload`).
 async fn plan_step(bucket: &Bucket, event: Value) -> Value {
     let answer = plan::handle(&plan_deps(bucket, &[]), event, Some(PLAN_FUNCTION))
@@ -158,16 +213,18 @@ async fn a_run_of_the_stacks_own_account_flows_from_plan_to_each_batch() {
     );
 
     let preflight = state(&["Preflight"]);
+    let probe = payload(&preflight, &after_plan, &execution);
+    assert_eq!(probe, event("generate", "preflight"));
+    let after_preflight = preflight_twice(&preflight, &after_plan, probe).await;
     assert_eq!(
-        payload(&preflight, &after_plan, &execution),
-        event("generate", "preflight")
+        after_preflight["run"]["preflight"],
+        json!({"job_id": "preflight-job", "job_binding": "role_session_name"}),
+        "the JobId rule rides in the run's context to every batch"
     );
-    let after_preflight = place(preflight.get("ResultPath"), &after_plan, json!({}));
-    assert_eq!(
-        after_preflight, after_plan,
-        "the probe's answer is discarded"
-    );
-    assert_eq!(preflight["Next"], "ScanAccounts");
+    let mut without = after_preflight.clone();
+    without["run"].as_object_mut().unwrap().remove("preflight");
+    assert_eq!(without, after_plan, "nothing else of the state changes");
+    assert_eq!(state(&["PreflightSecondSession"])["Next"], "ScanAccounts");
 
     // The accounts Map reads the account list Plan wrote, one child per account.
     let accounts = state(&["ScanAccounts"]);
@@ -288,19 +345,15 @@ async fn an_organization_run_flows_from_plan_to_each_accounts_preflight_and_batc
     let preflight = state(&["ScanAccounts", "AccountPreflight"]);
     let probe = payload(&preflight, &after, &Value::Null);
     assert_eq!(probe, event("generate", "account-preflight"));
-    let start = generates(&[(READER, "preflight-job")]);
-    let read = job_read("preflight-job", JobStatusType::InProgress, &[], None);
-    generate::handle(&generate_deps(&[&start, &read]), probe)
-        .await
-        .unwrap();
+    let after_preflight = preflight_twice(&preflight, &after, probe).await;
     assert_eq!(
-        (start.num_calls(), read.num_calls()),
-        (1, 1),
-        "Generate probed the account's reader"
+        after_preflight["run"]["preflight"]["job_binding"], "role_session_name",
+        "the account's JobId rule, in its context"
     );
-    let after_preflight = place(preflight.get("ResultPath"), &after, json!({}));
-    assert_eq!(after_preflight, after, "the probe's answer is discarded");
-    assert_eq!(preflight["Next"], "ScanBatches");
+    assert_eq!(
+        state(&["ScanAccounts", "AccountPreflightSecondSession"])["Next"],
+        "ScanBatches"
+    );
     let map = state(&["ScanAccounts", "ScanBatches"]);
     let batches = bucket.json(after["batches_key"].as_str().unwrap());
     let (input, context) = map_item(&map, &after_preflight, &batches, 0);
@@ -310,6 +363,10 @@ async fn an_organization_run_flows_from_plan_to_each_accounts_preflight_and_batc
         &context,
     );
     assert_eq!(batch["batch"]["run"]["run_id"], ORG_RUN_ID);
+    assert_eq!(
+        batch["batch"]["run"]["preflight"]["job_binding"], "role_session_name",
+        "each batch knows how IAM binds its jobs"
+    );
     assert_eq!(batch["batch"]["run"]["account"], json!({"id": ACCOUNT}));
     assert_eq!(
         batch["batch"]["batch"],

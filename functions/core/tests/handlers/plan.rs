@@ -159,6 +159,7 @@ async fn the_account_step_of_a_run_of_its_own_account_returns_the_account_alread
     let step = run(&bucket, &[], event("plan", "account")).await.unwrap();
     let mut scoped = json(&out.run);
     scoped["account"] = json!({"id": ACCOUNT});
+    scoped["preflight"] = json!({"job_id": "preflight-job", "job_binding": "role_session_name"});
     assert_eq!(
         json(&step),
         json!({
