@@ -383,18 +383,19 @@ def test_errors(api):
 
 
 # -------------------------------------------------------------- caller binding
+def reader_session(api, name):
+    """An IAM client in a new STS session of the role `reader`, with session name `name`."""
+    c = api.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/reader",
+                                      RoleSessionName=name)["Credentials"]
+    return api.iam(creds={"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                          "aws_session_token": c["SessionToken"]})
+
+
 def test_caller_binding(api):
     root_iam = api.iam()
     target = make_user(root_iam, "target", "s3:*")
     make_role(root_iam, "reader")
-    sts = api.client("sts")
-
-    def session(name):
-        c = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/reader", RoleSessionName=name)["Credentials"]
-        return api.iam(creds={"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
-                              "aws_session_token": c["SessionToken"]})
-
-    a1, a2, other = session("s1"), session("s1"), session("s2")
+    a1, a2, other = (reader_session(api, n) for n in ("s1", "s1", "s2"))
     job = a1.generate_service_last_accessed_details(Arn=target)["JobId"]
     assert a2.get_service_last_accessed_details(JobId=job)["JobStatus"] == "COMPLETED"
     assert a2.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="s3")["EntityDetailsList"]
@@ -424,15 +425,9 @@ def test_caller_binding_session_binds_a_job_to_the_access_key_that_created_it(ap
     root_iam = api.iam()
     target = make_user(root_iam, "target", "s3:*")
     make_role(root_iam, "reader")
-    sts = api.client("sts")
-
-    def session(name):
-        c = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/reader", RoleSessionName=name)["Credentials"]
-        return api.iam(creds={"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
-                              "aws_session_token": c["SessionToken"]})
-
     api.config(caller_binding="session")
-    a1, a2 = session("s1"), session("s1")  # same role, same session name, two STS sessions
+    # same role, same session name, two STS sessions (two AssumeRole calls)
+    a1, a2 = reader_session(api, "s1"), reader_session(api, "s1")
     job = a1.generate_service_last_accessed_details(Arn=target)["JobId"]
     assert a1.get_service_last_accessed_details(JobId=job)["JobStatus"] == "COMPLETED"
     assert a1.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="s3")["EntityDetailsList"]

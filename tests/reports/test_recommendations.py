@@ -101,9 +101,13 @@ def test_the_recommendations_match_the_seeded_truth(stack, seeded):
     }, actions
 
     wild = recs(by_arn[t["wild"]])[0]
-    granted = wild["recommended_document"]["Statement"][0]["Action"]
-    assert {"s3:*", "sqs:*"} <= set(granted) and "ec2:*" not in granted, granted
+    # Every action but those of the listed services it did not use: s3 and sqs whole,
+    # and every service the report does not list (kept: not_reported).
+    excluded = wild["recommended_document"]["Statement"][0]["NotAction"]
+    assert "ec2:*" in excluded and not {"s3:*", "sqs:*"} & set(excluded), excluded
     assert wild["narrowed"][0]["from"] == "*"
+    assert {"s3:*", "sqs:*"} <= set(wild["narrowed"][0]["to"]), wild["narrowed"]
+    assert {"action": "*", "reason": "not_reported"} in wild["kept"], wild["kept"]
     mixed = recs(by_arn[t["mixed"]])[0]
     statements = mixed["recommended_document"]["Statement"]
     assert statements[0]["Action"] == ["s3:GetObject"] and statements[0]["Sid"] == "Work"
@@ -313,6 +317,48 @@ def test_a_role_used_within_access_advisors_lag_loses_nothing(stack):
     assert s3["usage"] == "never_used", "access advisor does not show the use yet"
     assert report["recommendations"] == [], report["recommendations"]
     assert report["recommendations_withheld"].startswith("recent_activity: RoleLastUsed"), report["recommendations_withheld"]
+
+
+# AWS's PowerUserAccess, its NotAction statement (the shape: every service but these).
+POWER_USER_SHAPE = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]})
+
+
+def test_a_power_user_role_keeps_what_it_used_and_what_the_report_does_not_list(stack):
+    """A role holding PowerUserAccess's shape that used s3, ec2 and lambda: its report
+    lists every service but iam, organizations and account, those three active; its
+    recommendation takes away only the listed services it did not use, so it keeps s3,
+    ec2, lambda and every service the report does not list (kept: not_reported)."""
+    tag = uuid.uuid4().hex[:10]
+    path = f"/poweruser/{tag}/"
+    name = f"{tag}-power"
+    arn = stack.iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    stack.iam.put_role_policy(RoleName=name, PolicyName="power", PolicyDocument=POWER_USER_SHAPE)
+    used = ["s3", "ec2", "lambda"]
+    stack.control("/moto-api/iam-access-advisor/activity",
+                  [{"entity": arn, "service": ns, "at": ago(2)} for ns in used])
+    stack.control("/moto-api/iam-access-advisor/config", {"job_seconds": 1.0, "fail": []})
+    output = stack.run(f"poweruser-{tag}", {"discover": {"path_prefix": path, "types": ["role"]}, "poll": POLL,
+                                            "report": {"recommendations": True, "min_age_days": 0}})
+    _, reports = reports_of(stack, output)
+    report = reports[arn]
+    granted = {s["namespace"]: s["usage"] for s in report["services"]}
+    assert not {"iam", "organizations", "account"} & set(granted), "NotAction excludes them"
+    assert len(granted) > 300, f"every other service: {len(granted)}"
+    assert {ns: granted[ns] for ns in used} == {ns: "active" for ns in used}
+
+    [rec] = recs(report, "UPDATE_POLICY")
+    statement, *permission_only = rec["recommended_document"]["Statement"]
+    excluded = statement["NotAction"]
+    # logs' and cloudsearch's permission-only actions (access advisor never sees them)
+    # stay, in a statement of their own.
+    assert [s["Action"] for s in permission_only] == [[k["action"] for k in rec["kept"]
+                                                       if k["reason"] == "permission_only"]]
+    assert excluded[:3] == ["iam:*", "organizations:*", "account:*"], excluded[:3]
+    assert not {f"{ns}:*" for ns in used} & set(excluded), "what it used stays granted"
+    assert set(excluded[3:]) == {f"{ns}:*" for ns, usage in granted.items() if usage != "active"}
+    assert {"action": "NotAction", "reason": "not_reported"} in rec["kept"], rec["kept"]
+    assert sorted(rec["removes"]["services"]) == sorted(ns for ns, u in granted.items() if u != "active")
 
 
 def test_the_runs_sensitive_work_files_are_the_stacks_roles_alone(stack, seeded):

@@ -87,6 +87,11 @@ impl ActionPattern {
         self.name().chars().all(|c| c == '*')
     }
 
+    /// Whether the pattern grants every action of every service (`*`, `*:*`).
+    pub fn grants_everything(&self) -> bool {
+        self.service_part().chars().all(|c| c == '*') && self.is_service_wide()
+    }
+
     /// Whether the name part has a wildcard (`s3:Get*`, `s3:*`).
     pub fn has_wildcard(&self) -> bool {
         has_wildcard(&self.text)

@@ -1,5 +1,6 @@
 //! The least-privilege rewrite of one policy document from an access-advisor report
-//! (issue 12's rules):
+//! (issue 12's rules, and issue 21's: a rewrite never drops what the report does not
+//! show):
 //!
 //! - Statements stay in order; `Sid`, `Effect`, `Principal`, `Resource` and `Condition`
 //!   are untouched; a statement left without actions is dropped; `Deny` statements never
@@ -7,24 +8,30 @@
 //! - Only actions of services the report lists as not used within `unused_days` are
 //!   removed. An explicit action of a used service is removed only at ACTION_LEVEL, when
 //!   IAM tracks it and reports it unused.
-//! - A wildcard over services (`*`, `*:Get*`) and an Allow with `NotAction` are narrowed
-//!   to the services the report lists and the principal used: `"*"` on a role that used
-//!   s3 and logs becomes `["s3:*", "logs:*"]`. A wildcard within one service (`s3:*`,
-//!   `s3:Get*`) stays as it is while its service is used: IAM tracks management actions
-//!   only, so narrowing it to tracked actions would drop data actions such as
-//!   `s3:GetObject`.
+//! - A statement granting every action (`*`, `*:*`) or every action but some (an Allow
+//!   with `NotAction`) becomes a `NotAction` of what it excluded plus each listed service
+//!   the principal did not use: `"*"` on a role that used s3 and logs, with ec2 listed
+//!   and unused, becomes `"NotAction": ["ec2:*"]`. It still grants the used services
+//!   whole and every service the report does not list, kept and named in
+//!   [`Rewrite::kept_unseen`] as [`UnseenReason::NotReported`]: access advisor's list
+//!   can lag services AWS launched since, and a report can be incomplete. The
+//!   permission-only actions of the services it now excludes are kept in a statement of
+//!   their own (same Resource and Condition). [`Rewrite::narrowed`] names, per statement,
+//!   the listed services and actions it still grants.
+//! - A wildcard over some services (`*:Get*`) can't be narrowed without dropping what it
+//!   grants in services the report does not list, nor turned into a `NotAction` without
+//!   granting more: it is kept as it is, named `not_reported`
+//!   ([`Rewrite::not_narrowed`] names its statement).
+//! - A wildcard within one service (`s3:*`, `s3:Get*`) stays as it is while its service
+//!   is used: IAM tracks management actions only, so narrowing it to tracked actions
+//!   would drop data actions such as `s3:GetObject`.
 //! - What access advisor can't see is kept and named in [`Rewrite::kept_unseen`]:
-//!   permission-only actions ([`super::permission_only`]) and services the report does
-//!   not list (no tracking data). A narrowed wildcard keeps the permission-only actions it
-//!   granted; the services it granted that IAM does not track are no longer granted by
-//!   it, as the rule narrows to listed services ([`Rewrite::narrowed`] shows each).
-//! - A `NotAction` that excludes part of a used service (`"NotAction": "iam:Delete*"` on
-//!   a role that used iam) can't be narrowed to services without granting what it
-//!   excluded, so its statement is left as it is ([`Rewrite::not_narrowed`]).
+//!   permission-only actions ([`super::permission_only`]), services the report does not
+//!   list (no tracking data) and, as above, what a wildcard grants beyond the report.
 
 use crate::domain::policy::actions::{service_of, ActionPattern};
 use crate::domain::policy::document::{Effect, OneOrMany, PolicyDocument, Statement};
-use crate::domain::policy::permission_only;
+use crate::domain::policy::permission_only::{self, PERMISSION_ONLY};
 use serde::{Deserialize, Serialize};
 
 /// What the principal's access-advisor report says, judged against `unused_days`.
@@ -52,10 +59,6 @@ impl AdvisorView {
             .iter()
             .find(|s| s.namespace.eq_ignore_ascii_case(namespace))
     }
-
-    fn is_used(&self, namespace: &str) -> bool {
-        self.service(namespace).is_some_and(|s| s.used)
-    }
 }
 
 impl ServiceUse {
@@ -76,6 +79,10 @@ pub enum UnseenReason {
     PermissionOnly,
     /// The report does not list the service: IAM has no tracking data for it.
     NoTrackingData,
+    /// What a wildcard over services or a `NotAction` grants in services the report does
+    /// not list (`action` is the pattern, or `NotAction`): kept, as access advisor's list
+    /// can lag services AWS launched since, and a report can be incomplete.
+    NotReported,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +91,10 @@ pub struct Unseen {
     pub reason: UnseenReason,
 }
 
-/// A wildcard or `NotAction` replaced by the used services it covered.
+/// A statement granting every action (`*`) or every action but some (`NotAction`),
+/// rewritten: `to` is what it still grants of the services the report lists (the used
+/// ones whole, and the permission-only actions kept); it also grants every service the
+/// report does not list (`not_reported`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Narrowing {
     /// The statement's index in the original document.
@@ -109,7 +119,8 @@ pub struct Rewrite {
     pub removed_actions: Vec<String>,
     pub kept_unseen: Vec<Unseen>,
     pub narrowed: Vec<Narrowing>,
-    /// Indexes of `NotAction` statements left as they were (see the module doc).
+    /// Indexes of statements kept with a wildcard over some services (`*:Get*`): see
+    /// the module doc.
     pub not_narrowed: Vec<usize>,
 }
 
@@ -127,10 +138,10 @@ pub fn rewrite(document: &PolicyDocument, view: &AdvisorView) -> Rewrite {
     let mut statements = Vec::new();
     for (i, s) in document.statements().iter().enumerate() {
         let kept = match (s.effect, &s.action, &s.not_action) {
-            (Effect::Deny, _, _) => Some(s.clone()),
+            (Effect::Deny, _, _) => vec![s.clone()],
             (Effect::Allow, Some(actions), _) => rewrite_action(i, s, actions, view, &mut out),
             (Effect::Allow, None, Some(not)) => rewrite_not_action(i, s, not, view, &mut out),
-            (Effect::Allow, None, None) => Some(s.clone()),
+            (Effect::Allow, None, None) => vec![s.clone()],
         };
         statements.extend(kept);
     }
@@ -168,7 +179,13 @@ fn rewrite_action(
     actions: &OneOrMany<String>,
     view: &AdvisorView,
     out: &mut Rewrite,
-) -> Option<Statement> {
+) -> Vec<Statement> {
+    let everything = actions
+        .iter()
+        .find(|raw| ActionPattern::parse(raw).is_ok_and(|p| p.grants_everything()));
+    if let Some(raw) = everything {
+        return except_unused(index, statement, raw, &[], view, out);
+    }
     let mut kept: Vec<String> = Vec::new();
     for raw in actions.iter() {
         let Ok(pattern) = ActionPattern::parse(raw) else {
@@ -179,20 +196,22 @@ fn rewrite_action(
         match pattern.service() {
             Some(namespace) => one_service(raw, &pattern, namespace, view, &mut kept, out),
             None => {
-                let to = narrow(&pattern, view, out);
-                out.narrowed.push(Narrowing {
-                    statement: index,
-                    from: raw.clone(),
-                    to: to.clone(),
-                });
-                to.iter().for_each(|a| push_unique(&mut kept, a));
+                // Over some services (`*:Get*`): kept whole (module doc).
+                out.unseen(raw, UnseenReason::NotReported);
+                if !out.not_narrowed.contains(&index) {
+                    out.not_narrowed.push(index);
+                }
+                push_unique(&mut kept, raw);
             }
         }
     }
-    (!kept.is_empty()).then(|| Statement {
+    if kept.is_empty() {
+        return Vec::new();
+    }
+    vec![Statement {
         action: Some(actions.reshaped(kept)),
         ..statement.clone()
-    })
+    }]
 }
 
 /// A pattern within one service (`s3:GetObject`, `s3:Get*`, `s3:*`).
@@ -230,90 +249,89 @@ fn one_service(
     }
 }
 
-/// A pattern over services (`*`, `*:Get*`): the used services it covers, plus the
-/// permission-only actions it granted in services not used.
-fn narrow(pattern: &ActionPattern, view: &AdvisorView, out: &mut Rewrite) -> Vec<String> {
-    let mut to = Vec::new();
-    for service in &view.services {
-        match pattern.within(&service.namespace) {
-            Some(within) if service.used => to.push(within.as_str().to_string()),
-            Some(_) => out.removed_service(&service.namespace),
-            None => {}
-        }
-    }
-    for action in permission_only::granted_by(pattern) {
-        if !service_of(action).is_some_and(|ns| view.is_used(ns)) {
-            out.unseen(action, UnseenReason::PermissionOnly);
-            to.push(action.to_string());
-        }
-    }
-    to
-}
-
-/// How much of one service a `NotAction` list excludes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Exclusion {
-    Part,
-    All,
-}
-
 fn rewrite_not_action(
     index: usize,
     statement: &Statement,
     not_actions: &OneOrMany<String>,
     view: &AdvisorView,
     out: &mut Rewrite,
-) -> Option<Statement> {
+) -> Vec<Statement> {
     let Ok(excluded) = not_actions
         .iter()
         .map(|a| ActionPattern::parse(a))
         .collect::<Result<Vec<_>, _>>()
     else {
-        return Some(statement.clone());
+        return vec![statement.clone()];
     };
-    let mut to = Vec::new();
-    let mut removed = Vec::new();
+    except_unused(index, statement, "NotAction", &excluded, view, out)
+}
+
+/// A statement granting every action but `excluded` (none for `*`): a `NotAction` of
+/// `excluded` plus each listed service the principal did not use, and the
+/// permission-only actions of those services in a statement of their own. Unchanged
+/// when no listed service is left to take away.
+fn except_unused(
+    index: usize,
+    statement: &Statement,
+    from: &str,
+    excluded: &[ActionPattern],
+    view: &AdvisorView,
+    out: &mut Rewrite,
+) -> Vec<Statement> {
+    let mut still = Vec::new();
+    let mut unused: Vec<&str> = Vec::new();
     for service in &view.services {
-        let ns = &service.namespace;
-        let exclusion = excluded
+        let ns = service.namespace.as_str();
+        if excluded
             .iter()
-            .filter(|x| x.covers_service(ns))
-            .map(|x| {
-                if x.is_service_wide() {
-                    Exclusion::All
-                } else {
-                    Exclusion::Part
-                }
-            })
-            .max();
-        match (exclusion, service.used) {
-            (Some(Exclusion::All), _) => {}
-            (Some(Exclusion::Part), true) => {
-                out.not_narrowed.push(index);
-                return Some(statement.clone());
-            }
-            (_, true) => to.push(format!("{ns}:*")),
-            (_, false) => removed.push(ns.clone()),
+            .any(|x| x.covers_service(ns) && x.is_service_wide())
+        {
+            continue;
+        }
+        if service.used {
+            still.push(format!("{ns}:*"));
+        } else {
+            unused.push(ns);
         }
     }
-    removed.iter().for_each(|ns| out.removed_service(ns));
-    for action in permission_only::PERMISSION_ONLY {
-        let granted = !excluded.iter().any(|x| x.matches(action));
-        if granted && !service_of(action).is_some_and(|ns| view.is_used(ns)) {
-            out.unseen(action, UnseenReason::PermissionOnly);
-            to.push(action.to_string());
-        }
+    if unused.is_empty() {
+        return vec![statement.clone()];
     }
+    let mut not_actions: Vec<String> = excluded.iter().map(|x| x.as_str().to_string()).collect();
+    for ns in &unused {
+        out.removed_service(ns);
+        push_unique(&mut not_actions, &format!("{ns}:*"));
+    }
+    let keep: Vec<String> = PERMISSION_ONLY
+        .iter()
+        .filter(|a| !excluded.iter().any(|x| x.matches(a)))
+        .filter(|a| {
+            service_of(a).is_some_and(|ns| unused.iter().any(|u| u.eq_ignore_ascii_case(ns)))
+        })
+        .map(|a| a.to_string())
+        .collect();
+    keep.iter()
+        .for_each(|a| out.unseen(a, UnseenReason::PermissionOnly));
+    out.unseen(from, UnseenReason::NotReported);
     out.narrowed.push(Narrowing {
         statement: index,
-        from: "NotAction".into(),
-        to: to.clone(),
+        from: from.to_string(),
+        to: still.into_iter().chain(keep.iter().cloned()).collect(),
     });
-    (!to.is_empty()).then(|| Statement {
-        action: Some(not_actions.reshaped(to)),
-        not_action: None,
+    let mut statements = vec![Statement {
+        action: None,
+        not_action: Some(OneOrMany::Many(not_actions)),
         ..statement.clone()
-    })
+    }];
+    if !keep.is_empty() {
+        statements.push(Statement {
+            sid: None,
+            action: Some(OneOrMany::Many(keep)),
+            not_action: None,
+            ..statement.clone()
+        });
+    }
+    statements
 }
 
 /// Pushes `item` unless an equal one (as IAM compares: ignoring case) is there.

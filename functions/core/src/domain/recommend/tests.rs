@@ -1,7 +1,7 @@
 //! Recommendations from a report and the policies held: each rule of the module doc.
 
 use super::*;
-use crate::domain::policy::PolicyDocument;
+use crate::domain::policy::{PolicyDocument, UnseenReason};
 use crate::domain::report::ServiceReport;
 use crate::domain::usage::Usage;
 use serde_json::json;
@@ -115,17 +115,17 @@ fn a_star_inline_policy_is_narrowed_to_the_used_services() {
         (p.kind, p.name.as_str(), p.holder.as_deref()),
         (PolicyKind::Inline, "all", Some(role.as_str()))
     );
-    let granted = r.recommended_document.as_ref().unwrap()["Statement"][0]["Action"].clone();
-    let granted: Vec<String> = serde_json::from_value(granted).unwrap();
+    // Every action but those of the listed services it did not use: s3 and logs stay
+    // whole, and so does every service the report does not list.
+    let excluded = r.recommended_document.as_ref().unwrap()["Statement"][0]["NotAction"].clone();
+    let excluded: Vec<String> = serde_json::from_value(excluded).unwrap();
+    assert_eq!(excluded, ["ec2:*", "kms:*"]);
     assert!(
-        granted.contains(&"s3:*".to_string()) && granted.contains(&"logs:*".to_string()),
-        "{granted:?}"
-    );
-    assert!(
-        !granted
+        r.kept
             .iter()
-            .any(|a| a.starts_with("ec2:") || a.starts_with("kms:")),
-        "{granted:?}"
+            .any(|k| k.action == "*" && k.reason == UnseenReason::NotReported),
+        "{:?}",
+        r.kept
     );
     assert!(
         r.removes.services.contains(&"ec2".to_string())
@@ -279,11 +279,12 @@ fn aws_managed_policies_are_replaced_or_detached() {
 #[test]
 fn documents_that_cannot_fit_are_notes_not_recommendations() {
     let user = format!("{ACCOUNT}:user/busy");
-    let used: Vec<ServiceReport> = (0..300)
-        .map(|i| svc(&format!("service{i:03}"), Usage::Active))
+    // A NotAction of 300 unused services: over a user's 2,048 characters.
+    let unused: Vec<ServiceReport> = (0..300)
+        .map(|i| svc(&format!("service{i:03}"), Usage::NeverUsed))
         .collect();
-    let mut services = used;
-    services.push(svc("ec2", Usage::NeverUsed));
+    let mut services = unused;
+    services.push(svc("ec2", Usage::Active));
     let slice = slice_of(&user, holdings(&[("all", allow(&["*"]))], &[]), vec![]);
     let j = judge(&user, &services, &slice, &ReportOptions::default(), true);
     assert!(j.recommendations.is_empty(), "{:?}", actions(&j));

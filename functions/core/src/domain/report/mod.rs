@@ -18,7 +18,7 @@ use crate::domain::run::RunRef;
 use crate::domain::usage::Usage;
 use serde::{Deserialize, Serialize};
 
-pub const REPORT_SCHEMA_VERSION: &str = "3.1.0";
+pub const REPORT_SCHEMA_VERSION: &str = "3.2.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSection {

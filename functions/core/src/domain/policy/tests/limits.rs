@@ -17,9 +17,12 @@ fn size_limits_are_iams() {
 
 #[test]
 fn a_document_too_large_is_an_error_never_emitted() {
-    // `*` narrowed on a user that used 200 services: more than a user's 2,048 characters.
-    let services: Vec<(String, bool)> =
-        (0..200).map(|i| (format!("service{i:03}"), true)).collect();
+    // `*` on a user that used one of 201 listed services: a NotAction of the 200 others,
+    // more than a user's 2,048 characters.
+    let services: Vec<(String, bool)> = (0..200)
+        .map(|i| (format!("service{i:03}"), false))
+        .chain([("s3".to_string(), true)])
+        .collect();
     let v = view(
         &services
             .iter()

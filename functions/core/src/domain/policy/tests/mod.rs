@@ -40,6 +40,11 @@ fn actions(r: &Rewrite, i: usize) -> Value {
     recommended(r)["Statement"][i]["Action"].clone()
 }
 
+/// Statement `i`'s NotAction in the recommended document.
+fn actions_not(r: &Rewrite, i: usize) -> Value {
+    recommended(r)["Statement"][i]["NotAction"].clone()
+}
+
 fn unseen(r: &Rewrite) -> Vec<(&str, UnseenReason)> {
     r.kept_unseen
         .iter()

@@ -4,44 +4,43 @@ use super::*;
 use serde_json::json;
 
 #[test]
-fn star_is_narrowed_to_the_used_services_and_keeps_pass_role() {
+fn star_excludes_the_unused_listed_services_keeps_the_rest_and_pass_role() {
     let v = view(&[("s3", true), ("ec2", false), ("logs", true), ("iam", false)]);
     let r = rewrite(&doc(allow(json!("*"))), &v);
-    let list = actions(&r, 0);
-    assert_eq!(list[0], "s3:*");
-    assert_eq!(list[1], "logs:*");
-    assert!(list.as_array().unwrap().contains(&json!("iam:PassRole")));
+    let statements = &recommended(&r)["Statement"];
+    // Every action but those of the listed services the role did not use: s3 and logs
+    // whole, and every service the report does not list (AWS's newer ones).
+    assert_eq!(statements[0]["NotAction"], json!(["ec2:*", "iam:*"]));
+    assert!(statements[0].get("Action").is_none());
+    assert_eq!(statements[0]["Resource"], "*");
+    // iam:PassRole (permission-only) in a statement of its own, the same Resource.
+    assert_eq!(statements[1]["Action"], json!(["iam:PassRole"]));
+    assert_eq!(statements[1]["Resource"], "*");
     assert_eq!(r.removed_services, ["ec2", "iam"]);
     assert!(unseen(&r).contains(&("iam:PassRole", UnseenReason::PermissionOnly)));
+    assert!(unseen(&r).contains(&("*", UnseenReason::NotReported)));
     assert_eq!(r.narrowed[0].from, "*");
+    assert_eq!(r.narrowed[0].to, ["s3:*", "logs:*", "iam:PassRole"]);
     assert!(r.changed);
-    // With iam used too, `iam:*` covers PassRole: the example plus the
-    // permission-only actions of services the role did not use.
-    let v = view(&[("s3", true), ("logs", true), ("iam", true)]);
-    let r = rewrite(&doc(allow(json!("*"))), &v);
-    let list: Vec<String> = serde_json::from_value(actions(&r, 0)).unwrap();
-    assert_eq!(list[..3], ["s3:*", "logs:*", "iam:*"]);
-    assert!(list[3..]
-        .iter()
-        .all(|a| permission_only::is_permission_only(a)));
-    assert!(!list.contains(&"iam:PassRole".to_string()));
+    // Every listed service used: nothing to take away, the statement as it was.
+    let all_used = view(&[("s3", true), ("logs", true), ("iam", true)]);
+    let r = rewrite(&doc(allow(json!("*"))), &all_used);
+    assert!(!r.changed && r.removed_services.is_empty() && r.narrowed.is_empty());
 }
 
 #[test]
-fn not_action_becomes_the_used_services_it_did_not_exclude() {
+fn not_action_also_excludes_the_unused_listed_services_and_keeps_the_unlisted() {
     let d = doc(
         json!({"Statement": [{"Sid": "NotIam", "Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*",
                                      "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}),
     );
     let v = view(&[("s3", true), ("iam", true), ("ec2", false)]);
     let r = rewrite(&d, &v);
-    let s = &recommended(&r)["Statement"][0];
-    assert_eq!(s["Action"][0], "s3:*");
-    assert!(s.get("NotAction").is_none());
-    assert!(!s["Action"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("iam:PassRole")));
+    let statements = recommended(&r)["Statement"].as_array().unwrap().clone();
+    assert_eq!(statements.len(), 1, "ec2 has no permission-only action to keep");
+    let s = &statements[0];
+    assert_eq!(s["NotAction"], json!(["iam:*", "ec2:*"]));
+    assert!(s.get("Action").is_none());
     assert_eq!(s["Sid"], "NotIam");
     assert_eq!(
         s["Condition"],
@@ -49,21 +48,64 @@ fn not_action_becomes_the_used_services_it_did_not_exclude() {
     );
     assert_eq!(r.removed_services, ["ec2"]);
     assert_eq!(r.narrowed[0].from, "NotAction");
+    assert_eq!(r.narrowed[0].to, ["s3:*"]);
+    assert!(unseen(&r).contains(&("NotAction", UnseenReason::NotReported)));
 }
 
 #[test]
-fn not_action_excluding_part_of_a_used_service_is_left_as_it_is() {
+fn power_user_access_keeps_every_used_service_and_every_unlisted_one() {
+    // AWS's PowerUserAccess shape, on a report that (wrongly) omits s3, ec2 and lambda,
+    // which the role used: they are not listed, so they stay granted.
+    let d = doc(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:ListRoles",
+                                       "organizations:DescribeOrganization", "account:ListRegions"],
+         "Resource": "*"}]}));
+    let v = view(&[("logs", false), ("sqs", false), ("iam", false), ("cloudtrail", true)]);
+    let r = rewrite(&d, &v);
+    let not = &recommended(&r)["Statement"][0]["NotAction"];
+    assert_eq!(
+        not,
+        &json!(["iam:*", "organizations:*", "account:*", "logs:*", "sqs:*"]),
+        "only the listed, unused services are taken away"
+    );
+    // logs' permission-only actions stay, in a statement of their own.
+    let kept = recommended(&r)["Statement"][1]["Action"].as_array().unwrap().clone();
+    assert!(kept.contains(&json!("logs:CreateLogDelivery")), "{kept:?}");
+    assert!(unseen(&r).contains(&("NotAction", UnseenReason::NotReported)));
+    for used in ["s3:GetObject", "ec2:DescribeInstances", "lambda:InvokeFunction", "cloudtrail:LookupEvents"] {
+        let excluded = not
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| ActionPattern::parse(p.as_str().unwrap()).unwrap().matches(used));
+        assert!(!excluded, "{used} is still granted");
+    }
+}
+
+#[test]
+fn not_action_excluding_part_of_a_used_service_keeps_that_part_excluded() {
     let d = doc(
         json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:Delete*", "Resource": "*"}]}),
     );
+    // iam used: nothing listed to take away but ec2.
     let r = rewrite(&d, &view(&[("iam", true), ("ec2", false)]));
-    assert_eq!(r.document.as_ref(), Some(&d));
-    assert_eq!(r.not_narrowed, [0]);
-    assert!(!r.changed && r.removed_services.is_empty());
-    // When the service it excludes part of was not used, it narrows.
+    assert_eq!(actions_not(&r, 0), json!(["iam:Delete*", "ec2:*"]));
+    // iam not used: all of it goes, as its unused part did.
     let r = rewrite(&d, &view(&[("iam", false), ("s3", true)]));
-    assert_eq!(actions(&r, 0)[0], "s3:*");
+    assert_eq!(actions_not(&r, 0), json!(["iam:Delete*", "iam:*"]));
     assert_eq!(r.removed_services, ["iam"]);
+    // iam:PassRole, permission-only, stays granted on its own.
+    assert_eq!(recommended(&r)["Statement"][1]["Action"], json!(["iam:PassRole"]));
+}
+
+#[test]
+fn a_wildcard_over_some_services_is_kept_as_it_is_and_named() {
+    let d = doc(allow(json!(["*:Get*", "ec2:RunInstances"])));
+    let r = rewrite(&d, &view(&[("s3", true), ("ec2", false)]));
+    assert_eq!(actions(&r, 0), json!(["*:Get*"]), "ec2:RunInstances goes");
+    assert_eq!(r.not_narrowed, [0]);
+    assert!(unseen(&r).contains(&("*:Get*", UnseenReason::NotReported)));
 }
 
 #[test]
