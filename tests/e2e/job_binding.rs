@@ -28,7 +28,11 @@ async fn scan(binding: &str, job_seconds: f64) -> (Stack, Value, Vec<String>, St
     let mut roles = Vec::new();
     for i in 0..3 {
         let policy = allow(&["s3:GetObject", "ec2:DescribeInstances"]);
-        roles.push(stack.create_role(&path, &format!("{run}-{i}"), policy).await);
+        roles.push(
+            stack
+                .create_role(&path, &format!("{run}-{i}"), policy)
+                .await,
+        );
     }
     let used_at = days_ago(2);
     stack.seed_activity(json!([{"entity": roles[0], "service": "s3", "action": "GetObject", "region": "eu-west-1", "at": used_at}]));

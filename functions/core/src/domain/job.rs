@@ -94,8 +94,8 @@ mod tests {
 
     #[test]
     fn job_binding_serialises_as_the_summary_names_it() {
-        let text = serde_json::to_string(&[JobBinding::RoleSessionName, JobBinding::Session])
-            .unwrap();
+        let text =
+            serde_json::to_string(&[JobBinding::RoleSessionName, JobBinding::Session]).unwrap();
         assert_eq!(text, r#"["role_session_name","session"]"#);
         assert_eq!(JobBinding::Session.as_str(), "session");
     }

@@ -44,7 +44,10 @@ pub async fn handle(deps: &JobDeps, event: serde_json::Value) -> Result<CheckOut
 /// name; if IAM refuses it here (NoSuchEntity, InvalidInput or AccessDenied: IAM does
 /// not document which), to the STS session itself. Anything else (throttling, the
 /// network) is an error, retried: never a verdict.
-async fn second_read(deps: &JobDeps, run: &crate::domain::run::RunContext) -> Result<Preflight, Error> {
+async fn second_read(
+    deps: &JobDeps,
+    run: &crate::domain::run::RunContext,
+) -> Result<Preflight, Error> {
     let job_id = run
         .preflight
         .as_ref()
@@ -53,7 +56,10 @@ async fn second_read(deps: &JobDeps, run: &crate::domain::run::RunContext) -> Re
         .ok_or_else(|| Error::invalid("event.probe.run.preflight.job_id", "the preflight's job"))?;
     let (_, advisor) = deps.readers.for_run(run).await?;
     let (job_binding, answer) = match advisor.read(&job_id).await {
-        Ok(JobRead::Gone(error)) => (JobBinding::Session, format!("{}: {}", error.code, error.message)),
+        Ok(JobRead::Gone(error)) => (
+            JobBinding::Session,
+            format!("{}: {}", error.code, error.message),
+        ),
         Err(IamError::AccessDenied(call)) => (JobBinding::Session, call.to_string()),
         Ok(JobRead::InProgress | JobRead::Finished { .. }) => {
             (JobBinding::RoleSessionName, "read".to_string())

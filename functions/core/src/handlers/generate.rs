@@ -164,7 +164,11 @@ async fn read_in_session(
                 "job still IN_PROGRESS at the end of the Generate invocation that created it, after {} polls: under the session JobId binding no other session may read it",
                 state.attempt
             );
-            for job in state.jobs.iter_mut().filter(|j| j.status == JobStatus::InProgress) {
+            for job in state
+                .jobs
+                .iter_mut()
+                .filter(|j| j.status == JobStatus::InProgress)
+            {
                 job.status = JobStatus::TimedOut;
                 job.error = Some(JobError {
                     code: "TimedOut".into(),
@@ -180,6 +184,10 @@ async fn read_in_session(
         polling::after_poll(state);
     }
     state.wait_seconds = 0;
-    tracing::info!(batch = state.index, polls = state.attempt, "read in its session");
+    tracing::info!(
+        batch = state.index,
+        polls = state.attempt,
+        "read in its session"
+    );
     Ok(())
 }

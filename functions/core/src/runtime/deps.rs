@@ -133,14 +133,13 @@ impl Readers {
         let arn =
             PrincipalArn::parse(role).map_err(|e| Error::invalid("run.account.role_arn", e))?;
         let provider = clients::assumed(&self.config, &self.base, role).await;
-        let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-            &provider,
-        )
-        .await
-        .map_err(|e| IamError::AssumeRole {
-            role: role.to_string(),
-            why: aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
-        })?;
+        let credentials =
+            aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
+                .await
+                .map_err(|e| IamError::AssumeRole {
+                    role: role.to_string(),
+                    why: aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+                })?;
         let iam = clients::iam_client_with(&self.base, credentials);
         let advisor = AccessAdvisor::new(iam, pacer_for(&self.config, run.iam_requests_per_second))
             .with_page_size(self.config.iam_page_size);

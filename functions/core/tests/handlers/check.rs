@@ -117,8 +117,17 @@ async fn a_second_session_that_reads_the_preflights_job_means_the_role_session_n
 #[tokio::test]
 async fn a_second_session_refused_the_preflights_job_means_the_session_binding() {
     // IAM does not say how it refuses another session: each refusal is the verdict.
-    for (status, code) in [(404, "NoSuchEntity"), (400, "InvalidInput"), (403, "AccessDenied")] {
-        let refused = iam_refuses(read_of("preflight-job"), status, code, "not this session's job");
+    for (status, code) in [
+        (404, "NoSuchEntity"),
+        (400, "InvalidInput"),
+        (403, "AccessDenied"),
+    ] {
+        let refused = iam_refuses(
+            read_of("preflight-job"),
+            status,
+            code,
+            "not this session's job",
+        );
         assert_eq!(
             second_read(&[&refused]).await.unwrap(),
             json!({"job_id": "preflight-job", "job_binding": "session"}),
@@ -130,7 +139,11 @@ async fn a_second_session_refused_the_preflights_job_means_the_session_binding()
 #[tokio::test]
 async fn a_throttled_second_read_is_retried_never_a_verdict() {
     let throttled = iam_refuses(read_of("preflight-job"), 400, "Throttling", "Rate exceeded");
-    expect_error(second_read(&[&throttled]).await, "Throttled", &["Rate exceeded"]);
+    expect_error(
+        second_read(&[&throttled]).await,
+        "Throttled",
+        &["Rate exceeded"],
+    );
 }
 
 #[tokio::test]

@@ -76,7 +76,9 @@ fn place(result_path: Option<&Value>, input: &Value, result: Value) -> Value {
         Some(None) => input.clone(),
         Some(Some(path)) => {
             let mut out = input.clone();
-            let keys = path.strip_prefix("$.").expect("a ResultPath into the input");
+            let keys = path
+                .strip_prefix("$.")
+                .expect("a ResultPath into the input");
             let slot = keys.split('.').fold(&mut out, |value, key| &mut value[key]);
             *slot = result;
             out
@@ -158,7 +160,10 @@ async fn preflight_twice(task: &Value, input: &Value, probe: Value) -> Value {
     let after_first = after_task(task, input, &json(&first));
     let second = state_named(task["Next"].as_str().unwrap(), task);
     let again = payload(&second, &after_first, &Value::Null);
-    assert_eq!(again["probe"]["run"]["preflight"]["job_id"], "preflight-job");
+    assert_eq!(
+        again["probe"]["run"]["preflight"]["job_id"],
+        "preflight-job"
+    );
     let reread = job_read("preflight-job", JobStatusType::InProgress, &[], None);
     let verdict = check::handle(&job_deps(&Bucket::new(), &[&reread]), again)
         .await

@@ -112,7 +112,8 @@ const ADMINS_JOB: &str = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
 fn session_batch(max_attempts: u32) -> serde_json::Value {
     let mut event = event("generate", "batch");
     let run = &mut event["batch"]["run"];
-    run["poll"] = json!({"initial_wait_seconds": 0, "max_wait_seconds": 0, "max_attempts": max_attempts});
+    run["poll"] =
+        json!({"initial_wait_seconds": 0, "max_wait_seconds": 0, "max_attempts": max_attempts});
     run["report"]["entities"] = json!(true);
     run["preflight"] = json!({"job_id": "preflight-job", "job_binding": "session"});
     event["batch"]["batch"] = json!({"index": 0, "arns": [WEB, ADMINS], "ids": {}});
@@ -147,11 +148,18 @@ async fn under_the_session_binding_generate_reads_every_job_and_its_entities_its
         .collect();
     assert_eq!(statuses, [(WEB, "COMPLETED"), (ADMINS, "COMPLETED")]);
     assert_eq!(
-        (out["pending"].as_u64(), out["wait_seconds"].as_u64(), out["attempt"].as_u64()),
+        (
+            out["pending"].as_u64(),
+            out["wait_seconds"].as_u64(),
+            out["attempt"].as_u64()
+        ),
         (Some(0), Some(0), Some(2)),
         "nothing left for Check: the Choice goes on to Write"
     );
-    assert_eq!((web.num_calls(), admins.num_calls(), entities.num_calls()), (2, 1, 1));
+    assert_eq!(
+        (web.num_calls(), admins.num_calls(), entities.num_calls()),
+        (2, 1, 1)
+    );
 
     // Stored as Check stores them, the entities with them: Write asks IAM no JobId.
     let stored_web = bucket.json(&work(&format!("jobs/{WEB_JOB}.json")));
@@ -190,7 +198,11 @@ async fn under_the_default_binding_generate_leaves_the_polls_to_check() {
     let mut event = session_batch(5);
     event["batch"]["run"]["preflight"]["job_binding"] = json!("role_session_name");
     // No read rule: a read here would fail the test.
-    let out = json(&generate::handle(&generate_deps(&[&jobs]), event).await.unwrap());
+    let out = json(
+        &generate::handle(&generate_deps(&[&jobs]), event)
+            .await
+            .unwrap(),
+    );
     assert_eq!(out["pending"], 2);
     assert_eq!(out["jobs"][0]["status"], "IN_PROGRESS");
 }

@@ -592,7 +592,9 @@ pub fn entities_of(
     use aws_sdk_iam::operation::get_service_last_accessed_details_with_entities::GetServiceLastAccessedDetailsWithEntitiesOutput as EntitiesOutput;
     use aws_sdk_iam::types::{EntityDetails, EntityInfo, PolicyOwnerEntityType};
     mock!(aws_sdk_iam::Client::get_service_last_accessed_details_with_entities)
-        .match_requests(move |r| r.job_id() == Some(job_id) && r.service_namespace() == Some(namespace))
+        .match_requests(move |r| {
+            r.job_id() == Some(job_id) && r.service_namespace() == Some(namespace)
+        })
         .then_compute_output(move |_| {
             let info = EntityInfo::builder()
                 .arn(user)

@@ -3,8 +3,8 @@
 
 use crate::helpers::{
     event, expect_error, iam_refuses, job_deps, job_read, json, read_of, report_key, stored_job,
-    work, Bucket, ACCOUNT, ADMINS, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT, WEB,
-    WEB_JOB, WEB_SERVICES,
+    work, Bucket, ACCOUNT, ADMINS, ALICE, BUCKET, DEPLOYER, DEPLOYER_JOB, SCP_DENIAL, STARTED_AT,
+    WEB, WEB_JOB, WEB_SERVICES,
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
@@ -359,7 +359,10 @@ async fn under_the_session_binding_write_reads_entities_from_the_stored_job_neve
     let out = write::handle(&job_deps(&bucket, &[]), batch).await.unwrap();
     assert_eq!(by_status(&out), json!({"COMPLETED": 1}));
     let report = bucket.json(&report_key("group/admins"));
-    assert_eq!(report["services"][0]["entities"][0]["arn"], ALICE, "{report:#}");
+    assert_eq!(
+        report["services"][0]["entities"][0]["arn"], ALICE,
+        "{report:#}"
+    );
     assert_eq!(
         bucket.json(&work("results/000000.json"))["job_binding"],
         "session",
@@ -371,7 +374,8 @@ async fn under_the_session_binding_write_reads_entities_from_the_stored_job_neve
 async fn under_the_session_binding_a_job_read_never_stored_is_failed_saying_why() {
     let bucket = checked(false);
     let mut batch = event("write", "completed");
-    batch["batch"]["run"]["preflight"] = json!({"job_id": "preflight-job", "job_binding": "session"});
+    batch["batch"]["run"]["preflight"] =
+        json!({"job_id": "preflight-job", "job_binding": "session"});
     // No IAM rule: Write may not read another session's job.
     run_event(&bucket, batch).await;
     let deployer = bucket.json(&report_key("role/deployer"));

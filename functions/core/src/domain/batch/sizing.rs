@@ -199,7 +199,10 @@ mod tests {
             ..ReportOptions::default()
         };
         assert_eq!(fitted_batch_size(500, 5.0, &entities).unwrap(), 56);
-        assert_eq!(calls_per_principal(&entities), (53, "report.max_entity_services"));
+        assert_eq!(
+            calls_per_principal(&entities),
+            (53, "report.max_entity_services")
+        );
     }
 
     #[test]

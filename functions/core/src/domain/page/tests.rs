@@ -128,7 +128,7 @@ fn run(outcomes: Vec<PrincipalOutcome>) -> (RunSummary, Vec<PrincipalOutcome>) {
         plan(n),
         RunRecords {
             results: vec![BatchResult {
-            job_binding: None,
+                job_binding: None,
                 index: 0,
                 principals: outcomes,
             }],

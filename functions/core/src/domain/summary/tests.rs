@@ -176,7 +176,7 @@ fn a_batch_without_a_record_still_says_so() {
 #[test]
 fn more_than_the_allowed_share_failed_is_a_failed_run() {
     let results = vec![BatchResult {
-            job_binding: None,
+        job_binding: None,
         index: 0,
         principals: vec![
             outcome("a", JobStatus::Failed, 0),
@@ -464,7 +464,11 @@ fn each_account_says_how_iam_binds_its_jobids_and_the_run_says_whether_they_agre
         job_binding: binding,
         principals: vec![PrincipalOutcome {
             account: account.into(),
-            ..outcome(&format!("arn:aws:iam::{account}:role/r{index}"), JobStatus::Completed, 0)
+            ..outcome(
+                &format!("arn:aws:iam::{account}:role/r{index}"),
+                JobStatus::Completed,
+                0,
+            )
         }],
     };
     let records = |results: Vec<BatchResult>| RunRecords {
@@ -514,6 +518,12 @@ fn each_account_says_how_iam_binds_its_jobids_and_the_run_says_whether_they_agre
         closing(50.0),
     )
     .0;
-    assert_eq!(unsaid.job_binding, None, "no preflight said: no binding claimed");
-    assert!(serde_json::to_value(&unsaid).unwrap().get("job_binding").is_none());
+    assert_eq!(
+        unsaid.job_binding, None,
+        "no preflight said: no binding claimed"
+    );
+    assert!(serde_json::to_value(&unsaid)
+        .unwrap()
+        .get("job_binding")
+        .is_none());
 }

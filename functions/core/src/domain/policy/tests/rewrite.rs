@@ -37,7 +37,11 @@ fn not_action_also_excludes_the_unused_listed_services_and_keeps_the_unlisted() 
     let v = view(&[("s3", true), ("iam", true), ("ec2", false)]);
     let r = rewrite(&d, &v);
     let statements = recommended(&r)["Statement"].as_array().unwrap().clone();
-    assert_eq!(statements.len(), 1, "ec2 has no permission-only action to keep");
+    assert_eq!(
+        statements.len(),
+        1,
+        "ec2 has no permission-only action to keep"
+    );
     let s = &statements[0];
     assert_eq!(s["NotAction"], json!(["iam:*", "ec2:*"]));
     assert!(s.get("Action").is_none());
@@ -61,7 +65,12 @@ fn power_user_access_keeps_every_used_service_and_every_unlisted_one() {
         {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:ListRoles",
                                        "organizations:DescribeOrganization", "account:ListRegions"],
          "Resource": "*"}]}));
-    let v = view(&[("logs", false), ("sqs", false), ("iam", false), ("cloudtrail", true)]);
+    let v = view(&[
+        ("logs", false),
+        ("sqs", false),
+        ("iam", false),
+        ("cloudtrail", true),
+    ]);
     let r = rewrite(&d, &v);
     let not = &recommended(&r)["Statement"][0]["NotAction"];
     assert_eq!(
@@ -70,15 +79,23 @@ fn power_user_access_keeps_every_used_service_and_every_unlisted_one() {
         "only the listed, unused services are taken away"
     );
     // logs' permission-only actions stay, in a statement of their own.
-    let kept = recommended(&r)["Statement"][1]["Action"].as_array().unwrap().clone();
+    let kept = recommended(&r)["Statement"][1]["Action"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert!(kept.contains(&json!("logs:CreateLogDelivery")), "{kept:?}");
     assert!(unseen(&r).contains(&("NotAction", UnseenReason::NotReported)));
-    for used in ["s3:GetObject", "ec2:DescribeInstances", "lambda:InvokeFunction", "cloudtrail:LookupEvents"] {
-        let excluded = not
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| ActionPattern::parse(p.as_str().unwrap()).unwrap().matches(used));
+    for used in [
+        "s3:GetObject",
+        "ec2:DescribeInstances",
+        "lambda:InvokeFunction",
+        "cloudtrail:LookupEvents",
+    ] {
+        let excluded = not.as_array().unwrap().iter().any(|p| {
+            ActionPattern::parse(p.as_str().unwrap())
+                .unwrap()
+                .matches(used)
+        });
         assert!(!excluded, "{used} is still granted");
     }
 }
@@ -96,7 +113,10 @@ fn not_action_excluding_part_of_a_used_service_keeps_that_part_excluded() {
     assert_eq!(actions_not(&r, 0), json!(["iam:Delete*", "iam:*"]));
     assert_eq!(r.removed_services, ["iam"]);
     // iam:PassRole, permission-only, stays granted on its own.
-    assert_eq!(recommended(&r)["Statement"][1]["Action"], json!(["iam:PassRole"]));
+    assert_eq!(
+        recommended(&r)["Statement"][1]["Action"],
+        json!(["iam:PassRole"])
+    );
 }
 
 #[test]
