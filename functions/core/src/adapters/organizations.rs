@@ -3,6 +3,7 @@
 //! administrator (Organizations lets no one else list accounts).
 
 use crate::adapters::classify;
+use crate::adapters::pacing::Pacer;
 use crate::adapters::pages::{Pages, MAX_LIST_PAGES};
 use crate::domain::account::{OrgAccount, OrgState, OrgTree};
 use crate::domain::arn::AccountId;
@@ -10,10 +11,18 @@ use crate::error::{IamError, PageError};
 use aws_sdk_organizations::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Organizations publishes no rate for its reads, only that too many requests in too
+/// short a period are refused (`TooManyRequestsException`): Plan's walk of the tree (a
+/// listing of units and one of accounts per unit) is paced at this rate, burst 1, so a
+/// large Organization's walk never bursts.
+pub const ORGANIZATIONS_REQUESTS_PER_SECOND: f64 = 5.0;
 
 #[derive(Debug, Clone)]
 pub struct Organizations {
     client: aws_sdk_organizations::Client,
+    pacer: Arc<Pacer>,
 }
 
 /// What Organizations answered when it did not answer the question.
@@ -51,7 +60,7 @@ where
 
 /// Every item of an Organizations listing, through the one pagination cursor: `page`
 /// fetches the page of a next token and gives its items and the next token.
-async fn walk<T, F, Fut>(operation: &str, mut page: F) -> Result<Vec<T>, OrgError>
+async fn walk<T, F, Fut>(operation: &str, pacer: &Pacer, mut page: F) -> Result<Vec<T>, OrgError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), OrgError>>,
@@ -60,6 +69,7 @@ where
     let mut items = Vec::new();
     let mut pages = Pages::organizations(operation, MAX_LIST_PAGES);
     while let Some(p) = pages.next().map_err(paging)? {
+        pacer.acquire().await;
         let (found, next_token) = page(p.marker).await?;
         items.extend(found);
         pages
@@ -70,14 +80,24 @@ where
 }
 
 impl Organizations {
+    /// Paced at [`ORGANIZATIONS_REQUESTS_PER_SECOND`].
     pub fn new(client: aws_sdk_organizations::Client) -> Self {
-        Organizations { client }
+        Organizations::paced(client, ORGANIZATIONS_REQUESTS_PER_SECOND)
+    }
+
+    /// Paced at `requests_per_second`, burst 1 (tests: a pace they never wait for).
+    pub fn paced(client: aws_sdk_organizations::Client, requests_per_second: f64) -> Self {
+        Organizations {
+            client,
+            pacer: Arc::new(Pacer::new(requests_per_second, 1)),
+        }
     }
 
     /// The Organization's id (`o-…`, the first element of IAM's entity paths) and its
     /// management account (`MasterAccountId`, as the API still names it). Any member
     /// account may ask.
     pub async fn describe(&self) -> Result<(String, Option<String>), OrgError> {
+        self.pacer.acquire().await;
         let out = self
             .client
             .describe_organization()
@@ -121,7 +141,7 @@ impl Organizations {
     /// Every account, by id, its OU path not known yet.
     async fn accounts(&self) -> Result<BTreeMap<AccountId, OrgAccount>, OrgError> {
         const OP: &str = "ListAccounts";
-        let accounts = walk(OP, |token| async move {
+        let accounts = walk(OP, &self.pacer, |token| async move {
             let out = self
                 .client
                 .list_accounts()
@@ -181,7 +201,7 @@ impl Organizations {
     async fn roots_listed(&self) -> Result<Vec<(String, bool)>, OrgError> {
         use aws_sdk_organizations::types::{PolicyType, PolicyTypeStatus};
         const OP: &str = "ListRoots";
-        walk(OP, |token| async move {
+        walk(OP, &self.pacer, |token| async move {
             let out = self
                 .client
                 .list_roots()
@@ -203,7 +223,7 @@ impl Organizations {
 
     async fn units_of(&self, parent: &str) -> Result<Vec<String>, OrgError> {
         const OP: &str = "ListOrganizationalUnitsForParent";
-        walk(OP, |token| async move {
+        walk(OP, &self.pacer, |token| async move {
             let out = self
                 .client
                 .list_organizational_units_for_parent()
@@ -223,7 +243,7 @@ impl Organizations {
 
     async fn accounts_of(&self, parent: &str) -> Result<Vec<String>, OrgError> {
         const OP: &str = "ListAccountsForParent";
-        walk(OP, |token| async move {
+        walk(OP, &self.pacer, |token| async move {
             let out = self
                 .client
                 .list_accounts_for_parent()

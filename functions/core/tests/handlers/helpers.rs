@@ -174,14 +174,13 @@ fn advisor(rules: &[&Rule]) -> AccessAdvisor {
 
 /// The real Organizations client, its calls answered by `rules`, no retries.
 pub fn organizations(rules: &[&Rule]) -> Organizations {
-    Organizations::new(mock_client!(
-        aws_sdk_organizations,
-        RuleMode::MatchAny,
-        rules,
-        |c| c.retry_config(
-            aws_sdk_organizations::config::retry::RetryConfig::standard().with_max_attempts(1)
-        )
-    ))
+    Organizations::paced(
+        mock_client!(aws_sdk_organizations, RuleMode::MatchAny, rules, |c| c
+            .retry_config(
+                aws_sdk_organizations::config::retry::RetryConfig::standard().with_max_attempts(1)
+            )),
+        1_000_000.0,
+    )
 }
 
 /// Plan's dependencies. Organizations answers nothing (a run of the stack's own account

@@ -100,6 +100,8 @@ fn managed_policy(p: ManagedPolicyDetail) -> Option<(Option<String>, ManagedPoli
 
 impl Directory {
     /// Every user, role, group and managed policy of the account with what it holds.
+    /// Each page is taken apart as it comes (its lists moved, never copied) into what
+    /// the recommendations need, and the SDK's page dropped before the next is asked.
     pub async fn authorization(&self) -> Result<Authorization, IamError> {
         const OPERATION: &str = "GetAccountAuthorizationDetails";
         let iam = &self.iam;
@@ -110,7 +112,7 @@ impl Directory {
             iam.get_account_authorization_details().max_items(LIST_PAGE_SIZE),
             |out| {
                 let mut page = Authorization::default();
-                for u in out.user_detail_list.clone().unwrap_or_default() {
+                for u in out.user_detail_list.unwrap_or_default() {
                     let Some(arn) = u.arn else { continue };
                     page.principals.insert(arn, Holdings {
                         created: u.create_date.as_ref().and_then(time),
@@ -123,7 +125,7 @@ impl Directory {
                         credentials: None,
                     });
                 }
-                for r in out.role_detail_list.clone().unwrap_or_default() {
+                for r in out.role_detail_list.unwrap_or_default() {
                     let Some(arn) = r.arn else { continue };
                     page.principals.insert(arn, Holdings {
                         created: r.create_date.as_ref().and_then(time),
@@ -139,7 +141,7 @@ impl Directory {
                         credentials: None,
                     });
                 }
-                for g in out.group_detail_list.clone().unwrap_or_default() {
+                for g in out.group_detail_list.unwrap_or_default() {
                     let Some(arn) = g.arn else { continue };
                     page.principals.insert(arn, Holdings {
                         created: g.create_date.as_ref().and_then(time),
@@ -148,7 +150,7 @@ impl Directory {
                         ..Holdings::default()
                     });
                 }
-                for p in out.policies.clone().unwrap_or_default() {
+                for p in out.policies.unwrap_or_default() {
                     if let Some((created, policy)) = managed_policy(p) {
                         page.principals.insert(policy.arn.clone(), Holdings {
                             created,

@@ -3,7 +3,7 @@
 
 use super::{failure, iam_client};
 use crate::adapters::access_report::{OrgAccessReports, Polled};
-use crate::adapters::organizations::{OrgError, Organizations};
+use crate::adapters::organizations::{OrgError, Organizations, ORGANIZATIONS_REQUESTS_PER_SECOND};
 use crate::domain::access_report::{AccessUsage, EntityJob};
 use crate::domain::account::OrgState;
 use aws_sdk_iam::operation::get_organizations_access_report::GetOrganizationsAccessReportOutput;
@@ -16,15 +16,16 @@ use aws_sdk_organizations::types::{Account, AccountState, Root};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::DateTime;
 
-fn organizations(rules: &[&Rule]) -> Organizations {
-    Organizations::new(mock_client!(
-        aws_sdk_organizations,
-        RuleMode::MatchAny,
-        rules,
-        |c| c.retry_config(
+fn client(rules: &[&Rule]) -> aws_sdk_organizations::Client {
+    mock_client!(aws_sdk_organizations, RuleMode::MatchAny, rules, |c| c
+        .retry_config(
             aws_sdk_organizations::config::retry::RetryConfig::standard().with_max_attempts(1)
-        )
-    ))
+        ))
+}
+
+/// Organizations through `rules`, at a pace the tests never wait for.
+fn organizations(rules: &[&Rule]) -> Organizations {
+    Organizations::paced(client(rules), 1_000_000.0)
 }
 
 fn account(id: &str, state: AccountState) -> Account {
@@ -35,8 +36,9 @@ fn account(id: &str, state: AccountState) -> Account {
         .build()
 }
 
-#[tokio::test]
-async fn the_tree_follows_next_tokens_on_every_listing() {
+/// A root with two accounts, each listing in two pages: ListAccounts ×2, ListRoots,
+/// ListOrganizationalUnitsForParent, ListAccountsForParent ×2.
+fn two_page_tree() -> [Rule; 4] {
     let accounts = mock!(aws_sdk_organizations::Client::list_accounts)
         .sequence()
         .output(|| {
@@ -72,6 +74,12 @@ async fn the_tree_follows_next_tokens_on_every_listing() {
                 .build()
         })
         .build();
+    [accounts, roots, units, in_root]
+}
+
+#[tokio::test]
+async fn the_tree_follows_next_tokens_on_every_listing() {
+    let [accounts, roots, units, in_root] = two_page_tree();
     let tree = organizations(&[&accounts, &roots, &units, &in_root])
         .tree()
         .await
@@ -89,6 +97,21 @@ async fn the_tree_follows_next_tokens_on_every_listing() {
         ]
     );
     assert_eq!((accounts.num_calls(), in_root.num_calls()), (2, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_walk_is_paced_at_the_organizations_rate() {
+    // Six calls at 5 a second, burst 1: five waits of 0.2 s (tokio's clock, paused: no
+    // real time passes).
+    let rules = two_page_tree();
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let started = tokio::time::Instant::now();
+    Organizations::new(client(&refs)).tree().await.unwrap();
+    let waited = started.elapsed().as_secs_f64();
+    let calls: usize = rules.iter().map(Rule::num_calls).sum();
+    assert_eq!(calls, 6);
+    let floor = (calls - 1) as f64 / ORGANIZATIONS_REQUESTS_PER_SECOND;
+    assert!(waited >= floor - 1e-6, "{waited} s for {calls} calls");
 }
 
 #[tokio::test]
