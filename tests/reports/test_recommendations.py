@@ -361,6 +361,46 @@ def test_a_power_user_role_keeps_what_it_used_and_what_the_report_does_not_list(
     assert sorted(rec["removes"]["services"]) == sorted(ns for ns, u in granted.items() if u != "active")
 
 
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+
+def test_an_aws_managed_policy_is_replaced_by_a_scoped_one_iam_accepts(stack):
+    """A role with AWS's ReadOnlyAccess attached (the emulator loads moto's copy of the
+    AWS managed policies) that used only s3: REPLACE_AWS_MANAGED_POLICY with a scoped
+    customer-managed document of its s3 grants and the permission-only actions it held;
+    IAM accepts the document, and a second scan finds s3 still used."""
+    tag = uuid.uuid4().hex[:10]
+    path = f"/awsmanaged/{tag}/"
+    name = f"{tag}-reader"
+    arn = stack.iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    stack.iam.attach_role_policy(RoleName=name, PolicyArn=READ_ONLY)
+    stack.control("/moto-api/iam-access-advisor/activity", [{"entity": arn, "service": "s3", "at": ago(2)}])
+    stack.control("/moto-api/iam-access-advisor/config", {"job_seconds": 1.0, "fail": []})
+    run_input = {"discover": {"path_prefix": path, "types": ["role"]}, "poll": POLL,
+                 "report": {"recommendations": True, "min_age_days": 0}}
+    output = stack.run(f"awsmanaged-{tag}", run_input)
+    _, reports = reports_of(stack, output)
+    report = reports[arn]
+    usage = {s["namespace"]: s["usage"] for s in report["services"]}
+    assert usage["s3"] == "active" and len(usage) > 100, len(usage)
+    [rec] = recs(report, "REPLACE_AWS_MANAGED_POLICY")
+    assert rec["policy"]["kind"] == "aws_managed" and rec["policy"]["arn"] == READ_ONLY, rec["policy"]
+    actions = [a for s in rec["recommended_document"]["Statement"] for a in
+               ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    kept = {k["action"] for k in rec.get("kept", [])}
+    assert actions and all(a.lower().startswith("s3:") or a in kept for a in actions), actions
+    assert "s3" not in rec["removes"]["services"] and len(rec["removes"]["services"]) > 100
+
+    apply(stack.iam, rec, arn)  # IAM refusing the scoped document fails the test here
+    attached = [p["PolicyArn"] for p in stack.iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+    assert READ_ONLY not in attached and len(attached) == 1, attached
+    second = stack.run(f"awsmanaged-2-{tag}", run_input)
+    _, after = reports_of(stack, second)
+    now = {s["namespace"]: s["usage"] for s in after[arn]["services"]}
+    assert now["s3"] == "active", now
+    assert set(now) <= {"s3"} | {k.split(":")[0] for k in kept}, sorted(now)
+
+
 def test_the_runs_sensitive_work_files_are_the_stacks_roles_alone(stack, seeded):
     """The bucket policy keeps policy documents, credential facts and stored jobs
     (work/run=…/holdings/, jobs/) from anyone but the stack's roles: an IAM user allowed
