@@ -101,6 +101,10 @@ def test_all_reports_every_reachable_account_and_names_the_unreachable_one(stack
         # busy: s3 active, ec2 stale; idle: sqs never used.
         assert (line["services_granted"], line["services_used"], line["services_unused"]) == (3, 1, 2), line
         assert line["name"] == f"{key}-{org['tag']}"
+        # Its preflight read its job again through the member role in Check's session.
+        assert line["job_binding"] == "role_session_name", line
+    assert summary["job_binding"] == "role_session_name"
+    assert "job_binding" not in lines[org["c"]], "an account not reached says nothing of it"
     assert lines[org["a"]]["ou_path"] == f"{org['root']}/{org['workloads']}"
     assert lines[org["b"]]["ou_path"] == f"{org['root']}/{org['workloads']}/{org['prod']}"
     unreachable = lines[org["c"]]
