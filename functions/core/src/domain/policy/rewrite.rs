@@ -92,9 +92,10 @@ pub struct Unseen {
 }
 
 /// A statement granting every action (`*`) or every action but some (`NotAction`),
-/// rewritten: `to` is what it still grants of the services the report lists (the used
-/// ones whole, and the permission-only actions kept); it also grants every service the
-/// report does not list (`not_reported`).
+/// rewritten: `to` names what it still grants whole of the services the report lists
+/// (`s3:*`: a used service none of its exclusions touches) and the permission-only
+/// actions kept; it also grants what it granted of the used services it excluded part
+/// of, and every service the report does not list (`not_reported`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Narrowing {
     /// The statement's index in the original document.
@@ -282,16 +283,16 @@ fn except_unused(
     let mut unused: Vec<&str> = Vec::new();
     for service in &view.services {
         let ns = service.namespace.as_str();
-        if excluded
-            .iter()
-            .any(|x| x.covers_service(ns) && x.is_service_wide())
-        {
-            continue;
-        }
-        if service.used {
-            still.push(format!("{ns}:*"));
-        } else {
-            unused.push(ns);
+        let covering = excluded.iter().filter(|x| x.covers_service(ns));
+        let (whole, part) = covering.fold((false, false), |(w, p), x| {
+            (w || x.is_service_wide(), p || !x.is_service_wide())
+        });
+        match (whole, service.used) {
+            (true, _) => {}
+            // Granted whole unless part of it was excluded: `to` names the whole ones.
+            (false, true) if !part => still.push(format!("{ns}:*")),
+            (false, true) => {}
+            (false, false) => unused.push(ns),
         }
     }
     if unused.is_empty() {

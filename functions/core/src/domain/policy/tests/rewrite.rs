@@ -106,8 +106,13 @@ fn not_action_excluding_part_of_a_used_service_keeps_that_part_excluded() {
         json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:Delete*", "Resource": "*"}]}),
     );
     // iam used: nothing listed to take away but ec2.
-    let r = rewrite(&d, &view(&[("iam", true), ("ec2", false)]));
+    let r = rewrite(&d, &view(&[("iam", true), ("ec2", false), ("s3", true)]));
     assert_eq!(actions_not(&r, 0), json!(["iam:Delete*", "ec2:*"]));
+    assert_eq!(
+        r.narrowed[0].to,
+        ["s3:*"],
+        "granted whole: s3; iam only in part, so not named whole"
+    );
     // iam not used: all of it goes, as its unused part did.
     let r = rewrite(&d, &view(&[("iam", false), ("s3", true)]));
     assert_eq!(actions_not(&r, 0), json!(["iam:Delete*", "iam:*"]));
