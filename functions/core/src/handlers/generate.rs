@@ -16,14 +16,16 @@ use crate::adapters::s3::ReportStore;
 use crate::domain::batch::polling::{self, next_wait};
 use crate::domain::batch::{sizing, Batch, BatchEvent, BatchState, Job};
 use crate::domain::input::Granularity;
-use crate::domain::job::{JobBinding, JobError, JobStatus};
+use crate::domain::job::{JobBinding, JobStatus};
 use crate::domain::run::RunContext;
 use crate::error::{Error, IamError};
 use crate::handlers::events::{GenerateOutput, GenerateStep, ProbeEvent, ProbeOutput};
 use crate::handlers::{decode, reading, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::GenerateDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock: the same as std's in a Lambda, and a test's paused clock drives the budget.
+use tokio::time::Instant;
 use tracing::Instrument;
 
 #[tracing::instrument(skip(deps, event))]
@@ -164,18 +166,7 @@ async fn read_in_session(
                 "job still IN_PROGRESS at the end of the Generate invocation that created it, after {} polls: under the session JobId binding no other session may read it",
                 state.attempt
             );
-            for job in state
-                .jobs
-                .iter_mut()
-                .filter(|j| j.status == JobStatus::InProgress)
-            {
-                job.status = JobStatus::TimedOut;
-                job.error = Some(JobError {
-                    code: "TimedOut".into(),
-                    message: message.clone(),
-                });
-            }
-            state.pending = 0;
+            polling::time_out_pending(state, &message);
             break;
         }
         tokio::time::sleep(wait).await;

@@ -206,3 +206,34 @@ async fn under_the_default_binding_generate_leaves_the_polls_to_check() {
     assert_eq!(out["pending"], 2);
     assert_eq!(out["jobs"][0]["status"], "IN_PROGRESS");
 }
+
+#[tokio::test(start_paused = true)]
+async fn under_the_session_binding_a_job_still_running_at_the_budget_is_timed_out_saying_why() {
+    // Polls a minute apart, no poll limit to speak of: the invocation's 600 s budget ends
+    // the loop (tokio's clock, paused: no real time passes).
+    let bucket = Bucket::new();
+    let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
+    let web = job_read(WEB_JOB, JobStatusType::InProgress, &[], None);
+    let admins = job_read(ADMINS_JOB, JobStatusType::Completed, &[], None);
+    let mut event = session_batch(1000);
+    event["batch"]["run"]["poll"] =
+        json!({"initial_wait_seconds": 60, "max_wait_seconds": 60, "max_attempts": 1000});
+    let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
+    let started = tokio::time::Instant::now();
+    let out = json(&generate::handle(&deps, event).await.unwrap());
+    assert!(started.elapsed().as_secs() < 600, "within its budget");
+    assert_eq!(out["jobs"][0]["status"], "TIMED_OUT");
+    let message = out["jobs"][0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("at the end of the Generate invocation that created it")
+            && message.contains("no other session may read it"),
+        "{message}"
+    );
+    assert_eq!(out["jobs"][1]["status"], "COMPLETED");
+    assert_eq!(out["pending"], 0);
+    assert!(
+        web.num_calls() >= 8,
+        "polled a minute apart until the budget: {}",
+        web.num_calls()
+    );
+}

@@ -20,20 +20,26 @@ pub fn after_poll(state: &mut BatchState) {
     state.attempt += 1;
     if state.attempt >= state.run.poll.max_attempts {
         let message = format!("job still IN_PROGRESS after {} polls", state.attempt);
-        for job in state
-            .jobs
-            .iter_mut()
-            .filter(|j| j.status == JobStatus::InProgress)
-        {
-            job.status = JobStatus::TimedOut;
-            job.error = Some(JobError {
-                code: "TimedOut".into(),
-                message: message.clone(),
-            });
-        }
+        time_out_pending(state, &message);
     }
     state.pending = BatchState::count_pending(&state.jobs);
     state.wait_seconds = next_wait(&state.run.poll, state.attempt);
+}
+
+/// Marks every job still running TIMED_OUT, saying why.
+pub fn time_out_pending(state: &mut BatchState, message: &str) {
+    for job in state
+        .jobs
+        .iter_mut()
+        .filter(|j| j.status == JobStatus::InProgress)
+    {
+        job.status = JobStatus::TimedOut;
+        job.error = Some(JobError {
+            code: "TimedOut".into(),
+            message: message.to_string(),
+        });
+    }
+    state.pending = BatchState::count_pending(&state.jobs);
 }
 
 #[cfg(test)]
