@@ -104,15 +104,6 @@ impl ActionPattern {
             None => false,
         }
     }
-
-    /// The part of this pattern within one service: `*` within `s3` is `s3:*`, `*:Get*`
-    /// within `s3` is `s3:Get*`. `None` when the pattern does not cover the service.
-    pub fn within(&self, namespace: &str) -> Option<ActionPattern> {
-        if !self.covers_service(namespace) {
-            return None;
-        }
-        ActionPattern::parse(&format!("{namespace}:{}", self.name())).ok()
-    }
 }
 
 impl fmt::Display for ActionPattern {
@@ -192,16 +183,11 @@ mod tests {
     }
 
     #[test]
-    fn a_pattern_within_one_service() {
-        assert_eq!(pattern("*").within("s3").unwrap().as_str(), "s3:*");
-        assert_eq!(
-            pattern("*:List*").within("kms").unwrap().as_str(),
-            "kms:List*"
-        );
-        assert_eq!(pattern("s3:Get*").within("s3").unwrap().as_str(), "s3:Get*");
-        assert!(pattern("s3:Get*").within("ec2").is_none());
+    fn service_wide_patterns_and_the_one_that_grants_everything() {
         assert!(pattern("s3:*").is_service_wide() && pattern("*").is_service_wide());
         assert!(!pattern("s3:Get*").is_service_wide());
+        assert!(pattern("*").grants_everything() && pattern("*:*").grants_everything());
+        assert!(!pattern("s3:*").grants_everything() && !pattern("*:Get*").grants_everything());
     }
 
     #[test]
