@@ -337,6 +337,56 @@ fn the_summary_as_text() {
 }
 
 #[test]
+fn open_account_names_the_accounts_page_only_of_an_account_read_in_an_organization_run() {
+    use crate::commands::open::account_page;
+    use last_accessed::domain::input::{AccountSelection, Organization};
+    let mut v: serde_json::Value = fixture(include_str!("testdata/summary.json"));
+    v["accounts"] = serde_json::json!([
+        {"id": "111111111111", "name": "prod", "ou_path": "r-ab12", "status": "SUCCEEDED",
+         "principals": 2, "reports_written": 2, "services_granted": 3, "services_used": 1, "services_unused": 2},
+        {"id": "222222222222", "name": "sandbox", "ou_path": "r-ab12", "status": "UNREACHABLE",
+         "error": "cannot assume the member role: AccessDenied",
+         "principals": 0, "reports_written": 0, "services_granted": 0, "services_used": 0, "services_unused": 0}
+    ]);
+    let mut s: RunSummary = serde_json::from_value(v).expect("summary");
+    let refused = account_page("2026-11-25", "r1", "111111111111", &s).unwrap_err();
+    assert_eq!(refused.exit, Exit::Usage);
+    assert!(
+        refused
+            .message
+            .contains("its page is the run's (ila open r1)"),
+        "{}",
+        refused.message
+    );
+    s.parameters.organization = Some(Organization {
+        selection: AccountSelection::All,
+        exclude: Vec::new(),
+        member_role: "iam-last-accessed-member".into(),
+        max_accounts_in_parallel: 10,
+        access_report: false,
+        access_report_timeout_seconds: 3600,
+    });
+    assert_eq!(
+        account_page("2026-11-25", "r1", "111111111111", &s).unwrap(),
+        "reports/runs/dt=2026-11-25/run=r1/accounts/111111111111.html"
+    );
+    let unread = account_page("2026-11-25", "r1", "222222222222", &s).unwrap_err();
+    assert_eq!(unread.exit, Exit::Failed);
+    assert!(
+        unread.message.contains("cannot assume the member role"),
+        "{}",
+        unread.message
+    );
+    let unknown = account_page("2026-11-25", "r1", "333333333333", &s).unwrap_err();
+    assert_eq!(unknown.exit, Exit::Usage);
+    assert!(
+        unknown.message.contains("111111111111, 222222222222"),
+        "{}",
+        unknown.message
+    );
+}
+
+#[test]
 fn summary_text_of_an_organization_run_has_a_line_per_account() {
     let mut v: serde_json::Value = fixture(include_str!("testdata/summary.json"));
     v["status"] = "INCOMPLETE".into();
