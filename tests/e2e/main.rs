@@ -12,3 +12,4 @@ mod outcomes;
 mod reports;
 mod resilience;
 mod sdk_parses;
+mod stop;
