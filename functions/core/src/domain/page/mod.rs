@@ -139,13 +139,21 @@ impl PageHead {
             max_failed_percent: 0.0,
         };
         let status = summary.status.as_str();
+        let mut run = RunHead::of(
+            &summary.parameters,
+            &closing,
+            status,
+            summary.failure.clone(),
+        );
+        // The summary's own say (they are the plan's in every summary Summarize writes).
+        run.run_id.clone_from(&summary.run_id);
+        run.dt.clone_from(&summary.dt);
+        run.started_at.clone_from(&summary.started_at);
+        run.as_of.clone_from(&summary.as_of);
+        run.as_of_epoch =
+            crate::domain::clock::utc::parse(&summary.as_of).map(|t| t.unix_timestamp());
         PageHead {
-            run: RunHead::of(
-                &summary.parameters,
-                &closing,
-                status,
-                summary.failure.clone(),
-            ),
+            run,
             counts: summary.counts.clone(),
             changes: changes_head(&summary.changes),
             top_unused: summary.top_unused.clone(),
