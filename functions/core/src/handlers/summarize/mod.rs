@@ -41,15 +41,9 @@ pub async fn handle(
     let run = &event.plan.run;
     let store = &deps.store;
     let (plan, accounts, access_report) = gather(deps, &event).await?;
-    let now = OffsetDateTime::now_utc();
-    let closing = Closing {
-        finished_at: utc::format(now),
-        duration_seconds: utc::parse(&run.started_at)
-            .map(|s| (now - s).whole_seconds())
-            .unwrap_or(0),
-        reports_prefix: keys::reports_prefix(&run.dt, &run.run_id),
-        max_failed_percent: deps.config.max_failed_percent,
-    };
+    // The account pages' (they are written as the run is read); the summary's is taken
+    // once every batch result is read.
+    let closing = closing_now(run, deps.config.max_failed_percent);
     let mut out = Outputs {
         index: ArrayUpload::new(
             store.upload(&keys::index_key(&run.dt, &run.run_id), "application/json"),
@@ -73,6 +67,7 @@ pub async fn handle(
     // sees them.
     out.finish().await?;
     let organization = plan.organization.is_some();
+    let closing = closing_now(run, deps.config.max_failed_percent);
     let summary = fold.finish(plan, accounts, access_report, event.error.clone(), closing);
     let head = PageHead::of_run(
         &summary,
@@ -111,6 +106,19 @@ pub async fn handle(
         reports_written: counts.reports_written,
         by_status: counts.by_status.clone(),
     })
+}
+
+/// The run closes now: its end and duration.
+fn closing_now(run: &RunContext, max_failed_percent: f64) -> Closing {
+    let now = OffsetDateTime::now_utc();
+    Closing {
+        finished_at: utc::format(now),
+        duration_seconds: utc::parse(&run.started_at)
+            .map(|s| (now - s).whole_seconds())
+            .unwrap_or(0),
+        reports_prefix: keys::reports_prefix(&run.dt, &run.run_id),
+        max_failed_percent,
+    }
 }
 
 /// The plan with its accounts' sums, the accounts, and the access report.
