@@ -4,7 +4,11 @@ local stack. Summarize's peak RSS is read as `make bench` reads it: the VmHWM of
 stack's own `summarize` processes, reset (`/proc/PID/clear_refs`, 5) before each scan."""
 import json
 import os
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from botocore.exceptions import ResponseParserError
 
 from conftest import ROOT
 
@@ -49,14 +53,28 @@ def scan(stack, n):
     tag = uuid.uuid4().hex[:8]
     path = f"/memory/{tag}/"
 
+    def retried(call, **kw):
+        # moto's IAM backend is not thread-safe: a concurrent CreateRole can fail with
+        # "dictionary changed size during iteration" (an HTML 500) having made nothing
+        # (tests/local/seed.py does the same).
+        for attempt in range(6):
+            try:
+                return call(**kw)
+            except ResponseParserError:
+                time.sleep(0.05 * (attempt + 1))
+            except stack.iam.exceptions.EntityAlreadyExistsException:
+                if attempt == 0:
+                    raise
+                return None
+        return call(**kw)
+
     def role(i):
         name = f"all-{tag}-{i:05}"
-        stack.iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)
-        stack.iam.put_role_policy(RoleName=name, PolicyName="everything", PolicyDocument=EVERYTHING)
+        retried(stack.iam.create_role, RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)
+        retried(stack.iam.put_role_policy, RoleName=name, PolicyName="everything", PolicyDocument=EVERYTHING)
 
-    # One at a time: moto's CreateRole is not safe under concurrent calls.
-    for i in range(n):
-        role(i)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(role, range(n)))
     reset_peaks()
     out = stack.run(f"memory-{n}-{tag}", {
         "discover": {"types": ["role"], "path_prefix": path},

@@ -290,9 +290,16 @@ impl PageBuilder {
         })
     }
 
-    /// The page's data as script-safe JSON: the head, the tables, and the principals
-    /// kept, in the order they came.
-    pub fn data_json(self, head: &PageHead) -> String {
+    /// About how many bytes the page's data takes (what is kept, its tables, a margin
+    /// for the head).
+    pub fn data_bytes(&self) -> usize {
+        self.kept_bytes + self.tables_bytes() + 64 * 1024
+    }
+
+    /// Appends the page's data as script-safe JSON to `out`: the head, the tables, and
+    /// the principals kept, in the order they came (each dropped once written: the
+    /// page is held about once).
+    pub fn write_data(self, head: &PageHead, out: &mut String) {
         let mut kept = self.kept.into_vec();
         kept.sort_unstable_by_key(|k| k.seq);
         let services: Vec<ServiceRow> = self
@@ -320,18 +327,15 @@ impl PageBuilder {
             actions: &self.actions.names,
         };
         let json = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_string());
-        let mut out = script_safe(json.strip_suffix('}').unwrap_or(&json));
-        let body: usize = kept.iter().map(|k| k.json.len() + 1).sum();
-        out.reserve(body + 32);
+        out.push_str(&script_safe(json.strip_suffix('}').unwrap_or(&json)));
         out.push_str(",\"principals\":[");
-        for (i, k) in kept.iter().enumerate() {
+        for (i, k) in kept.into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             out.push_str(&k.json);
         }
         out.push_str("]}");
-        out
     }
 }
 

@@ -213,21 +213,25 @@ pub fn render_page(head: &PageHead, page: PageBuilder) -> String {
         ),
         None => format!("iam-last-accessed: run {}", head.run.run_id),
     };
-    let data = page.data_json(head);
-    let mut out = String::with_capacity(TEMPLATE.len() + CSS.len() + JS.len() + data.len());
+    let mut out = String::with_capacity(TEMPLATE.len() + CSS.len() + JS.len() + page.data_bytes());
+    let mut page = Some(page);
     let mut rest = TEMPLATE;
     // Markers are filled in order, each once: what is inserted is never searched again.
-    for (marker, value) in [
-        ("{{TITLE}}", html_escape(&title)),
-        ("{{CSS}}", CSS.to_string()),
-        ("{{DATA}}", data),
-        ("{{JS}}", JS.to_string()),
-    ] {
+    for marker in ["{{TITLE}}", "{{CSS}}", "{{DATA}}", "{{JS}}"] {
         let (before, after) = rest
             .split_once(marker)
             .expect("page.html carries every marker, in order");
         out.push_str(before);
-        out.push_str(&value);
+        match marker {
+            "{{TITLE}}" => out.push_str(&html_escape(&title)),
+            "{{CSS}}" => out.push_str(CSS),
+            "{{JS}}" => out.push_str(JS),
+            _ => {
+                if let Some(page) = page.take() {
+                    page.write_data(head, &mut out);
+                }
+            }
+        }
         rest = after;
     }
     out.push_str(rest);
