@@ -3,7 +3,7 @@
 //! and record an account's failure for Summarize.
 
 use crate::helpers::{
-    account_answer, account_event, account_work, event, expect_error, iam_refuses, json,
+    account_answer, account_event, account_work, deadline, event, expect_error, iam_refuses, json,
     member_plan_deps, org_plan_deps, org_planned, org_tree, plan_deps, planned, run_answer,
     sts_refusing, work, Bucket, ACCOUNT, ADMINS, ALICE, BUCKET, DEPLOYER, MEMBER, MEMBER_ROLE,
     ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID, STARTED_AT, SUSPENDED, SUSPENDED_WEB, WEB,
@@ -22,7 +22,13 @@ use last_accessed::Error;
 use serde_json::{json, Value};
 
 async fn run(bucket: &Bucket, iam: &[&Rule], event: Value) -> Result<PlanAnswer, Error> {
-    plan::handle(&plan_deps(bucket, iam), event, Some(PLAN_FUNCTION)).await
+    plan::handle(
+        &plan_deps(bucket, iam),
+        event,
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
 }
 
 /// Plan's start of the run `event`.
@@ -475,7 +481,7 @@ async fn an_arn_of_an_account_the_organization_does_not_select_is_invalid_input(
     let rules: Vec<&Rule> = tree.iter().collect();
     let deps = org_plan_deps(&bucket, &[], &rules);
     let message = expect_error(
-        plan::handle(&deps, event, Some(PLAN_FUNCTION)).await,
+        plan::handle(&deps, event, Some(PLAN_FUNCTION), deadline()).await,
         "InvalidInput",
         &[&format!(
             "{SUSPENDED_WEB} is in account {SUSPENDED}, which `organization` does not select"
@@ -593,9 +599,14 @@ const STS_REFUSAL: &str = "User: arn:aws:sts::123456789012:assumed-role/last-acc
 async fn a_member_role_sts_refuses_is_recorded_unreachable_with_the_refusal() {
     let (bucket, out) = org_planned().await;
     let deps = member_plan_deps(&bucket, &sts_refusing(STS_REFUSAL)).await;
-    let answer = plan::handle(&deps, account_event(&bucket, &out, 1), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
+    let answer = plan::handle(
+        &deps,
+        account_event(&bucket, &out, 1),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
     let step = account_answer(answer);
     assert_eq!(
         (step.principals, step.batches, step.scan),
@@ -644,7 +655,7 @@ async fn access_round(
     deps: &last_accessed::runtime::deps::PlanDeps,
     event: Value,
 ) -> AccessReportProgress {
-    match plan::handle(deps, event, Some(PLAN_FUNCTION))
+    match plan::handle(deps, event, Some(PLAN_FUNCTION), deadline())
         .await
         .unwrap()
     {
@@ -718,9 +729,14 @@ async fn a_throttled_access_report_round_keeps_the_job_ids_it_was_given() {
         Some(crate::helpers::iam_error("Throttling", "Rate exceeded")),
     );
     let deps = org_plan_deps(&bucket, &[&generate], &[]);
-    plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
-        .await
-        .expect("throttling ends the round, not the run");
+    plan::handle(
+        &deps,
+        access_round_event(&out),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .expect("throttling ends the round, not the run");
     let state = bucket.json(&format!("work/run={ORG_RUN_ID}/access-report.json"));
     assert_eq!(
         (state[0]["state"].as_str(), state[0]["job_id"].as_str()),
@@ -823,7 +839,7 @@ async fn access_report_refused(rules: &[&Rule]) -> String {
     let deps = org_plan_deps(&bucket, &[], &all);
     let mut event = event("plan", "organization");
     event["start"]["input"]["organization"]["access_report"] = json!(true);
-    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION))
+    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION), deadline())
         .await
         .unwrap_err();
     assert_eq!(e.name(), "InvalidInput");
@@ -864,3 +880,4 @@ async fn an_access_report_of_a_root_without_scps_is_invalid_input() {
         "{text}"
     );
 }
+

@@ -11,8 +11,11 @@ use crate::error::IamError;
 use aws_sdk_iam::types::{ReportStateType, StatusType};
 use std::collections::BTreeMap;
 use std::time::Duration;
+// tokio's clock: a test's paused clock drives the wait.
+use tokio::time::Instant;
 
-/// How long Plan waits for IAM to generate the report (IAM: seconds, usually).
+/// How long Plan waits for IAM to generate the report (IAM: seconds, usually), at most:
+/// less when its invocation's budget ends first.
 const REPORT_ATTEMPTS: u32 = 60;
 const REPORT_PAUSE: Duration = Duration::from_secs(2);
 
@@ -146,9 +149,14 @@ where
 
 impl Directory {
     /// Every user's credentials, by ARN, as the credential report has them (IAM serves a
-    /// report up to four hours old; key ids are not in it).
-    pub async fn credential_report(&self) -> Result<BTreeMap<String, Credentials>, IamError> {
+    /// report up to four hours old; key ids are not in it). IAM's generation is waited
+    /// for until `until` (the invocation's budget) at the latest.
+    pub async fn credential_report(
+        &self,
+        until: Instant,
+    ) -> Result<BTreeMap<String, Credentials>, IamError> {
         let iam = &self.iam;
+        let started = Instant::now();
         let mut complete = false;
         for _ in 0..REPORT_ATTEMPTS {
             self.pacer.acquire().await;
@@ -161,11 +169,14 @@ impl Directory {
                 complete = true;
                 break;
             }
+            if Instant::now() + REPORT_PAUSE >= until {
+                break;
+            }
             tokio::time::sleep(REPORT_PAUSE).await;
         }
         if !complete {
             return Err(IamError::ReportNotReady {
-                seconds: REPORT_ATTEMPTS * REPORT_PAUSE.as_secs() as u32,
+                seconds: started.elapsed().as_secs() as u32,
             });
         }
         self.pacer.acquire().await;
