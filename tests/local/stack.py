@@ -96,7 +96,7 @@ def stop(name):
     if pid and alive(pid):
         log(f"stopping {name} (pid {pid})")
         try:
-            os.killpg(pid, signal.SIGTERM)  # the process group: cargo lambda's children too
+            os.killpg(pid, signal.SIGTERM)  # the process group: any children too
         except OSError:
             pass
         for _ in range(100):
@@ -104,7 +104,7 @@ def stop(name):
                 break
             time.sleep(0.1)
     if pid:
-        try:  # whatever is left of the group (cargo lambda's function processes)
+        try:  # whatever is left of the group
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
@@ -117,7 +117,7 @@ def stop(name):
 def stop_all():
     """Every function process and runtime API (whatever functions the last template had),
     then the emulator."""
-    for pattern in ("fn-*.pid", "watch*.pid"):
+    for pattern in ("fn-*.pid", "runtime-*.pid", "watch*.pid"):
         for path in sorted(glob.glob(os.path.join(LOCAL, pattern))):
             stop(os.path.basename(path)[: -len(".pid")])
     stop("emulator")
@@ -343,27 +343,26 @@ def function_process_env(function, endpoint, runtime_api):
 
 
 def serve(function, port, endpoint):
-    """One function: `cargo lambda watch --only-lambda-apis` is its Lambda runtime API (the
-    Invoke side and the runtime's next/response side), and LAMBDA_CONCURRENCY processes
-    of the binary `make build` made (target/debug/<binary>, the test build: nothing is
-    compiled again) poll it, each one invocation at a time, as Lambda's sandboxes do.
-    Returns the bridge route of the function."""
+    """One function: tests/local/runtime_api.py is its Lambda runtime API (the Invoke side
+    the bridge posts to, with each invocation's deadline, and the runtime's next/response
+    side), and LAMBDA_CONCURRENCY processes of the binary `make build` made
+    (target/debug/<binary>, the test build: nothing is compiled again) poll it, each one
+    invocation at a time, as Lambda's sandboxes do. Returns the bridge route of the function."""
     binary = os.path.join(ROOT, "target", "debug", function["binary"])
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"{binary} is missing: run `make build` first")
-    name = f"watch-{function['binary']}"
+    name = f"runtime-{function['binary']}"
     log(f"starting the runtime API of {function['name']} ({function['binary']}) on 127.0.0.1:{port}")
-    proc = start(name, [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--only-lambda-apis",
-                        "--invoke-address", "127.0.0.1", "--invoke-port", str(port)], watcher_env())
-    wait_port(port, proc, name, 120)
-    env = function_process_env(function, endpoint, f"http://127.0.0.1:{port}/.rt")
+    proc = start(name, [os.path.join(VENV_BIN, "python"), "tests/local/runtime_api.py", "--port", str(port),
+                        "--function", function["name"]], watcher_env())
+    wait_port(port, proc, name, 60)
+    env = function_process_env(function, endpoint, f"127.0.0.1:{port}")
     with open(os.path.join(LOCAL, f"lambda-{function['binary']}.env"), "w") as f:
         for k, v in env.items():
             f.write(f"{k}={v}\n")
     for i in range(int(os.environ.get("LAMBDA_CONCURRENCY", "4"))):
         start(f"fn-{function['binary']}-{i}", [binary], env)
-    # cargo lambda's runtime API serves the processes it did not start as its default function, `_`.
-    return f"http://127.0.0.1:{port}/_"
+    return f"http://127.0.0.1:{port}/{function['binary']}"
 
 
 def up(template_path):
