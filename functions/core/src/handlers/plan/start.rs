@@ -45,14 +45,13 @@ pub(super) async fn plan_run(
         .iam_requests_per_second
         .unwrap_or(config.iam_requests_per_second);
     // Every invocation must fit its timeout: batches shrink to what one invocation of the
-    // batch functions (their Timeout, as the template passes it) can do at the run's
-    // rate, and work that can't fit one principal is refused here.
-    let batch_size = sizing::fitted_batch_size(
-        input.batch_size,
-        rate,
-        &input.report,
-        config.function_timeout_seconds,
-    )?;
+    // batch functions can do at the run's rate, and work that can't fit one principal is
+    // refused here. Their Timeout is the one the template passes, or this invocation's
+    // own length if shorter: every function has the Globals' Timeout, so a copy of the
+    // template that changed it alone is still cut right.
+    let own = u32::try_from(deadline.length().as_secs_f64().ceil() as u64).unwrap_or(u32::MAX);
+    let timeout = config.function_timeout_seconds.min(own).max(1);
+    let batch_size = sizing::fitted_batch_size(input.batch_size, rate, &input.report, timeout)?;
     let own_account =
         match own_account.as_deref() {
             Some(text) => AccountId::parse(text).ok_or(ConfigError::OutOfRange {
