@@ -226,6 +226,10 @@ impl Directory {
             Ok(out) => out.access_key_metadata,
             Err(e) => return gone_or("ListAccessKeys", e).map(|_| None),
         };
+        // The report names keys by position, not id: each is matched to an active key
+        // created at the same instant, one not matched yet (two keys created in the same
+        // second are two keys, each re-read by its own id).
+        let mut taken: Vec<String> = Vec::new();
         for key in creds.access_keys.iter_mut() {
             if !stale(key.last_used.as_deref()) {
                 continue;
@@ -233,11 +237,17 @@ impl Directory {
             key.id = keys
                 .iter()
                 .filter(|k| k.status == Some(StatusType::Active))
+                .filter(|k| {
+                    k.access_key_id
+                        .as_ref()
+                        .is_some_and(|id| !taken.contains(id))
+                })
                 .find(|k| {
                     let created = k.create_date.as_ref().and_then(time);
                     matches!((&created, &key.created), (Some(c), Some(r)) if same_instant(c, r))
                 })
                 .and_then(|k| k.access_key_id.clone());
+            taken.extend(key.id.clone());
             let Some(id) = key.id.clone() else { continue };
             self.pacer.acquire().await;
             match iam
