@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The local stack: the emulator (moto + access advisor), infra/template.yaml deployed into
-it as a CloudFormation stack, and one `cargo lambda watch` per deployed function.
+it as a CloudFormation stack, and one Lambda runtime API (tests/local/runtime_api.py) per deployed
+function.
 
     python tests/local/stack.py up [--template PATH]   # writes $LOCAL_DIR/env (export lines)
     python tests/local/stack.py down                    # stops every process by its PID
 
 `up` does what `sam package` + `sam deploy` do, offline: it uploads each function's code
-(a dummy zip: the code is served by `cargo lambda watch`) and the state machine's
+(a dummy zip: the code is served by the local runtime API) and the state machine's
 definition to an artifact bucket in moto, points CodeUri / DefinitionUri at them, runs the
 SAM transform (aws-sam-translator, no AWS call), and creates the result as the
 CloudFormation stack `iam-last-accessed` (STACK_NAME) in moto. Parameters for local runs
@@ -15,14 +16,14 @@ come from IAM_REQUESTS_PER_SECOND (50), IAM_BURST (10), MAX_CONCURRENCY (4), BAT
 --template (default infra/template.yaml); a copy elsewhere may keep the relative
 CodeUri / DefinitionUri of the original (they are resolved next to the copy, else in infra/).
 
-Each function is served as Lambda serves it: `cargo lambda watch --only-lambda-apis` on
+Each function is served as Lambda serves it: tests/local/runtime_api.py on
 LAMBDA_PORT, LAMBDA_PORT+1, … (in the template's order) is its runtime API, and
 LAMBDA_CONCURRENCY (4) processes of the binary the test build made (target/debug/<binary>;
 nothing is compiled here) poll it, each with the function's deployed Environment (as
 GetFunctionConfiguration returns it), the local-only endpoint settings and its execution
 role's credentials (`function_credentials_env`). The emulator's Lambda bridge
-(`lambda_bridge_functions`) routes each deployed function's Invoke to its runtime API and
-enforces the function's Timeout.
+(`lambda_bridge_functions`) routes each deployed function's Invoke to its runtime API, with the
+invocation's deadline (the invoke's time plus the function's Timeout), and enforces the Timeout.
 
 Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000, and the next ones); state directory LOCAL_DIR
 (.local). Everything it starts is recorded in $LOCAL_DIR/*.pid and logs to $LOCAL_DIR/*.log.
@@ -183,7 +184,7 @@ def dummy_zip(binary):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
-        z.writestr(info, f"{binary}: served by cargo lambda watch through the emulator's Lambda bridge\n")
+        z.writestr(info, f"{binary}: served by the local runtime API (tests/local/runtime_api.py) through the emulator's Lambda bridge\n")
     return buf.getvalue()
 
 

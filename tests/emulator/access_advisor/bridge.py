@@ -1,4 +1,4 @@
-"""Forward moto Lambda invocations to a local runtime (e.g. `cargo lambda watch`).
+"""Forward moto Lambda invocations to a local runtime API (tests/local/runtime_api.py).
 
 Routing, per deployed function name:
 
@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 from .state import STATE
 
-# cargo lambda watch may compile on first call: never give up before Lambda's
+# Without a Timeout of the function's: never give up before Lambda's
 # own maximum of 15 minutes.
 CLIENT_TIMEOUT_SECONDS = 15 * 60 + 30
 
