@@ -21,15 +21,24 @@ pub struct Deadline {
 impl Deadline {
     /// The deadline of an invocation starting now: Lambda's (`deadline_ms`, milliseconds
     /// since the Unix epoch, as the runtime API gives it) or `timeout` from now,
-    /// whichever comes first. A Lambda deadline already past leaves no time at all.
+    /// whichever comes first. A "deadline" already past as the invocation starts is none
+    /// Lambda gives (its deadline is the start plus a Timeout of at least 1 s): a local
+    /// runtime's placeholder (`cargo lambda watch` sends 600000, in 1970), so `timeout`
+    /// alone counts, said in the log.
     pub fn of_invocation(deadline_ms: u64, timeout: Duration) -> Deadline {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis();
-        let left = Duration::from_millis(
-            u64::try_from(u128::from(deadline_ms).saturating_sub(now_ms)).unwrap_or(u64::MAX),
-        );
+        let left = u128::from(deadline_ms).saturating_sub(now_ms);
+        if left == 0 {
+            tracing::warn!(
+                deadline_ms,
+                "the runtime's deadline is already past: budgeting against the Timeout alone"
+            );
+            return Deadline::after(timeout);
+        }
+        let left = Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX));
         Deadline::after(left.min(timeout))
     }
 
@@ -82,10 +91,10 @@ mod tests {
         // The template says 60 s, Lambda 900 s: 60 s.
         let d = Deadline::of_invocation(now_ms + 900_000, Duration::from_secs(60));
         assert_eq!(d.length(), Duration::from_secs(60));
-        // A deadline already past (cargo lambda's constant 600000, 1970): no time.
+        // A deadline already past at the start (cargo lambda's constant 600000, 1970) is
+        // no Lambda deadline: the Timeout alone.
         let d = Deadline::of_invocation(600_000, Duration::from_secs(900));
-        assert_eq!(d.length(), Duration::ZERO);
-        assert_eq!(d.calls_left(5.0), 0);
+        assert_eq!(d.length(), Duration::from_secs(900));
     }
 
     #[tokio::test(start_paused = true)]
