@@ -12,7 +12,7 @@ INPUT         ?=
 NEXTEST       := cargo nextest run --workspace --no-fail-fast
 export EMULATOR_PORT LAMBDA_PORT
 
-.PHONY: help setup fmt lint test test-e2e build build-lambdas sam-build emulator local-up local-down run demo bench deploy delete clean
+.PHONY: help setup fmt lint test test-e2e build build-lambdas sam-build emulator local-up local-down run demo bench bench-scale deploy delete clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ demo: setup build ## fresh clone → a scan of a seeded Organization (4 accounts
 
 bench: setup build ## a scan of N principals at an emulated IAM rate R; prints figures (ACCOUNTS=A: over A member accounts, R each)
 	$(if $(N),N=$(N) )$(if $(R),R=$(R) )$(if $(ACCOUNTS),ACCOUNTS=$(ACCOUNTS) )bash tests/local/bench.sh
+
+bench-scale: setup ## Summarize over synthetic runs of 100,000 and 1,000,000 principals (no IAM; release; SIZES=N:ACCOUNTS,...); prints figures
+	$(VENV)/bin/python tests/local/bench_scale.py $(if $(SIZES),--sizes $(SIZES))
 
 sam-build: setup ## sam build of infra/template.yaml (cargo-lambda, release, arm64): what deploy builds; no terminal needed
 	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ../.venv-sam/bin/sam build --template template.yaml

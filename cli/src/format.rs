@@ -138,8 +138,29 @@ pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
             );
         }
     }
+    out += &unfinished_lines(s);
+    if let Some(f) = &s.failure {
+        out += &format!(
+            "map failed: {}: {}\n",
+            f.error.as_deref().unwrap_or("(no error)"),
+            f.cause.as_deref().unwrap_or("(no cause)")
+        );
+    }
+    out += &format!("reports:    s3://{bucket}/{}\n", s.reports_prefix);
+    out += &format!("summary:    s3://{bucket}/{key}\n");
+    out
+}
+
+/// The principals whose job did not complete and those without a report: how many, and
+/// the first ten of each.
+fn unfinished_lines(s: &RunSummary) -> String {
+    let mut out = String::new();
     if !s.errors.is_empty() {
-        out += "errors:\n";
+        let total = s
+            .lists
+            .as_ref()
+            .map_or(s.errors.len() as u64, |l| l.errors.total);
+        out += &format!("errors:     {total} principals whose job did not complete\n");
     }
     for e in s.errors.iter().take(10) {
         let why = e
@@ -150,20 +171,15 @@ pub fn summary_text(s: &RunSummary, bucket: &str, key: &str) -> String {
         out += &format!("  {} {}{why}\n", e.status.as_str(), e.arn);
     }
     if !s.missing.is_empty() {
-        out += &format!("without a report: {} principals\n", s.missing.len());
+        // counts.principals_missing: all of them (the summary lists the first 1,000).
+        out += &format!(
+            "without a report: {} principals\n",
+            s.counts.principals_missing.max(s.missing.len() as u32)
+        );
         for m in s.missing.iter().take(10) {
             out += &format!("  {} — {}\n", m.arn, m.reason);
         }
     }
-    if let Some(f) = &s.failure {
-        out += &format!(
-            "map failed: {}: {}\n",
-            f.error.as_deref().unwrap_or("(no error)"),
-            f.cause.as_deref().unwrap_or("(no cause)")
-        );
-    }
-    out += &format!("reports:    s3://{bucket}/{}\n", s.reports_prefix);
-    out += &format!("summary:    s3://{bucket}/{key}\n");
     out
 }
 

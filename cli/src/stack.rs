@@ -64,6 +64,8 @@ impl RunState {
 
 pub struct Stack {
     pub sfn: aws_sdk_sfn::Client,
+    /// Who is calling (`ila stop` names the caller in the stop's cause).
+    pub sts: aws_sdk_sts::Client,
     pub state_machine: Option<String>,
     pub store: Option<ReportStore>,
 }
@@ -82,6 +84,7 @@ impl Stack {
         let bucket = setting(&cli.bucket, "--bucket", "REPORT_BUCKET").ok();
         Stack {
             sfn: aws_sdk_sfn::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
             state_machine: cli.state_machine.clone().filter(|v| !v.is_empty()),
             store: bucket
                 .map(|b| ReportStore::new(aws_sdk_s3::Client::from_conf(s3), b.to_string())),

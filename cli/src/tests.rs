@@ -2,6 +2,9 @@
 
 use crate::commands::run::run_input;
 use crate::commands::status::render as render_status;
+use crate::commands::stop::{
+    render as render_stop, stop_cause, stop_failure, stoppable, Stopped, STOP_ERROR,
+};
 use crate::commands::{report, runs, Command};
 use crate::failure::{AwsError, Exit};
 use crate::format::{render_batches, seconds, summary_text, table};
@@ -28,6 +31,7 @@ fn help_on_every_command_exits_zero() {
         &["--help"][..],
         &["run", "--help"],
         &["status", "--help"],
+        &["stop", "--help"],
         &["summary", "--help"],
         &["runs", "--help"],
         &["report", "--help"],
@@ -56,6 +60,8 @@ fn usage_errors_exit_two() {
     for (args, expected) in [
         (&["run", "--bogus"][..], ErrorKind::UnknownArgument),
         (&["status"], ErrorKind::MissingRequiredArgument),
+        (&["stop"], ErrorKind::MissingRequiredArgument),
+        (&["stop", "r1", "r2"], ErrorKind::UnknownArgument),
         (&["summary"], ErrorKind::MissingRequiredArgument),
         (&["diff"], ErrorKind::MissingRequiredArgument),
         (&["open", "r1", "--bogus"], ErrorKind::UnknownArgument),
@@ -310,6 +316,91 @@ fn status_text_and_exit() {
     assert!(json.get("output").is_none());
 }
 
+#[test]
+fn stop_takes_a_run_and_refuses_a_finished_one() {
+    let Command::Stop(args) = parse(&["stop", "r1"]).unwrap().command else {
+        panic!("not stop")
+    };
+    assert_eq!(args.run, "r1");
+
+    let running = RunState {
+        status: "RUNNING".into(),
+        stopped_at: None,
+        ..failed_state()
+    };
+    assert!(stoppable(&running).is_ok());
+    for status in ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] {
+        let done = RunState {
+            status: status.into(),
+            ..failed_state()
+        };
+        let f = stoppable(&done).expect_err(status);
+        assert_eq!(f.exit, Exit::Failed, "{status}");
+        assert_eq!(
+            f.message,
+            format!("run \"r1\" is not running: it ended {status} at 2026-11-25T17:03:20Z, so there is nothing to stop. `ila status r1` shows it.")
+        );
+    }
+}
+
+#[test]
+fn the_stop_names_who_stopped_it_and_what_it_did() {
+    assert_eq!(
+        stop_cause(Some("arn:aws:iam::123456789012:user/alice")),
+        "stopped with `ila stop` by arn:aws:iam::123456789012:user/alice"
+    );
+    assert!(stop_cause(None).starts_with("stopped with `ila stop` by "));
+    let stopped = Stopped {
+        run: "r1".into(),
+        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:sm:r1".into(),
+        status: "ABORTED".into(),
+        stopped_at: "2026-11-25T17:03:20Z".into(),
+        error: STOP_ERROR.into(),
+        cause: stop_cause(Some("arn:aws:iam::123456789012:user/alice")),
+    };
+    assert_eq!(
+        render_stop(&stopped),
+        "run       r1\nstatus    ABORTED\nstopped   2026-11-25T17:03:20Z\nerror     Stopped\n\
+         cause     stopped with `ila stop` by arn:aws:iam::123456789012:user/alice\n\
+         The run's Map Runs and child executions stop with it: no function invocation of it starts \
+         after the stop, the ones in flight finish. It has no summary; `ila status r1` shows it.\n"
+    );
+    let json = serde_json::to_value(&stopped).unwrap();
+    assert_eq!(json["status"], "ABORTED");
+    assert_eq!(json["error"], "Stopped");
+}
+
+#[test]
+fn stop_refusals_are_sentences() {
+    let missing = AwsError {
+        operation: "StopExecution",
+        code: Some("ExecutionDoesNotExist".into()),
+        message: Some("Execution Does Not Exist: 'arn:…:r9'".into()),
+        transport: None,
+    };
+    let f = stop_failure("r9", &missing);
+    assert_eq!(f.exit, Exit::Failed);
+    assert_eq!(
+        f.message,
+        "no run named \"r9\" to stop (StopExecution failed: ExecutionDoesNotExist: Execution Does Not Exist: 'arn:…:r9'). `ila runs` lists the recent runs."
+    );
+    let denied = AwsError {
+        operation: "StopExecution",
+        code: Some("AccessDeniedException".into()),
+        message: Some("not allowed".into()),
+        transport: None,
+    };
+    let f = stop_failure("r1", &denied);
+    assert_eq!(f.exit, Exit::Aws);
+    assert!(
+        f.message.starts_with(
+            "StopExecution failed: AccessDeniedException: not allowed. Your credentials lack"
+        ),
+        "{}",
+        f.message
+    );
+}
+
 fn fixture<T: serde::de::DeserializeOwned>(text: &str) -> T {
     serde_json::from_str(text).expect("fixture")
 }
@@ -333,6 +424,56 @@ fn the_summary_as_text() {
     assert!(
         !text.contains("accounts:"),
         "one account scanned in full: no table\n{text}"
+    );
+}
+
+#[test]
+fn open_account_names_the_accounts_page_only_of_an_account_read_in_an_organization_run() {
+    use crate::commands::open::account_page;
+    use last_accessed::domain::input::{AccountSelection, Organization};
+    let mut v: serde_json::Value = fixture(include_str!("testdata/summary.json"));
+    v["accounts"] = serde_json::json!([
+        {"id": "111111111111", "name": "prod", "ou_path": "r-ab12", "status": "SUCCEEDED",
+         "principals": 2, "reports_written": 2, "services_granted": 3, "services_used": 1, "services_unused": 2},
+        {"id": "222222222222", "name": "sandbox", "ou_path": "r-ab12", "status": "UNREACHABLE",
+         "error": "cannot assume the member role: AccessDenied",
+         "principals": 0, "reports_written": 0, "services_granted": 0, "services_used": 0, "services_unused": 0}
+    ]);
+    let mut s: RunSummary = serde_json::from_value(v).expect("summary");
+    let refused = account_page("2026-11-25", "r1", "111111111111", &s).unwrap_err();
+    assert_eq!(refused.exit, Exit::Usage);
+    assert!(
+        refused
+            .message
+            .contains("its page is the run's (ila open r1)"),
+        "{}",
+        refused.message
+    );
+    s.parameters.organization = Some(Organization {
+        selection: AccountSelection::All,
+        exclude: Vec::new(),
+        member_role: "iam-last-accessed-member".into(),
+        max_accounts_in_parallel: 10,
+        access_report: false,
+        access_report_timeout_seconds: 3600,
+    });
+    assert_eq!(
+        account_page("2026-11-25", "r1", "111111111111", &s).unwrap(),
+        "reports/runs/dt=2026-11-25/run=r1/accounts/111111111111.html"
+    );
+    let unread = account_page("2026-11-25", "r1", "222222222222", &s).unwrap_err();
+    assert_eq!(unread.exit, Exit::Failed);
+    assert!(
+        unread.message.contains("cannot assume the member role"),
+        "{}",
+        unread.message
+    );
+    let unknown = account_page("2026-11-25", "r1", "333333333333", &s).unwrap_err();
+    assert_eq!(unknown.exit, Exit::Usage);
+    assert!(
+        unknown.message.contains("111111111111, 222222222222"),
+        "{}",
+        unknown.message
     );
 }
 

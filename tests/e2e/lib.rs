@@ -190,6 +190,23 @@ impl Stack {
         arn
     }
 
+    /// Creates `n` roles `{prefix}-{i}` under `path` (allowed s3:ListBucket), 25 at a time.
+    pub async fn create_roles(&self, path: &str, prefix: &str, n: usize) -> Vec<String> {
+        let mut arns = Vec::with_capacity(n);
+        for chunk in (0..n).collect::<Vec<_>>().chunks(25) {
+            let created = futures::future::join_all(chunk.iter().map(|i| {
+                let name = format!("{prefix}-{i}");
+                async move {
+                    self.create_role(path, &name, allow(&["s3:ListBucket"]))
+                        .await
+                }
+            }))
+            .await;
+            arns.extend(created);
+        }
+        arns
+    }
+
     /// The name of the stack's role whose name contains `part` (CloudFormation names
     /// roles `STACK-LogicalId-SUFFIX`).
     pub async fn role_named_like(&self, part: &str) -> String {

@@ -13,3 +13,4 @@ mod outcomes;
 mod reports;
 mod resilience;
 mod sdk_parses;
+mod stop;

@@ -208,7 +208,7 @@ async fn five_hundred_principals_with_512_character_paths_fit_the_payload_limits
     let filler = "p".repeat(512 - 2 - run.len() - 1);
     let path = format!("/{run}-{filler}/");
     assert_eq!(path.len(), 512);
-    let created: Vec<String> = futures_create_roles(&stack, &path, &run, 500).await;
+    let created: Vec<String> = stack.create_roles(&path, &run, 500).await;
     assert_eq!(created.len(), 500);
     stack.configure(json!({"job_seconds": 0.0, "fail": [], "deny": []}));
     let execution = stack
@@ -227,22 +227,4 @@ async fn five_hundred_principals_with_512_character_paths_fit_the_payload_limits
         "cut by bytes, not by count: {}",
         summary["parameters"]
     );
-}
-
-/// Creates `n` roles under `path`, 25 at a time.
-async fn futures_create_roles(stack: &Stack, path: &str, run: &str, n: usize) -> Vec<String> {
-    let mut arns = Vec::with_capacity(n);
-    for chunk in (0..n).collect::<Vec<_>>().chunks(25) {
-        let created = futures::future::join_all(chunk.iter().map(|i| {
-            let name = format!("{run}-{i}");
-            async move {
-                stack
-                    .create_role(path, &name, allow(&["s3:ListBucket"]))
-                    .await
-            }
-        }))
-        .await;
-        arns.extend(created);
-    }
-    arns
 }

@@ -32,20 +32,20 @@ class Stack:
                                      headers={"Content-Type": "application/json"}, method="POST")
         return json.loads(urllib.request.urlopen(req).read() or b"null")
 
-    def finish(self, name, run_input):
+    def finish(self, name, run_input, timeout=300):
         """Starts a run and waits for it to end: its DescribeExecution."""
         arn = self.sfn.start_execution(stateMachineArn=self.machine, name=name, input=json.dumps(run_input))["executionArn"]
-        deadline = time.time() + 300
+        deadline = time.time() + timeout
         while time.time() < deadline:
             d = self.sfn.describe_execution(executionArn=arn)
             if d["status"] != "RUNNING":
                 return d
             time.sleep(0.5)
-        pytest.fail(f"execution {name} still running after 300 s")
+        pytest.fail(f"execution {name} still running after {timeout} s")
 
-    def run(self, name, run_input):
+    def run(self, name, run_input, timeout=300):
         """A run that must succeed: its output."""
-        d = self.finish(name, run_input)
+        d = self.finish(name, run_input, timeout)
         assert d["status"] == "SUCCEEDED", (d.get("error"), d.get("cause"))
         return json.loads(d["output"])
 

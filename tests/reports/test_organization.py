@@ -85,7 +85,7 @@ def org(stack):
 POLL = {"initial_wait_seconds": 1, "max_wait_seconds": 1, "max_attempts": 30}
 
 
-def test_all_reports_every_reachable_account_and_names_the_unreachable_one(stack, org):
+def test_all_reports_every_reachable_account_and_names_the_unreachable_one(stack, org, tmp_path):
     name = f"org-all-{org['tag']}"
     status, error, cause, _ = finished(stack, name, {
         "organization": {"all": True}, "discover": {"path_prefix": org["path"]}, "poll": POLL})
@@ -135,6 +135,42 @@ def test_all_reports_every_reachable_account_and_names_the_unreachable_one(stack
     # The org-wide list of most-unused principals spans accounts.
     top = {t["arn"] for t in summary["top_unused"]}
     assert org["roles"]["a"]["idle"] in top and org["roles"]["b"]["idle"] in top
+    pages_link_overview_and_accounts(stack, summary, org, tmp_path)
+
+
+def pages_link_overview_and_accounts(stack, summary, org, tmp_path):
+    """The run's page is an overview with a row per account, linking the page of each
+    account read (beside it, as in the bucket); an account's page shows its principals
+    only, and links back."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "browser"))
+    from cdp import Browser, find_chromium
+    if not find_chromium():
+        pytest.fail("chromium is not installed: `make setup` installs Debian's `chromium`", pytrace=False)
+    run_dir = summary["reports_prefix"].replace("reports/principals/", "reports/runs/")
+    for key in stack.keys(run_dir):
+        if key.endswith(".html"):
+            target = tmp_path / key[len(run_dir):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
+    read = {a["id"] for a in summary["accounts"] if a["status"] != "UNREACHABLE"}
+    assert {p.stem for p in (tmp_path / "accounts").iterdir()} == read, "a page per account read"
+    with Browser() as b:
+        b.open(str(tmp_path / "index.html"))
+        rows = b.evaluate("[...document.querySelectorAll('table#accounts tbody tr[data-account]')]"
+                          ".map(r => [r.dataset.account, r.dataset.status, r.querySelector('a')?.getAttribute('href') ?? null])")
+        assert {r[0]: r[1] for r in rows} == {a["id"]: a["status"] for a in summary["accounts"]}
+        links = {r[0]: r[2] for r in rows}
+        assert links[org["a"]] == f"accounts/{org['a']}.html" and links[org["c"]] is None, links
+        assert b.evaluate("document.getElementById('principals-section').hidden") is True
+        assert org["c"] in b.evaluate("document.querySelector('table#accounts').textContent")
+        assert b.errors == []
+        b.open(str(tmp_path / "accounts" / f"{org['a']}.html"))
+        assert org["a"] in b.evaluate("document.getElementById('account').textContent")
+        shown = b.evaluate("[...document.querySelectorAll('table#principals tbody tr[data-arn]')].map(r => r.dataset.arn)")
+        assert sorted(shown) == sorted(org["roles"]["a"].values()), shown
+        assert b.evaluate("document.querySelector('#account a').getAttribute('href')") == "../index.html"
+        assert b.errors == []
 
 
 def test_only_the_scanners_own_roles_may_assume_the_member_role(stack, org):
@@ -293,7 +329,7 @@ def test_an_incomplete_run_is_the_previous_run_of_the_accounts_it_scanned(stack,
         status, error, cause, _ = finished(stack, name, run_input)
         assert (status, error) == ("FAILED", "IncompleteRun"), cause
         summary = summary_of(stack, name)
-        assert summary["status"] == "INCOMPLETE" and summary["schema_version"].startswith("3.")
+        assert summary["status"] == "INCOMPLETE" and summary["schema_version"].startswith("4.")
         reports = {stack.json(k)["arn"]: stack.json(k) for k in summary["report_keys"]}
         return summary, reports
 
@@ -343,7 +379,9 @@ def test_an_incomplete_run_is_the_previous_run_of_the_accounts_it_scanned(stack,
     assert reports2[ancient]["principal_id"] == reports1[ancient]["principal_id"]
     # The run's index carries the ids and the mark (what ila diff, the page and the next
     # run read).
-    index = stack.json(f"reports/runs/dt={summary2['dt']}/run={second}/principals.json")
+    # The index is a JSON array, one principal a line (summary 4.0 streams it).
+    index_key = f"reports/runs/dt={summary2['dt']}/run={second}/principals.json"
+    index = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=index_key)["Body"].read())
     row = next(p for p in index if p["arn"] == replaced)
     assert row["principal_id"] == fresh["principal_id"] and row["changes"]["recreated"] is True, row
     # ila diff: each principal against its own previous report; the re-created role is

@@ -76,7 +76,7 @@ def test_reports_match_the_seeded_truth(stack, account, run):
 
 def test_every_report_the_pipeline_wrote_validates(stack, account):
     principal_schema = json.load(open(os.path.join(ROOT, "schemas", "principal-report.v3.schema.json")))
-    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v3.schema.json")))
+    summary_schema = json.load(open(os.path.join(ROOT, "schemas", "run-summary.v4.schema.json")))
     access_schema = json.load(open(os.path.join(ROOT, "schemas", "org-access-report.v1.schema.json")))
     schemas = {"summary": summary_schema, "principal": principal_schema, "access": access_schema}
     checked = {"principal": 0, "summary": 0, "access": 0}

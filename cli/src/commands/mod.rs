@@ -7,6 +7,7 @@ pub mod report;
 pub mod run;
 pub mod runs;
 pub mod status;
+pub mod stop;
 pub mod summary;
 
 use crate::failure::{Exit, Result};
@@ -21,6 +22,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// A run's status: started, stopped, batches done, error and cause.
     Status(status::StatusArgs),
+    /// Stop a running run: its accounts' and batches' executions stop with it.
+    Stop(stop::StopArgs),
     /// A run's summary: counts, the most unused principals, errors.
     Summary(summary::SummaryArgs),
     /// Recent runs, newest first, with their status and principal counts.
@@ -41,6 +44,7 @@ pub async fn execute(cli: Cli) -> Result<Exit> {
     match &cli.command {
         Command::Run(args) => run::run(&stack, args, output).await,
         Command::Status(args) => status::status(&stack, args, output).await,
+        Command::Stop(args) => stop::stop(&stack, args, output).await,
         Command::Summary(args) => summary::summary(&stack, args, output).await,
         Command::Runs(args) => runs::runs(&stack, args, output).await,
         Command::Report(args) => report::report(&stack, args, output).await,

@@ -42,7 +42,8 @@ pub fn render(s: &RunState) -> String {
     if let Some(cause) = &s.cause {
         out += &format!("cause     {cause}\n");
     }
-    if !s.is_running() {
+    // A stopped run never reached Summarize.
+    if !s.is_running() && s.status != "ABORTED" {
         out += &format!("summary   ila summary {}\n", s.run_id);
     }
     out

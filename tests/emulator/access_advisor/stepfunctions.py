@@ -14,6 +14,8 @@ ASL needs. See tests/emulator/README.md, "CloudFormation and Step Functions gaps
   all items; with both fields, exceeding either fails it; with neither, any failed item
   does. Within the tolerance the Map succeeds and a failed item's result is ``null``.
   moto evaluates the threshold once every item has ended (AWS may stop earlier).
+- StopExecution stops the Map Runs, child executions and Tasks of the execution too
+  (sfn_stop.py; a stopped Map Run ends ABORTED, without the threshold).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import json
 import threading
 from typing import Any, List
+
+from . import sfn_stop
 
 _local = threading.local()
 
@@ -110,6 +114,8 @@ def _patch_map() -> None:
 
     def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         original_map_run(self, env, eval_input)
+        if sfn_stop.map_run_aborted(env):
+            return  # stopped with its execution: ABORTED, no threshold (sfn_stop.py)
         counter = eval_input.map_run_record.item_counter
         failed = counter.failed.get() + counter.timed_out.get() + counter.aborted.get()
         if not failed:
@@ -143,3 +149,4 @@ def _patch_map() -> None:
 def install() -> None:
     _patch_parser()
     _patch_map()
+    sfn_stop.install()

@@ -12,12 +12,14 @@ pub mod deadline;
 pub mod directory;
 #[cfg(feature = "lambda")]
 pub mod iam;
+pub mod json_array;
 #[cfg(feature = "lambda")]
 pub mod organizations;
 #[cfg(feature = "lambda")]
 pub mod pacing;
 pub mod pages;
 pub mod s3;
+pub mod streams;
 #[cfg(feature = "lambda")]
 pub mod sts;
 

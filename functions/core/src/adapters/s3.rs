@@ -13,11 +13,14 @@ pub struct ReportStore {
     /// The page guard of [`ReportStore::list_keys`]: [`MAX_S3_PAGES`] unless a test
     /// lowers it.
     pub(crate) max_pages: usize,
+    /// The part size of streamed uploads: [`PART_BYTES`](crate::adapters::streams::PART_BYTES)
+    /// unless a test lowers it.
+    pub(crate) part_bytes: usize,
 }
 
 impl ReportStore {
     /// A failed request about `key` (or a listing's prefix), the SDK's error kept.
-    fn failed<E, R>(
+    pub(crate) fn failed<E, R>(
         &self,
         operation: &'static str,
         key: &str,
@@ -40,7 +43,14 @@ impl ReportStore {
             s3,
             bucket,
             max_pages: MAX_S3_PAGES,
+            part_bytes: crate::adapters::streams::PART_BYTES,
         }
+    }
+
+    /// The same store with another part size for streamed uploads (S3 refuses parts
+    /// under 5 MiB but the last: for tests on a stub).
+    pub fn with_part_bytes(self, part_bytes: usize) -> Self {
+        ReportStore { part_bytes, ..self }
     }
 
     /// The same store with another page guard for [`ReportStore::list_keys`].
@@ -107,8 +117,11 @@ impl ReportStore {
             })
     }
 
-    /// The object at `key` as bytes; a missing key (`NoSuchKey`) is `Ok(None)`.
-    pub async fn get_bytes_opt(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    /// GetObject of `key`, its body not read yet; a missing key (`NoSuchKey`) is `Ok(None)`.
+    pub(crate) async fn get_object(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StoreError> {
         let sent = self
             .s3
             .get_object()
@@ -116,12 +129,17 @@ impl ReportStore {
             .key(key)
             .send()
             .await;
-        let out = match sent {
-            Ok(out) => out,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Ok(None)
-            }
-            Err(err) => return Err(self.failed("GetObject", key, err)),
+        match sent {
+            Ok(out) => Ok(Some(out)),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            Err(err) => Err(self.failed("GetObject", key, err)),
+        }
+    }
+
+    /// The object at `key` as bytes; a missing key (`NoSuchKey`) is `Ok(None)`.
+    pub async fn get_bytes_opt(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(out) = self.get_object(key).await? else {
+            return Ok(None);
         };
         let bytes = out
             .body

@@ -145,6 +145,22 @@ pub fn page_key(dt: &str, run_id: &str) -> String {
     format!("{RUNS_PREFIX}dt={dt}/run={run_id}/index.html")
 }
 
+/// Every planned principal without a report, and why (summary 4.0: the summary lists
+/// the first [`crate::domain::summary::LIST_CAP`]).
+pub fn missing_key(dt: &str, run_id: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/missing.json")
+}
+
+/// Every principal gone since the previous run (summary 4.0, as [`missing_key`]).
+pub fn gone_key(dt: &str, run_id: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/gone.json")
+}
+
+/// An Organization run's page of one account; the run's page is then its overview.
+pub fn account_page_key(dt: &str, run_id: &str, account: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/accounts/{account}.html")
+}
+
 /// `(dt, run_id)` of a run summary's key.
 pub fn parse_summary_key(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix(RUNS_PREFIX)?.strip_prefix("dt=")?;

@@ -514,10 +514,12 @@ pub fn job_deps(bucket: &Bucket, iam_rules: &[&Rule]) -> JobDeps {
     }
 }
 
+/// Summarize's, with 1 KiB parts: any index of more than a few principals is a
+/// multipart upload.
 pub fn summarize_deps(bucket: &Bucket) -> SummarizeDeps {
     SummarizeDeps {
         config: config(),
-        store: bucket.store(),
+        store: bucket.store().with_part_bytes(1024),
     }
 }
 
@@ -740,9 +742,17 @@ pub fn batch_result_in(run_id: &str, index: u32, principals: &[(&str, JobStatus)
 /// The report bucket, kept in memory: the real S3 client's PutObject, GetObject and
 /// ListObjectsV2 go to it (a missing key is S3's NoSuchKey), except the GetObjects a
 /// test makes fail.
+/// A multipart upload begun: its key and its parts by number.
+type Upload = (String, BTreeMap<i32, Vec<u8>>);
+
 #[derive(Clone, Default)]
 pub struct Bucket {
     objects: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    /// Multipart uploads in progress: upload id → (key, parts by number).
+    uploads: Arc<Mutex<BTreeMap<String, Upload>>>,
+    /// Keys made of several parts, and uploads aborted.
+    pub multipart: Arc<Mutex<Vec<String>>>,
+    pub aborted: Arc<Mutex<Vec<String>>>,
     failing: Vec<Rule>,
 }
 
@@ -796,6 +806,68 @@ impl Bucket {
             .collect()
     }
 
+    /// S3's multipart upload, as the API reference says it: parts by number, the object
+    /// whole at CompleteMultipartUpload, nothing left after AbortMultipartUpload.
+    fn multipart_rules(&self) -> Vec<Rule> {
+        use aws_sdk_s3::operation::abort_multipart_upload::AbortMultipartUploadOutput;
+        use aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput;
+        use aws_sdk_s3::operation::create_multipart_upload::CreateMultipartUploadOutput;
+        use aws_sdk_s3::operation::upload_part::UploadPartOutput;
+        let uploads = Arc::clone(&self.uploads);
+        let create =
+            mock!(aws_sdk_s3::Client::create_multipart_upload).then_compute_output(move |r| {
+                let mut u = uploads.lock().unwrap();
+                let id = format!("upload-{}", u.len() + 1);
+                u.insert(id.clone(), (r.key().unwrap().to_string(), BTreeMap::new()));
+                CreateMultipartUploadOutput::builder().upload_id(id).build()
+            });
+        let uploads = Arc::clone(&self.uploads);
+        let part = mock!(aws_sdk_s3::Client::upload_part).then_compute_output(move |r| {
+            let body = r.body().bytes().expect("an in-memory body").to_vec();
+            let mut u = uploads.lock().unwrap();
+            let (_, parts) = u.get_mut(r.upload_id().unwrap()).expect("an upload begun");
+            parts.insert(r.part_number().unwrap(), body);
+            UploadPartOutput::builder()
+                .e_tag(format!("etag-{}", r.part_number().unwrap()))
+                .build()
+        });
+        let (uploads, objects, multipart) = (
+            Arc::clone(&self.uploads),
+            Arc::clone(&self.objects),
+            Arc::clone(&self.multipart),
+        );
+        let complete =
+            mock!(aws_sdk_s3::Client::complete_multipart_upload).then_compute_output(move |r| {
+                let (key, parts) = uploads
+                    .lock()
+                    .unwrap()
+                    .remove(r.upload_id().unwrap())
+                    .expect("an upload begun");
+                let listed: Vec<i32> = r
+                    .multipart_upload()
+                    .map(|m| m.parts().iter().filter_map(|p| p.part_number()).collect())
+                    .unwrap_or_default();
+                assert_eq!(
+                    listed,
+                    parts.keys().copied().collect::<Vec<_>>(),
+                    "every part listed, in order"
+                );
+                let body: Vec<u8> = parts.into_values().flatten().collect();
+                objects.lock().unwrap().insert(key.clone(), body);
+                multipart.lock().unwrap().push(key);
+                CompleteMultipartUploadOutput::builder().build()
+            });
+        let (uploads, aborted) = (Arc::clone(&self.uploads), Arc::clone(&self.aborted));
+        let abort =
+            mock!(aws_sdk_s3::Client::abort_multipart_upload).then_compute_output(move |r| {
+                if let Some((key, _)) = uploads.lock().unwrap().remove(r.upload_id().unwrap()) {
+                    aborted.lock().unwrap().push(key);
+                }
+                AbortMultipartUploadOutput::builder().build()
+            });
+        vec![create, part, complete, abort]
+    }
+
     /// The store of the handlers' dependencies, on this bucket.
     pub fn store(&self) -> ReportStore {
         let in_bucket = |b: Option<&str>| b == Some(BUCKET);
@@ -837,7 +909,13 @@ impl Bucket {
                     .is_truncated(false)
                     .build()
             });
-        let rules: Vec<&Rule> = self.failing.iter().chain([&put, &get, &list]).collect();
+        let multipart = self.multipart_rules();
+        let rules: Vec<&Rule> = self
+            .failing
+            .iter()
+            .chain([&put, &get, &list])
+            .chain(multipart.iter())
+            .collect();
         let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules, |c| c.retry_config(
             aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(1)
         ));

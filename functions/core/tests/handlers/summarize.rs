@@ -88,6 +88,39 @@ async fn a_complete_run_succeeds() {
         "a DENIED principal is listed"
     );
     assert_eq!(summary["report_keys"].as_array().unwrap().len(), 4);
+    let run_dir = SUMMARY_KEY.trim_end_matches("summary.json");
+    let index_key = format!("{run_dir}principals.json");
+    assert_eq!(
+        summary["lists"],
+        json!({
+            "cap": 1000, "skipped": 0,
+            "report_keys": {"total": 4, "key": index_key},
+            "errors": {"total": 1, "key": index_key},
+            "missing": {"total": 0, "key": format!("{run_dir}missing.json")},
+            "gone": {"total": 0, "key": format!("{run_dir}gone.json")},
+        })
+    );
+    // The index streamed in parts (1 KiB in these tests), read back as one array.
+    assert!(bucket.multipart.lock().unwrap().contains(&index_key));
+    let index = bucket.json(&index_key);
+    let indexed: Vec<&Value> = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["report_key"])
+        .collect();
+    let listed: Vec<&Value> = summary["report_keys"].as_array().unwrap().iter().collect();
+    assert_eq!(indexed, listed, "every principal indexed, in batch order");
+    assert_eq!(bucket.json(&format!("{run_dir}missing.json")), json!([]));
+    assert_eq!(bucket.json(&format!("{run_dir}gone.json")), json!([]));
+    let page = page_data(&bucket, &format!("{run_dir}index.html"));
+    assert_eq!(page["principals"].as_array().unwrap().len(), 4);
+    assert_eq!(page["shown"]["of"], 4);
+    assert!(
+        page.get("accounts").is_none(),
+        "a run of one account has no overview"
+    );
+    assert!(bucket.aborted.lock().unwrap().is_empty());
     assert_eq!(
         summary["accounts"],
         json!([{
@@ -106,6 +139,15 @@ async fn a_complete_run_succeeds() {
         (&json!(4), &json!(2)),
         "the run's totals are its accounts'"
     );
+}
+
+/// The data a page at `key` embeds.
+fn page_data(bucket: &Bucket, key: &str) -> Value {
+    let html = String::from_utf8(bucket.snapshot()[key].clone()).unwrap();
+    let open = r#"<script type="application/json" id="ila-data">"#;
+    let start = html.find(open).unwrap() + open.len();
+    let len = html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..start + len]).unwrap()
 }
 
 /// The summary's missing principals: ARN, batch, error, reason.
@@ -341,4 +383,66 @@ async fn each_account_has_a_line_and_one_not_fully_scanned_makes_the_run_incompl
     );
     assert_eq!(summary["missing"].as_array().unwrap().len(), 1);
     assert_eq!(summary["parameters"]["accounts"], 3);
+
+    // The run's page is an overview: totals and accounts, no principal; each account
+    // read has its own page, with its principals and what it misses.
+    let run_dir = summary_key.trim_end_matches("summary.json");
+    let overview = page_data(&bucket, &format!("{run_dir}index.html"));
+    assert_eq!(overview["principals"], json!([]));
+    assert_eq!(overview["shown"]["of"], 2);
+    let ids: Vec<&Value> = overview["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["id"])
+        .collect();
+    assert_eq!(ids, [ACCOUNT, MEMBER, SUSPENDED]);
+    let own = page_data(&bucket, &format!("{run_dir}accounts/{ACCOUNT}.html"));
+    let arns: Vec<&Value> = own["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p[0])
+        .collect();
+    assert_eq!(arns, [WEB, ALICE]);
+    assert_eq!(
+        (&own["account"]["id"], &own["run"]["status"]),
+        (&json!(ACCOUNT), &json!("SUCCEEDED"))
+    );
+    let member = page_data(&bucket, &format!("{run_dir}accounts/{MEMBER}.html"));
+    assert_eq!(member["principals"], json!([]));
+    assert_eq!(member["run"]["status"], "INCOMPLETE");
+    assert_eq!(member["missing"][0]["arn"], MEMBER_WEB);
+    assert_eq!(member["counts"]["principals_planned"], 1);
+    assert!(
+        !bucket
+            .snapshot()
+            .contains_key(&format!("{run_dir}accounts/{SUSPENDED}.html")),
+        "an account not read has no page: the overview says why"
+    );
+}
+
+#[tokio::test]
+async fn a_summarize_that_fails_midway_aborts_its_uploads_and_writes_no_summary() {
+    let bucket = written([Completed, Completed, Completed], Some(Completed)).await;
+    // Batch 1's result is not one: Summarize reads it after batch 0 went into the index.
+    bucket.put(&work("results/000001.json"), &json!("not a batch result"));
+    let mut deps = summarize_deps(&bucket);
+    deps.store = deps.store.with_part_bytes(64);
+    let err = summarize::handle(&deps, event("summarize", "complete"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "StorageError", "{err}");
+    assert!(err.to_string().contains("results/000001.json"), "{err}");
+    let run_dir = SUMMARY_KEY.trim_end_matches("summary.json");
+    let index_key = format!("{run_dir}principals.json");
+    assert!(
+        bucket.aborted.lock().unwrap().contains(&index_key),
+        "the index's upload, begun, is aborted"
+    );
+    let keys = bucket.keys(run_dir);
+    assert!(
+        keys.is_empty(),
+        "nothing of the run's summary is written: {keys:?}"
+    );
 }

@@ -1,35 +1,21 @@
-//! The page's data: the summary's heads, the services' and names' tables, and each
-//! principal packed (`packing`).
+//! The page's data, built one principal at a time: the services' and names' tables
+//! grow as principals come, each principal is packed (`packing`) as it comes, and the
+//! page keeps the principals with the most unused services that fit its byte budget.
 
 use super::packing::{
-    action_when, class_code, push_digits, push_when, width, Flat, Names, AGO_DIGITS,
-    POLICIES_PER_ENTRY,
+    action_when, class_code, push_digits, push_when, Flat, Names, AGO_DIGITS, POLICIES_PER_ENTRY,
 };
+use super::{script_safe, PageHead};
 use crate::domain::clock::utc;
 use crate::domain::outcome::PrincipalOutcome;
 use crate::domain::report::Changes;
-use crate::domain::summary::RunSummary;
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 
-#[derive(Serialize)]
-pub(super) struct PageData<'a> {
-    /// The encoding's version (see the module's doc).
-    v: u32,
-    enc: Widths,
-    run: RunHead<'a>,
-    counts: &'a crate::domain::summary::Counts,
-    changes: ChangesHead<'a>,
-    top_unused: &'a [crate::domain::summary::TopPrincipal],
-    missing: &'a [crate::domain::summary::MissingPrincipal],
-    services: Vec<ServiceRow<'a>>,
-    policies: Vec<&'a str>,
-    actions: Vec<&'a str>,
-    principals: Vec<Principal<'a>>,
-}
-
-/// How many digits each packed number takes.
+/// How many digits each packed number takes: fixed, since principals are packed before
+/// the tables are whole. Two digits of cell key hold 1,365 services (AWS has some 450),
+/// two of cell number 4,096 services a principal, three of policy index 262,144 names.
 #[derive(Serialize, Clone, Copy)]
 struct Widths {
     /// A cell's key: service index × 3 + class.
@@ -40,37 +26,16 @@ struct Widths {
     p: usize,
 }
 
-#[derive(Serialize)]
-struct RunHead<'a> {
-    run_id: &'a str,
-    dt: &'a str,
-    started_at: &'a str,
-    finished_at: &'a str,
-    as_of: &'a str,
-    /// `as_of` in seconds since the epoch: what the cells' last uses count back from.
-    as_of_epoch: Option<i64>,
-    duration_seconds: i64,
-    status: &'static str,
-    granularity: &'static str,
-    unused_days: u32,
-    reports_prefix: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure: Option<&'a crate::domain::sfn::StepFunctionsError>,
+const ENC: Widths = Widths { k: 2, c: 2, p: 3 };
+
+/// The largest number `digits` base-64 digits hold.
+const fn most(digits: usize) -> u64 {
+    (1 << (6 * digits)) - 1
 }
 
-/// The summary's `changes`, as they are.
-#[derive(Serialize)]
-struct ChangesHead<'a> {
-    previous_run: &'a Option<crate::domain::run::RunRef>,
-    principals_new: u32,
-    principals_recreated: u32,
-    principals_gone: u32,
-    principals_changed: u32,
-    principals_unchanged: u32,
-    principals_not_compared: u32,
-    gone: &'a [String],
-    largest: &'a [crate::domain::summary::ChangedPrincipal],
-}
+/// At most this many entries of `missing` and `changes.gone` on a page (the summary and
+/// its files have more).
+pub const PAGE_LIST: usize = 500;
 
 /// `[ns, granted, active, stale, never_used]`.
 struct ServiceRow<'a> {
@@ -149,81 +114,113 @@ impl Serialize for Principal<'_> {
     }
 }
 
-impl<'a> PageData<'a> {
-    pub(super) fn of(summary: &'a RunSummary, outcomes: &'a [PrincipalOutcome]) -> PageData<'a> {
-        let as_of_epoch = utc::parse(&summary.as_of).map(|t| t.unix_timestamp());
-        let services = service_rows(outcomes);
-        let service_id: HashMap<&str, u32> = services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.ns, i as u32))
-            .collect();
-        // The policies' table, and the widths of the packed numbers.
-        let mut policies = Names::default();
-        let mut most_cells = 0;
-        for o in outcomes {
-            most_cells = most_cells.max(o.services.len());
-            for p in o.services.iter().flat_map(|c| &c.policies) {
-                policies.id(p);
+/// A principal kept on the page: its packed JSON, script-safe already.
+#[derive(PartialEq, Eq)]
+struct Kept {
+    unused: u32,
+    arn: String,
+    seq: u64,
+    json: String,
+}
+
+/// The heap's top is the principal to drop first: fewest unused services, then the
+/// last ARN.
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .unused
+            .cmp(&self.unused)
+            .then_with(|| self.arn.cmp(&other.arn))
+            .then_with(|| self.seq.cmp(&other.seq))
+    }
+}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// One page's data, folded principal by principal. Its memory is its byte budget, the
+/// tables of names, and one principal being packed.
+pub struct PageBuilder {
+    as_of_epoch: Option<i64>,
+    budget: usize,
+    services: Names,
+    service_counts: Vec<[u32; 4]>,
+    policies: Names,
+    actions: Names,
+    kept: BinaryHeap<Kept>,
+    kept_bytes: usize,
+    /// Principals folded.
+    principals: u64,
+}
+
+impl PageBuilder {
+    /// A page judged at `as_of` that keeps at most `budget` bytes of principals and
+    /// tables (0: none, as an overview).
+    pub fn new(as_of: &str, budget: usize) -> PageBuilder {
+        PageBuilder {
+            as_of_epoch: utc::parse(as_of).map(|t| t.unix_timestamp()),
+            budget,
+            services: Names::default(),
+            service_counts: Vec::new(),
+            policies: Names::default(),
+            actions: Names::default(),
+            kept: BinaryHeap::new(),
+            kept_bytes: 0,
+            principals: 0,
+        }
+    }
+
+    /// One principal: counted in the services' table, and kept if it fits.
+    pub fn add(&mut self, o: &PrincipalOutcome) {
+        self.principals += 1;
+        for c in &o.services {
+            let i = self.services.id(&c.ns) as usize;
+            if i == self.service_counts.len() {
+                self.service_counts.push([0; 4]);
+            }
+            let n = &mut self.service_counts[i];
+            n[0] += 1;
+            n[1 + class_code(c.class) as usize] += 1;
+        }
+        if self.budget == 0 {
+            return;
+        }
+        let worst = self.kept.peek();
+        let full = self.kept_bytes + self.tables_bytes() >= self.budget;
+        if full && worst.is_some_and(|w| o.services_unused() < w.unused) {
+            return; // it would be the first to go
+        }
+        let Some(principal) = self.pack(o) else {
+            return;
+        };
+        let json = serde_json::to_string(&principal).unwrap_or_default();
+        let kept = Kept {
+            unused: o.services_unused(),
+            arn: o.arn.clone(),
+            seq: self.principals,
+            json: script_safe(&json),
+        };
+        self.kept_bytes += kept.json.len() + 1;
+        self.kept.push(kept);
+        while self.kept_bytes + self.tables_bytes() > self.budget {
+            match self.kept.pop() {
+                Some(k) => self.kept_bytes -= k.json.len() + 1,
+                None => break,
             }
         }
-        let enc = Widths {
-            k: width((services.len() * 3).saturating_sub(1)),
-            c: width(most_cells.saturating_sub(1)),
-            p: width(policies.names.len().saturating_sub(1)),
-        };
-        let mut packer = Packer {
-            enc,
-            as_of_epoch,
-            service_id,
-            policies,
-            actions: Names::default(),
-        };
-        let principals = outcomes.iter().map(|o| packer.principal(o)).collect();
-        PageData {
-            v: 2,
-            enc,
-            run: RunHead::of(summary, as_of_epoch),
-            counts: &summary.counts,
-            changes: ChangesHead::of(summary),
-            top_unused: &summary.top_unused,
-            missing: &summary.missing,
-            services,
-            policies: packer.policies.names,
-            actions: packer.actions.names,
-            principals,
-        }
     }
-}
 
-/// Services, most granted first: their index is their place in that order.
-fn service_rows(outcomes: &[PrincipalOutcome]) -> Vec<ServiceRow<'_>> {
-    let mut per_service: HashMap<&str, [u32; 4]> = HashMap::new();
-    for c in outcomes.iter().flat_map(|o| &o.services) {
-        let n = per_service.entry(c.ns.as_str()).or_default();
-        n[0] += 1;
-        n[1 + class_code(c.class) as usize] += 1;
+    /// What the names' tables take on the page.
+    fn tables_bytes(&self) -> usize {
+        self.services.bytes + self.policies.bytes + self.actions.bytes
     }
-    let mut services: Vec<ServiceRow> = per_service
-        .into_iter()
-        .map(|(ns, counts)| ServiceRow { ns, counts })
-        .collect();
-    services.sort_by(|a, b| b.counts[0].cmp(&a.counts[0]).then(a.ns.cmp(b.ns)));
-    services
-}
 
-/// Packs each principal against the run's tables (the actions' table grows as it goes).
-struct Packer<'a> {
-    enc: Widths,
-    as_of_epoch: Option<i64>,
-    service_id: HashMap<&'a str, u32>,
-    policies: Names<'a>,
-    actions: Names<'a>,
-}
-
-impl<'a> Packer<'a> {
-    fn principal(&mut self, o: &'a PrincipalOutcome) -> Principal<'a> {
-        let enc = self.enc;
+    /// The principal packed against the tables; `None` when a number would not fit its
+    /// digits (more services or policies than [`Widths`] holds).
+    fn pack<'o>(&mut self, o: &'o PrincipalOutcome) -> Option<Principal<'o>> {
         let mut extra = Extra {
             e: o.error.as_ref(),
             r: o.recommended
@@ -232,20 +229,30 @@ impl<'a> Packer<'a> {
                 .filter(|l| !l.is_empty()),
             ..Extra::default()
         };
-        let mut cells = String::with_capacity(o.services.len() * (enc.k + AGO_DIGITS));
+        if o.services.len() as u64 > most(ENC.c) + 1 {
+            return None;
+        }
+        let mut cells = String::with_capacity(o.services.len() * (ENC.k + AGO_DIGITS));
         for (i, c) in o.services.iter().enumerate() {
-            let k = self.service_id[c.ns.as_str()] * 3 + class_code(c.class);
-            push_digits(&mut cells, u64::from(k), enc.k);
+            let k = u64::from(self.services.id(&c.ns) * 3 + class_code(c.class));
+            if k > most(ENC.k) {
+                return None;
+            }
+            push_digits(&mut cells, k, ENC.k);
             let mut irregular = None;
             push_when(&mut cells, c, self.as_of_epoch, &mut irregular);
             if let Some(v) = irregular {
                 extra.i.insert(i, v);
             }
             for chunk in c.policies.chunks(POLICIES_PER_ENTRY) {
-                push_digits(&mut extra.p, i as u64, enc.c);
+                push_digits(&mut extra.p, i as u64, ENC.c);
                 push_digits(&mut extra.p, chunk.len() as u64, 1);
                 for p in chunk {
-                    push_digits(&mut extra.p, u64::from(self.policies.id(p)), enc.p);
+                    let id = u64::from(self.policies.id(p));
+                    if id > most(ENC.p) {
+                        return None;
+                    }
+                    push_digits(&mut extra.p, id, ENC.p);
                 }
             }
             if !c.actions.is_empty() {
@@ -275,47 +282,76 @@ impl<'a> Packer<'a> {
             }
             Some(_) => 3,
         };
-        Principal {
+        Some(Principal {
             o,
             mark,
             cells,
             extra: (!extra.is_empty()).then_some(extra),
+        })
+    }
+
+    /// The page's data as script-safe JSON: the head, the tables, and the principals
+    /// kept, in the order they came.
+    pub fn data_json(self, head: &PageHead) -> String {
+        let mut kept = self.kept.into_vec();
+        kept.sort_unstable_by_key(|k| k.seq);
+        let services: Vec<ServiceRow> = self
+            .services
+            .names
+            .iter()
+            .zip(&self.service_counts)
+            .map(|(ns, counts)| ServiceRow {
+                ns,
+                counts: *counts,
+            })
+            .collect();
+        let shown = Shown {
+            principals: kept.len() as u64,
+            of: self.principals,
+            index_key: &head.index_key,
+        };
+        let fields = Fields {
+            v: 2,
+            enc: ENC,
+            head,
+            shown,
+            services,
+            policies: &self.policies.names,
+            actions: &self.actions.names,
+        };
+        let json = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_string());
+        let mut out = script_safe(json.strip_suffix('}').unwrap_or(&json));
+        let body: usize = kept.iter().map(|k| k.json.len() + 1).sum();
+        out.reserve(body + 32);
+        out.push_str(",\"principals\":[");
+        for (i, k) in kept.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&k.json);
         }
+        out.push_str("]}");
+        out
     }
 }
 
-impl<'a> RunHead<'a> {
-    fn of(summary: &'a RunSummary, as_of_epoch: Option<i64>) -> Self {
-        RunHead {
-            run_id: &summary.run_id,
-            dt: &summary.dt,
-            started_at: &summary.started_at,
-            finished_at: &summary.finished_at,
-            as_of: &summary.as_of,
-            as_of_epoch,
-            duration_seconds: summary.duration_seconds,
-            status: summary.status.as_str(),
-            granularity: summary.parameters.granularity.as_str(),
-            unused_days: summary.parameters.report.unused_days,
-            reports_prefix: &summary.reports_prefix,
-            failure: summary.failure.as_ref(),
-        }
-    }
+/// How many of the page's principals it shows, and where all of them are.
+#[derive(Serialize)]
+struct Shown<'a> {
+    principals: u64,
+    of: u64,
+    index_key: &'a str,
 }
 
-impl<'a> ChangesHead<'a> {
-    fn of(summary: &'a RunSummary) -> Self {
-        let ch = &summary.changes;
-        ChangesHead {
-            previous_run: &ch.previous_run,
-            principals_new: ch.principals_new,
-            principals_recreated: ch.principals_recreated,
-            principals_gone: ch.principals_gone,
-            principals_changed: ch.principals_changed,
-            principals_unchanged: ch.principals_unchanged,
-            principals_not_compared: ch.principals_not_compared,
-            gone: &ch.gone,
-            largest: &ch.largest,
-        }
-    }
+/// The page's data but its principals (written after, by hand, already packed).
+#[derive(Serialize)]
+struct Fields<'a> {
+    v: u32,
+    enc: Widths,
+    #[serde(flatten)]
+    head: &'a PageHead,
+    shown: Shown<'a>,
+    services: Vec<ServiceRow<'a>>,
+    policies: &'a [String],
+    actions: &'a [String],
 }

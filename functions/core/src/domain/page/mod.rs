@@ -36,18 +36,184 @@
 mod data;
 mod packing;
 
+pub use data::{PageBuilder, PAGE_LIST};
+
+use crate::domain::account::AccountSummary;
 use crate::domain::outcome::PrincipalOutcome;
-use crate::domain::summary::RunSummary;
-use data::PageData;
+use crate::domain::run::PlanRecord;
+use crate::domain::sfn::StepFunctionsError;
+use crate::domain::summary::{
+    Closing, Counts, MissingPrincipal, RunChanges, RunFold, RunSummary, TopPrincipal,
+};
+use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("page.html");
 const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
 
-/// The page of a run: its summary and every principal's outcome.
+/// A page keeps at most this many bytes of principals and names: with the template, the
+/// head and the services' table, a page stays under 10 MB whatever its run's size.
+pub const PAGE_BUDGET_BYTES: usize = 8 * 1024 * 1024;
+
+/// What a page says besides its principals: the run's (or an account's) heads.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageHead {
+    pub run: RunHead,
+    pub counts: Counts,
+    /// `gone` cut to [`PAGE_LIST`]; none on an account's page (the overview has them).
+    pub changes: RunChanges,
+    pub top_unused: Vec<TopPrincipal>,
+    /// The first [`PAGE_LIST`] planned principals without a report.
+    pub missing: Vec<MissingPrincipal>,
+    /// An account's page: its line of the summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountSummary>,
+    /// An Organization run's overview: every account's line (each has its own page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<AccountSummary>>,
+    /// Where every principal's outcome is (`principals.json`).
+    #[serde(skip)]
+    pub index_key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunHead {
+    pub run_id: String,
+    pub dt: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub as_of: String,
+    /// `as_of` in seconds since the epoch: what the cells' last uses count back from.
+    pub as_of_epoch: Option<i64>,
+    pub duration_seconds: i64,
+    /// The run's status; an account's on its page.
+    pub status: String,
+    pub granularity: &'static str,
+    pub unused_days: u32,
+    pub reports_prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<StepFunctionsError>,
+}
+
+/// The summary's `changes`, `gone` cut to [`PAGE_LIST`].
+fn changes_head(ch: &RunChanges) -> RunChanges {
+    RunChanges {
+        gone: ch.gone.iter().take(PAGE_LIST).cloned().collect(),
+        ..ch.clone()
+    }
+}
+
+impl RunHead {
+    /// The head of a page of the run `plan` planned, ending `status`.
+    fn of(
+        plan: &PlanRecord,
+        closing: &Closing,
+        status: &str,
+        failure: Option<StepFunctionsError>,
+    ) -> RunHead {
+        RunHead {
+            run_id: plan.run_id.clone(),
+            dt: plan.dt.clone(),
+            started_at: plan.started_at.clone(),
+            finished_at: closing.finished_at.clone(),
+            as_of: plan.started_at.clone(),
+            as_of_epoch: crate::domain::clock::utc::parse(&plan.started_at)
+                .map(|t| t.unix_timestamp()),
+            duration_seconds: closing.duration_seconds,
+            status: status.to_string(),
+            granularity: plan.granularity.as_str(),
+            unused_days: plan.report.unused_days,
+            reports_prefix: closing.reports_prefix.clone(),
+            failure,
+        }
+    }
+}
+
+impl PageHead {
+    /// The run's page (or an Organization run's overview, with `accounts`).
+    pub fn of_run(summary: &RunSummary, index_key: String, overview: bool) -> PageHead {
+        let closing = Closing {
+            finished_at: summary.finished_at.clone(),
+            duration_seconds: summary.duration_seconds,
+            reports_prefix: summary.reports_prefix.clone(),
+            max_failed_percent: 0.0,
+        };
+        let status = summary.status.as_str();
+        let mut run = RunHead::of(
+            &summary.parameters,
+            &closing,
+            status,
+            summary.failure.clone(),
+        );
+        // The summary's own say (they are the plan's in every summary Summarize writes).
+        run.run_id.clone_from(&summary.run_id);
+        run.dt.clone_from(&summary.dt);
+        run.started_at.clone_from(&summary.started_at);
+        run.as_of.clone_from(&summary.as_of);
+        run.as_of_epoch =
+            crate::domain::clock::utc::parse(&summary.as_of).map(|t| t.unix_timestamp());
+        PageHead {
+            run,
+            counts: summary.counts.clone(),
+            changes: changes_head(&summary.changes),
+            top_unused: summary.top_unused.clone(),
+            missing: summary.missing.iter().take(PAGE_LIST).cloned().collect(),
+            account: None,
+            accounts: overview.then(|| summary.accounts.clone()),
+            index_key,
+        }
+    }
+
+    /// An Organization run's page of one account, from what was folded of it.
+    pub fn of_account(
+        plan: &PlanRecord,
+        closing: &Closing,
+        fold: &RunFold,
+        line: AccountSummary,
+        index_key: String,
+    ) -> PageHead {
+        let (counts, top_unused, mut changes, mut missing) = fold.heads();
+        // Gone principals are the run's to say (its overview): they are not folded yet.
+        changes.gone.clear();
+        changes.previous_run = line.previous_run.clone();
+        missing.truncate(PAGE_LIST);
+        PageHead {
+            run: RunHead::of(plan, closing, line.status.as_str(), None),
+            counts: Counts {
+                principals_planned: line.principals,
+                ..counts
+            },
+            changes,
+            top_unused,
+            missing,
+            account: Some(line),
+            accounts: None,
+            index_key,
+        }
+    }
+}
+
+/// The page of a run: its summary and every principal's outcome (in memory: for tests
+/// and benchmarks; Summarize streams them through a [`PageBuilder`]).
 pub fn render(summary: &RunSummary, outcomes: &[PrincipalOutcome]) -> String {
-    let data = data_json(summary, outcomes);
-    let title = format!("iam-last-accessed: run {}", summary.run_id);
+    let mut page = PageBuilder::new(&summary.as_of, PAGE_BUDGET_BYTES);
+    for o in outcomes {
+        page.add(o);
+    }
+    let index = crate::domain::keys::index_key(&summary.dt, &summary.run_id);
+    render_page(&PageHead::of_run(summary, index, false), page)
+}
+
+/// A page: the template filled with the head and the principals the builder kept.
+pub fn render_page(head: &PageHead, page: PageBuilder) -> String {
+    let title = match &head.account {
+        Some(a) => format!(
+            "iam-last-accessed: run {}, account {}",
+            head.run.run_id, a.id
+        ),
+        None => format!("iam-last-accessed: run {}", head.run.run_id),
+    };
+    let data = page.data_json(head);
     let mut out = String::with_capacity(TEMPLATE.len() + CSS.len() + JS.len() + data.len());
     let mut rest = TEMPLATE;
     // Markers are filled in order, each once: what is inserted is never searched again.
@@ -66,13 +232,6 @@ pub fn render(summary: &RunSummary, outcomes: &[PrincipalOutcome]) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The embedded data: serialized once, then made safe inside a `<script>` element.
-fn data_json(summary: &RunSummary, outcomes: &[PrincipalOutcome]) -> String {
-    let data = PageData::of(summary, outcomes);
-    let json = serde_json::to_string(&data).unwrap_or_else(|_| "{}".to_string());
-    script_safe(&json)
 }
 
 /// JSON that no string can break out of a `<script>` with: `<`, `>`, `&` (and the two

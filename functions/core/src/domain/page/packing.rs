@@ -54,15 +54,6 @@ pub(super) const AGO_MAX: i64 = (1 << (6 * AGO_DIGITS)) - 1;
 /// At most this many policies in one entry of `extra.p` (one digit); more take several.
 pub(super) const POLICIES_PER_ENTRY: usize = 63;
 
-/// How many digits numbers up to `max` take (at least one).
-pub(super) fn width(max: usize) -> usize {
-    let mut w = 1;
-    while w < 11 && (max as u64) >> (6 * w) != 0 {
-        w += 1;
-    }
-    w
-}
-
 pub(super) fn push_digits(out: &mut String, n: u64, width: usize) {
     for i in (0..width).rev() {
         out.push(DIGITS[((n >> (6 * i)) & 63) as usize] as char);
@@ -123,19 +114,22 @@ pub(super) fn action_when(last: Option<&str>, as_of: Option<i64>) -> When<'_> {
 
 /// Interns names into a table, in first-seen order.
 #[derive(Default)]
-pub(super) struct Names<'a> {
-    index: HashMap<&'a str, u32>,
-    pub(super) names: Vec<&'a str>,
+pub(super) struct Names {
+    index: HashMap<String, u32>,
+    pub(super) names: Vec<String>,
+    /// What the table takes as JSON, near enough: each name, its quotes and a comma.
+    pub(super) bytes: usize,
 }
 
-impl<'a> Names<'a> {
-    pub(super) fn id(&mut self, name: &'a str) -> u32 {
+impl Names {
+    pub(super) fn id(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.index.get(name) {
             return i;
         }
         let i = self.names.len() as u32;
-        self.index.insert(name, i);
-        self.names.push(name);
+        self.index.insert(name.to_string(), i);
+        self.names.push(name.to_string());
+        self.bytes += name.len() + 3;
         i
     }
 }

@@ -23,6 +23,12 @@
  *   table#services tbody tr[data-ns]       one row per service (granted, active, stale,
  *                                          never used: counts of principals).
  *   table#services th[data-sort], input#service-filter   as for principals.
+ *   #shown                                 when the page holds fewer principals than it
+ *                                          counts: how many, and where all of them are.
+ *   #account                               an account's page: the account, a link back to
+ *                                          the overview (../index.html).
+ *   table#accounts tbody tr[data-account]  an Organization run's overview: one row per
+ *                                          account, linking its page (accounts/ID.html).
  *   #detail                                the principal clicked: its services with class,
  *                                          days, last use, granting policies, tracked
  *                                          actions; its changes; its recommendations.
@@ -31,8 +37,13 @@
  * functions/core/src/page/mod.rs, which documents it too). Packed numbers are digits of
  * base64url (A = 0 ... _ = 63), most significant first; enc gives their widths.
  *   v 2, enc {k, c, p}  digits of a cell key, of a cell number, of a policy index
- *   run, counts, changes, top_unused, missing  the summary's (no report_keys)
- *   services   [[ns, granted, active, stale, never_used], ...]  most granted first
+ *   run, counts, changes, top_unused, missing  the summary's (no report_keys), or on an
+ *              account's page the account's; missing and changes.gone cut to 500
+ *   account    an account's page: its line of the summary
+ *   accounts   an Organization run's overview: every account's line (no principals)
+ *   shown      {principals, of, index_key}: the page keeps the principals with the most
+ *              unused services that fit its size; index_key holds every one
+ *   services   [[ns, granted, active, stale, never_used], ...]  in first-seen order
  *   policies   ["name (TYPE)", ...]     actions  ["svc:Action", ...]
  *   principals [[arn, type, status, granted, active, stale, never_used, mark, cells, extra?], ...]
  *     mark   0 not compared, 1 new, 2 changed, 3 unchanged, 4 re-created (new: its ARN's
@@ -319,7 +330,7 @@
       card('Re-created', num(ch.principals_recreated || 0)),
       card('Changed', num(ch.principals_changed || 0)),
       card('Unchanged', num(ch.principals_unchanged || 0)),
-      card('Gone', num(ch.principals_gone || 0)),
+      card('Gone', D.account ? 'on the overview' : num(ch.principals_gone || 0)),
       card('Not compared', num(ch.principals_not_compared || 0))
     ]));
     var gone = ch.gone || [];
@@ -531,7 +542,7 @@
         if (!seen[s]) { seen[s] = true; cols.push(s); }
       }
     });
-    cols.sort(function (a, b) { return a - b; });
+    cols.sort(function (a, b) { return S[b][1] - S[a][1] || a - b; });
     var cut = cols.length > MAX_COLUMNS ? cols.length - MAX_COLUMNS : 0;
     if (cut) cols = cols.slice(0, MAX_COLUMNS);
     if (!cols.length) {
@@ -680,6 +691,59 @@
     })));
   }
 
+  // ---- accounts ---------------------------------------------------------------------
+
+  function renderAccount() {
+    var a = D.account;
+    var box = document.getElementById('account');
+    if (!a) { box.hidden = true; return; }
+    box.appendChild(el('p', null, [
+      el('a', { href: '../index.html', text: 'The run\'s overview' }),
+      ' (every account; beside this page in the bucket: reports/runs/dt=' + (run.dt || '') + '/run=' + (run.run_id || '') + '/index.html)'
+    ]));
+    box.appendChild(kvTable([
+      ['Account', a.id + (a.name ? ' (' + a.name + ')' : '')],
+      ['OU path', a.ou_path],
+      ['Status', a.status],
+      ['Error', a.error || '', 'error'],
+      ['Principals', num(a.principals) + ' planned, ' + num(a.reports_written) + ' reported'],
+      ['JobId binding', a.job_binding || '']
+    ]));
+  }
+
+  function renderAccounts() {
+    var section = document.getElementById('accounts-section');
+    var list = D.accounts;
+    if (!list) { section.hidden = true; return; }
+    document.getElementById('principals-section').hidden = true;
+    var tbody = clear(document.querySelector('table#accounts tbody'));
+    list.forEach(function (a) {
+      var read = a.status !== 'UNREACHABLE';
+      var id = read
+        ? el('a', { href: 'accounts/' + a.id + '.html', title: 'ila open ' + run.run_id + ' --account ' + a.id, text: a.id })
+        : el('span', { text: a.id });
+      tbody.appendChild(el('tr', { 'data-account': a.id, 'data-status': a.status }, [
+        el('td', { class: 'mono' }, [id]),
+        el('td', { text: a.name || '' }),
+        el('td', { class: 'mono', text: a.ou_path || '' }),
+        el('td', { class: 'status-' + a.status, text: a.status }),
+        el('td', { class: 'num', text: num(a.principals) }),
+        el('td', { class: 'num', text: num(a.reports_written) }),
+        el('td', { class: 'num', text: num(a.services_granted) }),
+        el('td', { class: 'num', text: num(a.services_unused) }),
+        el('td', { class: 'error', text: a.error || '' })
+      ]));
+    });
+    document.getElementById('accounts-note').textContent = 'Each account read has its own page (accounts/ID.html beside this one; ila open ' + run.run_id + ' --account ID). An unreachable account has none: its error says why.';
+  }
+
+  function renderShown() {
+    var sh = D.shown;
+    var box = document.getElementById('shown');
+    if (!sh || sh.principals >= sh.of) { box.hidden = true; return; }
+    box.textContent = 'This page keeps ' + num(sh.principals) + ' of ' + num(sh.of) + ' principals: those with the most stale and never-used services that fit its size. Every principal\'s outcome is in ' + sh.index_key + ', and each one\'s report under ' + (run.reports_prefix || 'the run\'s reports') + '.';
+  }
+
   // ---- services ---------------------------------------------------------------------
 
   var svc = { filter: '', key: 'granted', desc: true };
@@ -766,6 +830,9 @@
   }
 
   function start() {
+    renderAccount();
+    renderAccounts();
+    renderShown();
     renderTotals();
     renderChanges();
     renderLegend();

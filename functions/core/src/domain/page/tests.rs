@@ -1,7 +1,7 @@
 //! The run's page: its data embedded once and parseable back, no string able to close
 //! the script, nothing loaded from elsewhere, an empty run rendered.
 
-use super::packing::{push_digits, width, AGO_DIGITS, AGO_MAX, DIGITS};
+use super::packing::{push_digits, AGO_DIGITS, AGO_MAX, DIGITS};
 use super::*;
 use crate::domain::arn::PrincipalType;
 use crate::domain::clock::utc;
@@ -442,12 +442,7 @@ fn script_safe_keeps_json_valid() {
 }
 
 #[test]
-fn packed_numbers_take_the_digits_they_need() {
-    assert_eq!(width(0), 1);
-    assert_eq!(width(63), 1);
-    assert_eq!(width(64), 2);
-    assert_eq!(width(4095), 2);
-    assert_eq!(width(4096), 3);
+fn packed_numbers_take_their_digits_most_significant_first() {
     let mut s = String::new();
     push_digits(&mut s, 4095, 2);
     push_digits(&mut s, 64, 2);
@@ -526,4 +521,83 @@ fn a_re_created_principal_is_marked_with_its_new_id() {
     assert!(d["principals"][1]
         .get(9)
         .is_none_or(|x| x.get("id").is_none()));
+}
+
+#[test]
+fn a_page_keeps_the_most_unused_principals_that_fit_its_budget() {
+    let (_, template) = run(outcomes());
+    let app = &template[0];
+    let principals: Vec<PrincipalOutcome> = (0..200u32)
+        .map(|i| {
+            let mut o = app.clone();
+            o.arn = format!("arn:aws:iam::123456789012:role/r{i:03}");
+            // 0 to 9 unused, shuffled by the index.
+            o.services_stale = (i * 7) % 10;
+            o
+        })
+        .collect();
+    let budget = 20_000;
+    let mut page = PageBuilder::new("2026-11-25T00:00:00Z", budget);
+    for o in &principals {
+        page.add(o);
+    }
+    let (summary, _) = run(principals.clone());
+    let index = crate::domain::keys::index_key(&summary.dt, &summary.run_id);
+    let html = render_page(&PageHead::of_run(&summary, index, false), page);
+    let d = data(&html);
+    let kept: Vec<&str> = d["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert!(!kept.is_empty() && kept.len() < 200, "{}", kept.len());
+    assert_eq!(d["shown"]["principals"], kept.len());
+    assert_eq!(d["shown"]["of"], 200);
+    assert_eq!(
+        d["shown"]["index_key"],
+        "reports/runs/dt=2026-11-25/run=run-1/principals.json"
+    );
+    let bytes = serde_json::to_string(&d["principals"]).unwrap().len();
+    assert!(bytes <= budget, "{bytes} bytes of principals");
+    let unused = |arn: &str| {
+        let o = principals.iter().find(|o| o.arn == arn).unwrap();
+        o.services_unused()
+    };
+    let least_kept = kept.iter().map(|a| unused(a)).min().unwrap();
+    let dropped = principals
+        .iter()
+        .filter(|o| !kept.contains(&o.arn.as_str()));
+    assert!(
+        dropped
+            .into_iter()
+            .all(|o| o.services_unused() <= least_kept),
+        "none dropped has more unused services than one kept"
+    );
+    let mut sorted = kept.clone();
+    sorted.sort();
+    assert_eq!(kept, sorted, "kept in the order they came");
+    // The services' table counts every principal, shown or not.
+    let s3 = d["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s[0] == "s3")
+        .unwrap();
+    assert_eq!(s3[1], 200);
+}
+
+#[test]
+fn an_overview_keeps_no_principal_but_counts_their_services() {
+    let (summary, outcomes) = run(outcomes());
+    let mut page = PageBuilder::new(&summary.as_of, 0);
+    for o in &outcomes {
+        page.add(o);
+    }
+    let head = PageHead::of_run(&summary, "i".into(), true);
+    let d = data(&render_page(&head, page));
+    assert_eq!(d["principals"], serde_json::json!([]));
+    assert_eq!(d["shown"]["of"], 2);
+    assert_eq!(d["services"].as_array().unwrap().len(), 4);
+    assert!(d["accounts"].is_array());
 }

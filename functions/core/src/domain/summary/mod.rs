@@ -4,10 +4,12 @@
 
 mod build;
 mod error;
+pub mod fold;
 pub mod previous;
 
-pub use build::{summarize, too_many_failed};
+pub use build::{in_unread_account, missing_of, summarize, too_many_failed, unread_accounts};
 pub use error::RunError;
+pub use fold::{ListRef, RunFold, SummaryLists, LIST_CAP};
 
 use crate::domain::access_report::AccessReportSummary;
 use crate::domain::account::{AccountRun, AccountStatus, AccountSummary};
@@ -21,7 +23,7 @@ use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "3.3.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "4.0.0";
 
 /// A key of a count map: its name in the JSON.
 pub trait CountKey: Copy {
@@ -214,6 +216,7 @@ pub struct RunSummary {
     pub job_binding: Option<String>,
     /// The principals with the most unused services, across every account.
     pub top_unused: Vec<TopPrincipal>,
+    /// The first [`LIST_CAP`] principals whose job did not complete (schema 4.0).
     pub errors: Vec<PrincipalError>,
     /// Planned principals without a report, each with its batch's error (schema 1.1).
     #[serde(default)]
@@ -226,7 +229,12 @@ pub struct RunSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<StepFunctionsError>,
     pub reports_prefix: String,
+    /// The first [`LIST_CAP`] reports' keys (all of them before schema 4.0).
     pub report_keys: Vec<String>,
+    /// How long the capped lists (`report_keys`, `errors`, `missing`, `changes.gone`,
+    /// `parameters.skipped`) are, and where each is whole (schema 4.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists: Option<SummaryLists>,
 }
 
 /// What Summarize gathered from the run's work files.

@@ -527,3 +527,51 @@ fn each_account_says_how_iam_binds_its_jobids_and_the_run_says_whether_they_agre
         .get("job_binding")
         .is_none());
 }
+
+#[test]
+fn growing_lists_hold_their_first_thousand_and_count_every_entry() {
+    let n = LIST_CAP + 5;
+    let arn = |i: usize| format!("arn:aws:iam::123456789012:role/r{i:05}");
+    let principals: Vec<PrincipalOutcome> = (0..n)
+        .map(|i| outcome(&arn(i), JobStatus::Failed, (i % 7) as u32))
+        .collect();
+    let records = RunRecords {
+        results: vec![BatchResult {
+            job_binding: None,
+            index: 0,
+            principals,
+        }],
+        unreported: vec![batch(1, &[&arn(n), &arn(n + 1)])],
+        // Every one of them gone: the previous run's, none in this one's scope.
+        previous_arns: Some((0..n).map(|i| arn(i + 10_000)).rev().collect()),
+        ..RunRecords::default()
+    };
+    let s = summarize(plan(n as u32 + 2, 2), records, closing(100.0)).0;
+    assert_eq!(s.report_keys.len(), LIST_CAP);
+    assert_eq!(s.errors.len(), LIST_CAP);
+    assert_eq!(s.changes.gone.len(), LIST_CAP);
+    assert!(
+        s.changes.gone.windows(2).all(|w| w[0] < w[1]),
+        "the listed ones sorted"
+    );
+    assert_eq!(s.changes.principals_gone as usize, n);
+    assert_eq!(s.counts.reports_written as usize, n);
+    assert_eq!(s.counts.principals_missing, 2);
+    assert_eq!(s.top_unused.len(), 20, "the top list is its own size");
+    assert!(s.top_unused.iter().all(|t| t.services_unused == 6));
+    let lists = s.lists.expect("schema 4.0 says how long the lists are");
+    assert_eq!(
+        (
+            lists.report_keys.total,
+            lists.errors.total,
+            lists.missing.total,
+            lists.gone.total
+        ),
+        (n as u64, n as u64, 2, n as u64)
+    );
+    assert_eq!(lists.gone.key, "reports/runs/dt=2026-11-25/run=r/gone.json");
+    assert_eq!(
+        lists.errors.key,
+        "reports/runs/dt=2026-11-25/run=r/principals.json"
+    );
+}
