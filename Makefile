@@ -63,7 +63,7 @@ test-e2e: build ## end-to-end, report and stack tests on the template-deployed l
 emulator: $(VENV)/.installed ## run the emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT)
 	$(PY) tests/emulator/server.py --host 127.0.0.1 --port $(EMULATOR_PORT)
 
-local-up: setup build ## emulator + cargo lambda watch + the stack in moto; writes .local/env
+local-up: setup build ## emulator + each function's runtime API + the stack in moto; writes .local/env
 	$(PY) tests/local/stack.py up
 
 local-down: ## stop everything local-up started

@@ -1,9 +1,10 @@
 //! End-to-end: real executions of the real ASL on moto's Step Functions engine, our
-//! binaries served by `cargo lambda watch`, IAM from the emulator; assertions on the
+//! binaries served through the local Lambda runtime API, IAM from the emulator; assertions on the
 //! reports in S3 against the seeded truth. Tests run one at a time (.config/nextest.toml):
 //! they share the emulator's configuration.
 
 mod bad_input;
+mod budgets;
 mod cli;
 mod discovery;
 mod history;

@@ -1,11 +1,11 @@
 """Environment that makes a local function process use its execution role's credentials.
 
 The local stack calls ``config_file_env(function, local_dir, python)`` for each function
-``cargo lambda watch`` serves: the returned variables point the AWS SDK's default
+the local runtime API serves: the returned variables point the AWS SDK's default
 credential chain at a profile whose ``credential_process`` asks the emulator for an STS
 session of the function's role (credential_process.py → POST
 /moto-api/iam-access-advisor/lambda-credentials).  The SDKs run the process again
-before ``Expiration``, so a long-lived ``cargo lambda watch`` keeps valid credentials.
+before ``Expiration``, so a long-lived function process keeps valid credentials.
 """
 
 from __future__ import annotations

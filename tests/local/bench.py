@@ -34,7 +34,7 @@ The figures are the LAST lines of stdout, one `name: value` each. Lines starting
 How the Map children are measured: moto runs a Distributed Map's children inline and
 throws their history away (list_executions(mapRunArn) / their histories do not exist
 locally). So the bench puts a recording proxy between the emulator's Lambda bridge and
-the `cargo lambda watch` of each function (emulator config `lambda_bridge_functions`:
+the runtime API (tests/local/runtime_api.py) of each function (emulator config `lambda_bridge_functions`:
 each deployed function is routed to the proxy, which forwards it to the function's own
 runtime, as the bridge would), records every invocation
 (function, batch index, outcome) and rebuilds each child execution's history exactly
@@ -150,7 +150,9 @@ def make_handler(rec: Recorder):
                 host, port, name = rec.upstream(fn)
                 path = self.path.replace(f"/functions/{fn}/", f"/functions/{name}/", 1)
                 conn = http.client.HTTPConnection(host, port, timeout=16 * 60)
-                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                forwarded = {k: v for k, v in self.headers.items()
+                             if k.lower() in ("lambda-runtime-deadline-ms", "lambda-runtime-invoked-function-arn")}
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **forwarded})
                 resp = conn.getresponse()
                 status, out = resp.status, resp.read()
                 headers = {k: v for k, v in resp.getheaders() if k.lower() in ("content-type", "x-amz-function-error")}
@@ -388,7 +390,7 @@ def main():
         f"IAM_BURST={os.environ.get('IAM_BURST')} MAX_CONCURRENCY={os.environ.get('MAX_CONCURRENCY')} BATCH_SIZE={os.environ.get('BATCH_SIZE')} "
         f"LAMBDA_CONCURRENCY={os.environ.get('LAMBDA_CONCURRENCY')}")
 
-    # 3. the recording proxy in front of each function's cargo lambda watch
+    # 3. the recording proxy in front of each function's runtime API
     original_routes = cfg.get("lambda_bridge_functions") or {}
     original_bridge = cfg.get("lambda_bridge_url")
     # {deployed name: "http://127.0.0.1:PORT/NAME"}; the binary of each deployed function
@@ -520,7 +522,7 @@ def main():
                 + f"; first account started {min(min(r['t0'] for r in rec.records if r.get('account') == a) for a, _, _ in spans) - t_start:.1f}s "
                   f"after StartExecution, last Lambda ended {max(r['t1'] for r in rec.records) - t_start:.1f}s after it")
 
-    # 6. peak RSS of the binaries (cargo lambda watch keeps the instances alive)
+    # 6. peak RSS of the binaries (the function processes stay alive between invocations)
     watch_pids = {int(open(p).read().strip()) for pattern in ("watch*.pid", "fn-*.pid")
                   for p in glob.glob(os.path.join(local_dir, pattern))}
     peak, instances = rss_by_function(watch_pids)

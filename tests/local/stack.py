@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The local stack: the emulator (moto + access advisor), infra/template.yaml deployed into
-it as a CloudFormation stack, and one `cargo lambda watch` per deployed function.
+it as a CloudFormation stack, and one Lambda runtime API (tests/local/runtime_api.py) per deployed
+function.
 
     python tests/local/stack.py up [--template PATH]   # writes $LOCAL_DIR/env (export lines)
     python tests/local/stack.py down                    # stops every process by its PID
 
 `up` does what `sam package` + `sam deploy` do, offline: it uploads each function's code
-(a dummy zip: the code is served by `cargo lambda watch`) and the state machine's
+(a dummy zip: the code is served by the local runtime API) and the state machine's
 definition to an artifact bucket in moto, points CodeUri / DefinitionUri at them, runs the
 SAM transform (aws-sam-translator, no AWS call), and creates the result as the
 CloudFormation stack `iam-last-accessed` (STACK_NAME) in moto. Parameters for local runs
@@ -15,14 +16,14 @@ come from IAM_REQUESTS_PER_SECOND (50), IAM_BURST (10), MAX_CONCURRENCY (4), BAT
 --template (default infra/template.yaml); a copy elsewhere may keep the relative
 CodeUri / DefinitionUri of the original (they are resolved next to the copy, else in infra/).
 
-Each function is served as Lambda serves it: `cargo lambda watch --only-lambda-apis` on
+Each function is served as Lambda serves it: tests/local/runtime_api.py on
 LAMBDA_PORT, LAMBDA_PORT+1, … (in the template's order) is its runtime API, and
 LAMBDA_CONCURRENCY (4) processes of the binary the test build made (target/debug/<binary>;
 nothing is compiled here) poll it, each with the function's deployed Environment (as
 GetFunctionConfiguration returns it), the local-only endpoint settings and its execution
 role's credentials (`function_credentials_env`). The emulator's Lambda bridge
-(`lambda_bridge_functions`) routes each deployed function's Invoke to its runtime API and
-enforces the function's Timeout.
+(`lambda_bridge_functions`) routes each deployed function's Invoke to its runtime API, with the
+invocation's deadline (the invoke's time plus the function's Timeout), and enforces the Timeout.
 
 Ports: EMULATOR_PORT (5000), LAMBDA_PORT (9000, and the next ones); state directory LOCAL_DIR
 (.local). Everything it starts is recorded in $LOCAL_DIR/*.pid and logs to $LOCAL_DIR/*.log.
@@ -96,7 +97,7 @@ def stop(name):
     if pid and alive(pid):
         log(f"stopping {name} (pid {pid})")
         try:
-            os.killpg(pid, signal.SIGTERM)  # the process group: cargo lambda's children too
+            os.killpg(pid, signal.SIGTERM)  # the process group: any children too
         except OSError:
             pass
         for _ in range(100):
@@ -104,7 +105,7 @@ def stop(name):
                 break
             time.sleep(0.1)
     if pid:
-        try:  # whatever is left of the group (cargo lambda's function processes)
+        try:  # whatever is left of the group
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
@@ -117,7 +118,7 @@ def stop(name):
 def stop_all():
     """Every function process and runtime API (whatever functions the last template had),
     then the emulator."""
-    for pattern in ("fn-*.pid", "watch*.pid"):
+    for pattern in ("fn-*.pid", "runtime-*.pid", "watch*.pid"):
         for path in sorted(glob.glob(os.path.join(LOCAL, pattern))):
             stop(os.path.basename(path)[: -len(".pid")])
     stop("emulator")
@@ -183,7 +184,7 @@ def dummy_zip(binary):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
-        z.writestr(info, f"{binary}: served by cargo lambda watch through the emulator's Lambda bridge\n")
+        z.writestr(info, f"{binary}: served by the local runtime API (tests/local/runtime_api.py) through the emulator's Lambda bridge\n")
     return buf.getvalue()
 
 
@@ -343,27 +344,26 @@ def function_process_env(function, endpoint, runtime_api):
 
 
 def serve(function, port, endpoint):
-    """One function: `cargo lambda watch --only-lambda-apis` is its Lambda runtime API (the
-    Invoke side and the runtime's next/response side), and LAMBDA_CONCURRENCY processes
-    of the binary `make build` made (target/debug/<binary>, the test build: nothing is
-    compiled again) poll it, each one invocation at a time, as Lambda's sandboxes do.
-    Returns the bridge route of the function."""
+    """One function: tests/local/runtime_api.py is its Lambda runtime API (the Invoke side
+    the bridge posts to, with each invocation's deadline, and the runtime's next/response
+    side), and LAMBDA_CONCURRENCY processes of the binary `make build` made
+    (target/debug/<binary>, the test build: nothing is compiled again) poll it, each one
+    invocation at a time, as Lambda's sandboxes do. Returns the bridge route of the function."""
     binary = os.path.join(ROOT, "target", "debug", function["binary"])
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"{binary} is missing: run `make build` first")
-    name = f"watch-{function['binary']}"
+    name = f"runtime-{function['binary']}"
     log(f"starting the runtime API of {function['name']} ({function['binary']}) on 127.0.0.1:{port}")
-    proc = start(name, [os.path.join(VENV_BIN, "cargo-lambda"), "lambda", "watch", "--only-lambda-apis",
-                        "--invoke-address", "127.0.0.1", "--invoke-port", str(port)], watcher_env())
-    wait_port(port, proc, name, 120)
-    env = function_process_env(function, endpoint, f"http://127.0.0.1:{port}/.rt")
+    proc = start(name, [os.path.join(VENV_BIN, "python"), "tests/local/runtime_api.py", "--port", str(port),
+                        "--function", function["name"]], watcher_env())
+    wait_port(port, proc, name, 60)
+    env = function_process_env(function, endpoint, f"127.0.0.1:{port}")
     with open(os.path.join(LOCAL, f"lambda-{function['binary']}.env"), "w") as f:
         for k, v in env.items():
             f.write(f"{k}={v}\n")
     for i in range(int(os.environ.get("LAMBDA_CONCURRENCY", "4"))):
         start(f"fn-{function['binary']}-{i}", [binary], env)
-    # cargo lambda's runtime API serves the processes it did not start as its default function, `_`.
-    return f"http://127.0.0.1:{port}/_"
+    return f"http://127.0.0.1:{port}/{function['binary']}"
 
 
 def up(template_path):

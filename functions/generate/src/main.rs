@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    last_accessed::runtime::serve(|deps: Arc<GenerateDeps>, event| async move {
-        generate::handle(&deps, event.payload).await
-    })
+    last_accessed::runtime::serve_within_deadline(
+        |deps: Arc<GenerateDeps>, event, deadline| async move {
+            generate::handle(&deps, event.payload, deadline).await
+        },
+    )
     .await
 }

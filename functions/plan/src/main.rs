@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    last_accessed::runtime::serve(|deps: Arc<PlanDeps>, event| async move {
-        plan::handle(
-            &deps,
-            event.payload,
-            Some(&event.context.invoked_function_arn),
-        )
-        .await
-    })
+    last_accessed::runtime::serve_within_deadline(
+        |deps: Arc<PlanDeps>, event, deadline| async move {
+            plan::handle(
+                &deps,
+                event.payload,
+                Some(&event.context.invoked_function_arn),
+                deadline,
+            )
+            .await
+        },
+    )
     .await
 }

@@ -1,4 +1,4 @@
-"""Forward moto Lambda invocations to a local runtime (e.g. `cargo lambda watch`).
+"""Forward moto Lambda invocations to a local runtime API (tests/local/runtime_api.py).
 
 Routing, per deployed function name:
 
@@ -20,18 +20,25 @@ The function's configured ``Timeout`` is enforced as Lambda does (Lambda develop
 ``Unhandled`` function error ``{"errorType": "Sandbox.Timedout", "errorMessage":
 "... Task timed out after N.00 seconds"}``. Unlike Lambda, the local runtime is not
 stopped: it finishes the invocation and its answer is dropped.
+
+Each invocation is told its deadline as Lambda tells it: the Invoke carries
+``Lambda-Runtime-Deadline-Ms``, the invoke's time plus the function's Timeout in Unix
+milliseconds (Lambda developer guide, "Using the Lambda runtime API for custom runtimes":
+"the date that the function times out"), and ``Lambda-Runtime-Invoked-Function-Arn``,
+which the local runtime API (tests/local/runtime_api.py) hands the function on ``next``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .state import STATE
 
-# cargo lambda watch may compile on first call: never give up before Lambda's
+# Without a Timeout of the function's: never give up before Lambda's
 # own maximum of 15 minutes.
 CLIENT_TIMEOUT_SECONDS = 15 * 60 + 30
 
@@ -68,8 +75,14 @@ def _normalise_error(body: bytes) -> bytes:
 
 
 def call_bridge(url: str, function_name: str, body: Any,
-                timeout_seconds: float = CLIENT_TIMEOUT_SECONDS) -> tuple:
+                timeout_seconds: float = CLIENT_TIMEOUT_SECONDS, function_arn: str = "") -> tuple:
     import requests
+
+    # The invocation's deadline, from its invoke: what the runtime API hands the function.
+    deadline_ms = int((time.time() + timeout_seconds) * 1000)
+    headers = {"Content-Type": "application/json", "Lambda-Runtime-Deadline-Ms": str(deadline_ms)}
+    if function_arn:
+        headers["Lambda-Runtime-Invoked-Function-Arn"] = function_arn
 
     if body is None or body == "":
         data = b"{}"
@@ -80,7 +93,7 @@ def call_bridge(url: str, function_name: str, body: Any,
     target = f"{url.rstrip('/')}/2015-03-31/functions/{function_name}/invocations"
     try:
         resp = requests.post(
-            target, data=data, headers={"Content-Type": "application/json"},
+            target, data=data, headers=headers,
             timeout=(10, timeout_seconds),
         )
     except requests.Timeout:
@@ -99,15 +112,16 @@ def call_bridge(url: str, function_name: str, body: Any,
 
 def _bridged_invoke(self: Any, function_name: str, qualifier: Optional[str], body: Any,
                     headers: Any, response_headers: Any, url: str, name: str,
-                    timeout_seconds: float = CLIENT_TIMEOUT_SECONDS) -> bytes:
+                    timeout_seconds: float = CLIENT_TIMEOUT_SECONDS, function_arn: str = "") -> bytes:
     inv_type = (headers.get("X-Amz-Invocation-Type") or headers.get("x-amz-invocation-type")
                 or "RequestResponse") if headers is not None else "RequestResponse"
     if inv_type == "DryRun":
         return b""
     if inv_type == "Event":
-        threading.Thread(target=call_bridge, args=(url, name, body), daemon=True).start()
+        threading.Thread(target=call_bridge, args=(url, name, body, timeout_seconds, function_arn),
+                         daemon=True).start()
         return b""
-    ok, payload = call_bridge(url, name, body, timeout_seconds)
+    ok, payload = call_bridge(url, name, body, timeout_seconds, function_arn)
     if not ok:
         response_headers["x-amz-function-error"] = "Unhandled"
     response_headers["Content-Length"] = str(len(payload))
@@ -135,7 +149,8 @@ def install() -> None:
                 url, name = target
                 timeout = float(getattr(fn, "timeout", None) or CLIENT_TIMEOUT_SECONDS)
                 return _bridged_invoke(self, function_name, qualifier, body, headers,
-                                       response_headers, url, name, timeout)
+                                       response_headers, url, name, timeout,
+                                       getattr(fn, "function_arn", ""))
 
             return invoke
 

@@ -7,6 +7,8 @@ pub mod access_report;
 #[cfg(feature = "lambda")]
 mod calls;
 #[cfg(feature = "lambda")]
+pub mod deadline;
+#[cfg(feature = "lambda")]
 pub mod directory;
 #[cfg(feature = "lambda")]
 pub mod iam;

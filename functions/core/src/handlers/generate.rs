@@ -11,10 +11,11 @@
 //! of producing N DENIED reports; a principal IAM refuses inside a batch is that
 //! principal's outcome. Check reads the job again in its own session: the JobId rule.
 
+use crate::adapters::deadline::Deadline;
 use crate::adapters::iam::{AccessAdvisor, Generated, JobRead};
 use crate::adapters::s3::ReportStore;
 use crate::domain::batch::polling::{self, next_wait};
-use crate::domain::batch::{sizing, Batch, BatchEvent, BatchState, Job};
+use crate::domain::batch::{Batch, BatchEvent, BatchState, Job};
 use crate::domain::input::Granularity;
 use crate::domain::job::{JobBinding, JobStatus};
 use crate::domain::run::RunContext;
@@ -28,16 +29,19 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-#[tracing::instrument(skip(deps, event))]
+/// One invocation; `deadline` is the invocation's own (under the session binding,
+/// reading the batch's jobs stops at its budget).
+#[tracing::instrument(skip(deps, event, deadline))]
 pub async fn handle(
     deps: &GenerateDeps,
     event: serde_json::Value,
+    deadline: Deadline,
 ) -> Result<GenerateOutput, Error> {
     match decode::<GenerateStep>("event", event)? {
         GenerateStep::Probe(ProbeEvent { run }) => {
             probe(deps, &run).await.map(GenerateOutput::Probe)
         }
-        GenerateStep::Batch(event) => batch(deps, event)
+        GenerateStep::Batch(event) => batch(deps, event, deadline)
             .await
             .map(|state| GenerateOutput::Batch(Box::new(state))),
     }
@@ -81,7 +85,11 @@ async fn probe(deps: &GenerateDeps, run: &RunContext) -> Result<ProbeOutput, Err
     })
 }
 
-async fn batch(deps: &GenerateDeps, event: BatchEvent) -> Result<BatchState, Error> {
+async fn batch(
+    deps: &GenerateDeps,
+    event: BatchEvent,
+    deadline: Deadline,
+) -> Result<BatchState, Error> {
     let BatchEvent { run, batch } = event;
     let started = Instant::now();
     let session = run.job_binding() == JobBinding::Session;
@@ -105,8 +113,7 @@ async fn batch(deps: &GenerateDeps, event: BatchEvent) -> Result<BatchState, Err
         pending,
     };
     if session {
-        let deadline = started + Duration::from_secs_f64(sizing::INVOCATION_BUDGET_SECONDS);
-        read_in_session(&deps.store, &advisor, &mut state, deadline).await?;
+        read_in_session(&deps.store, &advisor, &mut state, deadline.budget_end()).await?;
     }
     Ok(state)
 }

@@ -42,6 +42,12 @@ pub struct Config {
     pub max_accounts_in_parallel: u32,
     /// Each batch function's reserved concurrency (`RESERVED_CONCURRENCY`; 0: none).
     pub reserved_concurrency: u32,
+    /// The functions' Timeout, seconds (`FUNCTION_TIMEOUT_SECONDS`, 1–900, default 900):
+    /// the template's Globals give every function the same, and pass it here, since
+    /// Lambda tells an invocation its deadline but not its function's Timeout. Each
+    /// invocation keeps the earlier of its own deadline and its start plus this; Plan cuts
+    /// batches from it.
+    pub function_timeout_seconds: u32,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -97,6 +103,7 @@ impl Config {
                 .unwrap_or_else(|| "iam-last-accessed-member".into()),
             max_accounts_in_parallel: number("MAX_ACCOUNTS_IN_PARALLEL", 5)?,
             reserved_concurrency: number("RESERVED_CONCURRENCY", 0)?,
+            function_timeout_seconds: number("FUNCTION_TIMEOUT_SECONDS", 900)?,
         };
         check(
             (0.0..=100.0).contains(&config.max_failed_percent),
@@ -113,6 +120,11 @@ impl Config {
             (1..=1000).contains(&config.iam_page_size),
             "IAM_PAGE_SIZE",
             "must be 1 to 1000",
+        )?;
+        check(
+            (1..=900).contains(&config.function_timeout_seconds),
+            "FUNCTION_TIMEOUT_SECONDS",
+            "must be 1 to 900 (Lambda's range)",
         )?;
         check(
             config.iam_max_attempts > 0,

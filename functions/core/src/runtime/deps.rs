@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex};
 /// only fail on the environment: a [`ConfigError`].
 pub trait Dependencies: Sized + Send + Sync + 'static {
     fn from_env() -> impl Future<Output = Result<Self, ConfigError>> + Send;
+    /// The function's configuration.
+    fn config(&self) -> &Config;
 }
 
 /// A pacer for one invocation: the run input's rate if it set one, else the function's.
@@ -210,6 +212,10 @@ pub enum Member {
 }
 
 impl Dependencies for PlanDeps {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
         Ok(PlanDeps {
@@ -232,6 +238,10 @@ pub struct GenerateDeps {
 }
 
 impl Dependencies for GenerateDeps {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
         let readers = Readers::from_env(&config, &base).await?;
@@ -252,6 +262,10 @@ pub struct JobDeps {
 }
 
 impl Dependencies for JobDeps {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
         let readers = Readers::from_env(&config, &base).await?;
@@ -271,6 +285,10 @@ pub struct SummarizeDeps {
 }
 
 impl Dependencies for SummarizeDeps {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
         Ok(SummarizeDeps {

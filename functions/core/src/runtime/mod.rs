@@ -6,4 +6,4 @@ pub mod config;
 pub mod deps;
 mod serve;
 
-pub use serve::serve;
+pub use serve::{serve, serve_within_deadline};

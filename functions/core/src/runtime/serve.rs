@@ -1,7 +1,9 @@
 //! The Lambda runtime's loop around a handler.
 
+use crate::adapters::deadline::Deadline;
 use crate::error::Error;
 use crate::runtime::deps::Dependencies;
+use std::time::Duration;
 
 /// Runs a handler on the Lambda runtime: tracing from the standard variables, the
 /// handler's own dependencies built once; a failure to build them (always a
@@ -29,5 +31,26 @@ where
             Box::pin(async move { fut?.await })
         },
     ))
+    .await
+}
+
+/// [`serve`], each invocation handed its [`Deadline`]: the earlier of its context's
+/// deadline (the runtime API's `Lambda-Runtime-Deadline-Ms`) and its start plus the
+/// function's configured Timeout (`FUNCTION_TIMEOUT_SECONDS`), taken as the invocation
+/// arrives.
+pub async fn serve_within_deadline<D, F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    D: Dependencies,
+    F: Fn(std::sync::Arc<D>, lambda_runtime::LambdaEvent<serde_json::Value>, Deadline) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+    T: serde::Serialize,
+{
+    serve(
+        |deps: std::sync::Arc<D>, event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let timeout = Duration::from_secs(u64::from(deps.config().function_timeout_seconds));
+            let deadline = Deadline::of_invocation(event.context.deadline, timeout);
+            handler(deps, event, deadline)
+        },
+    )
     .await
 }

@@ -6,7 +6,7 @@
 //! payload is handed to the handler that decodes it.
 
 use crate::helpers::{
-    account_work, event, generate_deps, generates, job_deps, job_read, json, org_planned,
+    account_work, deadline, event, generate_deps, generates, job_deps, job_read, json, org_planned,
     plan_deps, planned, planned_account, read_json, Bucket, ACCOUNT, ALICE, DEPLOYER_JOB, MEMBER,
     ORG_RUN_ID, PLAN_FUNCTION, READER, SUSPENDED, WEB, WEB_JOB,
 };
@@ -149,7 +149,7 @@ fn map_item(map: &Value, input: &Value, items: &Value, i: usize) -> (Value, Valu
 async fn preflight_twice(task: &Value, input: &Value, probe: Value) -> Value {
     let start = generates(&[(READER, "preflight-job")]);
     let read = job_read("preflight-job", JobStatusType::InProgress, &[], None);
-    let first = generate::handle(&generate_deps(&[&start, &read]), probe)
+    let first = generate::handle(&generate_deps(&[&start, &read]), probe, deadline())
         .await
         .unwrap();
     assert_eq!(
@@ -189,9 +189,14 @@ fn state_named(name: &str, sibling: &Value) -> Value {
 
 /// Plan's answer to `event`, as the state machine has it (`OutputPath: $.Payload`).
 async fn plan_step(bucket: &Bucket, event: Value) -> Value {
-    let answer = plan::handle(&plan_deps(bucket, &[]), event, Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
+    let answer = plan::handle(
+        &plan_deps(bucket, &[]),
+        event,
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
     json(&answer)
 }
 
@@ -378,7 +383,7 @@ async fn an_organization_run_flows_from_plan_to_each_accounts_preflight_and_batc
         json!({"index": 0, "arns": [WEB, ALICE], "ids": {WEB: "AROAQAPPWEB000000001", ALICE: "AIDAQALICE0000000001"}})
     );
     let jobs = generates(&[(WEB, WEB_JOB), (ALICE, DEPLOYER_JOB)]);
-    let generated = generate::handle(&generate_deps(&[&jobs]), batch)
+    let generated = generate::handle(&generate_deps(&[&jobs]), batch, deadline())
         .await
         .unwrap();
     assert_eq!(json(&generated)["pending"], 2);

@@ -1,9 +1,9 @@
 //! Generate: one access-advisor job per principal of a batch; and the run's preflight.
 
 use crate::helpers::{
-    entities_of, event, expect_error, generate_deps, generate_deps_in, generate_of, generates,
-    iam_refuses, job_read, json, read_of, read_page, work, Bucket, ADMINS, ALICE, DEPLOYER,
-    DEPLOYER_JOB, READER, SCP_DENIAL, WEB, WEB_JOB, WEB_SERVICES,
+    deadline, entities_of, event, expect_error, generate_deps, generate_deps_in, generate_of,
+    generates, iam_refuses, job_read, json, read_of, read_page, work, Bucket, ADMINS, ALICE,
+    DEPLOYER, DEPLOYER_JOB, READER, SCP_DENIAL, WEB, WEB_JOB, WEB_SERVICES,
 };
 use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
@@ -11,9 +11,10 @@ use last_accessed::handlers::events::GenerateOutput;
 use last_accessed::handlers::generate;
 use last_accessed::Error;
 use serde_json::json;
+use std::time::Duration;
 
 async fn run(iam: &[&Rule], fixture: &str) -> Result<GenerateOutput, Error> {
-    generate::handle(&generate_deps(iam), event("generate", fixture)).await
+    generate::handle(&generate_deps(iam), event("generate", fixture), deadline()).await
 }
 
 #[tokio::test]
@@ -138,7 +139,11 @@ async fn under_the_session_binding_generate_reads_every_job_and_its_entities_its
     );
     let entities = entities_of(ADMINS_JOB, "s3", ALICE, "2026-11-20T09:30:00Z");
     let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins, &entities]);
-    let out = json(&generate::handle(&deps, session_batch(5)).await.unwrap());
+    let out = json(
+        &generate::handle(&deps, session_batch(5), deadline())
+            .await
+            .unwrap(),
+    );
 
     let statuses: Vec<(&str, &str)> = out["jobs"]
         .as_array()
@@ -176,7 +181,11 @@ async fn under_the_session_binding_a_job_still_running_at_the_poll_limit_is_time
     let web = job_read(WEB_JOB, JobStatusType::InProgress, &[], None);
     let admins = job_read(ADMINS_JOB, JobStatusType::Completed, &[], None);
     let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
-    let out = json(&generate::handle(&deps, session_batch(3)).await.unwrap());
+    let out = json(
+        &generate::handle(&deps, session_batch(3), deadline())
+            .await
+            .unwrap(),
+    );
     assert_eq!(out["jobs"][0]["status"], "TIMED_OUT");
     assert_eq!(
         out["jobs"][0]["error"]["message"],
@@ -199,7 +208,7 @@ async fn under_the_default_binding_generate_leaves_the_polls_to_check() {
     event["batch"]["run"]["preflight"]["job_binding"] = json!("role_session_name");
     // No read rule: a read here would fail the test.
     let out = json(
-        &generate::handle(&generate_deps(&[&jobs]), event)
+        &generate::handle(&generate_deps(&[&jobs]), event, deadline())
             .await
             .unwrap(),
     );
@@ -220,7 +229,7 @@ async fn under_the_session_binding_a_job_still_running_at_the_budget_is_timed_ou
         json!({"initial_wait_seconds": 60, "max_wait_seconds": 60, "max_attempts": 1000});
     let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
     let started = tokio::time::Instant::now();
-    let out = json(&generate::handle(&deps, event).await.unwrap());
+    let out = json(&generate::handle(&deps, event, deadline()).await.unwrap());
     assert!(started.elapsed().as_secs() < 600, "within its budget");
     assert_eq!(out["jobs"][0]["status"], "TIMED_OUT");
     let message = out["jobs"][0]["error"]["message"].as_str().unwrap();
@@ -234,6 +243,35 @@ async fn under_the_session_binding_a_job_still_running_at_the_budget_is_timed_ou
     assert!(
         web.num_calls() >= 8,
         "polled a minute apart until the budget: {}",
+        web.num_calls()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_the_session_binding_reading_stops_at_the_invocations_own_deadline() {
+    // A function whose Timeout is 60 s (a copy of the template): its invocation's budget
+    // is 40 s, not the 600 s of a 900 s Timeout, and the loop keeps it.
+    let bucket = Bucket::new();
+    let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
+    let web = job_read(WEB_JOB, JobStatusType::InProgress, &[], None);
+    let admins = job_read(ADMINS_JOB, JobStatusType::Completed, &[], None);
+    let mut event = session_batch(1000);
+    event["batch"]["run"]["poll"] =
+        json!({"initial_wait_seconds": 5, "max_wait_seconds": 5, "max_attempts": 1000});
+    let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
+    let started = tokio::time::Instant::now();
+    let own = last_accessed::adapters::deadline::Deadline::after(Duration::from_secs(60));
+    let out = json(&generate::handle(&deps, event, own).await.unwrap());
+    assert!(
+        started.elapsed() <= Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out["jobs"][0]["status"], "TIMED_OUT");
+    assert_eq!(out["jobs"][1]["status"], "COMPLETED");
+    assert!(
+        (6..=8).contains(&web.num_calls()),
+        "polled 5 s apart until 40 s: {}",
         web.num_calls()
     );
 }

@@ -30,6 +30,7 @@ use aws_sdk_s3::types::Object;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleBuilder, RuleMode};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
+use last_accessed::adapters::deadline::Deadline;
 use last_accessed::adapters::iam::AccessAdvisor;
 use last_accessed::adapters::organizations::Organizations;
 use last_accessed::adapters::pacing::Pacer;
@@ -138,6 +139,11 @@ pub fn expect_error<T: Debug>(result: Result<T, Error>, name: &str, fragments: &
     message
 }
 
+/// An invocation's deadline as Lambda gives one at the template's Timeout (900 s), from now.
+pub fn deadline() -> Deadline {
+    Deadline::after(std::time::Duration::from_secs(900))
+}
+
 /// The deployment's environment, with an IAM pace the tests never wait for.
 pub fn config() -> Config {
     Config {
@@ -158,6 +164,7 @@ pub fn config() -> Config {
         member_role_name: MEMBER_ROLE.into(),
         max_accounts_in_parallel: 5,
         reserved_concurrency: 0,
+        function_timeout_seconds: 900,
     }
 }
 
@@ -369,9 +376,14 @@ pub fn account_event(bucket: &Bucket, out: &PlanOutput, i: usize) -> Value {
 pub async fn planned() -> (Bucket, PlanOutput) {
     let bucket = Bucket::new();
     let deps = plan_deps(&bucket, &[]);
-    let out = plan::handle(&deps, event("plan", "explicit-arns"), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
+    let out = plan::handle(
+        &deps,
+        event("plan", "explicit-arns"),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
     (bucket, run_answer(out))
 }
 
@@ -380,9 +392,14 @@ pub async fn planned() -> (Bucket, PlanOutput) {
 pub async fn planned_account() -> (Bucket, PlanOutput, AccountOutput) {
     let (bucket, out) = planned().await;
     let deps = plan_deps(&bucket, &[]);
-    let account = plan::handle(&deps, event("plan", "account"), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
+    let account = plan::handle(
+        &deps,
+        event("plan", "account"),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
     (bucket, out, account_answer(account))
 }
 
@@ -455,9 +472,14 @@ pub async fn org_planned() -> (Bucket, PlanOutput) {
     let tree = org_tree();
     let rules: Vec<&Rule> = tree.iter().collect();
     let deps = org_plan_deps(&bucket, &[], &rules);
-    let out = plan::handle(&deps, event("plan", "organization"), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
+    let out = plan::handle(
+        &deps,
+        event("plan", "organization"),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
     (bucket, run_answer(out))
 }
 

@@ -3,7 +3,7 @@
 //! and record an account's failure for Summarize.
 
 use crate::helpers::{
-    account_answer, account_event, account_work, event, expect_error, iam_refuses, json,
+    account_answer, account_event, account_work, deadline, event, expect_error, iam_refuses, json,
     member_plan_deps, org_plan_deps, org_planned, org_tree, plan_deps, planned, run_answer,
     sts_refusing, work, Bucket, ACCOUNT, ADMINS, ALICE, BUCKET, DEPLOYER, MEMBER, MEMBER_ROLE,
     ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID, STARTED_AT, SUSPENDED, SUSPENDED_WEB, WEB,
@@ -20,9 +20,16 @@ use last_accessed::handlers::events::{
 use last_accessed::handlers::plan;
 use last_accessed::Error;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 async fn run(bucket: &Bucket, iam: &[&Rule], event: Value) -> Result<PlanAnswer, Error> {
-    plan::handle(&plan_deps(bucket, iam), event, Some(PLAN_FUNCTION)).await
+    plan::handle(
+        &plan_deps(bucket, iam),
+        event,
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
 }
 
 /// Plan's start of the run `event`.
@@ -237,6 +244,53 @@ async fn a_batch_size_the_invocation_budget_cannot_fit_is_shrunk() {
         (Some(0.3), Some(0.3)),
         "every batch step paces at the run's rate"
     );
+}
+
+#[tokio::test]
+async fn batches_are_cut_from_the_functions_timeout_not_a_constant() {
+    // 61 roles in batches of 500 at 0.3 requests/s. At a 900 s Timeout, 600 s of paced
+    // calls make batches of 60 (above); at 60 s (40 s: 12 calls, 3 a principal), of 4.
+    let list = mock!(Client::list_roles).then_output(|| {
+        ListRolesOutput::builder()
+            .set_roles(Some(Vec::new()))
+            .is_truncated(false)
+            .build()
+            .unwrap()
+    });
+    let sixty = || last_accessed::adapters::deadline::Deadline::after(Duration::from_secs(60));
+    // The template says 60 s.
+    let bucket = Bucket::new();
+    let mut deps = plan_deps(&bucket, &[&list]);
+    deps.config.function_timeout_seconds = 60;
+    plan::handle(
+        &deps,
+        event("plan", "slow-rate"),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bucket.json("work/run=slow-2026-11-25/plan.json")["batch_size"],
+        4
+    );
+    // The template still says 900 s, but the invocation's own deadline (Lambda's) is 60 s
+    // away: every function has the same Timeout, so the batches are cut from 60 s too.
+    let bucket = Bucket::new();
+    let deps = plan_deps(&bucket, &[&list]);
+    plan::handle(
+        &deps,
+        event("plan", "slow-rate"),
+        Some(PLAN_FUNCTION),
+        sixty(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bucket.json("work/run=slow-2026-11-25/plan.json")["batch_size"],
+        4
+    );
+    assert_eq!(batch_sizes(&bucket, "slow-2026-11-25").len(), 16);
 }
 
 #[tokio::test]
@@ -475,7 +529,7 @@ async fn an_arn_of_an_account_the_organization_does_not_select_is_invalid_input(
     let rules: Vec<&Rule> = tree.iter().collect();
     let deps = org_plan_deps(&bucket, &[], &rules);
     let message = expect_error(
-        plan::handle(&deps, event, Some(PLAN_FUNCTION)).await,
+        plan::handle(&deps, event, Some(PLAN_FUNCTION), deadline()).await,
         "InvalidInput",
         &[&format!(
             "{SUSPENDED_WEB} is in account {SUSPENDED}, which `organization` does not select"
@@ -593,9 +647,14 @@ const STS_REFUSAL: &str = "User: arn:aws:sts::123456789012:assumed-role/last-acc
 async fn a_member_role_sts_refuses_is_recorded_unreachable_with_the_refusal() {
     let (bucket, out) = org_planned().await;
     let deps = member_plan_deps(&bucket, &sts_refusing(STS_REFUSAL)).await;
-    let answer = plan::handle(&deps, account_event(&bucket, &out, 1), Some(PLAN_FUNCTION))
-        .await
-        .unwrap();
+    let answer = plan::handle(
+        &deps,
+        account_event(&bucket, &out, 1),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .unwrap();
     let step = account_answer(answer);
     assert_eq!(
         (step.principals, step.batches, step.scan),
@@ -644,7 +703,7 @@ async fn access_round(
     deps: &last_accessed::runtime::deps::PlanDeps,
     event: Value,
 ) -> AccessReportProgress {
-    match plan::handle(deps, event, Some(PLAN_FUNCTION))
+    match plan::handle(deps, event, Some(PLAN_FUNCTION), deadline())
         .await
         .unwrap()
     {
@@ -718,9 +777,14 @@ async fn a_throttled_access_report_round_keeps_the_job_ids_it_was_given() {
         Some(crate::helpers::iam_error("Throttling", "Rate exceeded")),
     );
     let deps = org_plan_deps(&bucket, &[&generate], &[]);
-    plan::handle(&deps, access_round_event(&out), Some(PLAN_FUNCTION))
-        .await
-        .expect("throttling ends the round, not the run");
+    plan::handle(
+        &deps,
+        access_round_event(&out),
+        Some(PLAN_FUNCTION),
+        deadline(),
+    )
+    .await
+    .expect("throttling ends the round, not the run");
     let state = bucket.json(&format!("work/run={ORG_RUN_ID}/access-report.json"));
     assert_eq!(
         (state[0]["state"].as_str(), state[0]["job_id"].as_str()),
@@ -823,7 +887,7 @@ async fn access_report_refused(rules: &[&Rule]) -> String {
     let deps = org_plan_deps(&bucket, &[], &all);
     let mut event = event("plan", "organization");
     event["start"]["input"]["organization"]["access_report"] = json!(true);
-    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION))
+    let e = plan::handle(&deps, event, Some(PLAN_FUNCTION), deadline())
         .await
         .unwrap_err();
     assert_eq!(e.name(), "InvalidInput");
@@ -863,4 +927,168 @@ async fn an_access_report_of_a_root_without_scps_is_invalid_input() {
         text.starts_with("organization.access_report: service control policies are not enabled on the root r-ab12"),
         "{text}"
     );
+}
+
+/// `n` IAM users, `dormant-0` …, each with a password and two access keys the
+/// credential report says were last used in January 2025 (long before the run's 90
+/// days): every one a user whose credentials Write must re-read before judging them.
+mod dormant {
+    use aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportOutput;
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::operation::get_credential_report::GetCredentialReportOutput;
+    use aws_sdk_iam::operation::list_users::ListUsersOutput;
+    use aws_sdk_iam::primitives::Blob;
+    use aws_sdk_iam::types::{ReportStateType, User, UserDetail};
+    use aws_sdk_iam::Client;
+    use aws_smithy_mocks::{mock, Rule};
+    use aws_smithy_types::DateTime;
+
+    pub fn arn(i: usize) -> String {
+        format!("arn:aws:iam::123456789012:user/dormant-{i}")
+    }
+
+    /// Pages of 1,000, as IAM gives them at MaxItems 1000: the page a marker names.
+    fn page(marker: Option<&str>, n: usize) -> (std::ops::Range<usize>, Option<String>) {
+        let from: usize = marker.map_or(0, |m| m.parse().unwrap());
+        let to = (from + 1000).min(n);
+        (from..to, (to < n).then(|| to.to_string()))
+    }
+
+    pub fn rules(n: usize) -> Vec<Rule> {
+        let users = mock!(Client::list_users).then_compute_output(move |r| {
+            let (range, marker) = page(r.marker(), n);
+            let users = range.map(|i| {
+                User::builder()
+                    .path("/")
+                    .user_name(format!("dormant-{i}"))
+                    .user_id(format!("AIDA{i:016}"))
+                    .arn(arn(i))
+                    .create_date(DateTime::from_secs(1_600_000_000))
+                    .build()
+                    .unwrap()
+            });
+            ListUsersOutput::builder()
+                .set_users(Some(users.collect()))
+                .is_truncated(marker.is_some())
+                .set_marker(marker)
+                .build()
+                .unwrap()
+        });
+        let gaad = mock!(Client::get_account_authorization_details).then_compute_output(move |r| {
+            let (range, marker) = page(r.marker(), n);
+            let details = range.map(|i| {
+                UserDetail::builder()
+                    .arn(arn(i))
+                    .user_name(format!("dormant-{i}"))
+                    .create_date(DateTime::from_secs(1_600_000_000))
+                    .build()
+            });
+            GetAccountAuthorizationDetailsOutput::builder()
+                .set_user_detail_list(Some(details.collect()))
+                .is_truncated(marker.is_some())
+                .set_marker(marker)
+                .build()
+        });
+        let generate = mock!(Client::generate_credential_report).then_output(|| {
+            GenerateCredentialReportOutput::builder()
+                .state(ReportStateType::Complete)
+                .build()
+        });
+        let report = mock!(Client::get_credential_report).then_output(move || {
+            let mut csv = String::from("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n");
+            csv.push_str("<root_account>,arn:aws:iam::123456789012:root,2020-09-13T12:26:40+00:00,not_supported,2026-11-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
+            for i in 0..n {
+                let old = "2025-01-06T10:00:00+00:00";
+                let made = "2020-09-13T12:26:40+00:00";
+                csv.push_str(&format!(
+                    "dormant-{i},{},{made},true,{old},{made},N/A,false,true,{made},{old},us-east-1,s3,true,{made},{old},us-east-1,ec2,false,N/A,false,N/A\n",
+                    arn(i)
+                ));
+            }
+            GetCredentialReportOutput::builder()
+                .content(Blob::new(csv))
+                .build()
+        });
+        vec![users, gaad, generate, report]
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_with_recommendations_over_2000_dormant_users_fits_every_invocations_budget() {
+    use last_accessed::domain::batch::sizing;
+    use last_accessed::domain::input::ReportOptions;
+    // At the stack's default rate (5 requests/s), paced on tokio's paused clock: what
+    // Plan's own calls take is what they would take on Lambda.
+    let rate = 5.0;
+    let rules = dormant::rules(2_000);
+    let iam: Vec<&Rule> = rules.iter().collect();
+    let bucket = Bucket::new();
+    let own = deadline();
+    let answer = plan::handle(
+        &plan_deps(&bucket, &iam),
+        json!({"start": {
+            "input": {"discover": {"types": ["user"]}, "batch_size": 500,
+                      "iam_requests_per_second": rate, "report": {"recommendations": true}},
+            "execution_name": "dormant-2026-11-25",
+            "start_time": "2026-11-25T01:00:00Z",
+        }}),
+        Some(PLAN_FUNCTION),
+        own,
+    )
+    .await
+    .unwrap();
+    run_answer(answer);
+
+    // Plan's own invocation: a few list and report calls, however many users are dormant
+    // (none is re-read here), ended well within its budget.
+    let calls: usize = rules.iter().map(Rule::num_calls).sum();
+    assert_eq!(
+        calls,
+        2 + 2 + 1 + 1,
+        "ListUsers and GAAD pages, the report: {calls}"
+    );
+    assert!(
+        own.budget_left() > std::time::Duration::ZERO,
+        "Plan past its budget"
+    );
+
+    // Each batch's invocations: its principals' planned IAM calls fit one invocation's
+    // budget at the run's rate (a Write re-reads up to 4 per dormant user).
+    let report = ReportOptions {
+        recommendations: true,
+        ..ReportOptions::default()
+    };
+    let (per_principal, _) = sizing::calls_per_principal(&report);
+    assert_eq!(per_principal, sizing::CREDENTIAL_CALLS);
+    let capacity = (sizing::budget_seconds(900) * rate) as u64;
+    let sizes = batch_sizes(&bucket, "dormant-2026-11-25");
+    // Cut by count (500 fit: 2,000 calls of 3,000) and then by state bytes (~205 ARNs).
+    assert_eq!(sizes.iter().sum::<usize>(), 2_000);
+    for size in &sizes {
+        assert!(
+            *size as u64 * per_principal <= capacity,
+            "{size} × {per_principal} > {capacity}"
+        );
+    }
+
+    // Every user is judged: each is in a batch whose holdings carry its report row, for
+    // Write to confirm and judge.
+    let mut judged = 0;
+    for index in 0..sizes.len() {
+        let slice = bucket.json(&format!(
+            "work/run=dormant-2026-11-25/holdings/{index:06}.json"
+        ));
+        for (arn, holdings) in slice["principals"].as_object().unwrap() {
+            assert!(arn.contains(":user/dormant-"), "{arn}");
+            let credentials = &holdings["credentials"];
+            assert_eq!(credentials["password_enabled"], true, "{arn}");
+            assert_eq!(
+                credentials["access_keys"].as_array().unwrap().len(),
+                2,
+                "{arn}"
+            );
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, 2_000);
 }

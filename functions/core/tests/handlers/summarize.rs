@@ -3,10 +3,10 @@
 //! account was not fully scanned, TooManyFailures past the allowed FAILED share.
 
 use crate::helpers::{
-    account_answer, account_event, batch_result, batch_result_in, event, expect_error, job_deps,
-    json, org_planned, plan_deps, planned, summarize_deps, work, Bucket, ACCOUNT, ADMINS, ALICE,
-    BUCKET, DEPLOYER, MEMBER, MEMBER_WEB, ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID, STARTED_AT,
-    SUMMARY_KEY, SUSPENDED, WEB,
+    account_answer, account_event, batch_result, batch_result_in, deadline, event, expect_error,
+    job_deps, json, org_planned, plan_deps, planned, summarize_deps, work, Bucket, ACCOUNT, ADMINS,
+    ALICE, BUCKET, DEPLOYER, MEMBER, MEMBER_WEB, ORG_RUN_ID, OU, PLAN_FUNCTION, ROOT, RUN_ID,
+    STARTED_AT, SUMMARY_KEY, SUSPENDED, WEB,
 };
 use last_accessed::domain::account::{AccountItem, AccountRecord, AccountState};
 use last_accessed::domain::job::JobStatus;
@@ -261,6 +261,7 @@ async fn account_step(bucket: &Bucket, out: &PlanOutput, i: usize) -> AccountOut
         &plan_deps(bucket, &[]),
         account_event(bucket, out, i),
         Some(PLAN_FUNCTION),
+        deadline(),
     )
     .await
     .unwrap();
@@ -319,6 +320,7 @@ async fn each_account_has_a_line_and_one_not_fully_scanned_makes_the_run_incompl
         &plan_deps(&bucket, &[]),
         json!({"account_failed": failed}),
         Some(PLAN_FUNCTION),
+        deadline(),
     )
     .await
     .unwrap();

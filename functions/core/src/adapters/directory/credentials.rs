@@ -11,8 +11,11 @@ use crate::error::IamError;
 use aws_sdk_iam::types::{ReportStateType, StatusType};
 use std::collections::BTreeMap;
 use std::time::Duration;
+// tokio's clock: a test's paused clock drives the wait.
+use tokio::time::Instant;
 
-/// How long Plan waits for IAM to generate the report (IAM: seconds, usually).
+/// How long Plan waits for IAM to generate the report (IAM: seconds, usually), at most:
+/// less when its invocation's budget ends first.
 const REPORT_ATTEMPTS: u32 = 60;
 const REPORT_PAUSE: Duration = Duration::from_secs(2);
 
@@ -146,9 +149,14 @@ where
 
 impl Directory {
     /// Every user's credentials, by ARN, as the credential report has them (IAM serves a
-    /// report up to four hours old; key ids are not in it).
-    pub async fn credential_report(&self) -> Result<BTreeMap<String, Credentials>, IamError> {
+    /// report up to four hours old; key ids are not in it). IAM's generation is waited
+    /// for until `until` (the invocation's budget) at the latest.
+    pub async fn credential_report(
+        &self,
+        until: Instant,
+    ) -> Result<BTreeMap<String, Credentials>, IamError> {
         let iam = &self.iam;
+        let started = Instant::now();
         let mut complete = false;
         for _ in 0..REPORT_ATTEMPTS {
             self.pacer.acquire().await;
@@ -161,11 +169,14 @@ impl Directory {
                 complete = true;
                 break;
             }
+            if Instant::now() + REPORT_PAUSE >= until {
+                break;
+            }
             tokio::time::sleep(REPORT_PAUSE).await;
         }
         if !complete {
             return Err(IamError::ReportNotReady {
-                seconds: REPORT_ATTEMPTS * REPORT_PAUSE.as_secs() as u32,
+                seconds: started.elapsed().as_secs() as u32,
             });
         }
         self.pacer.acquire().await;
@@ -215,6 +226,10 @@ impl Directory {
             Ok(out) => out.access_key_metadata,
             Err(e) => return gone_or("ListAccessKeys", e).map(|_| None),
         };
+        // The report names keys by position, not id: each is matched to an active key
+        // created at the same instant, one not matched yet (two keys created in the same
+        // second are two keys, each re-read by its own id).
+        let mut taken: Vec<String> = Vec::new();
         for key in creds.access_keys.iter_mut() {
             if !stale(key.last_used.as_deref()) {
                 continue;
@@ -222,11 +237,17 @@ impl Directory {
             key.id = keys
                 .iter()
                 .filter(|k| k.status == Some(StatusType::Active))
+                .filter(|k| {
+                    k.access_key_id
+                        .as_ref()
+                        .is_some_and(|id| !taken.contains(id))
+                })
                 .find(|k| {
                     let created = k.create_date.as_ref().and_then(time);
                     matches!((&created, &key.created), (Some(c), Some(r)) if same_instant(c, r))
                 })
                 .and_then(|k| k.access_key_id.clone());
+            taken.extend(key.id.clone());
             let Some(id) = key.id.clone() else { continue };
             self.pacer.acquire().await;
             match iam

@@ -711,3 +711,73 @@ async fn authorization_details_carry_a_roles_trusted_services_and_a_policys_olde
         "the default version's document"
     );
 }
+
+#[tokio::test]
+async fn two_keys_created_in_the_same_second_are_each_re_read_by_their_own_id() {
+    use crate::domain::recommend::{AccessKeyUse, Credentials};
+    use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
+    use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
+    use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, StatusType};
+    // The credential report names keys 1 and 2 by their creation time alone.
+    let created = DateTime::from_secs(1_764_614_447);
+    let listed = mock!(Client::list_access_keys).then_output(move || {
+        let key = |id: &str| {
+            AccessKeyMetadata::builder()
+                .access_key_id(id)
+                .status(StatusType::Active)
+                .create_date(created)
+                .build()
+        };
+        ListAccessKeysOutput::builder()
+            .access_key_metadata(key("AKIAFIRST0000000000A"))
+            .access_key_metadata(key("AKIASECOND000000000B"))
+            .is_truncated(false)
+            .build()
+            .unwrap()
+    });
+    let last_used = mock!(Client::get_access_key_last_used).then_compute_output(|r| {
+        let service = if r.access_key_id() == Some("AKIAFIRST0000000000A") {
+            "s3"
+        } else {
+            "ec2"
+        };
+        GetAccessKeyLastUsedOutput::builder()
+            .access_key_last_used(
+                AccessKeyLastUsed::builder()
+                    .last_used_date(DateTime::from_secs(1_736_157_600))
+                    .service_name(service)
+                    .region("us-east-1")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let key = AccessKeyUse {
+        id: None,
+        created: Some("2025-12-01T18:40:47+00:00".into()),
+        last_used: Some("2025-01-06T10:00:00Z".into()),
+        last_used_service: None,
+    };
+    let creds = Credentials {
+        access_keys: vec![key.clone(), key],
+        ..Credentials::default()
+    };
+    let confirmed = directory(&[&listed, &last_used])
+        .confirm_credentials("arn:aws:iam::123456789012:user/twins", creds, |_| true)
+        .await
+        .unwrap()
+        .unwrap();
+    let ids: Vec<_> = confirmed
+        .access_keys
+        .iter()
+        .map(|k| (k.id.as_deref(), k.last_used_service.as_deref()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (Some("AKIAFIRST0000000000A"), Some("s3")),
+            (Some("AKIASECOND000000000B"), Some("ec2"))
+        ]
+    );
+    assert_eq!(last_used.num_calls(), 2);
+}

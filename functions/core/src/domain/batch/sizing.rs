@@ -18,9 +18,15 @@ pub fn merge(explicit: &[PrincipalArn], discovered: Vec<PrincipalArn>) -> Vec<Pr
         .collect()
 }
 
-/// How long one invocation may spend on paced IAM calls: two thirds of Lambda's 900 s,
-/// leaving the rest for the SDK's retry backoff and S3.
-pub const INVOCATION_BUDGET_SECONDS: f64 = 600.0;
+/// The share of an invocation's time (its start to its deadline) its paced IAM calls may
+/// take: two thirds, leaving the rest for the SDK's retry backoff and S3 (600 s of
+/// Lambda's 900).
+pub const PACED_SHARE: f64 = 2.0 / 3.0;
+
+/// The seconds of paced IAM calls an invocation of a function with this Timeout may make.
+pub fn budget_seconds(timeout_seconds: u32) -> f64 {
+    f64::from(timeout_seconds) * PACED_SHARE
+}
 
 /// A batch's state travels between Generate, Check and Write (payloads are capped at
 /// 256 KiB): its estimate stays below this.
@@ -74,22 +80,25 @@ pub fn calls_per_principal(report: &ReportOptions) -> (u64, &'static str) {
     }
 }
 
-/// The batch size that lets every invocation finish within its budget at `rate` IAM
+/// The batch size that lets every invocation of the batch functions (Generate, Check,
+/// Write, whose Timeout is `timeout_seconds`) finish within its budget at `rate` IAM
 /// requests per second: the requested size, or smaller. Work that cannot fit even one
 /// principal is refused, naming the field to change.
 pub fn fitted_batch_size(
     requested: u32,
     rate: f64,
     report: &ReportOptions,
+    timeout_seconds: u32,
 ) -> Result<u32, InputError> {
     let (per_principal, field) = calls_per_principal(report);
-    let capacity = (INVOCATION_BUDGET_SECONDS * rate).floor() as u64;
+    let budget = budget_seconds(timeout_seconds);
+    let capacity = (budget * rate).floor() as u64;
     let fit = capacity / per_principal;
     if fit == 0 {
         return Err(InputError::invalid(
             field,
             format!(
-                "one principal may need {per_principal} IAM calls in one invocation: {:.0} s at {rate} requests/s, over the {INVOCATION_BUDGET_SECONDS:.0} s an invocation may spend (Lambda stops at 900 s); lower report.max_entity_services or raise iam_requests_per_second",
+                "one principal may need {per_principal} IAM calls in one invocation: {:.0} s at {rate} requests/s, over the {budget:.0} s an invocation may spend (the functions stop at {timeout_seconds} s); lower report.max_entity_services or raise iam_requests_per_second",
                 per_principal as f64 / rate
             ),
         ));
@@ -189,20 +198,33 @@ mod tests {
         let plain = ReportOptions::default();
         // 600 s at 0.1 requests/s: 60 calls, 3 per principal were Generate to read its
         // jobs itself (the session binding), so 20 principals per batch, not 500.
-        assert_eq!(fitted_batch_size(500, 0.1, &plain).unwrap(), 20);
+        assert_eq!(fitted_batch_size(500, 0.1, &plain, 900).unwrap(), 20);
         assert_eq!(calls_per_principal(&plain), (3, "iam_requests_per_second"));
-        assert_eq!(fitted_batch_size(50, 5.0, &plain).unwrap(), 50);
+        assert_eq!(fitted_batch_size(50, 5.0, &plain, 900).unwrap(), 50);
         // Entities on 50 services at 5 requests/s: 3000 calls / (3 + 50) = 56 principals.
         let entities = ReportOptions {
             entities: true,
             max_entity_services: 50,
             ..ReportOptions::default()
         };
-        assert_eq!(fitted_batch_size(500, 5.0, &entities).unwrap(), 56);
+        assert_eq!(fitted_batch_size(500, 5.0, &entities, 900).unwrap(), 56);
         assert_eq!(
             calls_per_principal(&entities),
             (53, "report.max_entity_services")
         );
+    }
+
+    #[test]
+    fn batches_are_cut_from_the_functions_timeout() {
+        let plain = ReportOptions::default();
+        // Timeout 60: 40 s of paced calls, 80 at 2 requests/s, 3 a principal: 26.
+        assert_eq!(budget_seconds(60), 40.0);
+        assert_eq!(fitted_batch_size(500, 2.0, &plain, 60).unwrap(), 26);
+        // The same run at Timeout 900: 1,200 calls, 400 principals.
+        assert_eq!(fitted_batch_size(500, 2.0, &plain, 900).unwrap(), 400);
+        // One principal that can't fit a short Timeout names the Timeout it was cut from.
+        let err = fitted_batch_size(500, 0.1, &plain, 3).unwrap_err();
+        assert!(err.to_string().contains("stop at 3 s"), "{err}");
     }
 
     #[test]
@@ -213,16 +235,19 @@ mod tests {
         };
         // 600 s at 1 request/s: 600 calls, 4 per user re-read (more than the session
         // binding's 3), so 150 principals.
-        assert_eq!(fitted_batch_size(500, 1.0, &recommendations).unwrap(), 150);
+        assert_eq!(
+            fitted_batch_size(500, 1.0, &recommendations, 900).unwrap(),
+            150
+        );
         assert_eq!(
             calls_per_principal(&recommendations),
             (4, "report.recommendations")
         );
         // 2,000 users that all look dormant, at the stack's default 5 requests/s: every
         // batch's re-reads fit its invocation (none is left to Plan).
-        let size = fitted_batch_size(500, 5.0, &recommendations).unwrap();
+        let size = fitted_batch_size(500, 5.0, &recommendations, 900).unwrap();
         let batches = 2_000_u64.div_ceil(u64::from(size));
-        assert!(u64::from(size) * CREDENTIAL_CALLS <= (INVOCATION_BUDGET_SECONDS * 5.0) as u64);
+        assert!(u64::from(size) * CREDENTIAL_CALLS <= (budget_seconds(900) * 5.0) as u64);
         assert_eq!((size, batches), (500, 4));
     }
 
@@ -233,7 +258,7 @@ mod tests {
             max_entity_services: 100,
             ..ReportOptions::default()
         };
-        let err = crate::error::Error::from(fitted_batch_size(50, 0.1, &heavy).unwrap_err());
+        let err = crate::error::Error::from(fitted_batch_size(50, 0.1, &heavy, 900).unwrap_err());
         assert_eq!(err.name(), "InvalidInput");
         assert!(
             err.to_string().starts_with("report.max_entity_services:"),

@@ -2,6 +2,7 @@
 //! and (with recommendations) holdings, under its reader; the account's record says
 //! what was found, or why it can't be read.
 
+use crate::adapters::deadline::Deadline;
 use crate::adapters::directory::authorization::Authorization;
 use crate::adapters::directory::{Directory, Discovered};
 use crate::adapters::s3::ReportStore;
@@ -26,6 +27,7 @@ pub(super) async fn plan_account_step(
     deps: &PlanDeps,
     run: RunContext,
     account: AccountItem,
+    deadline: Deadline,
 ) -> Result<AccountOutput, Error> {
     let store = &deps.store;
     let plan: PlanRecord = store.get_json(&keys::plan_key(&run.run_id)).await?;
@@ -36,7 +38,7 @@ pub(super) async fn plan_account_step(
         Some(record) => record,
         None => {
             let input: RunInput = store.get_json(&keys::input_key(&run.run_id)).await?;
-            plan_account(deps, &run, &input, plan.batch_size, &account).await?
+            plan_account(deps, &run, &input, plan.batch_size, &account, deadline).await?
         }
     };
     Ok(account_output(store, run, &record, plan.max_concurrency))
@@ -66,13 +68,15 @@ fn account_output(
 }
 
 /// Discovery, batches and (with recommendations) holdings of one account, under its
-/// reader; the account's record says what was found, or why it can't be read.
+/// reader, within the invocation's `deadline`; the account's record says what was
+/// found, or why it can't be read.
 pub(super) async fn plan_account(
     deps: &PlanDeps,
     run: &RunContext,
     input: &RunInput,
     batch_size: u32,
     account: &AccountItem,
+    deadline: Deadline,
 ) -> Result<AccountRecord, Error> {
     let store = &deps.store;
     let record_key = keys::account_record_key(&run.run_id, &account.id);
@@ -85,9 +89,9 @@ pub(super) async fn plan_account(
         }
     };
     let (batches, count, skipped) =
-        batches_of(deps, input, batch_size, account, &directory).await?;
+        batches_of(deps, input, batch_size, account, &directory, deadline).await?;
     if input.report.recommendations && !batches.is_empty() {
-        let all = holdings(&directory, &batches).await?;
+        let all = holdings(&directory, &batches, deadline).await?;
         write_holdings(store, &run.run_id, &batches, &all).await?;
     }
     store
@@ -148,6 +152,7 @@ async fn batches_of(
     batch_size: u32,
     account: &AccountItem,
     directory: &Directory,
+    deadline: Deadline,
 ) -> Result<(Vec<Batch>, u32, Vec<crate::domain::selection::Skipped>), Error> {
     let rate = input
         .iam_requests_per_second
@@ -158,7 +163,8 @@ async fn batches_of(
         mut ids,
     } = match &input.discover {
         Some(filter) => {
-            let max_tag_calls = (sizing::INVOCATION_BUDGET_SECONDS * rate) as u64;
+            // What is left of this invocation's budget: the tag reads must fit it.
+            let max_tag_calls = deadline.calls_left(rate);
             directory.discover(filter, max_tag_calls).await?
         }
         None => Discovered::default(),
@@ -201,13 +207,17 @@ async fn batches_of(
 /// credential report's row of each of the batches' users. What the report says is
 /// unused is re-read fresh in the user's batch (Write), paced and within that
 /// invocation's budget: Plan's invocation stays bounded however many users look dormant.
-async fn holdings(directory: &Directory, batches: &[Batch]) -> Result<Authorization, Error> {
+async fn holdings(
+    directory: &Directory,
+    batches: &[Batch],
+    deadline: Deadline,
+) -> Result<Authorization, Error> {
     let mut all = directory.authorization().await?;
     let in_scope: BTreeSet<String> = batches
         .iter()
         .flat_map(|b| b.arns.iter().map(ToString::to_string))
         .collect();
-    for (arn, credentials) in directory.credential_report().await? {
+    for (arn, credentials) in directory.credential_report(deadline.budget_end()).await? {
         if !in_scope.contains(&arn) {
             continue;
         }

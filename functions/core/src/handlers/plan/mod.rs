@@ -9,25 +9,29 @@ mod account;
 mod account_failed;
 mod start;
 
+use crate::adapters::deadline::Deadline;
 use crate::error::Error;
 use crate::handlers::decode;
 use crate::handlers::events::{PlanAnswer, PlanStep};
 use crate::runtime::deps::PlanDeps;
 
-/// Runs the step the event names.
-#[tracing::instrument(skip(deps, event))]
+/// Runs the step the event names, within the invocation's `deadline`.
+#[tracing::instrument(skip(deps, event, deadline))]
 pub async fn handle(
     deps: &PlanDeps,
     event: serde_json::Value,
     function_arn: Option<&str>,
+    deadline: Deadline,
 ) -> Result<PlanAnswer, Error> {
     match decode::<PlanStep>("event", event)? {
-        PlanStep::Start(start) => start::plan_run(deps, start, function_arn)
+        PlanStep::Start(start) => start::plan_run(deps, start, function_arn, deadline)
             .await
             .map(PlanAnswer::Run),
-        PlanStep::Account(event) => account::plan_account_step(deps, event.run, event.account)
-            .await
-            .map(|out| PlanAnswer::Account(Box::new(out))),
+        PlanStep::Account(event) => {
+            account::plan_account_step(deps, event.run, event.account, deadline)
+                .await
+                .map(|out| PlanAnswer::Account(Box::new(out)))
+        }
         PlanStep::AccountFailed(failed) => account_failed::record(deps, failed).await,
         PlanStep::AccessReport(event) => access_report::round(deps, event)
             .await

@@ -5,6 +5,7 @@
 
 use super::access_report::not_organization;
 use super::account::plan_account;
+use crate::adapters::deadline::Deadline;
 use crate::adapters::s3::ReportStore;
 use crate::domain::account::{self, AccountItem};
 use crate::domain::arn::{AccountId, PrincipalType};
@@ -25,6 +26,7 @@ pub(super) async fn plan_run(
     deps: &PlanDeps,
     event: StartEvent,
     function_arn: Option<&str>,
+    deadline: Deadline,
 ) -> Result<PlanOutput, Error> {
     run::check_run_id(&event.execution_name)?;
     let started = utc::parse(&event.start_time).ok_or_else(|| {
@@ -42,9 +44,14 @@ pub(super) async fn plan_run(
     let rate = input
         .iam_requests_per_second
         .unwrap_or(config.iam_requests_per_second);
-    // Every invocation must fit its timeout: batches shrink to what one invocation can do
-    // at the run's rate, and work that can't fit one principal is refused here.
-    let batch_size = sizing::fitted_batch_size(input.batch_size, rate, &input.report)?;
+    // Every invocation must fit its timeout: batches shrink to what one invocation of the
+    // batch functions can do at the run's rate, and work that can't fit one principal is
+    // refused here. Their Timeout is the one the template passes, or this invocation's
+    // own length if shorter: every function has the Globals' Timeout, so a copy of the
+    // template that changed it alone is still cut right.
+    let own = u32::try_from(deadline.length().as_secs_f64().ceil() as u64).unwrap_or(u32::MAX);
+    let timeout = config.function_timeout_seconds.min(own).max(1);
+    let batch_size = sizing::fitted_batch_size(input.batch_size, rate, &input.report, timeout)?;
     let own_account =
         match own_account.as_deref() {
             Some(text) => AccountId::parse(text).ok_or(ConfigError::OutOfRange {
@@ -73,7 +80,7 @@ pub(super) async fn plan_run(
         ..record
     };
     if input.organization.is_none() {
-        plan_account(deps, &run, &input, batch_size, &accounts[0]).await?;
+        plan_account(deps, &run, &input, batch_size, &accounts[0], deadline).await?;
     }
     write_run(deps, &run, &input, &own_account, &accounts, &record).await
 }
