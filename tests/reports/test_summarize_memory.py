@@ -8,7 +8,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from botocore.exceptions import ResponseParserError
+from botocore.parsers import ResponseParserError
 
 from conftest import ROOT
 

@@ -9,6 +9,7 @@ use aws_sdk_iam::types::JobStatusType;
 use aws_smithy_mocks::Rule;
 use last_accessed::handlers::events::GenerateOutput;
 use last_accessed::handlers::generate;
+use last_accessed::runtime::deps::GenerateDeps;
 use last_accessed::Error;
 use serde_json::json;
 use std::time::Duration;
@@ -216,18 +217,25 @@ async fn under_the_default_binding_generate_leaves_the_polls_to_check() {
     assert_eq!(out["jobs"][0]["status"], "IN_PROGRESS");
 }
 
-#[tokio::test(start_paused = true)]
-async fn under_the_session_binding_a_job_still_running_at_the_budget_is_timed_out_saying_why() {
-    // Polls a minute apart, no poll limit to speak of: the invocation's 600 s budget ends
-    // the loop (tokio's clock, paused: no real time passes).
-    let bucket = Bucket::new();
+/// A session-binding batch of two jobs, web's never finishing (its read rule, to count
+/// the polls), polled every `wait` seconds without a poll limit to speak of.
+fn web_never_finishing(bucket: &Bucket, wait: u64) -> (GenerateDeps, serde_json::Value, Rule) {
     let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
     let web = job_read(WEB_JOB, JobStatusType::InProgress, &[], None);
     let admins = job_read(ADMINS_JOB, JobStatusType::Completed, &[], None);
     let mut event = session_batch(1000);
     event["batch"]["run"]["poll"] =
-        json!({"initial_wait_seconds": 60, "max_wait_seconds": 60, "max_attempts": 1000});
-    let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
+        json!({"initial_wait_seconds": wait, "max_wait_seconds": wait, "max_attempts": 1000});
+    let deps = generate_deps_in(bucket, &[&jobs, &web, &admins]);
+    (deps, event, web)
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_the_session_binding_a_job_still_running_at_the_budget_is_timed_out_saying_why() {
+    // Polls a minute apart, no poll limit to speak of: the invocation's 600 s budget ends
+    // the loop (tokio's clock, paused: no real time passes).
+    let bucket = Bucket::new();
+    let (deps, event, web) = web_never_finishing(&bucket, 60);
     let started = tokio::time::Instant::now();
     let out = json(&generate::handle(&deps, event, deadline()).await.unwrap());
     assert!(started.elapsed().as_secs() < 600, "within its budget");
@@ -252,13 +260,7 @@ async fn under_the_session_binding_reading_stops_at_the_invocations_own_deadline
     // A function whose Timeout is 60 s (a copy of the template): its invocation's budget
     // is 40 s, not the 600 s of a 900 s Timeout, and the loop keeps it.
     let bucket = Bucket::new();
-    let jobs = generates(&[(WEB, WEB_JOB), (ADMINS, ADMINS_JOB)]);
-    let web = job_read(WEB_JOB, JobStatusType::InProgress, &[], None);
-    let admins = job_read(ADMINS_JOB, JobStatusType::Completed, &[], None);
-    let mut event = session_batch(1000);
-    event["batch"]["run"]["poll"] =
-        json!({"initial_wait_seconds": 5, "max_wait_seconds": 5, "max_attempts": 1000});
-    let deps = generate_deps_in(&bucket, &[&jobs, &web, &admins]);
+    let (deps, event, web) = web_never_finishing(&bucket, 5);
     let started = tokio::time::Instant::now();
     let own = last_accessed::adapters::deadline::Deadline::after(Duration::from_secs(60));
     let out = json(&generate::handle(&deps, event, own).await.unwrap());
