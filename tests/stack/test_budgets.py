@@ -62,13 +62,15 @@ def roles(stack, run: str, n: int) -> str:
     return path
 
 
-@pytest.mark.parametrize("told", [True, False], ids=["told", "timeout-alone"])
+@pytest.mark.parametrize("told", [False], ids=["timeout-alone"])
 def test_functions_that_stop_at_60_s_scan_300_roles_asked_in_one_batch(tmp_path, told):
     """300 roles asked in batches of 500 at 2 IAM requests/s: one batch would be 150 s of
     Generate's calls alone. Plan cuts batches from the functions' 60 s (40 s of paced
-    calls: 80 calls, 3 a principal at most, so 26), and every report is COMPLETED. Also
-    when the copy changed the Timeout alone (FUNCTION_TIMEOUT_SECONDS still 900): the
-    bridge tells each invocation its real deadline, and Plan's own is 60 s away."""
+    calls: 80 calls, 3 a principal at most, so 26), and every report is COMPLETED, on the
+    copy that changed the Timeout alone (FUNCTION_TIMEOUT_SECONDS still 900): the bridge
+    tells each invocation its real deadline, and Plan's own is 60 s away. (A copy that
+    also tells FUNCTION_TIMEOUT_SECONDS is cut the same: the handler tests cut batches
+    from a 60 s Timeout either way; one scan here keeps CI within its time.)"""
     template = with_timeout(local_stack.load_template(os.path.join(ROOT, "infra", "template.yaml")), 60, told)
     with deployed(tmp_path, "timeout-60", template) as stack:
         plan = stack.function("PlanFunction")

@@ -21,14 +21,14 @@ mod synthetic;
 use last_accessed::adapters::s3::ReportStore;
 use last_accessed::domain::input::{PollOptions, ReportOptions};
 use last_accessed::domain::keys;
-use last_accessed::domain::outcome::BatchResult;
+use last_accessed::domain::outcome::{BatchResult, PrincipalOutcome, ServiceCell};
+use last_accessed::domain::usage::Usage;
 use last_accessed::handlers::summarize;
 use last_accessed::runtime::deps::{Dependencies, SummarizeDeps};
 use serde_json::json;
 use std::time::Instant;
 use synthetic::{namespaces, outcome, policies, Rng, AS_OF_TEXT};
 
-const BATCH: usize = 500;
 const DT: &str = "2026-11-25";
 
 struct Args {
@@ -36,6 +36,10 @@ struct Args {
     principals: usize,
     accounts: usize,
     run: String,
+    /// Principals a batch (500; the stack's default is 50).
+    batch: usize,
+    /// Every principal granted every service, never used (`*`), as the memory test's.
+    everything: bool,
 }
 
 fn args() -> Args {
@@ -45,6 +49,8 @@ fn args() -> Args {
         principals: 100_000,
         accounts: 100,
         run: "scale-run".into(),
+        batch: 500,
+        everything: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next();
@@ -52,6 +58,8 @@ fn args() -> Args {
             ("--principals", Some(v)) => a.principals = v.parse().expect("--principals N"),
             ("--accounts", Some(v)) => a.accounts = v.parse().expect("--accounts A"),
             ("--run", Some(v)) => a.run = v,
+            ("--batch", Some(v)) => a.batch = v.parse().expect("--batch B"),
+            ("--everything", Some(v)) => a.everything = v == "1",
             (f, _) => usage(f),
         }
     }
@@ -95,7 +103,7 @@ async fn seed(store: &ReportStore, a: &Args) {
     });
     let plan = json!({
         "run_id": a.run, "dt": DT, "started_at": AS_OF_TEXT, "granularity": "SERVICE_LEVEL",
-        "batch_size": BATCH, "batch_size_requested": BATCH, "max_concurrency": 10,
+        "batch_size": a.batch, "batch_size_requested": a.batch, "max_concurrency": 10,
         "poll": PollOptions::default(), "report": ReportOptions::default(),
         "explicit_arns": 0, "discover": null, "principals": 0, "batches": 0,
         "organization": organization, "accounts": a.accounts,
@@ -112,26 +120,29 @@ async fn seed(store: &ReportStore, a: &Args) {
     for i in 0..a.accounts {
         let id = account_id(i);
         let n = a.principals / a.accounts + usize::from(i < a.principals % a.accounts);
-        let batches = n.div_ceil(BATCH);
+        let batches = n.div_ceil(a.batch);
         let item = json!({"id": id, "name": format!("account-{i}"), "status": "ACTIVE",
                           "ou_path": "r-ab12", "first_batch": next_batch, "probe": a.accounts > 1});
         let mut record = item.clone();
         record["state"] = "PLANNED".into();
         record["principals"] = n.into();
         record["batches"] = batches.into();
-        record["batch_size"] = BATCH.into();
+        record["batch_size"] = a.batch.into();
         store
             .put_json(&keys::account_record_key(&a.run, &id), &record)
             .await
             .expect("account record");
         for b in 0..batches {
-            let size = BATCH.min(n - b * BATCH);
+            let size = a.batch.min(n - b * a.batch);
             let principals = (0..size)
                 .map(|k| {
                     let mut o = outcome(&mut rng, next_principal + k, &all, &policies);
                     o.arn = o.arn.replace("123456789012", &id);
                     o.report_key = o.report_key.replace("123456789012", &id);
                     o.account.clone_from(&id);
+                    if a.everything {
+                        granted_everything(&mut o, &all);
+                    }
                     o
                 })
                 .collect();
@@ -156,6 +167,25 @@ async fn seed(store: &ReportStore, a: &Args) {
         .put_json(&keys::accounts_key(&a.run), &items)
         .await
         .expect("accounts");
+}
+
+/// `o` granted every service by one inline `*` policy, and none of them used.
+fn granted_everything(o: &mut PrincipalOutcome, all: &[String]) {
+    o.services = all
+        .iter()
+        .map(|ns| ServiceCell {
+            ns: ns.clone(),
+            class: Usage::NeverUsed,
+            days: None,
+            last: None,
+            policies: vec!["everything (INLINE)".into()],
+            actions: Vec::new(),
+        })
+        .collect();
+    o.services_granted = all.len() as u32;
+    (o.services_active, o.services_stale) = (0, 0);
+    o.services_never_used = all.len() as u32;
+    o.recommended = None;
 }
 
 /// This process's peak resident set (VmHWM), in MB.

@@ -105,9 +105,11 @@ impl ReportStore {
         &self,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let Some(bytes) = self.get_bytes_opt(key).await? else {
+        let Some(body) = self.get_body(key).await? else {
             return Ok(None);
         };
+        // Parsed where the SDK put it (one copy into one buffer, no second).
+        let bytes = body.into_bytes();
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|source| StoreError::Decode {
@@ -138,6 +140,14 @@ impl ReportStore {
 
     /// The object at `key` as bytes; a missing key (`NoSuchKey`) is `Ok(None)`.
     pub async fn get_bytes_opt(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.get_body(key).await?.map(|b| b.into_bytes().to_vec()))
+    }
+
+    /// The object's body, whole, as the SDK collected it.
+    async fn get_body(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_smithy_types::byte_stream::AggregatedBytes>, StoreError> {
         let Some(out) = self.get_object(key).await? else {
             return Ok(None);
         };
@@ -148,9 +158,8 @@ impl ReportStore {
             .map_err(|source| StoreError::Read {
                 key: key.to_string(),
                 source,
-            })?
-            .into_bytes();
-        Ok(Some(bytes.to_vec()))
+            })?;
+        Ok(Some(bytes))
     }
 
     /// Every key under `prefix`, in S3's (lexicographic) order, following every

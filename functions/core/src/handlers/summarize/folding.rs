@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Batch results read at once: what Summarize holds of them.
-const RESULTS_IN_FLIGHT: usize = 4;
+const RESULTS_IN_FLIGHT: usize = 2;
 
 /// What `gone` needs of a previous run's index: each principal and its account.
 #[derive(Debug, Deserialize)]
