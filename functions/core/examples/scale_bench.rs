@@ -231,7 +231,8 @@ async fn run_summarize(deps: &SummarizeDeps, a: &Args) {
     println!("largest_page_bytes {largest}");
 }
 
-#[tokio::main]
+// As the summarize Lambda runs it (functions/summarize/src/main.rs).
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let a = args();
     let deps = SummarizeDeps::from_env()
