@@ -246,17 +246,22 @@ async fn a_batch_size_the_invocation_budget_cannot_fit_is_shrunk() {
     );
 }
 
-#[tokio::test]
-async fn batches_are_cut_from_the_functions_timeout_not_a_constant() {
-    // 61 roles in batches of 500 at 0.3 requests/s. At a 900 s Timeout, 600 s of paced
-    // calls make batches of 60 (above); at 60 s (40 s: 12 calls, 3 a principal), of 4.
-    let list = mock!(Client::list_roles).then_output(|| {
+/// ListRoles answering no role.
+fn no_roles() -> aws_smithy_mocks::Rule {
+    mock!(Client::list_roles).then_output(|| {
         ListRolesOutput::builder()
             .set_roles(Some(Vec::new()))
             .is_truncated(false)
             .build()
             .unwrap()
-    });
+    })
+}
+
+#[tokio::test]
+async fn batches_are_cut_from_the_functions_timeout_not_a_constant() {
+    // 61 roles in batches of 500 at 0.3 requests/s. At a 900 s Timeout, 600 s of paced
+    // calls make batches of 60 (above); at 60 s (40 s: 12 calls, 3 a principal), of 4.
+    let list = no_roles();
     let sixty = || last_accessed::adapters::deadline::Deadline::after(Duration::from_secs(60));
     // The template says 60 s.
     let bucket = Bucket::new();
@@ -445,13 +450,7 @@ async fn a_principal_that_vanishes_during_discovery_is_recorded_as_skipped() {
 
 #[tokio::test]
 async fn a_discovery_that_finds_nothing_is_invalid_input_and_writes_nothing() {
-    let list = mock!(Client::list_roles).then_output(|| {
-        ListRolesOutput::builder()
-            .set_roles(Some(Vec::new()))
-            .is_truncated(false)
-            .build()
-            .unwrap()
-    });
+    let list = no_roles();
     let bucket = Bucket::new();
     let message = expect_error(
         run(&bucket, &[&list], event("plan", "discover-tagged")).await,
