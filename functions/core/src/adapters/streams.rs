@@ -246,11 +246,9 @@ impl<T: DeserializeOwned> ArrayReader<T> {
                     .map_err(|e| self.decode(serde::de::Error::custom(e)))?;
                 continue;
             };
-            let chunk = chunk.map_err(|source| StoreError::Request {
-                operation: "GetObject",
-                bucket: self.bucket.clone(),
+            let chunk = chunk.map_err(|source| StoreError::Read {
                 key: self.key.clone(),
-                source: Box::new(source),
+                source,
             })?;
             let ready = &mut self.ready;
             let fed = self.splitter.feed(&chunk, &mut |element: &[u8]| {
