@@ -6,7 +6,7 @@ use last_accessed::domain::summary::{RunStatus, RunSummary};
 use last_accessed::error::StoreError;
 use std::fmt::Debug;
 
-/// The exit codes `ila --help` and the README document.
+/// The exit codes `ila --help` and docs/cli.md document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,

@@ -275,8 +275,8 @@ def verdict(run_id):
         print(f"  {account['id']} ({account['name']}) is UNREACHABLE: the demo deployed no member role "
               f"({MEMBER_ROLE}) in it, so the scanner cannot assume one there.")
         print(f"    the scan says: {line.get('error')}")
-    print("  In a real Organization, deploy infra/member-role.yaml to every member account (a StackSet, see README"
-          " \"The member role\") and such an account is scanned like the others.")
+    print("  In a real Organization, deploy infra/member-role.yaml to every member account (a StackSet, see"
+          " docs/organizations.md, \"The member role\") and such an account is scanned like the others.")
     return 0
 
 

@@ -3,7 +3,7 @@ Summarize), opened from a downloaded file in headless chromium: no console error
 seeded principals and services shown, heat-map cells equal to the reports, the filter
 narrowing the table, and a screenshot that is not blank.
 
-ILA_SCREENSHOT_DIR=DIR keeps the screenshot (the README's comes from here)."""
+ILA_SCREENSHOT_DIR=DIR keeps the screenshot (docs/reports.md's come from here)."""
 import os
 import sys
 
@@ -86,7 +86,7 @@ def test_a_screenshot_is_not_blank(page, account, tmp_path):
     keep = os.environ.get("ILA_SCREENSHOT_DIR")
     target = os.path.join(keep, "run-page.png") if keep else tmp_path / "run-page.png"
     png = b.screenshot(target)
-    if keep:  # the heat map, for the README
+    if keep:  # the heat map, for docs/reports.md
         x, y = heatmap_origin(b)
         b.screenshot(os.path.join(keep, "run-page-heatmap.png"), clip=(x, y - 40, 1100, 420))
     width, height, colours = sampled_colours(png, 11)

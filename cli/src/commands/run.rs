@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 pub const AFTER_HELP: &str = "\
-The run input is the file's JSON object (README, \"Run input\"), with --arn and
+The run input is the file's JSON object (docs/run-input.md), with --arn and
 --granularity set on top. The run id is --name, or ila-YYYYMMDD-HHMMSS-mmm.
 
 Examples:
