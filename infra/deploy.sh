@@ -4,7 +4,7 @@
 # version and the stack's parameters; it runs from the unpacked bundle, next to template.json.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 version="@VERSION@"
 
 usage() {
