@@ -35,6 +35,7 @@ import os
 import re
 import stat
 import sys
+import textwrap
 import tomllib
 import zipfile
 
@@ -206,9 +207,10 @@ def parameter_help(template: dict) -> str:
         if name in ARTIFACT_PARAMETERS:
             continue
         default = spec.get("Default")
-        shown = "required" if default is None else f"default {json.dumps(str(default))}"
+        shown = "required" if default is None else "default: " + (str(default) or "empty")
         lines.append(f"  {name} ({shown})")
-        lines.append(f"      {' '.join(str(spec.get('Description', '')).split())}")
+        lines.extend(textwrap.wrap(" ".join(str(spec.get("Description", "")).split()), width=88,
+                                   initial_indent="      ", subsequent_indent="      "))
     return "\n".join(lines)
 
 
@@ -240,7 +242,8 @@ def write_bundle(out_dir: str, version: str, template: dict, artifacts: dict[str
             body, mode = files[name]
             info = zipfile.ZipInfo(f"{top}/{name}", date_time=EPOCH)
             info.external_attr = (stat.S_IFREG | mode) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # The function zips are compressed already: stored, not deflated again.
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".zip") else zipfile.ZIP_DEFLATED
             z.writestr(info, body)
     os.replace(path + ".part", path)
     return path
@@ -272,7 +275,8 @@ def main(argv: list[str]) -> int:
         if args.command == "version":
             print(workspace_version())
         else:
-            print(os.path.relpath(bundle(args)))
+            path = os.path.relpath(bundle(args))
+            print(path if not path.startswith("..") else os.path.abspath(path))
     except (BundleError, OSError) as e:
         print(f"package.py: {e}", file=sys.stderr)
         return 1
