@@ -211,3 +211,14 @@ def test_the_packaged_template_creates_a_stack_from_the_users_bucket(bundle):
         assert s3.head_bucket(Bucket=outputs["ReportBucketName"])
         # The artifacts exist only under the user's bucket and prefix, where deploy.sh put them:
         # the CodeSha256 of each function and the definition came from there.
+
+
+@pytest.mark.parametrize("target", ["deploy", "sam-build", "package"])
+def test_deploying_installs_no_test_tool(target):
+    """What the deploy-side targets would run (make -n) installs nothing only the tests need:
+    no apt-get, no chromium, no checkov, no npm."""
+    planned = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert planned.returncode == 0, planned.stderr
+    assert "cargo lambda build --release --arm64" in planned.stdout or "sam build" in planned.stdout, planned.stdout
+    for tool in ("apt-get", "chromium", "checkov", "npm ", "tests/requirements.txt"):
+        assert tool not in planned.stdout, f"make -n {target} runs {tool}:\n{planned.stdout}"
