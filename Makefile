@@ -12,25 +12,37 @@ INPUT         ?=
 NEXTEST       := cargo nextest run --workspace --no-fail-fast
 export EMULATOR_PORT LAMBDA_PORT
 
-.PHONY: help setup fmt lint test test-e2e build build-lambdas sam-build emulator local-up local-down run demo bench bench-scale deploy delete clean
+.PHONY: help setup setup-deploy fmt lint test test-e2e build build-lambdas sam-build package publish emulator local-up local-down run demo bench bench-scale deploy delete clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## everything a fresh machine needs: Python venvs, cargo-lambda + zig, npm tools, chromium, crates
+setup: setup-deploy $(VENV)/.installed ## everything tests and the demo need: setup-deploy, the test venv, checkov, npm tools, chromium
 	$(MAKE) --no-print-directory setup-infra
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || { echo "make setup: the page tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; }
+
+# What deploying from source needs, and no more (no chromium, no test tools): Rust, cargo-lambda
+# and zig from pip in .venv, the SAM CLI in .venv-sam, the crates. sam-build, deploy, package
+# and publish depend on it alone.
+setup-deploy: $(VENV)/.deploy-installed setup-sam ## what deploying from source needs: cargo-lambda + zig (.venv), SAM CLI (.venv-sam), crates
+	@command -v cargo >/dev/null || { echo "make: building the functions needs a Rust toolchain (rustup.rs); or deploy a release bundle with the AWS CLI alone (docs/deploy.md)" >&2; exit 1; }
 	cargo fetch --locked
 
-$(VENV)/.installed: tests/requirements.txt tests/emulator/requirements.txt
+$(VENV)/.deploy-installed: infra/requirements-deploy.txt
 	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-deploy.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.deploy-installed tests/requirements.txt tests/emulator/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
-.PHONY: setup-infra
-setup-infra:
+.PHONY: setup-sam setup-infra
+setup-sam:
 	@[ -x .venv-sam/bin/sam ] || { python3 -m venv .venv-sam && .venv-sam/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt; }
+
+setup-infra: setup-sam
 	@[ -x .venv-checkov/bin/checkov ] || { python3 -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt; }
 	@[ -d infra/node_modules ] || npm ci --prefix infra --no-audit --no-fund --silent
 
@@ -45,7 +57,7 @@ lint: ## rustfmt, clippy, and the stack lints (cfn-lint, sam validate --lint, ch
 build: ## compile everything (dev profile, shared by tests and the local stack)
 	cargo build --workspace --all-targets
 
-build-lambdas: setup ## release binaries for AWS (arm64, cargo-lambda + zig from .venv)
+build-lambdas: setup-deploy ## release binaries for AWS (arm64, cargo-lambda + zig from .venv)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
 
 test: setup build ## unit + adapter tests, emulator conformance, the page in chromium, end-to-end on the local stack, stack lints
@@ -81,16 +93,30 @@ bench: setup build ## a scan of N principals at an emulated IAM rate R; prints f
 bench-scale: setup ## Summarize over synthetic runs of 100,000 and 1,000,000 principals (no IAM; release; SIZES=N:ACCOUNTS,...); prints figures
 	$(VENV)/bin/python tests/local/bench_scale.py $(if $(SIZES),--sizes $(SIZES))
 
-sam-build: setup ## sam build of infra/template.yaml (cargo-lambda, release, arm64): what deploy builds; no terminal needed
+sam-build: setup-deploy ## sam build of infra/template.yaml (cargo-lambda, release, arm64): what deploy builds; no terminal needed
 	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ../.venv-sam/bin/sam build --template template.yaml
 
 deploy: sam-build ## sam deploy of what sam-build built; guided the first time (or GUIDED=1), samconfig kept
 	cd infra && if [ -z "$(GUIDED)" ] && grep -q '^region' samconfig.toml; then \
 	    ../.venv-sam/bin/sam deploy; else ../.venv-sam/bin/sam deploy --guided; fi
 
+package: build-lambdas ## dist/iam-last-accessed-<version>.zip: packaged template, function zips, deploy.sh (needs only the AWS CLI to deploy)
+	.venv-sam/bin/python infra/package.py bundle --binaries target/lambda
+
+# The version of the workspace (Cargo.toml), read when publish runs.
+VERSION = $(shell .venv-sam/bin/python infra/package.py version)
+
+publish: ## publish to the Serverless Application Repository: make publish BUCKET=<bucket SAR may read> (untested here)
+	@[ -n "$(BUCKET)" ] || { echo "make publish: BUCKET=<an S3 bucket whose policy lets serverlessrepo.amazonaws.com read it> is required (docs/deploy.md)" >&2; exit 2; }
+	$(MAKE) --no-print-directory sam-build
+	@[ -n "$(VERSION)" ] || { echo "make publish: no version from infra/package.py version (Cargo.toml)" >&2; exit 1; }
+	cd infra && ../.venv-sam/bin/sam package --template-file .aws-sam/build/template.yaml --s3-bucket $(BUCKET) \
+	    --s3-prefix iam-last-accessed/$(VERSION) --output-template-file .aws-sam/packaged.yaml
+	cd infra && ../.venv-sam/bin/sam publish --template .aws-sam/packaged.yaml --semantic-version $(VERSION)
+
 delete: ## delete the deployed stack (the report bucket is retained)
 	cd infra && ../.venv-sam/bin/sam delete
 
 clean: local-down ## remove build output and local state
 	cargo clean
-	rm -rf .local demo-reports bench-results
+	rm -rf .local demo-reports bench-results dist
