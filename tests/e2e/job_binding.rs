@@ -82,7 +82,7 @@ async fn under_the_session_binding_generate_reads_its_own_jobs_and_the_summary_s
     let (stack, summary, roles, used_at, (generated, _)) = scan("session", 2.0).await;
     assert_eq!(summary["job_binding"], "session", "{summary:#}");
     assert_eq!(summary["accounts"][0]["job_binding"], "session");
-    assert_eq!(summary["schema_version"], "4.0.0");
+    assert_eq!(summary["schema_version"], "4.1.0");
     assert_eq!(generated, 4, "one job per role, one for the preflight");
     assert_reports_true(&stack, &summary, &roles, &used_at).await;
 }

@@ -176,10 +176,25 @@ def _own_latest(by_id: Dict[Optional[str], Dict[str, Any]],
     return max(mine, key=lambda r: r["at"]) if mine else None
 
 
+def _lagging(account: str, role_name: str, until: datetime) -> Dict[Optional[str], Dict[str, Any]]:
+    """A role's latest record per unique id among those at or before ``until``."""
+    with LOCK:
+        records = [r for r in STATE.records(account)
+                   if r["kind"] == "role" and r["name"] == role_name and r["at"] <= until]
+    by_id: Dict[Optional[str], Dict[str, Any]] = {}
+    for rec in sorted(records, key=lambda r: r["at"]):
+        by_id[rec.get("principal_id")] = rec
+    return by_id
+
+
 def role_last_used(account: str, role_name: str, now: Optional[datetime] = None,
                    role_id: Optional[str] = None) -> Dict[str, Any]:
-    rec = _own_latest(_index(account)["roles"].get(role_name, {}), role_id)
     now = now or datetime.now(UTC)
+    lag = STATE.config.get("role_last_used_lag_seconds") or 0.0
+    if lag:
+        rec = _own_latest(_lagging(account, role_name, now - timedelta(seconds=lag)), role_id)
+    else:
+        rec = _own_latest(_index(account)["roles"].get(role_name, {}), role_id)
     if rec is None or rec["at"] < now - TRACKING_WINDOW:
         return {}
     return {"LastUsedDate": rec["at"], "Region": rec["region"]}

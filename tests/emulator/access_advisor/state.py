@@ -35,6 +35,11 @@ def _default_config() -> Dict[str, Any]:
         # credential report see it at once): "Recent activity usually appears within four
         # hours" (GenerateServiceLastAccessedDetails, IAM API Reference)
         "advisor_lag_seconds": 0.0,
+        # seconds RoleLastUsed (GetRole, GetAccountAuthorizationDetails) lags behind a
+        # role's seeded activity: AWS documents no latency for it (RoleLastUsed, IAM API
+        # Reference), so a test can make one and show an incremental scan's sample catch
+        # a rule that does not hold
+        "role_last_used_lag_seconds": 0.0,
         # what a JobId is bound to: "role_session_name" (the assumed role and its session
         # name, or the user) or "session" (the access key that generated it). IAM says
         # only that a JobId "must be used by the same role within a session"
@@ -114,6 +119,10 @@ class State:
             elif key == "advisor_lag_seconds":
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 86400:
                     raise ConfigError("advisor_lag_seconds must be a number of seconds, 0 to 86400")
+                new[key] = float(value)
+            elif key == "role_last_used_lag_seconds":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 864000:
+                    raise ConfigError("role_last_used_lag_seconds must be a number of seconds, 0 to 864000")
                 new[key] = float(value)
             elif key == "caller_binding":
                 if value not in CALLER_BINDINGS:

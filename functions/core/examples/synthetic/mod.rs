@@ -169,6 +169,10 @@ pub fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> 
             services: Vec::new(),
             changes: None,
             recommended: None,
+            fingerprint: None,
+            data_as_of: None,
+            entities: false,
+            incremental: None,
         };
     }
     let count = if rng.chance(1) {
@@ -294,6 +298,10 @@ pub fn outcome(rng: &mut Rng, i: usize, all: &[String], policies: &[String]) -> 
         services,
         changes,
         recommended: None,
+        fingerprint: None,
+        data_as_of: None,
+        entities: false,
+        incremental: None,
     }
 }
 

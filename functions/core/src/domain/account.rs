@@ -163,6 +163,21 @@ pub struct AccountRecord {
     pub batch_size: u32,
     #[serde(default)]
     pub skipped: Vec<crate::domain::selection::Skipped>,
+    /// An incremental run: how its batches split (`batches` counts both kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carry: Option<AccountCarry>,
+}
+
+/// An incremental run's account: its scanned batches come first (the sample among
+/// them), then its carriable ones (`…/accounts/ID/carry-batches.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AccountCarry {
+    pub scan_batches: u32,
+    pub carry_batches: u32,
+    /// Principals in the carry batches.
+    pub carriable: u32,
+    /// Principals of the scanned batches drawn for the sample.
+    pub sampled: u32,
 }
 
 impl AccountRecord {
@@ -176,6 +191,7 @@ impl AccountRecord {
             batches: 0,
             batch_size,
             skipped: Vec::new(),
+            carry: None,
         }
     }
 }

@@ -125,6 +125,18 @@ pub fn account_record_key(run_id: &str, account: &str) -> String {
     format!("{}account.json", account_prefix(run_id, account))
 }
 
+/// An incremental run's account: its batches of carriable principals (a second pass of
+/// its batches Map, after VerifySample).
+pub fn account_carry_batches_key(run_id: &str, account: &str) -> String {
+    format!("{}carry-batches.json", account_prefix(run_id, account))
+}
+
+/// What the next incremental run needs of an account's principals in this run
+/// (`CarryRow`s, one per report; written by Summarize).
+pub fn carry_key(dt: &str, run_id: &str, account: &str) -> String {
+    format!("{RUNS_PREFIX}dt={dt}/run={run_id}/carry/{account}.json")
+}
+
 /// Why an account's scan stopped before its batches (its preflight failed).
 pub fn account_failure_key(run_id: &str, account: &str) -> String {
     format!("{}failure.json", account_prefix(run_id, account))

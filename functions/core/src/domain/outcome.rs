@@ -2,6 +2,7 @@
 //! written by Write, read back by Summarize for the run's index, summary and page.
 
 use crate::domain::arn::PrincipalType;
+use crate::domain::incremental::{CarryRow, OutcomeMark};
 use crate::domain::job::{JobError, JobStatus};
 use crate::domain::recommend::{Action, Recommendation};
 use crate::domain::report::{Changes, PrincipalReport, ServiceReport};
@@ -37,6 +38,19 @@ pub struct PrincipalOutcome {
     /// With `report.recommendations`: what they add up to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommended: Option<Recommended>,
+    /// Its permissions fingerprint, as its report says (index schema of summary 4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// When the IAM job behind its report was created (a carried report: its first job's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_as_of: Option<String>,
+    /// The run asked for entities (groups and policies): its report has them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub entities: bool,
+    /// In an incremental run, what became of it: carried, sampled, or scanned in its
+    /// account's fallback; absent: scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<OutcomeMark>,
 }
 
 /// A report's recommendations, counted for the summary.
@@ -132,6 +146,22 @@ impl PrincipalOutcome {
             services: report.services.iter().map(ServiceCell::of).collect(),
             changes: report.changes.clone(),
             recommended: Recommended::of(report),
+            fingerprint: report.fingerprint.clone(),
+            data_as_of: report.job.created.clone(),
+            entities: false,
+            incremental: None,
+        }
+    }
+
+    /// What the next incremental run needs of it.
+    pub fn carry_row(&self) -> CarryRow {
+        CarryRow {
+            arn: self.arn.clone(),
+            principal_id: self.principal_id.clone(),
+            status: self.status,
+            fingerprint: self.fingerprint.clone(),
+            data_as_of: self.data_as_of.clone(),
+            entities: self.entities,
         }
     }
 }

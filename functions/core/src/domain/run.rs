@@ -36,6 +36,10 @@ pub struct RunContext {
     /// between the preflight and the batches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preflight: Option<Preflight>,
+    /// An incremental run's verdict on this account's sample (VerifySample sets it before
+    /// the carried batches): carry them, or scan them in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carry: Option<crate::domain::incremental::CarryVerdict>,
 }
 
 impl RunContext {
@@ -96,6 +100,9 @@ pub struct PlanRecord {
     /// ARN IAM accepts and this scanner can't parse), each with the reason.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// An incremental run's options (absent: a full scan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<crate::domain::incremental::IncrementalOptions>,
 }
 
 /// A run, as later runs name it.

@@ -20,6 +20,9 @@ use std::collections::BTreeMap;
 pub enum PlanStep {
     Start(StartEvent),
     Account(AccountEvent),
+    /// An incremental run's account, after its scanned batches: judge the sample and
+    /// hand the batches Map the carry batches (`VerifySample`).
+    VerifySample(Box<AccountOutput>),
     AccountFailed(AccountFailure),
     AccessReport(AccessReportRun),
 }
@@ -77,6 +80,10 @@ pub struct AccountOutput {
     pub scan: bool,
     /// Probe the account's reader before its batches.
     pub probe: bool,
+    /// Carry batches follow the scanned ones (an incremental run): the state machine
+    /// calls VerifySample after the batches Map, then runs it again over them.
+    #[serde(default)]
+    pub carry: bool,
 }
 
 /// The account child's Catch: the state the failed step had, with Step Functions' error.

@@ -16,6 +16,7 @@ use crate::adapters::iam::{AccessAdvisor, Generated, JobRead};
 use crate::adapters::s3::ReportStore;
 use crate::domain::batch::polling::{self, next_wait};
 use crate::domain::batch::{Batch, BatchEvent, BatchState, Job};
+use crate::domain::incremental::JobMark;
 use crate::domain::input::Granularity;
 use crate::domain::job::{JobBinding, JobStatus};
 use crate::domain::run::RunContext;
@@ -91,6 +92,9 @@ async fn batch(
     deadline: Deadline,
 ) -> Result<BatchState, Error> {
     let BatchEvent { run, batch } = event;
+    if batch.carry && run.carry.is_some_and(|v| !v.fallback) {
+        return Ok(carried(run, &batch));
+    }
     let started = Instant::now();
     let session = run.job_binding() == JobBinding::Session;
     let (_, advisor) = if session {
@@ -118,6 +122,45 @@ async fn batch(
     Ok(state)
 }
 
+/// A carry batch whose account's sample held: no job, each principal's previous report
+/// is Write's to carry.
+fn carried(run: RunContext, batch: &Batch) -> BatchState {
+    let jobs = batch
+        .arns
+        .iter()
+        .map(|arn| Job {
+            principal_id: batch.ids.get(arn.as_str()).cloned(),
+            fingerprint: batch.fingerprints.get(arn.as_str()).cloned(),
+            arn: arn.clone(),
+            job_id: None,
+            status: JobStatus::Completed,
+            error: None,
+            incremental: Some(JobMark::Carried),
+        })
+        .collect();
+    tracing::info!(batch = batch.index, "carried");
+    BatchState {
+        run,
+        index: batch.index,
+        jobs,
+        attempt: 0,
+        pending: 0,
+        wait_seconds: 0,
+    }
+}
+
+/// What an incremental run does with a scanned principal: sampled, or scanned in its
+/// account's fallback (a carry batch scanned); `None`: scanned as in any run.
+fn mark_of(batch: &Batch, arn: &str) -> Option<JobMark> {
+    if batch.carry {
+        Some(JobMark::Fallback)
+    } else if batch.sampled.iter().any(|s| s == arn) {
+        Some(JobMark::Sampled)
+    } else {
+        None
+    }
+}
+
 /// One GenerateServiceLastAccessedDetails per principal of the batch; a principal IAM
 /// refuses is recorded with IAM's error.
 async fn generate_jobs(
@@ -130,23 +173,22 @@ async fn generate_jobs(
         .map(|arn| {
             let span = tracing::info_span!("principal", arn = %arn);
             let principal_id = ids.get(arn.as_str()).cloned();
+            let fingerprint = batch.fingerprints.get(arn.as_str()).cloned();
+            let incremental = mark_of(batch, arn.as_str());
             let arn = arn.clone();
             async move {
-                Ok::<_, Error>(match advisor.generate(&arn, granularity).await? {
-                    Generated::Job(id) => Job {
-                        arn,
-                        principal_id,
-                        job_id: Some(id),
-                        status: JobStatus::InProgress,
-                        error: None,
-                    },
-                    Generated::Refused { status, error } => Job {
-                        arn,
-                        principal_id,
-                        job_id: None,
-                        status,
-                        error: Some(error),
-                    },
+                let (job_id, status, error) = match advisor.generate(&arn, granularity).await? {
+                    Generated::Job(id) => (Some(id), JobStatus::InProgress, None),
+                    Generated::Refused { status, error } => (None, status, Some(error)),
+                };
+                Ok::<_, Error>(Job {
+                    arn,
+                    principal_id,
+                    job_id,
+                    status,
+                    error,
+                    fingerprint,
+                    incremental,
                 })
             }
             .instrument(span)

@@ -2,6 +2,7 @@
 //! once at init, `runtime::deps`) and the raw event; the event is decoded here so a
 //! malformed one is `InvalidInput`, never a runtime's serde error.
 
+mod carrying;
 pub mod check;
 pub mod events;
 pub mod generate;

@@ -6,6 +6,7 @@
 use crate::adapters::directory::Directory;
 use crate::adapters::iam::AccessAdvisor;
 use crate::domain::batch::{BatchFailure, BatchState, Job};
+use crate::domain::incremental::{JobMark, OutcomeMark};
 use crate::domain::job::{JobBinding, JobError, JobStatus};
 use crate::domain::outcome::{BatchResult, PrincipalOutcome};
 use crate::domain::policy::AdvisorView;
@@ -19,7 +20,7 @@ use crate::domain::usage::Usage;
 use crate::domain::{clock, keys};
 use crate::error::{Error, IamError};
 use crate::handlers::events::{FailureEvent, WriteOutput, WriteStep};
-use crate::handlers::{decode, reading, PRINCIPALS_IN_FLIGHT};
+use crate::handlers::{carrying, decode, reading, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::JobDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
@@ -102,7 +103,6 @@ async fn write_one(
     holdings: Option<&Slice>,
 ) -> Result<PrincipalOutcome, Error> {
     let run = &state.run;
-    let (status, details) = job_details(deps, advisor, run, job).await?;
     let previous = previous_report(deps, run, job).await?;
     let ctx = ReportContext {
         previous: previous.as_ref().map(|(run, report)| Previous {
@@ -117,7 +117,18 @@ async fn write_one(
         as_of: clock::as_of(&run.started_at),
         written_at: OffsetDateTime::now_utc(),
     };
-    let mut report = build_report(&ctx, job.job_id.as_deref(), status, details);
+    let carry_from = ctx.previous.and_then(|p| p.report);
+    let (mut report, mark) = if job.incremental == Some(JobMark::Carried) {
+        let report = carrying::carried(advisor, run, &ctx, carry_from, &job.arn).await?;
+        (report, Some(OutcomeMark::Carried))
+    } else {
+        let (status, details) = job_details(deps, advisor, run, job).await?;
+        let report = build_report(&ctx, job.job_id.as_deref(), status, details);
+        let mark = carrying::mark(job.incremental, &ctx, carry_from, &report);
+        (report, mark)
+    };
+    report.fingerprint = job.fingerprint.clone();
+    let status = report.job.status;
     let account = run.account_of(&job.arn);
     report.scanned_account = account.to_string();
     if let Some(slice) = holdings {
@@ -134,7 +145,10 @@ async fn write_one(
     }
     let key = keys::report_key(&run.dt, &run.run_id, account, &job.arn);
     deps.store.put_json(&key, &report).await?;
-    Ok(PrincipalOutcome::of(&report, key))
+    let mut outcome = PrincipalOutcome::of(&report, key);
+    outcome.entities = run.report.entities;
+    outcome.incremental = mark;
+    Ok(outcome)
 }
 
 /// The scanner's own role names, vital: its reader's and its member role's.

@@ -319,9 +319,12 @@ async fn a_run_of_the_stacks_own_account_flows_from_plan_to_each_batch() {
         (
             Some(&Value::Null),
             &json!("AccountDone"),
-            &json!("AccountDone")
+            &json!("CarryNext")
         )
     );
+    // A full run has no carry batches: the account is done after its batches.
+    let carry_next = state(&["ScanAccounts", "CarryNext"]);
+    assert_eq!(choose(&carry_next, &after_plan_account), "AccountDone");
 }
 
 #[tokio::test]

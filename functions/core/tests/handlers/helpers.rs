@@ -212,7 +212,7 @@ fn unique_id(name: Option<&str>) -> Option<&'static str> {
 }
 
 /// GetRole and GetUser answering [`UNIQUE_IDS`], after a test's own rules; GetGroup
-/// and GetPolicy NoSuchEntity.
+/// and GetPolicy NoSuchEntity; GetAccountAuthorizationDetails empty.
 fn unique_id_rules() -> Vec<Rule> {
     use aws_sdk_iam::operation::get_role::GetRoleOutput;
     use aws_sdk_iam::operation::get_user::GetUserOutput;
@@ -246,9 +246,16 @@ fn unique_id_rules() -> Vec<Rule> {
             GetUserOutput::builder().user(user).build()
         });
     let gone = "The entity cannot be found.";
+    // Plan reads every account's permissions (fingerprints): none, unless a test says.
+    let authorization = mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(|| {
+        aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::builder()
+            .is_truncated(false)
+            .build()
+    });
     vec![
         role,
         user,
+        authorization,
         iam_refuses(
             mock!(aws_sdk_iam::Client::get_group),
             404,
@@ -733,6 +740,10 @@ pub fn batch_result_in(run_id: &str, index: u32, principals: &[(&str, JobStatus)
                     services: Vec::new(),
                     changes: None,
                     recommended: None,
+                    fingerprint: None,
+                    data_as_of: None,
+                    entities: false,
+                    incremental: None,
                 }
             })
             .collect(),

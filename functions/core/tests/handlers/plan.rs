@@ -178,6 +178,7 @@ async fn the_account_step_of_a_run_of_its_own_account_returns_the_account_alread
             "max_concurrency": 2,
             "scan": true,
             "probe": false,
+            "carry": false,
         }),
         "the batches Map's input; no probe: the run's Preflight probed the stack's reader"
     );

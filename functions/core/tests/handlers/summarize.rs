@@ -296,6 +296,7 @@ async fn each_account_has_a_line_and_one_not_fully_scanned_makes_the_run_incompl
         batches: 1,
         batch_size: 50,
         skipped: Vec::new(),
+        carry: None,
     };
     bucket.put(
         &org_work(&format!("accounts/{MEMBER}/account.json")),

@@ -55,7 +55,7 @@ async fn stored_completed_jobs_are_reported_as_of_the_runs_start() {
     // Under the `account=` level of the account the batch scans (schema 3).
     let web = bucket.json(&report_key("role/app-web"));
     assert_eq!(web["arn"], WEB);
-    assert_eq!(web["schema_version"], "3.2.0");
+    assert_eq!(web["schema_version"], "3.3.0");
     assert_eq!(
         web["principal_id"], "AROAQAPPWEB000000001",
         "the id Plan read"

@@ -120,6 +120,7 @@ impl Directory {
                         inline: inline(u.user_policy_list),
                         attached: attached(u.attached_managed_policies),
                         groups: u.group_list.unwrap_or_default(),
+                        boundary: u.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
                         role_last_used: None,
                         trusted_services: Vec::new(),
                         credentials: None,
@@ -133,6 +134,7 @@ impl Directory {
                         inline: inline(r.role_policy_list),
                         attached: attached(r.attached_managed_policies),
                         groups: Vec::new(),
+                        boundary: r.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
                         role_last_used: r.role_last_used.and_then(|u| u.last_used_date).as_ref().and_then(time),
                         trusted_services: r
                             .assume_role_policy_document

@@ -117,6 +117,54 @@ pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
     out
 }
 
+/// Each user's latest use of its password or of either access key, active or not (a
+/// key deactivated after its last use was used all the same), by ARN: what an
+/// incremental run asks of the report. `None`: no use recorded.
+pub fn latest_uses(csv: &str) -> BTreeMap<String, Option<String>> {
+    let mut lines = csv.lines();
+    let Some(header) = lines.next() else {
+        return BTreeMap::new();
+    };
+    let columns: Vec<String> = fields(header)
+        .iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    let at = |name: &str| columns.iter().position(|c| c == name);
+    let used = [
+        "password_last_used",
+        "access_key_1_last_used_date",
+        "access_key_2_last_used_date",
+    ];
+    let mut out = BTreeMap::new();
+    for line in lines {
+        let cells = row(line, columns.len());
+        let get = |name: &str| at(name).and_then(|i| cells.get(i));
+        let (Some(user), Some(arn)) = (get("user"), value(get("arn"))) else {
+            continue;
+        };
+        if user == "<root_account>" {
+            continue;
+        }
+        let latest = used
+            .iter()
+            .filter_map(|c| value(get(c)))
+            .filter_map(|t| Some((crate::domain::clock::utc::parse(&t)?, t)))
+            .max()
+            .map(|(_, t)| t);
+        out.insert(arn, latest);
+    }
+    out
+}
+
+/// The credential report as read: each user's credentials, each user's latest use, and
+/// when IAM generated it.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialReport {
+    pub users: BTreeMap<String, Credentials>,
+    pub latest_uses: BTreeMap<String, Option<String>>,
+    pub generated: Option<String>,
+}
+
 /// Two times name the same instant (the report and ListAccessKeys spell them apart).
 fn same_instant(a: &str, b: &str) -> bool {
     match (
@@ -151,10 +199,7 @@ impl Directory {
     /// Every user's credentials, by ARN, as the credential report has them (IAM serves a
     /// report up to four hours old; key ids are not in it). IAM's generation is waited
     /// for until `until` (the invocation's budget) at the latest.
-    pub async fn credential_report(
-        &self,
-        until: Instant,
-    ) -> Result<BTreeMap<String, Credentials>, IamError> {
+    pub async fn credential_report(&self, until: Instant) -> Result<CredentialReport, IamError> {
         let iam = &self.iam;
         let started = Instant::now();
         let mut complete = false;
@@ -186,7 +231,12 @@ impl Directory {
             .await
             .map_err(|e| classify("GetCredentialReport", e))?;
         let csv = report.content.map(|b| b.into_inner()).unwrap_or_default();
-        Ok(parse_credential_report(&String::from_utf8_lossy(&csv)))
+        let csv = String::from_utf8_lossy(&csv);
+        Ok(CredentialReport {
+            users: parse_credential_report(&csv),
+            latest_uses: latest_uses(&csv),
+            generated: report.generated_time.as_ref().and_then(time),
+        })
     }
 
     /// Re-reads, fresh, what the report says is unused (`stale`): the password's last use

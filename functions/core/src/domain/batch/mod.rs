@@ -6,13 +6,14 @@ pub mod polling;
 pub mod sizing;
 
 use crate::domain::arn::PrincipalArn;
+use crate::domain::incremental::JobMark;
 use crate::domain::job::{JobError, JobStatus};
 use crate::domain::run::RunContext;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One item of the Distributed Map: a batch of principals sharing one wait loop.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Batch {
     pub index: u32,
     pub arns: Vec<PrincipalArn>,
@@ -20,16 +21,33 @@ pub struct Batch {
     /// one for, by ARN: what its report's `principal_id` says.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ids: BTreeMap<String, String>,
+    /// Each principal's permissions fingerprint, by ARN, when Plan could read them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fingerprints: BTreeMap<String, String>,
+    /// An incremental run's batch of carriable principals: carried, unless their
+    /// account's sample did not hold (`RunContext::carry`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carry: bool,
+    /// The carriable principals of this (scanned) batch drawn for the sample.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sampled: Vec<String>,
 }
 
 impl Batch {
-    /// Takes, from the ids Plan read, those of this batch's principals.
-    pub fn name_ids(&mut self, ids: &BTreeMap<String, String>) {
-        self.ids = self
-            .arns
-            .iter()
-            .filter_map(|a| Some((a.to_string(), ids.get(a.as_str())?.clone())))
-            .collect();
+    /// Takes, from the ids and fingerprints Plan read, those of this batch's principals.
+    pub fn name_ids(
+        &mut self,
+        ids: &BTreeMap<String, String>,
+        fingerprints: &BTreeMap<String, String>,
+    ) {
+        let of = |all: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            self.arns
+                .iter()
+                .filter_map(|a| Some((a.to_string(), all.get(a.as_str())?.clone())))
+                .collect()
+        };
+        self.ids = of(ids);
+        self.fingerprints = of(fingerprints);
     }
 }
 
@@ -52,6 +70,12 @@ pub struct Job {
     pub status: JobStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<JobError>,
+    /// The principal's permissions fingerprint, as Plan read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// In an incremental run, what became of a carriable principal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<JobMark>,
 }
 
 /// The state of a batch between Generate, Check and Write.

@@ -127,8 +127,7 @@ pub fn batches(principals: Vec<PrincipalArn>, size: u32) -> Vec<Batch> {
         if full {
             out.push(Batch {
                 index: out.len() as u32,
-                arns: Vec::new(),
-                ids: Default::default(),
+                ..Batch::default()
             });
             bytes = 0;
         }

@@ -2,6 +2,9 @@
 //! every field against its rules; each error names its field.
 
 use crate::domain::arn::{PrincipalArn, PrincipalType};
+use crate::domain::incremental::{
+    IncrementalOptions, DEFAULT_FULL_REFRESH_DAYS, DEFAULT_SAMPLE_PERCENT,
+};
 use crate::domain::input::options::{
     Discovery, Granularity, Organization, OrganizationOptions, PollOptions, ReportOptions,
 };
@@ -32,6 +35,10 @@ struct RawRunInput {
     #[serde(default)]
     report: ReportOptions,
     organization: Option<OrganizationOptions>,
+    #[serde(default)]
+    incremental: bool,
+    full_refresh_days: Option<u32>,
+    incremental_sample_percent: Option<f64>,
 }
 
 /// A validated run input.
@@ -49,6 +56,9 @@ pub struct RunInput {
     pub report: ReportOptions,
     /// Scan these accounts of the Organization; `None`: the stack's own account.
     pub organization: Option<Organization>,
+    /// Carry the principals whose answer cannot have changed; `None`: scan every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalOptions>,
 }
 
 /// Defaults that come from the deployment rather than the input. The pace a run may ask
@@ -180,7 +190,13 @@ impl RunInput {
             .map(|o| check_organization(o, defaults))
             .transpose()?;
         check_fan_out(max_concurrency, organization.as_ref(), defaults)?;
+        let incremental = check_incremental(
+            raw.incremental,
+            raw.full_refresh_days,
+            raw.incremental_sample_percent,
+        )?;
         Ok(RunInput {
+            incremental,
             organization,
             arns,
             discover,
@@ -283,6 +299,43 @@ fn check_arns(
         arns.push(arn);
     }
     Ok(arns)
+}
+
+/// `incremental` and its two knobs, which mean nothing without it.
+fn check_incremental(
+    on: bool,
+    full_refresh_days: Option<u32>,
+    sample_percent: Option<f64>,
+) -> Result<Option<IncrementalOptions>, InputError> {
+    if !on {
+        let knob = full_refresh_days
+            .map(|_| "full_refresh_days")
+            .or(sample_percent.map(|_| "incremental_sample_percent"));
+        return match knob {
+            Some(field) => Err(InputError::invalid(
+                field,
+                "applies to incremental runs only: add \"incremental\": true, or leave it out",
+            )),
+            None => Ok(None),
+        };
+    }
+    let days = check_range(
+        "full_refresh_days",
+        full_refresh_days.unwrap_or(DEFAULT_FULL_REFRESH_DAYS),
+        1,
+        30,
+    )?;
+    let percent = sample_percent.unwrap_or(DEFAULT_SAMPLE_PERCENT);
+    if !(0.0..=100.0).contains(&percent) {
+        return Err(InputError::invalid(
+            "incremental_sample_percent",
+            format!("{percent} is out of range 0..=100"),
+        ));
+    }
+    Ok(Some(IncrementalOptions {
+        full_refresh_days: days,
+        sample_percent: percent,
+    }))
 }
 
 fn check_poll(poll: &PollOptions) -> Result<(), InputError> {

@@ -99,6 +99,10 @@ fn outcomes() -> Vec<PrincipalOutcome> {
             actions: None,
         }),
         recommended: None,
+        fingerprint: None,
+        data_as_of: None,
+        entities: false,
+        incremental: None,
     };
     let gone = PrincipalOutcome {
         arn: "arn:aws:iam::123456789012:user/gone".into(),
@@ -118,6 +122,10 @@ fn outcomes() -> Vec<PrincipalOutcome> {
         services: Vec::new(),
         changes: None,
         recommended: None,
+        fingerprint: None,
+        data_as_of: None,
+        entities: false,
+        incremental: None,
     };
     vec![app, gone]
 }

@@ -22,6 +22,9 @@ pub struct Holdings {
     /// A user's groups, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// A user's or role's permissions boundary (a managed policy's ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<String>,
     /// A role's RoleLastUsed date; `None`: never used (in IAM's tracking period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_last_used: Option<String>,

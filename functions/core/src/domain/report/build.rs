@@ -94,6 +94,8 @@ pub fn build_report(
             history::carry(ctx.previous)
         },
         credentials: None,
+        fingerprint: None,
+        carried_from: None,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::domain::run::RunRef;
 use crate::domain::usage::Usage;
 use serde::{Deserialize, Serialize};
 
-pub const REPORT_SCHEMA_VERSION: &str = "3.2.0";
+pub const REPORT_SCHEMA_VERSION: &str = "3.3.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSection {
@@ -148,6 +148,23 @@ pub struct PrincipalReport {
     /// last use (the credential report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
+    /// The principal's permissions as access advisor reads them, when Plan could read
+    /// them (schema 3.3; `domain::incremental::fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// An incremental run's carried report: the previous report's data, re-judged at
+    /// this run's `as_of` (schema 3.3); its `job` is that report's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<CarriedFrom>,
+}
+
+/// Whence a carried report's data came (`carried_from`, report schema 3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedFrom {
+    pub run_id: String,
+    pub as_of: String,
+    /// When IAM's job behind the data was created.
+    pub data_as_of: String,
 }
 
 /// The previous run and this principal's report in it (`None`: not in that run).

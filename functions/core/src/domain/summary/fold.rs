@@ -10,6 +10,7 @@ use crate::domain::outcome::{BatchResult, PrincipalOutcome};
 use crate::domain::run::PlanRecord;
 use crate::domain::sfn::StepFunctionsError;
 use crate::domain::summary::build::{account_lines, run_job_binding, run_status};
+use crate::domain::summary::incremental::IncrementalTally;
 use crate::domain::summary::{
     ChangedPrincipal, Closing, Counts, MissingPrincipal, PrincipalError, RecommendationCounts,
     RunChanges, RunSummary, TopPrincipal, SUMMARY_SCHEMA_VERSION,
@@ -138,11 +139,13 @@ pub struct RunFold {
     gone: Capped<String>,
     accounts: HashMap<String, AccountTally>,
     bindings: BTreeMap<String, JobBinding>,
+    incremental: IncrementalTally,
 }
 
 impl Default for RunFold {
     fn default() -> Self {
         RunFold {
+            incremental: IncrementalTally::default(),
             counts: Counts::default(),
             batches_reported: 0,
             top: Top::new(most_unused),
@@ -173,6 +176,7 @@ impl RunFold {
     /// One report.
     pub fn add(&mut self, o: &PrincipalOutcome) {
         self.counts.add(o);
+        self.incremental.add(o);
         if o.status != JobStatus::Completed {
             self.errors.push(PrincipalError {
                 arn: o.arn.clone(),
@@ -263,6 +267,7 @@ impl RunFold {
         closing: Closing,
     ) -> RunSummary {
         let (dt, run_id) = (plan.dt.clone(), plan.run_id.clone());
+        let incremental = plan.incremental;
         let index = keys::index_key(&dt, &run_id);
         let skipped = plan.skipped.len() as u64;
         plan.skipped.truncate(LIST_CAP);
@@ -335,6 +340,7 @@ impl RunFold {
             reports_prefix: closing.reports_prefix,
             report_keys: self.report_keys.items,
             lists: Some(lists),
+            incremental: incremental.map(|_| self.incremental.summary()),
         }
     }
 }

@@ -5,11 +5,13 @@
 mod build;
 mod error;
 pub mod fold;
+pub mod incremental;
 pub mod previous;
 
 pub use build::{in_unread_account, missing_of, summarize, too_many_failed, unread_accounts};
 pub use error::RunError;
 pub use fold::{ListRef, RunFold, SummaryLists, LIST_CAP};
+pub use incremental::IncrementalSummary;
 
 use crate::domain::access_report::AccessReportSummary;
 use crate::domain::account::{AccountRun, AccountStatus, AccountSummary};
@@ -23,7 +25,7 @@ use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "4.0.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "4.1.0";
 
 /// A key of a count map: its name in the JSON.
 pub trait CountKey: Copy {
@@ -235,6 +237,10 @@ pub struct RunSummary {
     /// `parameters.skipped`) are, and where each is whole (schema 4.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lists: Option<SummaryLists>,
+    /// An incremental run: carried, scanned, sampled, mismatches, fallback accounts
+    /// (schema 4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalSummary>,
 }
 
 /// What Summarize gathered from the run's work files.

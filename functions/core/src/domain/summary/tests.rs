@@ -25,6 +25,10 @@ fn outcome(arn: &str, status: JobStatus, unused: u32) -> PrincipalOutcome {
         services: Vec::new(),
         changes: None,
         recommended: None,
+        fingerprint: None,
+        data_as_of: None,
+        entities: false,
+        incremental: None,
     }
 }
 
@@ -49,6 +53,7 @@ fn plan(principals: u32, batches: u32) -> PlanRecord {
         previous_run: None,
         organization: None,
         accounts: 1,
+        incremental: None,
     }
 }
 
@@ -68,7 +73,7 @@ fn batch(index: u32, arns: &[&str]) -> Batch {
             .iter()
             .map(|a| crate::domain::arn::PrincipalArn::parse(a).unwrap())
             .collect(),
-        ids: Default::default(),
+        ..Batch::default()
     }
 }
 
@@ -298,6 +303,7 @@ fn account(id: &str, record: Option<(AccountState, u32)>, failure: Option<&str>)
             batches: principals.min(1),
             batch_size: 2,
             skipped: Vec::new(),
+            carry: None,
         }),
         item,
         failure: failure.map(|cause| StepFunctionsError {

@@ -2,8 +2,10 @@
 //! and (with recommendations) holdings, under its reader; the account's record says
 //! what was found, or why it can't be read.
 
+use super::incremental::{self, Bulk};
 use crate::adapters::deadline::Deadline;
 use crate::adapters::directory::authorization::Authorization;
+use crate::adapters::directory::credentials::CredentialReport;
 use crate::adapters::directory::{Directory, Discovered};
 use crate::adapters::s3::ReportStore;
 use crate::domain::account::{
@@ -11,15 +13,17 @@ use crate::domain::account::{
 };
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::batch::{sizing, Batch};
+use crate::domain::incremental::fingerprint::fingerprints;
 use crate::domain::input::RunInput;
 use crate::domain::keys;
 use crate::domain::recommend::Slice;
 use crate::domain::run::{PlanRecord, RunContext};
-use crate::error::Error;
+use crate::domain::selection::Skipped;
+use crate::error::{Error, IamError};
 use crate::handlers::events::AccountOutput;
 use crate::runtime::deps::{Member, PlanDeps};
 use futures::stream::{self, StreamExt, TryStreamExt};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One account's step of the accounts Map: plan it (once: a retried step finds its
 /// record), or say it can't be scanned.
@@ -60,10 +64,11 @@ fn account_output(
         run,
         bucket: store.bucket.clone(),
         principals: record.principals,
-        batches: record.batches,
+        batches: record.carry.map_or(record.batches, |c| c.scan_batches),
         max_concurrency,
         scan: record.state == AccountState::Planned && record.batches > 0,
         probe: record.item.probe,
+        carry: record.carry.is_some_and(|c| c.carry_batches > 0),
     }
 }
 
@@ -88,11 +93,41 @@ pub(super) async fn plan_account(
             return Ok(record);
         }
     };
-    let (batches, count, skipped) =
-        batches_of(deps, input, batch_size, account, &directory, deadline).await?;
-    if input.report.recommendations && !batches.is_empty() {
-        let all = holdings(&directory, &batches, deadline).await?;
+    let (principals, ids, skipped) =
+        principals_of(deps, input, account, &directory, deadline).await?;
+    let count = principals.len() as u32;
+    let (authorization, credentials) = bulk_reads(input, &principals, &directory, deadline).await?;
+    let fingerprints = authorization
+        .as_ref()
+        .map(|a| fingerprints(&a.principals, &a.policies))
+        .unwrap_or_default();
+    let bulk = Bulk {
+        run,
+        ids: &ids,
+        fingerprints: &fingerprints,
+        authorization: authorization.as_ref(),
+        credentials: credentials.as_ref(),
+    };
+    let planned = incremental::batches(
+        store,
+        account,
+        principals,
+        batch_size,
+        input.incremental.as_ref(),
+        &bulk,
+    )
+    .await?;
+    let mut batches = planned.scan;
+    let mut carry = planned.carry;
+    check_batches(count, account, batch_size, batches.len() + carry.len())?;
+    for b in batches.iter_mut().chain(carry.iter_mut()) {
+        b.index += account.first_batch;
+        b.name_ids(&ids, &fingerprints);
+    }
+    if let (true, Some(all)) = (input.report.recommendations, authorization) {
+        let all = with_credentials(all, credentials, &batches, &carry);
         write_holdings(store, &run.run_id, &batches, &all).await?;
+        write_holdings(store, &run.run_id, &carry, &all).await?;
     }
     store
         .put_json(
@@ -100,14 +135,19 @@ pub(super) async fn plan_account(
             &batches,
         )
         .await?;
+    if !carry.is_empty() {
+        let key = keys::account_carry_batches_key(&run.run_id, &account.id);
+        store.put_json(&key, &carry).await?;
+    }
     let record = AccountRecord {
         item: account.clone(),
         state: AccountState::Planned,
         error: None,
         principals: count,
-        batches: batches.len() as u32,
+        batches: (batches.len() + carry.len()) as u32,
         batch_size,
         skipped,
+        carry: planned.info,
     };
     store.put_json(&record_key, &record).await?;
     tracing::info!(
@@ -144,16 +184,15 @@ async fn reader(deps: &PlanDeps, input: &RunInput, account: &AccountItem) -> Res
     }
 }
 
-/// The account's principals in batches numbered from its first batch (each with its
-/// principals' unique ids), how many, and what discovery skipped.
-async fn batches_of(
+/// The account's principals (discovered, then the explicit ARNs of the account), their
+/// unique ids, and what discovery skipped.
+async fn principals_of(
     deps: &PlanDeps,
     input: &RunInput,
-    batch_size: u32,
     account: &AccountItem,
     directory: &Directory,
     deadline: Deadline,
-) -> Result<(Vec<Batch>, u32, Vec<crate::domain::selection::Skipped>), Error> {
+) -> Result<(Vec<PrincipalArn>, BTreeMap<String, String>, Vec<Skipped>), Error> {
     let rate = input
         .iam_requests_per_second
         .unwrap_or(deps.config.iam_requests_per_second);
@@ -187,37 +226,74 @@ async fn batches_of(
             "no principal in the account matches the discovery filters, and no arns were given",
         ));
     }
-    let count = principals.len() as u32;
-    let mut batches = sizing::batches(principals, batch_size);
-    if batches.len() > MAX_BATCHES {
-        // The Map gathers every child's (small) output: keep it far below 256 KiB.
+    Ok((principals, ids, skipped))
+}
+
+/// The Map gathers every child's (small) output: keep it far below 256 KiB.
+fn check_batches(
+    count: u32,
+    account: &AccountItem,
+    batch_size: u32,
+    batches: usize,
+) -> Result<(), Error> {
+    if batches > MAX_BATCHES {
         return Err(Error::invalid(
             "batch_size",
-            format!("{count} principals of account {} in batches of up to {batch_size} make {} batches; at most {MAX_BATCHES}: raise batch_size or iam_requests_per_second", account.id, batches.len()),
+            format!("{count} principals of account {} in batches of up to {batch_size} make {batches} batches; at most {MAX_BATCHES}: raise batch_size or iam_requests_per_second", account.id),
         ));
     }
-    for b in &mut batches {
-        b.index += account.first_batch;
-        b.name_ids(&ids);
+    Ok(())
+}
+
+/// What Plan reads in bulk, once for the account: GetAccountAuthorizationDetails (every
+/// principal's permissions: their fingerprints, and what recommendations judge), and the
+/// credential report when recommendations or an incremental run's users need it. A
+/// reader refused GetAccountAuthorizationDetails (a member role deployed before it was
+/// granted) leaves the fingerprints out, unless recommendations need it.
+async fn bulk_reads(
+    input: &RunInput,
+    principals: &[PrincipalArn],
+    directory: &Directory,
+    deadline: Deadline,
+) -> Result<(Option<Authorization>, Option<CredentialReport>), Error> {
+    if principals.is_empty() {
+        return Ok((None, None));
     }
-    Ok((batches, count, skipped))
+    let recommendations = input.report.recommendations;
+    let authorization = match directory.authorization().await {
+        Ok(all) => Some(all),
+        Err(IamError::AccessDenied(call)) if !recommendations => {
+            tracing::warn!(%call, "GetAccountAuthorizationDetails refused: no fingerprints, nothing carried");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let users = principals.iter().any(|a| a.kind() != PrincipalType::Role);
+    let credentials =
+        if recommendations || (input.incremental.is_some() && users && authorization.is_some()) {
+            Some(directory.credential_report(deadline.budget_end()).await?)
+        } else {
+            None
+        };
+    Ok((authorization, credentials))
 }
 
 /// What the batches' principals hold (GetAccountAuthorizationDetails), with the
 /// credential report's row of each of the batches' users. What the report says is
 /// unused is re-read fresh in the user's batch (Write), paced and within that
 /// invocation's budget: Plan's invocation stays bounded however many users look dormant.
-async fn holdings(
-    directory: &Directory,
-    batches: &[Batch],
-    deadline: Deadline,
-) -> Result<Authorization, Error> {
-    let mut all = directory.authorization().await?;
-    let in_scope: BTreeSet<String> = batches
+fn with_credentials(
+    mut all: Authorization,
+    report: Option<CredentialReport>,
+    scan: &[Batch],
+    carry: &[Batch],
+) -> Authorization {
+    let in_scope: BTreeSet<String> = scan
         .iter()
+        .chain(carry)
         .flat_map(|b| b.arns.iter().map(ToString::to_string))
         .collect();
-    for (arn, credentials) in directory.credential_report(deadline.budget_end()).await? {
+    for (arn, credentials) in report.map(|r| r.users).unwrap_or_default() {
         if !in_scope.contains(&arn) {
             continue;
         }
@@ -225,7 +301,7 @@ async fn holdings(
             h.credentials = Some(credentials);
         }
     }
-    Ok(all)
+    all
 }
 
 /// What each batch's principals hold (recommendations), one slice per batch under

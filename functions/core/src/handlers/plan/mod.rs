@@ -7,6 +7,7 @@
 mod access_report;
 mod account;
 mod account_failed;
+mod incremental;
 mod start;
 
 use crate::adapters::deadline::Deadline;
@@ -32,6 +33,9 @@ pub async fn handle(
                 .await
                 .map(|out| PlanAnswer::Account(Box::new(out)))
         }
+        PlanStep::VerifySample(output) => incremental::verify_sample(&deps.store, *output)
+            .await
+            .map(|out| PlanAnswer::Account(Box::new(out))),
         PlanStep::AccountFailed(failed) => account_failed::record(deps, failed).await,
         PlanStep::AccessReport(event) => access_report::round(deps, event)
             .await

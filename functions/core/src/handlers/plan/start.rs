@@ -139,6 +139,7 @@ async fn begin(
         previous_run: previous_run.clone(),
         account: None,
         preflight: None,
+        carry: None,
     };
     let record = PlanRecord {
         run_id: run_id.to_string(),
@@ -161,6 +162,7 @@ async fn begin(
         previous_run,
         organization: input.organization.clone(),
         accounts: 0,
+        incremental: input.incremental,
     };
     Ok((run, record))
 }

@@ -124,7 +124,7 @@ pub(super) async fn fold_run(
     for (index, key) in &results {
         if !folded.contains(index) {
             let result: BatchResult = store.get_json(key).await?;
-            f.result(&result, None).await?;
+            f.result(&result, None, None).await?;
         }
     }
     fold_gone(store, accounts, &f.scope, &mut f.fold, f.out).await?;
@@ -163,16 +163,37 @@ impl Folding<'_, '_> {
                 PageBuilder::new(&self.plan.started_at, page::PAGE_BUDGET_BYTES),
             )
         });
+        // What the next incremental run needs of the account's principals.
+        let mut carry = ArrayUpload::new(store.upload(
+            &keys::carry_key(&run.dt, &run.run_id, &a.item.id),
+            "application/json",
+        ));
         let mut reads = stream::iter(results.values())
             .map(|key| async move { store.get_json::<BatchResult>(key).await })
             .buffered(RESULTS_IN_FLIGHT);
         while let Some(result) = reads.next().await {
-            self.result(&result?, own.as_mut()).await?;
+            let folded = match result {
+                Ok(result) => self.result(&result, own.as_mut(), Some(&mut carry)).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = folded {
+                carry.abort().await;
+                return Err(e);
+            }
         }
+        carry.finish().await?;
         if unreported {
-            let batches: Vec<Batch> = store
+            let mut batches: Vec<Batch> = store
                 .get_json(&keys::account_batches_key(&run.run_id, &a.item.id))
                 .await?;
+            if a.record
+                .as_ref()
+                .and_then(|r| r.carry)
+                .is_some_and(|c| c.carry_batches > 0)
+            {
+                let key = keys::account_carry_batches_key(&run.run_id, &a.item.id);
+                batches.extend(store.get_json::<Vec<Batch>>(&key).await?);
+            }
             let unreported = batches
                 .into_iter()
                 .filter(|b| !results.contains_key(&b.index));
@@ -207,15 +228,20 @@ impl Folding<'_, '_> {
         Ok(())
     }
 
-    /// One batch's result: into the index, the run's fold and page, and its account's.
+    /// One batch's result: into the index, the run's fold and page, and its account's
+    /// (with its carry rows).
     async fn result(
         &mut self,
         result: &BatchResult,
         mut account: Option<&mut (RunFold, PageBuilder)>,
+        mut carry: Option<&mut ArrayUpload<'_>>,
     ) -> Result<(), Error> {
         for o in &result.principals {
             self.scope.insert(arn_hash(&o.arn));
             self.out.index.push(o).await?;
+            if let Some(carry) = carry.as_mut() {
+                carry.push(&o.carry_row()).await?;
+            }
             self.run_page.add(o);
             if let Some((_, page)) = account.as_mut() {
                 page.add(o);
