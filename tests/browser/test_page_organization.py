@@ -148,6 +148,7 @@ def test_an_account_page_shows_its_account_in_every_row_and_label(pages):
     data = embedded(path.read_text())
     b.open(str(path))
     assert account in b.evaluate("document.getElementById('account').textContent")
+    assert "Batches1 of 1 reported" in b.evaluate("document.getElementById('totals').textContent")
     rows = b.evaluate("""[...document.querySelectorAll('table#principals tbody tr[data-arn]')].map(r => [
         r.dataset.arn, r.dataset.account, r.querySelector('td.account').textContent,
         r.querySelector('td.recommendations').textContent])""")

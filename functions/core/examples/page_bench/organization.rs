@@ -39,7 +39,12 @@ fn place(o: &mut PrincipalOutcome, i: usize, id: &str) {
         o.arn = o.arn.replacen("123456789012", id, 1);
     }
     o.account = id.to_string();
-    let name = o.arn.rsplit(':').next().unwrap_or_default().replace('/', "_");
+    let name = o
+        .arn
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .replace('/', "_");
     o.report_key =
         format!("reports/principals/dt=2026-11-25/run=bench-run/account={id}/{name}.json");
 }
@@ -118,7 +123,10 @@ fn spread(n: usize, outcomes: Vec<PrincipalOutcome>) -> (Vec<Vec<BatchResult>>, 
 
 pub(super) fn run(args: &Args, outcomes: Vec<PrincipalOutcome>) {
     let n = args.accounts;
-    assert!(n >= 3, "--accounts A: at least 3 (one INCOMPLETE, one UNREACHABLE)");
+    assert!(
+        n >= 3,
+        "--accounts A: at least 3 (one INCOMPLETE, one UNREACHABLE)"
+    );
     let (batches, runs) = spread(n, outcomes);
     let n_batches = batches.iter().map(Vec::len).sum();
     let mut plan = plan(args.principals, n_batches, args.recommendations);
@@ -146,13 +154,20 @@ pub(super) fn run(args: &Args, outcomes: Vec<PrincipalOutcome>) {
             fold.add_batch(r);
         }
         let line = fold.account_line(account.clone()).expect("its line");
-        let head = PageHead::of_account(&plan, &closing(), &fold, line, index.clone());
-        pages.push((account.item.id.as_str().to_string(), page::render_page(&head, page)));
+        let batches = account.record.as_ref().map_or(0, |r| r.batches);
+        let head = PageHead::of_account(&plan, &closing(), &fold, (line, batches), index.clone());
+        pages.push((
+            account.item.id.as_str().to_string(),
+            page::render_page(&head, page),
+        ));
     }
     let took = start.elapsed().as_secs_f64();
     if let Some(out) = &args.out {
         std::fs::write(out, &html).expect("write the overview");
-        let dir = Path::new(out).parent().unwrap_or(Path::new(".")).join("accounts");
+        let dir = Path::new(out)
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("accounts");
         std::fs::create_dir_all(&dir).expect("make accounts/");
         for (id, page) in &pages {
             std::fs::write(dir.join(format!("{id}.html")), page).expect("write a page");

@@ -176,12 +176,13 @@ impl PageHead {
         }
     }
 
-    /// An Organization run's page of one account, from what was folded of it.
+    /// An Organization run's page of one account, from what was folded of it
+    /// (`batches_planned`: Plan's record of it says them).
     pub fn of_account(
         plan: &PlanRecord,
         closing: &Closing,
         fold: &RunFold,
-        line: AccountSummary,
+        (line, batches_planned): (AccountSummary, u32),
         index_key: String,
     ) -> PageHead {
         let (counts, top_unused, mut changes, mut missing) = fold.heads();
@@ -193,6 +194,7 @@ impl PageHead {
             run: RunHead::of(plan, closing, line.status.as_str(), None),
             counts: Counts {
                 principals_planned: line.principals,
+                batches_planned,
                 ..counts
             },
             changes,

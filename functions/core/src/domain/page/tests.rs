@@ -536,11 +536,20 @@ fn a_principals_recommendations_count_and_withholding_reach_the_page() {
     let d = data(&render(&summary, &outcomes));
     assert_eq!(d["run"]["recommendations"], true, "the run asked for them");
     let (app, gone) = (&d["principals"][0], &d["principals"][1]);
-    assert_eq!((&app[9]["n"], app[9].get("w")), (&serde_json::json!(3), None));
-    assert_eq!((gone[9].get("n"), &gone[9]["w"]), (None, &Value::Bool(true)));
+    assert_eq!(
+        (&app[9]["n"], app[9].get("w")),
+        (&serde_json::json!(3), None)
+    );
+    assert_eq!(
+        (gone[9].get("n"), &gone[9]["w"]),
+        (None, &Value::Bool(true))
+    );
     // A run that did not ask says so (a principal without `n` has none either way).
     let (summary, outcomes) = run(super::tests::outcomes());
-    assert_eq!(data(&render(&summary, &outcomes))["run"]["recommendations"], false);
+    assert_eq!(
+        data(&render(&summary, &outcomes))["run"]["recommendations"],
+        false
+    );
 }
 
 #[test]
@@ -557,7 +566,10 @@ fn a_principals_account_is_its_arns_unless_the_page_says_another() {
         "its ARN names its account: {app}"
     );
     assert_eq!(managed[0], "arn:aws:iam::aws:policy/ReadOnlyAccess");
-    assert_eq!(managed[9]["a"], "210987654321", "the account it was scanned in");
+    assert_eq!(
+        managed[9]["a"], "210987654321",
+        "the account it was scanned in"
+    );
 }
 
 #[test]
@@ -724,7 +736,10 @@ fn an_overview_names_every_account_and_why_one_was_not_read() {
     );
     let mut page = PageBuilder::new(&summary.as_of, 0);
     outcomes.iter().for_each(|o| page.add(o));
-    let d = data(&render_page(&PageHead::of_run(&summary, "i".into(), true), page));
+    let d = data(&render_page(
+        &PageHead::of_run(&summary, "i".into(), true),
+        page,
+    ));
     let lines: Vec<(&str, &str, &str, &str)> = d["accounts"]
         .as_array()
         .unwrap()
