@@ -331,3 +331,22 @@ def test_empty_run_renders(tmp_path):
         assert "page 1 of 1" in b.evaluate("document.querySelector('#principal-pager').textContent")
         b.pump(0.2)
         assert b.errors == []
+
+
+def test_every_row_and_label_names_its_account(page):
+    """A run of the stack's own account: the account in every principal row, heat-map
+    label and detail; no recommendations column when the run asked for none."""
+    b, data, _ = page
+    reset(b)
+    rows = b.evaluate("[...document.querySelectorAll('table#principals tbody tr[data-arn]')]"
+                      ".map(r => [r.dataset.arn, r.dataset.account, r.querySelector('td.account').textContent])")
+    assert len(rows) == PAGE_SIZE
+    assert all(account == text == arn.split(":")[4] == "123456789012" for arn, account, text in rows), rows[:3]
+    labels = b.evaluate("[...document.querySelectorAll('#heatmap tr[data-arn] th.row')].map(th => th.textContent)")
+    assert len(labels) == PAGE_SIZE and all(t.startswith("123456789012 ") for t in labels), labels[:3]
+    assert data["run"]["recommendations"] is False
+    assert b.evaluate("document.querySelector('table#principals th[data-sort=\"recommendations\"]').hidden") is True
+    assert b.evaluate("document.querySelectorAll('table#principals td.recommendations').length") == 0
+    assert b.evaluate("document.getElementById('accounts-section').hidden") is True
+    b.evaluate("document.querySelector('table#principals tbody tr[data-arn] td').click()")
+    assert "Account123456789012" in b.evaluate("document.querySelector('#detail .cards').textContent")

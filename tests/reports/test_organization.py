@@ -163,12 +163,30 @@ def pages_link_overview_and_accounts(stack, summary, org, tmp_path):
         links = {r[0]: r[2] for r in rows}
         assert links[org["a"]] == f"accounts/{org['a']}.html" and links[org["c"]] is None, links
         assert b.evaluate("document.getElementById('principals-section').hidden") is True
-        assert org["c"] in b.evaluate("document.querySelector('table#accounts').textContent")
+        # Every account by id, name, OU path and status; the unreachable one with its
+        # reason, as the summary says it (STS refused its member role).
+        cells = b.evaluate("Object.fromEntries([...document.querySelectorAll('table#accounts tbody tr[data-account]')]"
+                           ".map(r => [r.dataset.account, [...r.querySelectorAll('td')].map(td => td.textContent)]))")
+        for line in summary["accounts"]:
+            row = cells[line["id"]]
+            assert row[:4] == [line["id"], line["name"], line["ou_path"], line["status"]], (row, line)
+            assert row[8] == (line.get("error") or ""), (row, line)
+        assert cells[org["a"]][1] == f"a-{org['tag']}" and cells[org["c"]][3] == "UNREACHABLE"
+        reason = cells[org["c"]][8]
+        assert MEMBER_ROLE in reason and "AccessDenied" in reason, reason
+        why = b.evaluate("document.getElementById('run-why').textContent")
+        assert org["c"] in why and "UNREACHABLE" in why and reason in why, why
         assert b.errors == []
         b.open(str(tmp_path / "accounts" / f"{org['a']}.html"))
         assert org["a"] in b.evaluate("document.getElementById('account').textContent")
         shown = b.evaluate("[...document.querySelectorAll('table#principals tbody tr[data-arn]')].map(r => r.dataset.arn)")
         assert sorted(shown) == sorted(org["roles"]["a"].values()), shown
+        # Each row and heat-map label names the account.
+        accounts = b.evaluate("[...document.querySelectorAll('table#principals tbody tr[data-arn] td.account')]"
+                              ".map(td => td.textContent)")
+        assert accounts == [f"{org['a']} (a-{org['tag']})"] * len(shown), accounts
+        labels = b.evaluate("[...document.querySelectorAll('#heatmap tr[data-arn] th.row')].map(th => th.textContent)")
+        assert sorted(labels) == sorted(f"{org['a']} role{org['path']}{r}-a" for r in ("busy", "idle")), labels
         assert b.evaluate("document.querySelector('#account a').getAttribute('href')") == "../index.html"
         assert b.errors == []
 

@@ -187,6 +187,18 @@ def test_the_runs_page_shows_a_principals_recommendations(stack, seeded, tmp_pat
         b.evaluate(f"document.querySelector('table#principals tbody tr[data-arn=\"{t['mixed']}\"] td').click()")
         shown = b.evaluate("[...document.querySelectorAll('#detail #recommendations li')].map(li => li.textContent)")
         assert shown == ['UPDATE_POLICY "mixed-inline" (inline): removes ec2, sns'], shown
+        # Each principal's row counts its report's recommendations.
+        type_filter(b, "input#principal-filter", t["tag"])
+        cells = b.evaluate("Object.fromEntries([...document.querySelectorAll('table#principals tbody tr[data-arn]')]"
+                           ".map(r => [r.dataset.arn, r.querySelector('td.recommendations').textContent]))")
+        summary = stack.json(t["first"]["summary_key"])
+        reports = {r["arn"]: r for r in (stack.json(k) for k in summary["report_keys"])}
+        assert set(cells) == set(reports)
+        for arn, text in cells.items():
+            n, held = len(reports[arn].get("recommendations") or []), reports[arn].get("recommendations_withheld")
+            expected = "withheld" if held and not n else f"{n:,}" + (" (some withheld)" if held else "")
+            assert text == expected, (arn, text, n, held)
+        assert cells[t["mixed"]] == "1" and cells[t["idle"]] not in ("0", "withheld"), cells
         b.pump(0.2)
         assert b.errors == []
 

@@ -9,6 +9,14 @@
 //! hostile policy name), folds them into the summary as Summarize does, times only
 //! `page::render`, writes the page to `--out PATH` (when given) and prints
 //! `html_bytes <n>` and `html_build_s <seconds>`. Deterministic (`--seed S` to vary).
+//!
+//! `--recommendations` gives most reported principals recommendations (some withheld),
+//! as a run with `report.recommendations` would. `--accounts A` makes it an
+//! Organization run of A accounts (the principals spread over them, a few AWS-managed
+//! policies among them; the second account INCOMPLETE, a batch failed; the last
+//! UNREACHABLE, its member role refused): `--out` is then the overview (`index.html`)
+//! and each account read gets its page in `accounts/ID.html` beside it, as Summarize
+//! writes them; `html_bytes` is the overview's, `html_build_s` all pages'.
 
 #[path = "synthetic/mod.rs"]
 mod synthetic;
@@ -21,12 +29,18 @@ use last_accessed::domain::summary::{summarize, Closing, RunRecords};
 use std::time::Instant;
 use synthetic::{namespaces, outcome, policies, Rng, AS_OF_TEXT};
 
+#[path = "page_bench/organization.rs"]
+mod organization;
+
 const BATCH: usize = 50;
 
 struct Args {
     principals: usize,
     out: Option<String>,
     seed: u64,
+    recommendations: bool,
+    /// An Organization run of this many accounts (0: the stack's own account).
+    accounts: usize,
 }
 
 fn args() -> Args {
@@ -34,16 +48,23 @@ fn args() -> Args {
         principals: 15_500,
         out: None,
         seed: 42,
+        recommendations: false,
+        accounts: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--recommendations" {
+            a.recommendations = true;
+            continue;
+        }
         let value = it.next();
         match (flag.as_str(), value) {
             ("--principals", Some(v)) => a.principals = v.parse().expect("--principals N"),
             ("--out", Some(v)) => a.out = Some(v),
             ("--seed", Some(v)) => a.seed = v.parse().expect("--seed S"),
+            ("--accounts", Some(v)) => a.accounts = v.parse().expect("--accounts A"),
             (f, _) => {
-                eprintln!("usage: page_bench [--principals N] [--out PATH] [--seed S] ({f}?)");
+                eprintln!("usage: page_bench [--principals N] [--out PATH] [--seed S] [--recommendations] [--accounts A] ({f}?)");
                 std::process::exit(2);
             }
         }
@@ -51,7 +72,7 @@ fn args() -> Args {
     a
 }
 
-fn plan(principals: usize, batches: usize) -> PlanRecord {
+fn plan(principals: usize, batches: usize, recommendations: bool) -> PlanRecord {
     serde_json::from_value(serde_json::json!({
         "run_id": "bench-run",
         "dt": "2026-11-25",
@@ -61,7 +82,7 @@ fn plan(principals: usize, batches: usize) -> PlanRecord {
         "batch_size_requested": BATCH,
         "max_concurrency": 10,
         "poll": PollOptions::default(),
-        "report": ReportOptions { granting_policies: true, ..ReportOptions::default() },
+        "report": ReportOptions { granting_policies: true, recommendations, ..ReportOptions::default() },
         "explicit_arns": 0,
         "discover": null,
         "principals": principals,
@@ -76,9 +97,16 @@ fn main() {
     let mut rng = Rng(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let all = namespaces();
     let policies = policies();
-    let outcomes: Vec<PrincipalOutcome> = (0..args.principals)
+    let mut outcomes: Vec<PrincipalOutcome> = (0..args.principals)
         .map(|i| outcome(&mut rng, i, &all, &policies))
         .collect();
+    if args.recommendations {
+        outcomes.iter_mut().enumerate().for_each(recommend);
+    }
+    if args.accounts > 0 {
+        organization::run(&args, outcomes);
+        return;
+    }
     // Some principals of the previous run are gone.
     let previous_arns: Vec<String> = outcomes
         .iter()
@@ -99,18 +127,13 @@ fn main() {
         .collect();
     let n_batches = batches.len();
     let (summary, outcomes) = summarize(
-        plan(args.principals, n_batches),
+        plan(args.principals, n_batches, args.recommendations),
         RunRecords {
             results: batches,
             previous_arns: Some(previous_arns),
             ..RunRecords::default()
         },
-        Closing {
-            finished_at: "2026-11-25T00:42:00Z".into(),
-            duration_seconds: 2520,
-            reports_prefix: "reports/runs/dt=2026-11-25/run=bench-run/".into(),
-            max_failed_percent: 50.0,
-        },
+        closing(),
     );
 
     let start = Instant::now();
@@ -123,4 +146,41 @@ fn main() {
     println!("principals {}", outcomes.len());
     println!("html_bytes {}", html.len());
     println!("html_build_s {took:.3}");
+}
+
+fn closing() -> Closing {
+    Closing {
+        finished_at: "2026-11-25T00:42:00Z".into(),
+        duration_seconds: 2520,
+        reports_prefix: "reports/runs/dt=2026-11-25/run=bench-run/".into(),
+        max_failed_percent: 50.0,
+    }
+}
+
+/// Recommendations for a reported principal, as Write would count them: one per two
+/// unused services (at most 6); every 13th withheld (nothing judged, saying why).
+fn recommend((i, o): (usize, &mut PrincipalOutcome)) {
+    use last_accessed::domain::job::JobStatus;
+    use last_accessed::domain::outcome::Recommended;
+    if o.status != JobStatus::Completed {
+        return;
+    }
+    if i % 13 == 0 {
+        let why = "service-linked roles are managed by their service".to_string();
+        o.recommended = Some(Recommended {
+            lines: vec![format!("no recommendation: {why}")],
+            withheld: Some(why),
+            ..Recommended::default()
+        });
+        return;
+    }
+    let n = (o.services_unused() / 2).min(6);
+    o.recommended = Some(Recommended {
+        recommendations: n,
+        services_removable: o.services_unused(),
+        lines: (0..n)
+            .map(|k| format!("UPDATE_POLICY \"p{k}\" (inline): removes some"))
+            .collect(),
+        ..Recommended::default()
+    });
 }

@@ -415,6 +415,13 @@ async fn each_account_has_a_line_and_one_not_fully_scanned_makes_the_run_incompl
     assert_eq!(member["run"]["status"], "INCOMPLETE");
     assert_eq!(member["missing"][0]["arn"], MEMBER_WEB);
     assert_eq!(member["counts"]["principals_planned"], 1);
+    // Each account's page counts its own batches: planned (Plan's record), reported.
+    let batches = |page: &Value| {
+        let c = &page["counts"];
+        (c["batches_reported"].clone(), c["batches_planned"].clone())
+    };
+    assert_eq!(batches(&own), (json!(1), json!(1)));
+    assert_eq!(batches(&member), (json!(0), json!(1)));
     assert!(
         !bucket
             .snapshot()

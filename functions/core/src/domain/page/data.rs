@@ -6,6 +6,7 @@ use super::packing::{
     action_when, class_code, push_digits, push_when, Flat, Names, AGO_DIGITS, POLICIES_PER_ENTRY,
 };
 use super::{script_safe, PageHead};
+use crate::domain::arn::PrincipalArn;
 use crate::domain::clock::utc;
 use crate::domain::outcome::PrincipalOutcome;
 use crate::domain::report::Changes;
@@ -79,6 +80,16 @@ struct Extra<'a> {
     /// A re-created principal's new unique id.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
+    /// The account it was scanned in, when its ARN names another (an AWS-managed
+    /// policy's ARN names `aws`); else its ARN's account is its account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    a: Option<&'a str>,
+    /// How many recommendations it has (when it has any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<u32>,
+    /// Its recommendations were withheld, wholly or in part (`r` says why).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    w: bool,
 }
 
 impl Extra<'_> {
@@ -90,6 +101,9 @@ impl Extra<'_> {
             && self.ch.is_none()
             && self.r.is_none()
             && self.id.is_none()
+            && self.a.is_none()
+            && self.n.is_none()
+            && !self.w
     }
 }
 
@@ -221,12 +235,15 @@ impl PageBuilder {
     /// The principal packed against the tables; `None` when a number would not fit its
     /// digits (more services or policies than [`Widths`] holds).
     fn pack<'o>(&mut self, o: &'o PrincipalOutcome) -> Option<Principal<'o>> {
+        let recommended = o.recommended.as_ref();
         let mut extra = Extra {
             e: o.error.as_ref(),
-            r: o.recommended
-                .as_ref()
+            r: recommended
                 .map(|r| r.lines.as_slice())
                 .filter(|l| !l.is_empty()),
+            a: account_unless_the_arns(o),
+            n: recommended.map(|r| r.recommendations).filter(|&n| n > 0),
+            w: recommended.is_some_and(|r| r.withheld.is_some()),
             ..Extra::default()
         };
         if o.services.len() as u64 > most(ENC.c) + 1 {
@@ -337,6 +354,14 @@ impl PageBuilder {
         }
         out.push_str("]}");
     }
+}
+
+/// The account a principal was scanned in, when its ARN does not say it: an AWS-managed
+/// policy's ARN names `aws` (or an ARN that does not parse names nothing).
+fn account_unless_the_arns(o: &PrincipalOutcome) -> Option<&str> {
+    let arn = PrincipalArn::parse(&o.arn);
+    let said = arn.as_ref().map(PrincipalArn::account).ok();
+    (!o.account.is_empty() && said != Some(o.account.as_str())).then_some(o.account.as_str())
 }
 
 /// How many of the page's principals it shows, and where all of them are.

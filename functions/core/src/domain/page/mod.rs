@@ -30,8 +30,17 @@
 //!           "x": {cell: [k, v, …]} tracked actions, k = action index × 3 + class, v
 //!                the seconds from the last use to as_of, null, or the last use as text,
 //!           "ch": changes (only when something changed),
-//!           "r": recommendations: shown by page.js when present; outcomes carry none yet}
+//!           "r": recommendations, one line each (and why any were withheld),
+//!           "n": how many recommendations (when any), "w": true when withheld,
+//!           "id": a re-created principal's new unique id,
+//!           "a": its account, when its ARN does not name it (an AWS-managed policy's)}
 //! ```
+//!
+//! A principal's account is its ARN's unless `extra.a` says it; the accounts' names and
+//! OU paths are in `account` (an account's page) or `accounts` (an Organization run's
+//! overview: one line per account, so the page stays bounded at any number of them).
+//! `run.recommendations` says whether the run asked for recommendations (a principal
+//! without `n` then has none).
 
 mod data;
 mod packing;
@@ -91,6 +100,8 @@ pub struct RunHead {
     pub granularity: &'static str,
     pub unused_days: u32,
     pub reports_prefix: String,
+    /// Whether the run asked for recommendations (`report.recommendations`).
+    pub recommendations: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<StepFunctionsError>,
 }
@@ -124,6 +135,7 @@ impl RunHead {
             granularity: plan.granularity.as_str(),
             unused_days: plan.report.unused_days,
             reports_prefix: closing.reports_prefix.clone(),
+            recommendations: plan.report.recommendations,
             failure,
         }
     }
@@ -164,12 +176,13 @@ impl PageHead {
         }
     }
 
-    /// An Organization run's page of one account, from what was folded of it.
+    /// An Organization run's page of one account, from what was folded of it
+    /// (`batches_planned`: Plan's record of it says them).
     pub fn of_account(
         plan: &PlanRecord,
         closing: &Closing,
         fold: &RunFold,
-        line: AccountSummary,
+        (line, batches_planned): (AccountSummary, u32),
         index_key: String,
     ) -> PageHead {
         let (counts, top_unused, mut changes, mut missing) = fold.heads();
@@ -181,6 +194,7 @@ impl PageHead {
             run: RunHead::of(plan, closing, line.status.as_str(), None),
             counts: Counts {
                 principals_planned: line.principals,
+                batches_planned,
                 ..counts
             },
             changes,

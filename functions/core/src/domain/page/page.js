@@ -7,10 +7,16 @@
  *   #totals                                the run's totals.
  *   #changes                               the changes since the previous run.
  *   table#principals tbody tr[data-arn]    one row per principal of the current page;
- *                                          a click fills #detail.
+ *                                          a click fills #detail. data-account: the
+ *                                          account it was scanned in; td.account shows it
+ *                                          (and its name when the page knows it);
+ *                                          td.recommendations its recommendations' count
+ *                                          ("withheld" when none were judged), when
+ *                                          run.recommendations (else no such column).
  *   table#principals th[data-sort]         a click sorts by that column (again: reversed).
- *   input#principal-filter                 case-insensitive substring of arn / type /
- *                                          status; re-renders on `input`, back to page 1.
+ *   input#principal-filter                 case-insensitive substring of arn / account
+ *                                          id / account name / type / status; re-renders
+ *                                          on `input`, back to page 1.
  *   #principal-pager                       button.first, button.prev, button.next,
  *                                          button.last, span.page-info "page X of Y".
  *   #heatmap [data-arn][data-ns][data-class]
@@ -20,6 +26,8 @@
  *                                          known. Columns: the services granted to the
  *                                          page's principals, most granted in the run
  *                                          first, at most MAX_COLUMNS. A click fills #detail.
+ *   #heatmap tr[data-arn][data-account] th.row   a row's label: its account
+ *                                          (span.acct), then the ARN's type/path/name.
  *   table#services tbody tr[data-ns]       one row per service (granted, active, stale,
  *                                          never used: counts of principals).
  *   table#services th[data-sort], input#service-filter   as for principals.
@@ -28,7 +36,17 @@
  *   #account                               an account's page: the account, a link back to
  *                                          the overview (../index.html).
  *   table#accounts tbody tr[data-account]  an Organization run's overview: one row per
- *                                          account, linking its page (accounts/ID.html).
+ *                                          account (data-status), linking its page
+ *                                          (accounts/ID.html) when it was read; td.error
+ *                                          says why an account is UNREACHABLE or INCOMPLETE.
+ *                                          Accounts not fully read first, then as the
+ *                                          summary lists them.
+ *   input#account-filter                   case-insensitive substring of id / name / OU
+ *                                          path / error; select#account-status one status
+ *                                          or every one; #account-count "N of M accounts";
+ *   table#accounts th[data-sort]           a click sorts by that column (again: reversed).
+ *   #run-why                               the overview: the accounts not fully read, each
+ *                                          with its status and error (at most 20 listed).
  *   #detail                                the principal clicked: its services with class,
  *                                          days, last use, granting policies, tracked
  *                                          actions; its changes; its recommendations.
@@ -57,7 +75,11 @@
  *                (enc.p digits each),
  *             x: {cell: [k, v, ...]} tracked actions: k = action index * 3 + class,
  *                v = seconds before as_of, null, or the last use as text,
- *             ch: changes (when something changed), r: recommendations (when present)}
+ *             ch: changes (when something changed), r: recommendations (when present),
+ *             n: how many recommendations (when any), w: true when withheld,
+ *             id: a re-created principal's new unique id,
+ *             a: its account when its ARN does not name it (an AWS-managed policy)}
+ *   run.recommendations  whether the run asked for recommendations
  */
 (function () {
   'use strict';
@@ -77,6 +99,12 @@
   var asOf = run.as_of_epoch;
   var P = D.principals || [];
   var S = D.services || [];
+  var RECS = !!run.recommendations;
+  // The accounts the page knows by name: every one on an overview, its own on an
+  // account's page (a run of the stack's own account knows only ids).
+  var ACCOUNTS = D.accounts || (D.account ? [D.account] : []);
+  var ACCOUNT_BY_ID = Object.create(null);
+  ACCOUNTS.forEach(function (a) { ACCOUNT_BY_ID[a.id] = a; });
 
   // ---- small helpers -------------------------------------------------------------
 
@@ -191,6 +219,30 @@
     return arn.split(':').slice(5).join(':') || arn;
   }
 
+  /** The account field of an ARN (`aws` for an AWS-managed policy). */
+  function arnAccount(arn) {
+    return String(arn).split(':')[4] || '';
+  }
+
+  /** The account a principal was scanned in. */
+  function accountOf(p) {
+    return (p[EXTRA] && p[EXTRA].a) || arnAccount(p[ARN]);
+  }
+
+  /** `ID (name)`, or the id when the page knows no name. */
+  function accountLabel(id) {
+    var a = ACCOUNT_BY_ID[id];
+    return a && a.name ? id + ' (' + a.name + ')' : id;
+  }
+
+  function recommendationsOf(p) {
+    return (p[EXTRA] && p[EXTRA].n) || 0;
+  }
+
+  function withheld(p) {
+    return !!(p[EXTRA] && p[EXTRA].w);
+  }
+
   function card(label, value, cls) {
     return el('div', { class: 'card' }, [
       el('div', { class: 'k', text: label }),
@@ -283,6 +335,7 @@
       card('Stale', num(c.services_stale)),
       card('Never used', num(c.services_never_used))
     ]));
+    renderRunWhy(box);
     var byStatus = Object.keys(c.by_status || {}).map(function (k) { return k + ' ' + num(c.by_status[k]); }).join(', ');
     var byType = Object.keys(c.by_type || {}).map(function (k) { return k + ' ' + num(c.by_type[k]); }).join(', ');
     box.appendChild(kvTable([
@@ -309,9 +362,47 @@
     var top = D.top_unused || [];
     if (top.length) {
       box.appendChild(listDetails('Most stale + never used services (top ' + top.length + ')', top, top.length, function (t) {
-        return el('span', null, [arnLink(t.arn), ' — ' + num(t.services_unused) + ' of ' + num(t.services_granted) + ' granted']);
+        return el('span', null, [topAccount(t), ' ', arnLink(t.arn), ' — ' + num(t.services_unused) + ' of ' + num(t.services_granted) + ' granted']);
       }));
     }
+  }
+
+  /** A top principal's account (its report's key says it), linked to the account's page
+   * on an overview. */
+  function topAccount(t) {
+    var m = /\/account=([^/]+)\//.exec(t.report_key || '');
+    var id = m ? m[1] : arnAccount(t.arn);
+    var text = '[' + accountLabel(id) + ']';
+    if (D.accounts && ACCOUNT_BY_ID[id] && ACCOUNT_BY_ID[id].status !== 'UNREACHABLE') {
+      return el('a', { class: 'acct', href: 'accounts/' + id + '.html', text: text });
+    }
+    return el('span', { class: 'acct', text: text });
+  }
+
+  /** An overview's accounts that were not fully read, each with why: what makes the run
+   * INCOMPLETE, said beside its status. */
+  function renderRunWhy(box) {
+    if (!D.accounts) return;
+    var bad = D.accounts.filter(function (a) { return a.status !== 'SUCCEEDED'; });
+    if (!bad.length) return;
+    var why = el('div', { id: 'run-why', class: 'error' });
+    why.appendChild(el('div', { text: num(bad.length) + ' of ' + num(D.accounts.length) + ' accounts not fully read (' + countByStatus(bad) + '):' }));
+    var ul = el('ul');
+    bad.slice(0, 20).forEach(function (a) {
+      ul.appendChild(el('li', { 'data-account': a.id }, [
+        el('span', { class: 'mono', text: accountLabel(a.id) }), ' ',
+        el('b', { text: a.status }), a.error ? ': ' + a.error : ''
+      ]));
+    });
+    if (bad.length > 20) ul.appendChild(el('li', { class: 'muted', text: 'and ' + num(bad.length - 20) + ' more: the accounts table, by status' }));
+    why.appendChild(ul);
+    box.appendChild(why);
+  }
+
+  function countByStatus(list) {
+    var n = {};
+    list.forEach(function (a) { n[a.status] = (n[a.status] || 0) + 1; });
+    return Object.keys(n).sort().map(function (k) { return num(n[k]) + ' ' + k; }).join(', ');
   }
 
   function renderChanges() {
@@ -382,7 +473,9 @@
     active: function (p) { return p[ACTIVE]; },
     stale: function (p) { return p[STALE]; },
     never_used: function (p) { return p[NEVER]; },
-    change: function (p) { return [0, 2, 3, 1, 4][p[MARK]] || 0; }
+    change: function (p) { return [0, 2, 3, 1, 4][p[MARK]] || 0; },
+    account: function (p) { return accountOf(p); },
+    recommendations: function (p) { return recommendationsOf(p); }
   };
 
   /** The principals in table order: by the chosen column, else stale + never used first. */
@@ -421,7 +514,9 @@
     }
     if (!hay) {
       hay = new Array(P.length);
-      for (var i = 0; i < P.length; i++) hay[i] = (P[i][ARN] + '\u0000' + P[i][TYPE] + '\u0000' + P[i][STATUS]).toLowerCase();
+      for (var i = 0; i < P.length; i++) {
+        hay[i] = (P[i][ARN] + '\u0000' + accountLabel(accountOf(P[i])) + '\u0000' + P[i][TYPE] + '\u0000' + P[i][STATUS]).toLowerCase();
+      }
     }
     var out = [];
     for (var j = 0; j < order.length; j++) if (hay[order[j]].indexOf(q) >= 0) out.push(order[j]);
@@ -448,19 +543,22 @@
     items.forEach(function (i) {
       var p = P[i];
       var mark = MARK_NAME[p[MARK]];
-      frag.appendChild(el('tr', { 'data-arn': p[ARN], 'data-index': i, class: i === state.selected ? 'selected' : null }, [
+      var acct = accountOf(p);
+      frag.appendChild(el('tr', { 'data-arn': p[ARN], 'data-account': acct, 'data-index': i, class: i === state.selected ? 'selected' : null }, [
         el('td', { class: 'arn', text: p[ARN] }),
+        el('td', { class: 'mono account', text: accountLabel(acct) }),
         el('td', { text: p[TYPE] }),
         el('td', { class: p[STATUS] === 'COMPLETED' ? null : 'error', text: p[STATUS] }),
         el('td', { class: 'num', text: num(p[GRANTED]) }),
         el('td', { class: 'num', text: num(p[ACTIVE]) }),
         el('td', { class: 'num', text: num(p[STALE]) }),
         el('td', { class: 'num', text: num(p[NEVER]) }),
-        el('td', null, [mark ? el('span', { class: 'mark mark-' + mark, text: mark }) : ''])
+        el('td', null, [mark ? el('span', { class: 'mark mark-' + mark, text: mark }) : '']),
+        RECS ? recommendationsCell(p) : null
       ]));
     });
     if (!items.length) {
-      frag.appendChild(el('tr', null, [el('td', { colspan: '8', class: 'muted', text: P.length ? 'No principal matches the filter.' : 'This run has no reports.' })]));
+      frag.appendChild(el('tr', null, [el('td', { colspan: RECS ? '10' : '9', class: 'muted', text: P.length ? 'No principal matches the filter.' : 'This run has no reports.' })]));
     }
     tbody.appendChild(frag);
     document.getElementById('principal-count').textContent = num(state.view.length) + ' of ' + num(P.length) + ' principals' +
@@ -468,6 +566,16 @@
     renderPager(pages);
     renderHeatmap(items);
     markSorted('principals', state.key, state.desc);
+  }
+
+  function recommendationsCell(p) {
+    var n = recommendationsOf(p);
+    var held = withheld(p);
+    return el('td', {
+      class: 'num recommendations',
+      title: held ? 'withheld (the detail says why)' : null,
+      text: held && !n ? 'withheld' : num(n) + (held ? ' (some withheld)' : '')
+    });
   }
 
   function renderPager(pages) {
@@ -559,8 +667,11 @@
       var byService = Object.create(null);
       var cells = decoded[i];
       for (var c = 0; c < cells.length; c++) byService[cells[c].s] = cells[c];
-      var tr = el('tr', { 'data-arn': arn, 'data-index': i, class: i === state.selected ? 'selected' : null });
-      tr.appendChild(el('th', { class: 'row', title: arn, text: shortName(arn) }));
+      var acct = accountOf(p);
+      var tr = el('tr', { 'data-arn': arn, 'data-account': acct, 'data-index': i, class: i === state.selected ? 'selected' : null });
+      tr.appendChild(el('th', { class: 'row', title: arn + ' (account ' + accountLabel(acct) + ')' }, [
+        el('span', { class: 'acct', text: acct }), ' ' + shortName(arn)
+      ]));
       for (var k = 0; k < cols.length; k++) {
         var s = cols[k];
         var ns = S[s][0];
@@ -603,13 +714,15 @@
     box.setAttribute('data-arn', p[ARN]);
     box.appendChild(el('div', { class: 'mono', text: p[ARN] }));
     box.appendChild(el('div', { class: 'cards' }, [
+      card('Account', accountLabel(accountOf(p))),
       card('Type', p[TYPE]),
       card('Status', p[STATUS], p[STATUS] === 'COMPLETED' ? null : 'error'),
       card('Granted', num(p[GRANTED])),
       card('Active', num(p[ACTIVE])),
       card('Stale', num(p[STALE])),
       card('Never used', num(p[NEVER])),
-      card('Change', mark || (p[MARK] === 3 ? 'unchanged' : 'not compared'))
+      card('Change', mark || (p[MARK] === 3 ? 'unchanged' : 'not compared')),
+      RECS ? card('Recommendations', withheld(p) && !recommendationsOf(p) ? 'withheld' : num(recommendationsOf(p))) : null
     ]));
     if (x.id) box.appendChild(el('p', { class: 'muted', text: 'Deleted and re-created under its name since the previous run (its unique id is now ' + x.id + '): its history starts again.' }));
     if (x.e) box.appendChild(el('p', { class: 'error', text: (x.e.code || '') + ': ' + (x.e.message || '') }));
@@ -711,18 +824,56 @@
     ]));
   }
 
+  var acc = { filter: '', status: '', key: null, desc: false };
+
+  var ACCOUNT_SORTS = {
+    id: function (a) { return a.id; },
+    name: function (a) { return (a.name || '').toLowerCase(); },
+    ou_path: function (a) { return a.ou_path || ''; },
+    status: function (a) { return a.status; },
+    principals: function (a) { return a.principals || 0; },
+    reports_written: function (a) { return a.reports_written || 0; },
+    services_granted: function (a) { return a.services_granted || 0; },
+    services_unused: function (a) { return a.services_unused || 0; }
+  };
+
+  /** The overview's accounts in table order: the chosen column, else those not fully
+   * read first (UNREACHABLE, INCOMPLETE), then as the summary lists them. */
+  function accountsInOrder() {
+    var list = D.accounts;
+    var idx = list.map(function (_, i) { return i; });
+    var rank = { UNREACHABLE: 0, INCOMPLETE: 1 };
+    var f = acc.key ? ACCOUNT_SORTS[acc.key] : function (a) { return a.status in rank ? rank[a.status] : 2; };
+    var vals = list.map(f);
+    var sign = acc.key && acc.desc ? -1 : 1;
+    idx.sort(function (a, b) {
+      var x = vals[a], y = vals[b];
+      if (x < y) return -sign;
+      if (x > y) return sign;
+      return a - b;
+    });
+    return idx;
+  }
+
   function renderAccounts() {
     var section = document.getElementById('accounts-section');
     var list = D.accounts;
     if (!list) { section.hidden = true; return; }
     document.getElementById('principals-section').hidden = true;
+    var q = acc.filter.trim().toLowerCase();
     var tbody = clear(document.querySelector('table#accounts tbody'));
-    list.forEach(function (a) {
+    var frag = document.createDocumentFragment();
+    var shown = 0;
+    accountsInOrder().forEach(function (i) {
+      var a = list[i];
+      if (acc.status && a.status !== acc.status) return;
+      if (q && [a.id, a.name, a.ou_path, a.error].join('\u0000').toLowerCase().indexOf(q) < 0) return;
+      shown++;
       var read = a.status !== 'UNREACHABLE';
       var id = read
         ? el('a', { href: 'accounts/' + a.id + '.html', title: 'ila open ' + run.run_id + ' --account ' + a.id, text: a.id })
         : el('span', { text: a.id });
-      tbody.appendChild(el('tr', { 'data-account': a.id, 'data-status': a.status }, [
+      frag.appendChild(el('tr', { 'data-account': a.id, 'data-status': a.status }, [
         el('td', { class: 'mono' }, [id]),
         el('td', { text: a.name || '' }),
         el('td', { class: 'mono', text: a.ou_path || '' }),
@@ -731,10 +882,39 @@
         el('td', { class: 'num', text: num(a.reports_written) }),
         el('td', { class: 'num', text: num(a.services_granted) }),
         el('td', { class: 'num', text: num(a.services_unused) }),
-        el('td', { class: 'error', text: a.error || '' })
+        el('td', { class: 'error wrap', text: a.error || '' })
       ]));
     });
+    if (!shown) frag.appendChild(el('tr', null, [el('td', { colspan: '9', class: 'muted', text: list.length ? 'No account matches the filter.' : 'This run has no account.' })]));
+    tbody.appendChild(frag);
+    document.getElementById('account-count').textContent = num(shown) + ' of ' + num(list.length) + ' accounts' +
+      (acc.key ? '' : ', those not fully read first');
+    markSorted('accounts', acc.key, acc.desc);
+  }
+
+  /** The overview's account controls: the status choices (with their counts), the
+   * filter, the sortable columns. */
+  function wireAccounts() {
+    if (!D.accounts) return;
     document.getElementById('accounts-note').textContent = 'Each account read has its own page (accounts/ID.html beside this one; ila open ' + run.run_id + ' --account ID). An unreachable account has none: its error says why.';
+    var select = document.getElementById('account-status');
+    var n = {};
+    D.accounts.forEach(function (a) { n[a.status] = (n[a.status] || 0) + 1; });
+    ['SUCCEEDED', 'INCOMPLETE', 'UNREACHABLE'].forEach(function (st) {
+      if (n[st]) select.appendChild(el('option', { value: st, text: st + ' (' + num(n[st]) + ')' }));
+    });
+    select.addEventListener('change', function () { acc.status = select.value; renderAccounts(); });
+    var input = document.getElementById('account-filter');
+    input.addEventListener('input', function () { acc.filter = input.value; renderAccounts(); });
+    var ths = document.querySelectorAll('table#accounts th[data-sort]');
+    for (var i = 0; i < ths.length; i++) {
+      ths[i].addEventListener('click', function (ev) {
+        var key = ev.currentTarget.getAttribute('data-sort');
+        if (acc.key === key) acc.desc = !acc.desc;
+        else { acc.key = key; acc.desc = !(key === 'id' || key === 'name' || key === 'ou_path' || key === 'status'); }
+        renderAccounts();
+      });
+    }
   }
 
   function renderShown() {
@@ -803,7 +983,7 @@
       pths[i].addEventListener('click', function (ev) {
         var key = ev.currentTarget.getAttribute('data-sort');
         if (state.key === key) state.desc = !state.desc;
-        else { state.key = key; state.desc = !(key === 'arn' || key === 'type' || key === 'status'); }
+        else { state.key = key; state.desc = !(key === 'arn' || key === 'type' || key === 'status' || key === 'account'); }
         order = null;
         state.page = 0;
         renderPrincipals();
@@ -830,7 +1010,9 @@
   }
 
   function start() {
+    document.querySelector('table#principals th[data-sort="recommendations"]').hidden = !RECS;
     renderAccount();
+    wireAccounts();
     renderAccounts();
     renderShown();
     renderTotals();

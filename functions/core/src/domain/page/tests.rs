@@ -391,6 +391,12 @@ fn page_carries_the_hooks_and_classes() {
         r#"<input id="service-filter""#,
         r#"<table id="principals""#,
         r#"<table id="services""#,
+        r#"<table id="accounts""#,
+        r#"<input id="account-filter""#,
+        r#"<select id="account-status""#,
+        r#"id="account-count""#,
+        r#"data-sort="account""#,
+        r#"data-sort="recommendations""#,
         "data-sort=",
         "dataset.ready = '1'",
         "ILA_FIRST_RENDER_MS",
@@ -497,6 +503,80 @@ fn a_principals_recommendations_reach_its_drill_down() {
             .get(9)
             .is_none_or(|x| x.get("r").is_none()),
         "none where the outcome has none"
+    );
+    assert_eq!(first[9]["n"], 1, "its recommendations, counted");
+    assert!(first[9].get("w").is_none(), "none withheld");
+}
+
+#[test]
+fn a_principals_recommendations_count_and_withholding_reach_the_page() {
+    use crate::domain::outcome::Recommended;
+    let mut all = outcomes();
+    all[0].recommended = Some(Recommended {
+        recommendations: 3,
+        lines: vec!["a".into(), "b".into(), "c".into()],
+        ..Recommended::default()
+    });
+    all[1].recommended = Some(Recommended {
+        withheld: Some("job NOT_FOUND".into()),
+        lines: vec!["no recommendation: job NOT_FOUND".into()],
+        ..Recommended::default()
+    });
+    let mut plan = plan(2);
+    plan.report.recommendations = true;
+    let (summary, outcomes) = summarize(
+        plan,
+        RunRecords {
+            results: vec![BatchResult {
+                job_binding: None,
+                index: 0,
+                principals: all,
+            }],
+            ..RunRecords::default()
+        },
+        Closing {
+            finished_at: "2026-11-25T00:10:00Z".into(),
+            duration_seconds: 600,
+            reports_prefix: "reports/principals/dt=2026-11-25/run=run-1/".into(),
+            max_failed_percent: 50.0,
+        },
+    );
+    let d = data(&render(&summary, &outcomes));
+    assert_eq!(d["run"]["recommendations"], true, "the run asked for them");
+    let (app, gone) = (&d["principals"][0], &d["principals"][1]);
+    assert_eq!(
+        (&app[9]["n"], app[9].get("w")),
+        (&serde_json::json!(3), None)
+    );
+    assert_eq!(
+        (gone[9].get("n"), &gone[9]["w"]),
+        (None, &Value::Bool(true))
+    );
+    // A run that did not ask says so (a principal without `n` has none either way).
+    let (summary, outcomes) = run(super::tests::outcomes());
+    assert_eq!(
+        data(&render(&summary, &outcomes))["run"]["recommendations"],
+        false
+    );
+}
+
+#[test]
+fn a_principals_account_is_its_arns_unless_the_page_says_another() {
+    let mut all = outcomes();
+    all[1].arn = "arn:aws:iam::aws:policy/ReadOnlyAccess".into();
+    all[1].principal_type = PrincipalType::AwsManagedPolicy;
+    all[1].account = "210987654321".into();
+    let (summary, outcomes) = run(all);
+    let d = data(&render(&summary, &outcomes));
+    let (app, managed) = (&d["principals"][0], &d["principals"][1]);
+    assert!(
+        app.get(9).is_none_or(|x| x.get("a").is_none()),
+        "its ARN names its account: {app}"
+    );
+    assert_eq!(managed[0], "arn:aws:iam::aws:policy/ReadOnlyAccess");
+    assert_eq!(
+        managed[9]["a"], "210987654321",
+        "the account it was scanned in"
     );
 }
 
@@ -608,4 +688,86 @@ fn an_overview_keeps_no_principal_but_counts_their_services() {
     assert_eq!(d["shown"]["of"], 2);
     assert_eq!(d["services"].as_array().unwrap().len(), 4);
     assert!(d["accounts"].is_array());
+}
+
+#[test]
+fn an_overview_names_every_account_and_why_one_was_not_read() {
+    use crate::domain::account::{AccountItem, AccountRecord, AccountRun};
+    use crate::domain::arn::AccountId;
+    let item = |id: &str, name: &str| AccountItem {
+        name: name.into(),
+        ou_path: "r-ab12/ou-ab12-11111111".into(),
+        ..AccountItem::own(AccountId::parse(id).unwrap())
+    };
+    let read = item("123456789012", "prod");
+    let accounts = vec![
+        AccountRun {
+            record: Some(AccountRecord {
+                item: read.clone(),
+                state: crate::domain::account::AccountState::Planned,
+                error: None,
+                principals: 2,
+                batches: 1,
+                batch_size: 50,
+                skipped: Vec::new(),
+            }),
+            item: read,
+            failure: None,
+        },
+        AccountRun {
+            record: Some(AccountRecord::unreachable(
+                item("210987654321", "sandbox"),
+                "AccessDenied: not authorized to perform: sts:AssumeRole".into(),
+                50,
+            )),
+            item: item("210987654321", "sandbox"),
+            failure: None,
+        },
+    ];
+    let (summary, outcomes) = summarize(
+        plan(2),
+        RunRecords {
+            results: vec![BatchResult {
+                job_binding: None,
+                index: 0,
+                principals: outcomes(),
+            }],
+            accounts,
+            ..RunRecords::default()
+        },
+        Closing {
+            finished_at: "2026-11-25T00:10:00Z".into(),
+            duration_seconds: 600,
+            reports_prefix: "reports/principals/dt=2026-11-25/run=run-1/".into(),
+            max_failed_percent: 50.0,
+        },
+    );
+    let mut page = PageBuilder::new(&summary.as_of, 0);
+    outcomes.iter().for_each(|o| page.add(o));
+    let d = data(&render_page(
+        &PageHead::of_run(&summary, "i".into(), true),
+        page,
+    ));
+    let lines: Vec<(&str, &str, &str, &str)> = d["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap_or("");
+            (s("id"), s("name"), s("status"), s("error"))
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("123456789012", "prod", "SUCCEEDED", ""),
+            (
+                "210987654321",
+                "sandbox",
+                "UNREACHABLE",
+                "AccessDenied: not authorized to perform: sts:AssumeRole"
+            ),
+        ]
+    );
+    assert_eq!(d["accounts"][0]["ou_path"], "r-ab12/ou-ab12-11111111");
 }

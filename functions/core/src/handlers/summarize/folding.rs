@@ -220,7 +220,8 @@ impl Folding<'_, '_> {
         };
         let key = keys::account_page_key(&run.dt, &run.run_id, line.id.as_str());
         let index = keys::index_key(&run.dt, &run.run_id);
-        let head = PageHead::of_account(self.plan, self.closing, &fold, line, index);
+        let batches = a.record.as_ref().map_or(0, |r| r.batches);
+        let head = PageHead::of_account(self.plan, self.closing, &fold, (line, batches), index);
         let html = page::render_page(&head, account_page);
         store
             .put_bytes(&key, html.into_bytes(), "text/html; charset=utf-8")
