@@ -13,7 +13,7 @@ pub use options::{
     OrganizationOptions, PollOptions, ReportOptions,
 };
 pub use scope::check_account_id;
-pub use validate::{InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
+pub use validate::{InputDefaults, RunInput, DOCTOR_FIELDS, MAX_ARNS, MAX_BATCH_SIZE};
 
 #[cfg(test)]
 mod tests;

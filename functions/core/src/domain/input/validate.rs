@@ -32,7 +32,13 @@ struct RawRunInput {
     #[serde(default)]
     report: ReportOptions,
     organization: Option<OrganizationOptions>,
+    #[serde(default)]
+    doctor: bool,
 }
+
+/// The fields a doctor run (`"doctor": true`) reads: it checks the deployment and scans
+/// nothing, so any other field would be ignored, and is refused instead.
+pub const DOCTOR_FIELDS: [&str; 2] = ["doctor", "organization"];
 
 /// A validated run input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +55,11 @@ pub struct RunInput {
     pub report: ReportOptions,
     /// Scan these accounts of the Organization; `None`: the stack's own account.
     pub organization: Option<Organization>,
+    /// Check the deployment instead of scanning (`ila doctor`): Plan checks the accounts
+    /// a scan would select, the preflight proves the reader and the JobId rule, and the
+    /// run ends there (no batch, report or summary).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub doctor: bool,
 }
 
 /// Defaults that come from the deployment rather than the input. The pace a run may ask
@@ -131,6 +142,9 @@ impl RunInput {
                 ))
             }
         };
+        if raw.doctor {
+            check_doctor_fields(input)?;
+        }
         Self::check(raw, defaults)
     }
 
@@ -190,7 +204,23 @@ impl RunInput {
             iam_requests_per_second: raw.iam_requests_per_second,
             poll: raw.poll,
             report: raw.report,
+            doctor: raw.doctor,
         })
+    }
+}
+
+/// A doctor run takes `organization` (the accounts to check) and nothing else a scan
+/// would read: a field it would ignore is `InvalidInput` naming it.
+fn check_doctor_fields(input: &serde_json::Value) -> Result<(), InputError> {
+    let Some(object) = input.as_object() else {
+        return Ok(());
+    };
+    match object.keys().find(|k| !DOCTOR_FIELDS.contains(&k.as_str())) {
+        Some(field) => Err(InputError::invalid(
+            field,
+            "a doctor run (\"doctor\": true) checks the deployment and scans nothing: it reads only `organization` (the accounts a scan would select); leave this field out",
+        )),
+        None => Ok(()),
     }
 }
 
