@@ -166,7 +166,7 @@ async fn doctor_names_the_member_account_without_its_role_and_fails() {
             "✗ member role: iam-last-accessed-member not assumable in 1 of 2 selected accounts",
             &format!("    {missing} (no-role-{tag}): cannot assume arn:aws:iam::{missing}:role/iam-last-accessed-member: AccessDenied"),
             "→ deploy the member role with its StackSet",
-            &format!("aws cloudformation create-stack-instances --stack-set-name iam-last-accessed-member --deployment-targets OrganizationalUnitIds=r-"),
+            "aws cloudformation create-stack-instances --stack-set-name iam-last-accessed-member --deployment-targets OrganizationalUnitIds=r-",
             &format!(",Accounts={missing},AccountFilterType=INTERSECTION --regions "),
             // The rest still checked, and the JobId rule proven on the stack's account.
             "✓ JobId rule: binding ",
