@@ -7,6 +7,7 @@ mod bad_input;
 mod budgets;
 mod cli;
 mod discovery;
+mod doctor;
 mod history;
 mod job_binding;
 mod outcomes;

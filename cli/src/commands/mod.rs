@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments (clap) and what it does.
 
 pub mod diff;
+pub mod doctor;
 pub mod open;
 pub mod recommendations;
 pub mod report;
@@ -36,6 +37,9 @@ pub enum Command {
     Open(open::OpenArgs),
     /// A run's least-privilege recommendations: before/after per policy; --write saves the documents.
     Recommendations(recommendations::RecommendationsArgs),
+    /// Check the deployed stack before a scan: a checklist, each line ✓, ✗ (with what to do) or ℹ.
+    #[command(after_help = doctor::AFTER_HELP)]
+    Doctor(doctor::DoctorArgs),
 }
 
 pub async fn execute(cli: Cli) -> Result<Exit> {
@@ -53,5 +57,6 @@ pub async fn execute(cli: Cli) -> Result<Exit> {
         Command::Recommendations(args) => {
             recommendations::recommendations(&stack, args, output).await
         }
+        Command::Doctor(args) => doctor::doctor(&stack, args, output).await,
     }
 }

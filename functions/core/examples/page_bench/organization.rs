@@ -78,6 +78,7 @@ fn account_run(k: usize, n: usize, first_batch: u32, principals: usize) -> Accou
         batches: principals.div_ceil(BATCH) as u32,
         batch_size: BATCH as u32,
         skipped: Vec::new(),
+        carry: None,
     };
     let failure = (k == INCOMPLETE).then(|| StepFunctionsError {
         error: Some("States.ExceedToleratedFailureThreshold".into()),

@@ -6,6 +6,17 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// The bucket's default encryption, as GetBucketEncryption answers it (`ila doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketEncryption {
+    /// Each rule's algorithm (`AES256`, `aws:kms`, `aws:kms:dsse`) and KMS key, if any.
+    Rules(Vec<(String, Option<String>)>),
+    /// No default encryption (`ServerSideEncryptionConfigurationNotFoundError`).
+    Unset,
+    /// S3 refused to say (`AccessDenied`): `code: message`.
+    Refused(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct ReportStore {
     pub s3: aws_sdk_s3::Client,
@@ -193,5 +204,51 @@ impl ReportStore {
             )?;
         }
         Ok(keys)
+    }
+
+    /// The bucket's default encryption; a refusal or no configuration is the answer,
+    /// any other failure a [`StoreError`] (to retry). Told by S3's error code.
+    pub async fn default_encryption(&self) -> Result<BucketEncryption, StoreError> {
+        use aws_sdk_s3::error::ProvideErrorMetadata;
+        let sent = self
+            .s3
+            .get_bucket_encryption()
+            .bucket(&self.bucket)
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(err) => {
+                return match err.code() {
+                    Some("ServerSideEncryptionConfigurationNotFoundError") => {
+                        Ok(BucketEncryption::Unset)
+                    }
+                    Some(code @ ("AccessDenied" | "AllAccessDisabled")) => {
+                        Ok(BucketEncryption::Refused(format!(
+                            "{code}: {}",
+                            err.message().unwrap_or_default()
+                        )))
+                    }
+                    _ => Err(self.failed("GetBucketEncryption", "", err)),
+                }
+            }
+        };
+        let rules = out
+            .server_side_encryption_configuration()
+            .map(|c| c.rules())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| {
+                (
+                    d.sse_algorithm().as_str().to_string(),
+                    d.kms_master_key_id().map(str::to_string),
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok(match rules.is_empty() {
+            true => BucketEncryption::Unset,
+            false => BucketEncryption::Rules(rules),
+        })
     }
 }

@@ -96,6 +96,12 @@ pub fn input_key(run_id: &str) -> String {
     format!("{}input.json", work_prefix(run_id))
 }
 
+/// What a doctor run's Plan found (`ila doctor`): its checks, and the accounts a scan
+/// would select.
+pub fn doctor_key(run_id: &str) -> String {
+    format!("{}doctor.json", work_prefix(run_id))
+}
+
 /// The run's accounts, resolved by Plan: the outer Map's item list.
 pub fn accounts_key(run_id: &str) -> String {
     format!("{}accounts.json", work_prefix(run_id))

@@ -8,6 +8,7 @@ pub mod account;
 pub mod arn;
 pub mod batch;
 pub mod clock;
+pub mod doctor;
 pub mod incremental;
 pub mod input;
 pub mod job;

@@ -54,6 +54,13 @@ pub struct PlanOutput {
     /// The run makes IAM's Organizations access report (`organization.access_report`).
     #[serde(default)]
     pub access_report: bool,
+    /// A doctor run (`ila doctor`): the preflight, then the end. Always written, as the
+    /// state machine's Choice reads it.
+    #[serde(default)]
+    pub doctor: bool,
+    /// A doctor run's findings (`work/run=…/doctor.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor_key: Option<String>,
 }
 
 /// The accounts Map's item: one account of the run.

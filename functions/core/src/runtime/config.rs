@@ -48,6 +48,21 @@ pub struct Config {
     /// invocation keeps the earlier of its own deadline and its start plus this; Plan cuts
     /// batches from it.
     pub function_timeout_seconds: u32,
+    /// The function's Region (`AWS_REGION`, set by Lambda): where `ila doctor` tells the
+    /// member role's StackSet to deploy.
+    pub region: Option<String>,
+    /// The scheduled scan as the stack deployed it (`SCHEDULE_STATE`, `SCHEDULE_EXPRESSION`,
+    /// `SCHEDULE_TIMEZONE`): `ila doctor`'s information line.
+    pub schedule: Option<ScheduleSetting>,
+}
+
+/// The stack's schedule, as deployed (its `ScheduleEnabled`, `ScheduleExpression` and
+/// `ScheduleTimezone` parameters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleSetting {
+    pub state: String,
+    pub expression: String,
+    pub timezone: String,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -104,6 +119,12 @@ impl Config {
             max_accounts_in_parallel: number("MAX_ACCOUNTS_IN_PARALLEL", 5)?,
             reserved_concurrency: number("RESERVED_CONCURRENCY", 0)?,
             function_timeout_seconds: number("FUNCTION_TIMEOUT_SECONDS", 900)?,
+            region: var("AWS_REGION"),
+            schedule: var("SCHEDULE_STATE").map(|state| ScheduleSetting {
+                state,
+                expression: var("SCHEDULE_EXPRESSION").unwrap_or_default(),
+                timezone: var("SCHEDULE_TIMEZONE").unwrap_or_else(|| "UTC".into()),
+            }),
         };
         check(
             (0.0..=100.0).contains(&config.max_failed_percent),

@@ -234,7 +234,20 @@ async fn a_run_of_the_stacks_own_account_flows_from_plan_to_each_batch() {
     let mut without = after_preflight.clone();
     without["run"].as_object_mut().unwrap().remove("preflight");
     assert_eq!(without, after_plan, "nothing else of the state changes");
-    assert_eq!(state(&["PreflightSecondSession"])["Next"], "ScanAccounts");
+    assert_eq!(state(&["PreflightSecondSession"])["Next"], "IsDoctor");
+    assert_eq!(
+        choose(&state(&["IsDoctor"]), &after_preflight),
+        "ScanAccounts",
+        "a scan goes on to its accounts (a doctor run would end)"
+    );
+    // A doctor run (`ila doctor`), even of an Organization, probes the stack's reader
+    // and ends there: nothing scanned, nothing summarized.
+    let mut doctor = after_preflight.clone();
+    doctor["doctor"] = json!(true);
+    doctor["organization"] = json!(true);
+    assert_eq!(choose(&state(&["IsOrganization"]), &doctor), "Preflight");
+    assert_eq!(choose(&state(&["IsDoctor"]), &doctor), "DoctorDone");
+    assert_eq!(state(&["DoctorDone"])["Type"], "Succeed");
 
     // The accounts Map reads the account list Plan wrote, one child per account.
     let accounts = state(&["ScanAccounts"]);

@@ -165,6 +165,8 @@ pub fn config() -> Config {
         max_accounts_in_parallel: 5,
         reserved_concurrency: 0,
         function_timeout_seconds: 900,
+        region: None,
+        schedule: None,
     }
 }
 

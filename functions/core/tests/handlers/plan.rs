@@ -140,6 +140,7 @@ async fn explicit_arns_become_a_batch_list_and_a_plan_record_in_s3() {
             "organization": false,
             "max_accounts_in_parallel": 1,
             "access_report": false,
+            "doctor": false,
         })
     );
     assert_eq!(output["run"]["run_id"], RUN_ID);
@@ -494,6 +495,7 @@ async fn an_organization_run_resolves_its_accounts_and_plans_none_yet() {
             "organization": true,
             "max_accounts_in_parallel": 5,
             "access_report": false,
+            "doctor": false,
         })
     );
     assert_eq!(out.run.run_id, ORG_RUN_ID);

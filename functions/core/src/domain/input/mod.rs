@@ -3,6 +3,7 @@
 //! rejected) and checks it field by field, every error naming its field.
 
 mod error;
+mod incremental;
 mod options;
 mod scope;
 mod validate;
@@ -13,7 +14,7 @@ pub use options::{
     OrganizationOptions, PollOptions, ReportOptions,
 };
 pub use scope::check_account_id;
-pub use validate::{InputDefaults, RunInput, MAX_ARNS, MAX_BATCH_SIZE};
+pub use validate::{InputDefaults, RunInput, DOCTOR_FIELDS, MAX_ARNS, MAX_BATCH_SIZE};
 
 #[cfg(test)]
 mod tests;

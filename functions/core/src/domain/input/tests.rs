@@ -313,3 +313,36 @@ fn a_run_needing_more_than_the_reserved_concurrency_is_refused() {
         "8 of 10"
     );
 }
+
+#[test]
+fn a_doctor_run_takes_organization_and_refuses_what_it_would_ignore() {
+    let run = RunInput::parse(&json!({"doctor": true}), &defaults()).unwrap();
+    assert!(run.doctor && run.organization.is_none());
+    let run = RunInput::parse(
+        &json!({"doctor": true, "organization": {"all": true}}),
+        &defaults(),
+    )
+    .unwrap();
+    assert!(run.doctor && run.organization.is_some());
+    for (input, field) in [
+        (json!({"doctor": true, "arns": []}), "arns"),
+        (json!({"doctor": true, "discover": {}}), "discover"),
+        (
+            json!({"doctor": true, "granularity": "ACTION_LEVEL"}),
+            "granularity",
+        ),
+        (json!({"doctor": true, "poll": {}}), "poll"),
+    ] {
+        let why = invalid(input);
+        assert!(why.starts_with(&format!("{field}: a doctor run")), "{why}");
+    }
+    // The organization selection is checked as a scan's would be.
+    assert!(invalid(json!({"doctor": true, "organization": {}})).starts_with("organization"));
+    // Not a doctor run: a scan, as before.
+    assert!(
+        !RunInput::parse(&json!({"doctor": false, "arns": []}), &defaults())
+            .unwrap()
+            .doctor
+    );
+    assert!(invalid(json!({"doctor": "yes"})).starts_with("doctor"));
+}

@@ -2,9 +2,8 @@
 //! every field against its rules; each error names its field.
 
 use crate::domain::arn::{PrincipalArn, PrincipalType};
-use crate::domain::incremental::{
-    IncrementalOptions, DEFAULT_FULL_REFRESH_DAYS, DEFAULT_SAMPLE_PERCENT,
-};
+use crate::domain::incremental::IncrementalOptions;
+use crate::domain::input::incremental::check_incremental;
 use crate::domain::input::options::{
     Discovery, Granularity, Organization, OrganizationOptions, PollOptions, ReportOptions,
 };
@@ -39,7 +38,13 @@ struct RawRunInput {
     incremental: bool,
     full_refresh_days: Option<u32>,
     incremental_sample_percent: Option<f64>,
+    #[serde(default)]
+    doctor: bool,
 }
+
+/// The fields a doctor run (`"doctor": true`) reads: it checks the deployment and scans
+/// nothing, so any other field would be ignored, and is refused instead.
+pub const DOCTOR_FIELDS: [&str; 2] = ["doctor", "organization"];
 
 /// A validated run input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +64,11 @@ pub struct RunInput {
     /// Carry the principals whose answer cannot have changed; `None`: scan every one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental: Option<IncrementalOptions>,
+    /// Check the deployment instead of scanning (`ila doctor`): Plan checks the accounts
+    /// a scan would select, the preflight proves the reader and the JobId rule, and the
+    /// run ends there (no batch, report or summary).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub doctor: bool,
 }
 
 /// Defaults that come from the deployment rather than the input. The pace a run may ask
@@ -141,6 +151,9 @@ impl RunInput {
                 ))
             }
         };
+        if raw.doctor {
+            check_doctor_fields(input)?;
+        }
         Self::check(raw, defaults)
     }
 
@@ -206,7 +219,23 @@ impl RunInput {
             iam_requests_per_second: raw.iam_requests_per_second,
             poll: raw.poll,
             report: raw.report,
+            doctor: raw.doctor,
         })
+    }
+}
+
+/// A doctor run takes `organization` (the accounts to check) and nothing else a scan
+/// would read: a field it would ignore is `InvalidInput` naming it.
+fn check_doctor_fields(input: &serde_json::Value) -> Result<(), InputError> {
+    let Some(object) = input.as_object() else {
+        return Ok(());
+    };
+    match object.keys().find(|k| !DOCTOR_FIELDS.contains(&k.as_str())) {
+        Some(field) => Err(InputError::invalid(
+            field,
+            "a doctor run (\"doctor\": true) checks the deployment and scans nothing: it reads only `organization` (the accounts a scan would select); leave this field out",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -299,43 +328,6 @@ fn check_arns(
         arns.push(arn);
     }
     Ok(arns)
-}
-
-/// `incremental` and its two knobs, which mean nothing without it.
-fn check_incremental(
-    on: bool,
-    full_refresh_days: Option<u32>,
-    sample_percent: Option<f64>,
-) -> Result<Option<IncrementalOptions>, InputError> {
-    if !on {
-        let knob = full_refresh_days
-            .map(|_| "full_refresh_days")
-            .or(sample_percent.map(|_| "incremental_sample_percent"));
-        return match knob {
-            Some(field) => Err(InputError::invalid(
-                field,
-                "applies to incremental runs only: add \"incremental\": true, or leave it out",
-            )),
-            None => Ok(None),
-        };
-    }
-    let days = check_range(
-        "full_refresh_days",
-        full_refresh_days.unwrap_or(DEFAULT_FULL_REFRESH_DAYS),
-        1,
-        30,
-    )?;
-    let percent = sample_percent.unwrap_or(DEFAULT_SAMPLE_PERCENT);
-    if !(0.0..=100.0).contains(&percent) {
-        return Err(InputError::invalid(
-            "incremental_sample_percent",
-            format!("{percent} is out of range 0..=100"),
-        ));
-    }
-    Ok(Some(IncrementalOptions {
-        full_refresh_days: days,
-        sample_percent: percent,
-    }))
 }
 
 fn check_poll(poll: &PollOptions) -> Result<(), InputError> {

@@ -710,6 +710,7 @@ fn an_overview_names_every_account_and_why_one_was_not_read() {
                 batches: 1,
                 batch_size: 50,
                 skipped: Vec::new(),
+                carry: None,
             }),
             item: read,
             failure: None,

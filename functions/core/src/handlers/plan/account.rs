@@ -162,7 +162,11 @@ pub(super) async fn plan_account(
 
 /// The account's directory, through its reader; refused, and why, when the account
 /// can't be read (not ACTIVE, or STS refuses its member role).
-async fn reader(deps: &PlanDeps, input: &RunInput, account: &AccountItem) -> Result<Member, Error> {
+pub(super) async fn reader(
+    deps: &PlanDeps,
+    input: &RunInput,
+    account: &AccountItem,
+) -> Result<Member, Error> {
     if account.status != OrgState::Active {
         let why = format!("the account is {} in the Organization", account.status);
         return Ok(Member::Refused(why));

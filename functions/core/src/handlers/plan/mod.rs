@@ -2,11 +2,12 @@
 //! start (`start`: validate the input, resolve the accounts), one account of the
 //! accounts Map (`account`: its discovery and batches), an account's failure
 //! (`account_failed`), and a round of the Organizations access report
-//! (`access_report`). The ASL names the step in the payload's envelope ([`PlanStep`]).
+//! (`access_report`); a doctor run's start is `doctor`'s checks instead. The ASL names the step in the payload's envelope ([`PlanStep`]).
 
 mod access_report;
 mod account;
 mod account_failed;
+mod doctor;
 mod incremental;
 mod start;
 

@@ -64,8 +64,12 @@ pub(super) async fn plan_run(
             }
             .into()),
         };
-    let mut accounts = resolve_accounts(deps, &input, &own_account).await?;
     let started_at = utc::format(started);
+    if input.doctor {
+        let run = doctor_run(&event.execution_name, started_at);
+        return super::doctor::check(deps, run, &input, &own_account).await;
+    }
+    let mut accounts = resolve_accounts(deps, &input, &own_account).await?;
     let (run, record) = begin(
         deps,
         &event.execution_name,
@@ -83,6 +87,23 @@ pub(super) async fn plan_run(
         plan_account(deps, &run, &input, batch_size, &accounts[0], deadline).await?;
     }
     write_run(deps, &run, &input, &own_account, &accounts, &record).await
+}
+
+/// A doctor run's context: the preflight's input (it scans nothing, so no previous run).
+fn doctor_run(run_id: &str, started_at: String) -> RunContext {
+    RunContext {
+        run_id: run_id.to_string(),
+        dt: started_at[..10].to_string(),
+        started_at,
+        granularity: Granularity::ServiceLevel,
+        poll: Default::default(),
+        report: Default::default(),
+        iam_requests_per_second: None,
+        previous_run: None,
+        account: None,
+        preflight: None,
+        carry: None,
+    }
 }
 
 /// The run input's defaults: the stack's parameters.
@@ -206,6 +227,8 @@ async fn write_run(
             .as_ref()
             .map_or(1, |o| o.max_accounts_in_parallel),
         access_report,
+        doctor: false,
+        doctor_key: None,
     })
 }
 
