@@ -71,6 +71,7 @@ pub fn file(format: Format, s: &Snippet, before: bool) -> Option<(String, String
         )
     };
     let (extension, text) = match format {
+        Format::Terraform if code.is_empty() => ("tf", hcl::comment(&comment)),
         Format::Terraform => ("tf", format!("{}\n{code}", hcl::comment(&comment))),
         Format::Cloudformation if code.is_empty() => ("cfn.txt", yaml::comment(&comment, 0)),
         Format::Cloudformation => (
@@ -110,7 +111,10 @@ pub fn whole(format: Format, principals: &[Principal<'_>], snippets: &[Vec<Snipp
             .map(|(p, list)| {
                 let mut out = hcl::comment(&[format!("==== {}", p.subject.arn)]);
                 for s in list {
-                    out += &format!("\n{}\n{}", hcl::comment(&s.comment), s.code);
+                    out += &format!("\n{}", hcl::comment(&s.comment));
+                    if !s.code.is_empty() {
+                        out += &format!("\n{}", s.code);
+                    }
                 }
                 out + "\n"
             })
@@ -126,7 +130,7 @@ pub fn whole(format: Format, principals: &[Principal<'_>], snippets: &[Vec<Snipp
             for (p, list) in pairs {
                 out += &yaml::comment(&[format!("==== {}", p.subject.arn)], indent);
                 for s in list {
-                    out += &yaml::comment(&s.comment, indent);
+                    out += &format!("\n{}", yaml::comment(&s.comment, indent));
                     out += &s.code;
                 }
             }

@@ -124,7 +124,7 @@ fn about(s: &Subject<'_>, r: &Recommendation) -> String {
 pub fn headline(s: &Subject<'_>, r: &Recommendation) -> Vec<String> {
     let mut lines = vec![
         format!(
-            "{} {} (account {})",
+            "{} {}, account {}",
             action_name(r.action),
             about(s, r),
             s.account
