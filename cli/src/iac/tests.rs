@@ -458,7 +458,7 @@ fn yaml_never_lets_a_string_turn_into_another_type() {
 fn the_whole_output_is_one_file_with_unique_names() {
     let in_a = role("app");
     let in_b = (
-        format!("arn:aws:iam::210987654321:role/app"),
+        "arn:aws:iam::210987654321:role/app".to_string(),
         PrincipalType::Role,
         "app".to_string(),
     );
