@@ -181,3 +181,82 @@ def test_terraform_parses_and_holds_each_recommended_document(run, tmp_path):
     # stdout holds every resource of the files, under names unique across principals.
     assert set(resources(whole)) == {k for p, c in parsed.items() if "/before/" not in p for k in resources(c)}
 
+
+
+def cfn_lint(*paths):
+    """cfn-lint as infra/lint.sh runs it (the SAM venv `make setup` makes)."""
+    lint = os.path.join(ROOT, ".venv-sam", "bin", "cfn-lint")
+    if not os.path.exists(lint):
+        pytest.fail(f"{lint} is missing: run `make setup`", pytrace=False)
+    out = subprocess.run([lint, "--", *map(str, paths)], capture_output=True, text=True,
+                         env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+    assert out.returncode == 0, out.stdout + out.stderr  # no error, no warning
+
+
+def template_resources(path):
+    return yaml.safe_load(open(path))["Resources"]
+
+
+def test_cloudformation_lints_and_holds_each_recommended_document(run, tmp_path):
+    t, tag = run, run["tag"]
+    out = ila("recommendations", t["run"], "--iac", "cloudformation", "--write", str(tmp_path / "out"))
+    whole = tmp_path / "whole.yaml"
+    whole.write_text(out.stdout)
+    out_dir = tmp_path / "out"
+    templates = sorted(out_dir.rglob("*.cfn.yaml"))
+    notes = sorted(out_dir.rglob("*.cfn.txt"))
+    # Five recommendations are resources (four updates and the scoped replacement), each
+    # update with its before/ copy; five are what to change in your template.
+    assert len([p for p in templates if p.parent.name != "before"]) == 5, templates
+    assert len([p for p in templates if p.parent.name == "before"]) == 4, templates
+    assert len(notes) == 5, notes
+    cfn_lint(whole, *templates)
+
+    by_type = {}
+    for p in templates:
+        if p.parent.name != "before":
+            for r in template_resources(p).values():
+                by_type.setdefault(r["Type"], []).append(r["Properties"])
+    [mixed] = [r for r in by_type["AWS::IAM::RolePolicy"] if r["RoleName"] == f"{tag}-mixed"]
+    assert mixed["PolicyName"] == "mixed-inline"
+    assert mixed["PolicyDocument"] == recommendation(t, "mixed", "UPDATE_POLICY")["recommended_document"]
+    [home] = by_type["AWS::IAM::UserPolicy"]
+    assert (home["UserName"], home["PolicyName"]) == (f"{tag}-home", "home-inline")
+    assert home["PolicyDocument"]["Statement"][0]["Resource"] == "arn:aws:s3:::home/${aws:username}/*"
+    [team] = by_type["AWS::IAM::GroupPolicy"]
+    assert team["GroupName"] == f"{tag}-team"
+    assert team["PolicyDocument"] == recommendation(t, "team", "UPDATE_POLICY")["recommended_document"]
+    managed = {r["ManagedPolicyName"]: r for r in by_type["AWS::IAM::ManagedPolicy"]}
+    assert managed[f"{tag}-shared"]["Path"] == t["path"]
+    assert managed[f"{tag}-shared"]["PolicyDocument"] == recommendation(t, "shared", "UPDATE_POLICY")["recommended_document"]
+    scoped = managed[f"ReadOnlyAccess-scoped-{tag}-reader"]
+    assert scoped["Roles"] == [f"{tag}-reader"], "the replacement attaches itself"
+    assert scoped["PolicyDocument"] == recommendation(t, "reader", "REPLACE_AWS_MANAGED_POLICY")["recommended_document"]
+
+    before = template_resources(out_dir / f"role-{tag}-mixed" / "before" / "inline-mixed-inline.cfn.yaml")
+    assert [r["Properties"]["PolicyDocument"] for r in before.values()] == [MIXED], "the document IAM held at scan time"
+    assert json.loads((out_dir / f"role-{tag}-mixed" / "before" / "inline-mixed-inline.json").read_text()) == MIXED
+
+    # The whole template holds every resource of the files, under unique logical ids.
+    files = [r for p in templates if p.parent.name != "before" for r in template_resources(p).values()]
+    assert sorted(map(json.dumps, template_resources(whole).values())) == sorted(map(json.dumps, files))
+
+    key = (out_dir / f"user-{tag}-quiet" / f"access-key-{t['quiet_key']}.cfn.txt").read_text()
+    assert "set Status: Inactive on the AWS::IAM::AccessKey" in key
+    assert f"By hand: aws iam update-access-key --user-name {tag}-quiet --access-key-id {t['quiet_key']} --status Inactive" in key
+    detach = (out_dir / f"role-{tag}-idle" / f"managed-{tag}-shared.cfn.txt").read_text()
+    assert f"remove {t['shared']} from the ManagedPolicyArns of the AWS::IAM::Role {tag}-idle" in detach
+
+
+def test_iac_json_output_carries_each_files_code(run):
+    t = run
+    out = ila("--output", "json", "recommendations", t["run"], "--iac", "terraform", "--arn", t["mixed"])
+    [principal] = json.loads(out.stdout)
+    assert principal["arn"] == t["mixed"] and len(principal["recommendations"]) == 1
+    [code] = principal["iac"]
+    assert (code["action"], code["file"]) == ("UPDATE_POLICY", "inline-mixed-inline.tf")
+    parsed = hcl2.loads(code["code"], serialization_options=HCL)
+    [(kind, _)] = resources(parsed)
+    assert kind == "aws_iam_role_policy"
+    plain = ila("--output", "json", "recommendations", t["run"], "--arn", t["mixed"])
+    assert "iac" not in json.loads(plain.stdout)[0], "without --iac the JSON is as before"

@@ -128,7 +128,10 @@ pub fn whole(format: Format, principals: &[Principal<'_>], snippets: &[Vec<Snipp
                 yaml::comment(&["no recommendation is a resource to add: what to change in your templates follows".to_string()], 0)
             };
             for (p, list) in pairs {
-                out += &yaml::comment(&[format!("==== {}", p.subject.arn)], indent);
+                out += &format!(
+                    "\n{}",
+                    yaml::comment(&[format!("==== {}", p.subject.arn)], indent)
+                );
                 for s in list {
                     out += &format!("\n{}", yaml::comment(&s.comment, indent));
                     out += &s.code;

@@ -119,6 +119,10 @@ fn about(s: &Subject<'_>, r: &Recommendation) -> String {
     }
 }
 
+/// The most services or actions a comment names (an AWS-managed policy's replacement can
+/// remove hundreds).
+const MAX_NAMED: usize = 20;
+
 /// The first lines of every snippet: the action, what, where, why, what it removes and
 /// keeps.
 pub fn headline(s: &Subject<'_>, r: &Recommendation) -> Vec<String> {
@@ -139,7 +143,15 @@ pub fn headline(s: &Subject<'_>, r: &Recommendation) -> Vec<String> {
         .map(String::as_str)
         .collect();
     if !removes.is_empty() {
-        lines.push(format!("removes {}", removes.join(", ")));
+        let shown = removes.len().min(MAX_NAMED);
+        let mut line = format!("removes {}", removes[..shown].join(", "));
+        if removes.len() > shown {
+            line += &format!(
+                " and {} more (the report's removes lists them)",
+                removes.len() - shown
+            );
+        }
+        lines.push(line);
     }
     if !r.kept.is_empty() {
         let kept: Vec<String> = r

@@ -531,3 +531,21 @@ fn the_whole_output_is_one_file_with_unique_names() {
         Action::DeletePrincipal
     );
 }
+
+#[test]
+fn a_comment_names_at_most_twenty_services() {
+    let reader = role("reader");
+    let mut r = replace_read_only(&reader.0);
+    r.removes.services = (0..300).map(|i| format!("svc{i}")).collect();
+    let s = one(Format::Terraform, &reader, r);
+    let line = s
+        .comment
+        .iter()
+        .find(|l| l.starts_with("removes "))
+        .unwrap();
+    assert!(
+        line.starts_with("removes svc0, svc1,") && line.contains("svc19 and 280 more"),
+        "{line}"
+    );
+    assert!(!line.contains("svc20"), "{line}");
+}
