@@ -152,8 +152,7 @@ def test_terraform_parses_and_holds_each_recommended_document(run, tmp_path):
     assert jsonencoded(team["policy"]) == recommendation(t, "team", "UPDATE_POLICY")["recommended_document"]
 
     shared = parsed[f"policy-{tag}-shared/managed-{tag}-shared.tf"]
-    # A Terraform name starts with a letter or "_" (the tag may start with a digit).
-    policy_name = f"{tag}-shared" if tag[0].isalpha() else f"_{tag}-shared"
+    policy_name = f"policy_{tag}-shared"
     block = resources(shared)[("aws_iam_policy", policy_name)]
     assert (block["name"], block["path"]) == (f"{tag}-shared", t["path"])
     assert jsonencoded(block["policy"]) == recommendation(t, "shared", "UPDATE_POLICY")["recommended_document"]
@@ -161,13 +160,13 @@ def test_terraform_parses_and_holds_each_recommended_document(run, tmp_path):
 
     reader = resources(parsed[f"role-{tag}-reader/aws_managed-ReadOnlyAccess.tf"])
     scoped = f"ReadOnlyAccess-scoped-{tag}-reader"
-    assert jsonencoded(reader[("aws_iam_policy", scoped)]["policy"]) == \
+    assert jsonencoded(reader[("aws_iam_policy", f"policy_{scoped}")]["policy"]) == \
         recommendation(t, "reader", "REPLACE_AWS_MANAGED_POLICY")["recommended_document"]
     assert reader[("aws_iam_role_policy_attachment", f"role_{tag}-reader_{scoped}")] == {
-        "__is_block__": True, "role": f"{tag}-reader", "policy_arn": f"${{aws_iam_policy.{scoped}.arn}}"}
+        "__is_block__": True, "role": f"{tag}-reader", "policy_arn": f"${{aws_iam_policy.policy_{scoped}.arn}}"}
 
     key = parsed[f"user-{tag}-quiet/access-key-{t['quiet_key']}.tf"]
-    assert resources(key)[("aws_iam_access_key", f"{tag}-quiet_{t['quiet_key']}")]["status"] == "Inactive"
+    assert resources(key)[("aws_iam_access_key", f"user_{tag}-quiet_{t['quiet_key']}")]["status"] == "Inactive"
     assert list(imports(key).values()) == [t["quiet_key"]]
 
     # What Terraform can't add: comments only, naming the block and the CLI command.

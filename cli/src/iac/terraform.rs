@@ -121,7 +121,7 @@ fn managed_policy(
     names: &mut Names,
 ) -> (String, Option<String>) {
     let kind = "aws_iam_policy";
-    let name = names.terraform(&[&p.name]);
+    let name = names.terraform(&["policy", &p.name]);
     let arn = p.arn.clone().unwrap_or_default();
     let path = policy_path(p);
     let block = |document: &Value| {
@@ -141,7 +141,7 @@ fn managed_policy(
 fn scoped_policy(s: &Subject<'_>, p: &PolicyRef, doc: &Value, names: &mut Names) -> String {
     let t = s.type_word();
     let scoped = scoped_name(p, s);
-    let policy = names.terraform(&[&scoped]);
+    let policy = names.terraform(&["policy", &scoped]);
     let attachment_kind = format!("aws_iam_{t}_policy_attachment");
     let attachment = names.terraform(&[t, s.name, &scoped]);
     resource(
@@ -165,7 +165,7 @@ fn scoped_policy(s: &Subject<'_>, p: &PolicyRef, doc: &Value, names: &mut Names)
 fn access_key(s: &Subject<'_>, r: &Recommendation, names: &mut Names) -> String {
     let id = r.access_key_id.as_deref().unwrap_or_default();
     let kind = "aws_iam_access_key";
-    let name = names.terraform(&[s.name, id]);
+    let name = names.terraform(&["user", s.name, id]);
     resource(
         kind,
         &name,

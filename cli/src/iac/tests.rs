@@ -233,13 +233,13 @@ fn hcl_values_keep_their_json_types() {
 fn a_managed_update_keeps_the_policy_path_and_imports_by_arn() {
     let shared = managed("shared");
     let s = one(Format::Terraform, &shared, managed_update(&shared.0));
-    assert!(s.code.starts_with("resource \"aws_iam_policy\" \"shared\" {\n  name = \"shared\"\n  path = \"/team/\"\n  policy = jsonencode({\n"), "{}", s.code);
+    assert!(s.code.starts_with("resource \"aws_iam_policy\" \"policy_shared\" {\n  name = \"shared\"\n  path = \"/team/\"\n  policy = jsonencode({\n"), "{}", s.code);
     assert!(
         s.code.contains("\"aws:MultiFactorAuthAge\" = 3600"),
         "a number stays a number:\n{}",
         s.code
     );
-    assert!(s.code.ends_with("import {\n  to = aws_iam_policy.shared\n  id = \"arn:aws:iam::123456789012:policy/team/shared\"\n}\n"), "{}", s.code);
+    assert!(s.code.ends_with("import {\n  to = aws_iam_policy.policy_shared\n  id = \"arn:aws:iam::123456789012:policy/team/shared\"\n}\n"), "{}", s.code);
     assert!(
         s.comment
             .iter()
@@ -256,14 +256,14 @@ fn a_managed_update_keeps_the_policy_path_and_imports_by_arn() {
 fn an_aws_managed_replacement_creates_a_scoped_policy_and_attaches_it() {
     let reader = role("reader");
     let s = one(Format::Terraform, &reader, replace_read_only(&reader.0));
-    assert!(s.code.starts_with("resource \"aws_iam_policy\" \"ReadOnlyAccess-scoped-reader\" {\n  name = \"ReadOnlyAccess-scoped-reader\"\n"), "{}", s.code);
+    assert!(s.code.starts_with("resource \"aws_iam_policy\" \"policy_ReadOnlyAccess-scoped-reader\" {\n  name = \"ReadOnlyAccess-scoped-reader\"\n"), "{}", s.code);
     assert!(
         s.code
             .contains("Resource = \"arn:aws:s3:::b/$${aws:username}/*\""),
         "{}",
         s.code
     );
-    assert!(s.code.ends_with("resource \"aws_iam_role_policy_attachment\" \"role_reader_ReadOnlyAccess-scoped-reader\" {\n  role       = \"reader\"\n  policy_arn = aws_iam_policy.ReadOnlyAccess-scoped-reader.arn\n}\n"), "{}", s.code);
+    assert!(s.code.ends_with("resource \"aws_iam_role_policy_attachment\" \"role_reader_ReadOnlyAccess-scoped-reader\" {\n  role       = \"reader\"\n  policy_arn = aws_iam_policy.policy_ReadOnlyAccess-scoped-reader.arn\n}\n"), "{}", s.code);
     assert!(s.comment.iter().any(|c| c == "By hand: aws iam detach-role-policy --role-name reader --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess"), "{:?}", s.comment);
     let cfn = one(
         Format::Cloudformation,
@@ -308,7 +308,7 @@ fn an_unused_key_is_set_inactive_in_terraform_and_named_in_cloudformation() {
     assert_eq!(s.stem, "access-key-AKIAEXAMPLE");
     assert_eq!(
         s.code,
-        "resource \"aws_iam_access_key\" \"quiet_AKIAEXAMPLE\" {\n  user   = \"quiet\"\n  status = \"Inactive\"\n}\n\nimport {\n  to = aws_iam_access_key.quiet_AKIAEXAMPLE\n  id = \"AKIAEXAMPLE\"\n}\n"
+        "resource \"aws_iam_access_key\" \"user_quiet_AKIAEXAMPLE\" {\n  user   = \"quiet\"\n  status = \"Inactive\"\n}\n\nimport {\n  to = aws_iam_access_key.user_quiet_AKIAEXAMPLE\n  id = \"AKIAEXAMPLE\"\n}\n"
     );
     let cfn = one(Format::Cloudformation, &quiet, key());
     assert_eq!(cfn.code, "", "an AWS::IAM::AccessKey would make a new key");
