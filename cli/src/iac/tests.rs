@@ -1,5 +1,8 @@
 //! The renderers on recommendations shaped as the reports hold them (JSON): exact text
 //! where a user reads it, escapes where Terraform or YAML would misread a document.
+//! Objects other than IAM's elements are written with their keys sorted, so the text is
+//! the same whether serde_json keeps insertion order (`preserve_order`, which a
+//! workspace build may unify in) or sorts.
 
 use super::hcl;
 use super::model::Subject;
@@ -208,7 +211,7 @@ fn hcl_keys_are_bare_only_when_they_are_identifiers() {
 
 #[test]
 fn hcl_values_keep_their_json_types() {
-    let v = json!({"n": 3600, "f": 1.5, "t": true, "z": null, "e": [], "o": {}, "l": [[1, 2], {"a": "b"}]});
+    let v = json!({"e": [], "f": 1.5, "l": [[1, 2], {"a": "b"}], "n": 3600, "o": {}, "t": true, "z": null});
     assert_eq!(
         hcl::value(&v, 0),
         "{\n  e = []\n  f = 1.5\n  l = [\n    [1, 2],\n    {\n      a = \"b\"\n    },\n  ]\n  n = 3600\n  o = {}\n  t = true\n  z = null\n}"
@@ -446,7 +449,7 @@ fn yaml_never_lets_a_string_turn_into_another_type() {
     ] {
         assert!(yaml::key(quoted).starts_with('"'), "{quoted}");
     }
-    let v = json!({"Statement": [{"Action": ["s3:*"], "Bool": "true", "N": 1, "E": [], "O": {}, "L": [["x"]]}]});
+    let v = json!({"Statement": [{"Action": ["s3:*"], "Bool": "true", "E": [], "L": [["x"]], "N": 1, "O": {}}]});
     assert_eq!(
         yaml::entry("Doc", &v, 0),
         "Doc:\n  Statement:\n    - Action:\n        - \"s3:*\"\n      Bool: \"true\"\n      E: []\n      L:\n        - - \"x\"\n      \"N\": 1\n      O: {}\n"
