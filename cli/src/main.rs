@@ -8,6 +8,7 @@
 mod commands;
 mod failure;
 mod format;
+mod iac;
 mod progress;
 mod stack;
 

@@ -724,3 +724,31 @@ fn recommendations_show_a_line_diff() {
     );
     assert!(line_diff(&[], &after).iter().all(|l| l.starts_with('+')));
 }
+
+#[test]
+fn recommendations_take_iac_beside_write() {
+    use crate::iac::Format;
+    for (flag, format) in [
+        ("terraform", Format::Terraform),
+        ("cloudformation", Format::Cloudformation),
+    ] {
+        let cli = parse(&["recommendations", "r1", "--iac", flag, "--write", "out"]).unwrap();
+        let Command::Recommendations(r) = cli.command else {
+            panic!("not recommendations")
+        };
+        assert_eq!(
+            (r.iac, r.write.as_deref()),
+            (Some(format), Some(std::path::Path::new("out")))
+        );
+    }
+    let Command::Recommendations(plain) = parse(&["recommendations", "r1"]).unwrap().command else {
+        panic!("not recommendations")
+    };
+    assert_eq!(plain.iac, None, "the diff stays the default");
+    let err = parse(&["recommendations", "r1", "--iac", "pulumi"]).unwrap_err();
+    assert_eq!((err.kind(), err.exit_code()), (ErrorKind::InvalidValue, 2));
+    assert!(
+        err.to_string().contains("terraform, cloudformation"),
+        "{err}"
+    );
+}

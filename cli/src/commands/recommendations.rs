@@ -1,8 +1,12 @@
-//! `ila recommendations RUN [--arn ARN] [--write DIR]`: a run's least-privilege
-//! recommendations, policy by policy, as a before/after diff of the document; with
-//! `--write`, each recommended document as a file ready for the AWS CLI.
+//! `ila recommendations RUN [--arn ARN] [--write DIR] [--iac terraform|cloudformation]`:
+//! a run's least-privilege recommendations, policy by policy, as a before/after diff of
+//! the document; with `--write`, each recommended document as a file ready for the AWS
+//! CLI; with `--iac`, each recommendation as Terraform or CloudFormation instead of the
+//! diff (and with `--write`, those files beside the documents, and under `before/` the
+//! document as it was at scan time).
 
 use crate::failure::{self, Exit, Failure, Result};
+use crate::iac::{self, Format, Principal, Snippet, Subject};
 use crate::stack::Stack;
 use crate::{print_json, Output};
 use clap::Args;
@@ -24,6 +28,11 @@ pub struct RecommendationsArgs {
     /// Write each recommended document to DIR/TYPE-NAME/KIND-POLICY.json.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
+    /// Print each recommendation as Terraform or CloudFormation instead of the diff; with
+    /// --write, also write them beside the documents (KIND-POLICY.tf, .cfn.yaml) and the
+    /// scan-time document under before/.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub iac: Option<Format>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +42,18 @@ pub struct PrincipalRecommendations {
     pub recommendations: Vec<Recommendation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub written: Vec<PathBuf>,
+    /// With --iac: each recommendation's code, as its file would hold it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub iac: Vec<IacFile>,
+}
+
+/// One recommendation as IaC (`--iac` with `--output json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct IacFile {
+    pub action: Action,
+    /// Its file's name under DIR/TYPE-NAME/ (`--write`).
+    pub file: String,
+    pub code: String,
 }
 
 fn action_name(a: Action) -> String {
@@ -129,54 +150,98 @@ pub fn render(all: &[PrincipalRecommendations]) -> String {
     out
 }
 
+/// DIR/TYPE-NAME: where a principal's files go.
+fn folder(dir: &Path, report: &PrincipalReport) -> PathBuf {
+    dir.join(format!(
+        "{}-{}",
+        report.principal_type.as_str(),
+        keys::url_safe(&report.name)
+    ))
+}
+
+fn write_file(path: PathBuf, text: &str) -> Result<PathBuf> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .and_then(|_| std::fs::write(&path, text))
+        .map_err(|e| {
+            Failure::new(
+                Exit::Failed,
+                format!(
+                    "could not write under {}: {e}. Pick another --write.",
+                    parent.display()
+                ),
+            )
+        })?;
+    Ok(path)
+}
+
+fn pretty_text(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
+}
+
 fn write_documents(
     dir: &Path,
     report: &PrincipalReport,
     recs: &[Recommendation],
 ) -> Result<Vec<PathBuf>> {
-    let folder = dir.join(format!(
-        "{}-{}",
-        report.principal_type.as_str(),
-        keys::url_safe(&report.name)
-    ));
+    let folder = folder(dir, report);
     let mut written = Vec::new();
     for r in recs {
         let (Some(doc), Some(policy)) = (&r.recommended_document, &r.policy) else {
             continue;
         };
-        std::fs::create_dir_all(&folder)
-            .and_then(|_| {
-                // The kind first: an inline policy may share an AWS-managed policy's name.
-                let kind = serde_json::to_value(policy.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let path = folder.join(format!("{kind}-{}.json", keys::url_safe(&policy.name)));
-                std::fs::write(
-                    &path,
-                    serde_json::to_string_pretty(doc).unwrap_or_default() + "\n",
-                )?;
-                written.push(path);
-                Ok(())
-            })
-            .map_err(|e| {
-                Failure::new(
-                    Exit::Failed,
-                    format!(
-                        "could not write under {}: {e}. Pick another --write.",
-                        folder.display()
-                    ),
-                )
-            })?;
+        // The kind first: an inline policy may share an AWS-managed policy's name.
+        let kind = serde_json::to_value(policy.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let path = folder.join(format!("{kind}-{}.json", keys::url_safe(&policy.name)));
+        written.push(write_file(path, &pretty_text(doc))?);
     }
     Ok(written)
 }
 
-pub async fn recommendations(
+/// Each snippet's file beside the documents; under before/, the scan-time document and
+/// its snippet (UPDATE_POLICY).
+fn write_iac(
+    dir: &Path,
+    report: &PrincipalReport,
+    format: Format,
+    recs: &[Recommendation],
+    snippets: &[Snippet],
+) -> Result<Vec<PathBuf>> {
+    let folder = folder(dir, report);
+    let before = folder.join("before");
+    let mut written = Vec::new();
+    for (r, s) in recs.iter().zip(snippets) {
+        if let Some((name, text)) = iac::file(format, s, false) {
+            written.push(write_file(folder.join(name), &text)?);
+        }
+        if let Some(doc) = &r.current_document {
+            let path = before.join(format!("{}.json", s.stem));
+            written.push(write_file(path, &pretty_text(doc))?);
+        }
+        if let Some((name, text)) = iac::file(format, s, true) {
+            written.push(write_file(before.join(name), &text)?);
+        }
+    }
+    Ok(written)
+}
+
+fn subject(report: &PrincipalReport) -> Subject<'_> {
+    Subject {
+        arn: &report.arn,
+        kind: report.principal_type,
+        name: &report.name,
+        account: &report.account,
+    }
+}
+
+/// The run's principals with recommendations (or the one `--arn` names) and their reports.
+async fn reports_of(
     stack: &Stack,
     args: &RecommendationsArgs,
-    output: Output,
-) -> Result<Exit> {
+) -> Result<(Vec<PrincipalOutcome>, Vec<PrincipalReport>)> {
     let (key, summary) = stack.summary_of(&args.run).await?;
     if !summary.parameters.report.recommendations {
         return Err(Failure::new(
@@ -207,23 +272,85 @@ pub async fn recommendations(
         .try_collect()
         .await
         .map_err(failure::store)?;
-    let mut all = Vec::new();
-    for (o, report) in wanted.iter().zip(reports) {
-        let recommendations = report.recommendations.clone().unwrap_or_default();
-        let written = match &args.write {
-            Some(dir) => write_documents(dir, &report, &recommendations)?,
-            None => Vec::new(),
-        };
-        all.push(PrincipalRecommendations {
-            arn: o.arn.clone(),
-            report_key: o.report_key.clone(),
-            recommendations,
-            written,
-        });
+    Ok((wanted, reports))
+}
+
+/// One principal's recommendations, with what `--write` wrote of them and, with
+/// `--iac`, their code.
+fn principal(
+    args: &RecommendationsArgs,
+    outcome: &PrincipalOutcome,
+    report: &PrincipalReport,
+    recs: &[Recommendation],
+    snippets: Option<&[Snippet]>,
+) -> Result<PrincipalRecommendations> {
+    let mut written = match &args.write {
+        Some(dir) => write_documents(dir, report, recs)?,
+        None => Vec::new(),
+    };
+    let mut code = Vec::new();
+    if let (Some(format), Some(list)) = (args.iac, snippets) {
+        if let Some(dir) = &args.write {
+            written.extend(write_iac(dir, report, format, recs, list)?);
+        }
+        code = list
+            .iter()
+            .filter_map(|s| {
+                iac::file(format, s, false).map(|(file, code)| IacFile {
+                    action: s.action,
+                    file,
+                    code,
+                })
+            })
+            .collect();
     }
-    match output {
-        Output::Json => print_json(&all),
-        Output::Text => print!("{}", render(&all)),
+    Ok(PrincipalRecommendations {
+        arn: outcome.arn.clone(),
+        report_key: outcome.report_key.clone(),
+        recommendations: recs.to_vec(),
+        written,
+        iac: code,
+    })
+}
+
+pub async fn recommendations(
+    stack: &Stack,
+    args: &RecommendationsArgs,
+    output: Output,
+) -> Result<Exit> {
+    let (wanted, reports) = reports_of(stack, args).await?;
+    let recommendations: Vec<Vec<Recommendation>> = reports
+        .iter()
+        .map(|r| r.recommendations.clone().unwrap_or_default())
+        .collect();
+    let principals: Vec<Principal<'_>> = reports
+        .iter()
+        .zip(&recommendations)
+        .map(|(report, recs)| Principal {
+            subject: subject(report),
+            recommendations: recs,
+        })
+        .collect();
+    let snippets = args
+        .iac
+        .map(|format| iac::snippets(format, &principals))
+        .unwrap_or_default();
+    let mut all = Vec::new();
+    for (i, (o, report)) in wanted.iter().zip(&reports).enumerate() {
+        let list = snippets.get(i).map(Vec::as_slice);
+        all.push(principal(args, o, report, &recommendations[i], list)?);
+    }
+    match (output, args.iac) {
+        (Output::Json, _) => print_json(&all),
+        (Output::Text, None) => print!("{}", render(&all)),
+        (Output::Text, Some(format)) => {
+            // The code alone on stdout (one file: `> recommendations.tf`); what was
+            // written on stderr.
+            print!("{}", iac::whole(format, &principals, &snippets));
+            for path in all.iter().flat_map(|p| &p.written) {
+                eprintln!("wrote {}", path.display());
+            }
+        }
     }
     Ok(Exit::Success)
 }
