@@ -9,6 +9,7 @@ mod cli;
 mod discovery;
 mod doctor;
 mod history;
+mod incremental;
 mod job_binding;
 mod outcomes;
 mod reports;
