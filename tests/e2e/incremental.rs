@@ -66,7 +66,11 @@ async fn recreate(stack: &Stack, path: &str, name: &str) -> String {
         .send()
         .await
         .expect("DeleteRolePolicy");
-    iam.delete_role().role_name(name).send().await.expect("DeleteRole");
+    iam.delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .expect("DeleteRole");
     stack
         .create_role(path, name, allow(&["s3:ListBucket"]))
         .await
@@ -96,10 +100,16 @@ async fn an_incremental_scan_carries_what_cannot_have_changed_and_equals_a_full_
     };
 
     // 1. A full scan: every principal's report and carry row.
-    let first = stack.run(&format!("{tag}-1"), input(false)).await.succeeded();
+    let first = stack
+        .run(&format!("{tag}-1"), input(false))
+        .await
+        .succeeded();
     let s1 = summary_of(&stack, &first).await;
     assert_eq!(s1["counts"]["principals_planned"], 200);
-    assert!(s1.get("incremental").is_none(), "a full run has no incremental section");
+    assert!(
+        s1.get("incremental").is_none(),
+        "a full run has no incremental section"
+    );
 
     // 2. Fourteen roles use s3 now, six get a policy granting sqs, one is re-created,
     //    and the one that failed no longer does.
@@ -111,15 +121,27 @@ async fn an_incremental_scan_carries_what_cannot_have_changed_and_equals_a_full_
         .collect();
     stack.seed_activity(Value::Array(busy));
     for i in 14..20 {
-        put_policy(&stack, &format!("{tag}-{i}"), "queues", &["sqs:SendMessage"]).await;
+        put_policy(
+            &stack,
+            &format!("{tag}-{i}"),
+            "queues",
+            &["sqs:SendMessage"],
+        )
+        .await;
     }
     let recreated = recreate(&stack, &path, &format!("{tag}-20")).await;
 
     // 3. The incremental scan, and at once a full one.
     let before = total_calls(&stack);
-    let second = stack.run(&format!("{tag}-2"), input(true)).await.succeeded();
+    let second = stack
+        .run(&format!("{tag}-2"), input(true))
+        .await
+        .succeeded();
     let calls = total_calls(&stack) - before;
-    let third = stack.run(&format!("{tag}-3"), input(false)).await.succeeded();
+    let third = stack
+        .run(&format!("{tag}-3"), input(false))
+        .await
+        .succeeded();
     let (s2, s3) = (
         summary_of(&stack, &second).await,
         summary_of(&stack, &third).await,
@@ -127,8 +149,15 @@ async fn an_incremental_scan_carries_what_cannot_have_changed_and_equals_a_full_
     let incremental = &s2["incremental"];
     let carried = incremental["carried"].as_u64().unwrap();
     assert!(carried >= 170, "{incremental}");
-    assert_eq!(incremental["scanned"].as_u64().unwrap(), 200 - carried, "{incremental}");
-    assert!(incremental["sampled"].as_u64().unwrap() >= 1, "{incremental}");
+    assert_eq!(
+        incremental["scanned"].as_u64().unwrap(),
+        200 - carried,
+        "{incremental}"
+    );
+    assert!(
+        incremental["sampled"].as_u64().unwrap() >= 1,
+        "{incremental}"
+    );
     assert_eq!(incremental["mismatches"], 0, "{incremental}");
     assert_eq!(incremental["fallback_accounts"], json!([]), "{incremental}");
     assert!(
@@ -141,7 +170,11 @@ async fn an_incremental_scan_carries_what_cannot_have_changed_and_equals_a_full_
     assert_eq!(r2.len(), 200, "every principal has a report");
     assert_eq!(r2.keys().collect::<Vec<_>>(), r3.keys().collect::<Vec<_>>());
     for (arn, report) in &r2 {
-        assert_eq!(reading(report), reading(&r3[arn]), "{arn}: incremental vs full");
+        assert_eq!(
+            reading(report),
+            reading(&r3[arn]),
+            "{arn}: incremental vs full"
+        );
     }
     // The changed ones were scanned, and say so.
     for (i, arn) in roles.iter().enumerate().take(20) {
@@ -156,9 +189,15 @@ async fn an_incremental_scan_carries_what_cannot_have_changed_and_equals_a_full_
         }
     }
     let reborn = &r2[&recreated];
-    assert!(reborn.get("carried_from").is_none(), "a re-created role is scanned");
+    assert!(
+        reborn.get("carried_from").is_none(),
+        "a re-created role is scanned"
+    );
     assert_eq!(reborn["changes"]["recreated"], true);
-    assert!(r2[&failing].get("carried_from").is_none(), "its previous report failed");
+    assert!(
+        r2[&failing].get("carried_from").is_none(),
+        "its previous report failed"
+    );
     // A carried report is the first run's data, judged now.
     let carried_one = r2
         .values()
@@ -166,9 +205,18 @@ async fn an_incremental_scan_carries_what_cannot_have_changed_and_equals_a_full_
         .expect("a carried report");
     let origin = &r2_origin(&stack, &s1, carried_one).await;
     assert_eq!(carried_one["carried_from"]["run_id"], s1["run_id"]);
-    assert_eq!(carried_one["job"]["id"], origin["job"]["id"], "its job as it was");
-    assert_eq!(carried_one["carried_from"]["data_as_of"], origin["job"]["created"]);
-    assert_eq!(carried_one["as_of"], s2["as_of"], "judged at this run's as_of");
+    assert_eq!(
+        carried_one["job"]["id"], origin["job"]["id"],
+        "its job as it was"
+    );
+    assert_eq!(
+        carried_one["carried_from"]["data_as_of"],
+        origin["job"]["created"]
+    );
+    assert_eq!(
+        carried_one["as_of"], s2["as_of"],
+        "judged at this run's as_of"
+    );
 }
 
 /// The first run's report of the principal `report` is about.
@@ -198,7 +246,10 @@ async fn a_sample_that_does_not_hold_scans_the_account_in_full() {
         "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1},
         "incremental": true,
     });
-    stack.run(&format!("{tag}-1"), input.clone()).await.succeeded();
+    stack
+        .run(&format!("{tag}-1"), input.clone())
+        .await
+        .succeeded();
 
     // Every role uses s3 now, but RoleLastUsed lags ten days behind: the rule would
     // carry all of them with last month's answer.
@@ -209,8 +260,15 @@ async fn a_sample_that_does_not_hold_scans_the_account_in_full() {
     stack.configure(json!({"role_last_used_lag_seconds": 0}));
     let s2 = summary_of(&stack, &second).await;
     let incremental = &s2["incremental"];
-    assert!(incremental["mismatches"].as_u64().unwrap() >= 1, "{incremental}");
-    assert_eq!(incremental["fallback_accounts"], json!([ACCOUNT]), "{incremental}");
+    assert!(
+        incremental["mismatches"].as_u64().unwrap() >= 1,
+        "{incremental}"
+    );
+    assert_eq!(
+        incremental["fallback_accounts"],
+        json!([ACCOUNT]),
+        "{incremental}"
+    );
     assert_eq!(incremental["carried"], 0, "{incremental}");
     assert_eq!(incremental["scanned"], 30, "{incremental}");
     let all = reports(&stack, &s2).await;
