@@ -103,6 +103,21 @@ def test_age_moves_role_last_used_and_out_of_the_window(api):
 
 
 # -------------------------------------------------------------- PasswordLastUsed
+def test_role_last_used_can_be_made_to_lag_behind_the_activity(api):
+    iam = api.iam()
+    busy = role(iam, "busy")
+    api.activity([rec(busy, days=30, region="eu-west-1"), rec(busy, minutes=5, region="us-west-2")])
+    assert iam.get_role(RoleName="busy")["Role"]["RoleLastUsed"]["LastUsedDate"] == at(0, 5)
+    api.config(role_last_used_lag_seconds=86400)
+    lagging = {"LastUsedDate": at(30), "Region": "eu-west-1"}
+    assert iam.get_role(RoleName="busy")["Role"]["RoleLastUsed"] == lagging
+    details = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+    assert [d["RoleLastUsed"] for d in details if d["RoleName"] == "busy"] == [lagging]
+    assert api.control("config", {"role_last_used_lag_seconds": -1}).status_code == 400
+    api.config(role_last_used_lag_seconds=0)
+    assert iam.get_role(RoleName="busy")["Role"]["RoleLastUsed"]["LastUsedDate"] == at(0, 5)
+
+
 def test_password_last_used_on_get_user_and_list_users(api):
     iam = api.iam()
     console, _ = user(iam, "console", password=True)
