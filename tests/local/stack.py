@@ -152,32 +152,10 @@ def port_free(port):
 
 
 # ------------------------------------------------------------------ the template
-def load_template(path):
-    """A CloudFormation YAML (or JSON) template with its short-form intrinsics (!Ref, !Sub, …)
-    turned into their long forms, as CloudFormation reads it."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def intrinsic(loader, suffix, node):
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        if suffix == "Ref":
-            return {"Ref": value}
-        if suffix == "Condition":
-            return {"Condition": value}
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-        return {f"Fn::{suffix}": value}
-
-    Loader.add_multi_constructor("!", intrinsic)
-    with open(path) as f:
-        return yaml.load(f, Loader=Loader)
+# The template as CloudFormation reads it: the bundle's own reader (infra/package.py), so the
+# local stack and the release bundle read one template the same way.
+sys.path.insert(0, os.path.join(ROOT, "infra"))
+from package import load_template  # noqa: E402
 
 
 def dummy_zip(binary):

@@ -146,17 +146,7 @@ pub fn exit_of(checks: &[Check]) -> Exit {
 }
 
 fn default_name() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "doctor-{:04}{:02}{:02}-{:02}{:02}{:02}-{:03}",
-        now.year(),
-        now.month() as u8,
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.millisecond()
-    )
+    super::run::name_now("doctor")
 }
 
 /// Starts the doctor run: its execution ARN, or the stack-outputs line that failed

@@ -93,9 +93,14 @@ pub fn run_input(args: &RunArgs, stdin: impl FnOnce() -> std::io::Result<String>
 }
 
 fn default_name() -> String {
+    name_now("ila")
+}
+
+/// A run name unique to the millisecond: `PREFIX-YYYYMMDD-HHMMSS-mmm`.
+pub fn name_now(prefix: &str) -> String {
     let now = time::OffsetDateTime::now_utc();
     format!(
-        "ila-{:04}{:02}{:02}-{:02}{:02}{:02}-{:03}",
+        "{prefix}-{:04}{:02}{:02}-{:02}{:02}{:02}-{:03}",
         now.year(),
         now.month() as u8,
         now.day(),

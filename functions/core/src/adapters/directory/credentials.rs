@@ -70,28 +70,41 @@ fn row(line: &str, columns: usize) -> Vec<String> {
     out
 }
 
-/// The report's CSV (IAM's documented columns, found by header), by user ARN. The root
-/// account's row (`<root_account>`) is left out: it is no principal of the scan.
-pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
+/// Each user's row of the report's CSV (IAM's documented columns, found by header):
+/// its ARN and a reader of its cells by column name. The root account's row
+/// (`<root_account>`) is left out: it is no principal of the scan.
+fn user_rows(csv: &str) -> Vec<(String, BTreeMap<String, String>)> {
     let mut lines = csv.lines();
     let Some(header) = lines.next() else {
-        return BTreeMap::new();
+        return Vec::new();
     };
     let columns: Vec<String> = fields(header)
         .iter()
         .map(|c| c.trim().to_string())
         .collect();
-    let at = |name: &str| columns.iter().position(|c| c == name);
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     for line in lines {
-        let cells = row(line, columns.len());
-        let get = |name: &str| at(name).and_then(|i| cells.get(i));
-        let (Some(user), Some(arn)) = (get("user"), value(get("arn"))) else {
+        let cells: BTreeMap<String, String> = columns
+            .iter()
+            .cloned()
+            .zip(row(line, columns.len()))
+            .collect();
+        let (Some(user), Some(arn)) = (cells.get("user"), value(cells.get("arn"))) else {
             continue;
         };
         if user == "<root_account>" {
             continue;
         }
+        out.push((arn, cells));
+    }
+    out
+}
+
+/// The report's CSV, each user's credentials by ARN.
+pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
+    let mut out = BTreeMap::new();
+    for (arn, cells) in user_rows(csv) {
+        let get = |name: &str| cells.get(name);
         let mut access_keys = Vec::new();
         for n in 1..=2 {
             let active = get(&format!("access_key_{n}_active")).is_some_and(|v| v == "true");
@@ -121,39 +134,23 @@ pub fn parse_credential_report(csv: &str) -> BTreeMap<String, Credentials> {
 /// key deactivated after its last use was used all the same), by ARN: what an
 /// incremental run asks of the report. `None`: no use recorded.
 pub fn latest_uses(csv: &str) -> BTreeMap<String, Option<String>> {
-    let mut lines = csv.lines();
-    let Some(header) = lines.next() else {
-        return BTreeMap::new();
-    };
-    let columns: Vec<String> = fields(header)
-        .iter()
-        .map(|c| c.trim().to_string())
-        .collect();
-    let at = |name: &str| columns.iter().position(|c| c == name);
     let used = [
         "password_last_used",
         "access_key_1_last_used_date",
         "access_key_2_last_used_date",
     ];
-    let mut out = BTreeMap::new();
-    for line in lines {
-        let cells = row(line, columns.len());
-        let get = |name: &str| at(name).and_then(|i| cells.get(i));
-        let (Some(user), Some(arn)) = (get("user"), value(get("arn"))) else {
-            continue;
-        };
-        if user == "<root_account>" {
-            continue;
-        }
-        let latest = used
-            .iter()
-            .filter_map(|c| value(get(c)))
-            .filter_map(|t| Some((crate::domain::clock::utc::parse(&t)?, t)))
-            .max()
-            .map(|(_, t)| t);
-        out.insert(arn, latest);
-    }
-    out
+    user_rows(csv)
+        .into_iter()
+        .map(|(arn, cells)| {
+            let latest = used
+                .iter()
+                .filter_map(|c| value(cells.get(*c)))
+                .filter_map(|t| Some((crate::domain::clock::utc::parse(&t)?, t)))
+                .max()
+                .map(|(_, t)| t);
+            (arn, latest)
+        })
+        .collect()
 }
 
 /// The credential report as read: each user's credentials, each user's latest use, and
@@ -360,6 +357,22 @@ busy,arn:aws:iam::123456789012:user/busy,2026-01-01T00:00:00+00:00,false,N/A,N/A
             "2026-02-02T00:00:00Z"
         ));
         assert!(parse_credential_report("").is_empty());
+    }
+
+    #[test]
+    fn a_users_latest_use_counts_every_key_active_or_not() {
+        let csv = "user,arn,password_last_used,access_key_1_active,access_key_1_last_used_date,access_key_2_active,access_key_2_last_used_date\n\
+<root_account>,arn:aws:iam::123456789012:root,2026-11-30T00:00:00+00:00,false,N/A,false,N/A\n\
+ann,arn:aws:iam::123456789012:user/ann,2026-10-01T00:00:00+00:00,true,2026-11-01T00:00:00+00:00,false,2026-11-20T00:00:00+00:00\n\
+idle,arn:aws:iam::123456789012:user/idle,no_information,false,N/A,false,N/A";
+        let latest = latest_uses(csv);
+        assert_eq!(latest.len(), 2, "the root row is no principal");
+        assert_eq!(
+            latest["arn:aws:iam::123456789012:user/ann"].as_deref(),
+            Some("2026-11-20T00:00:00+00:00"),
+            "the key deactivated after its last use was used all the same"
+        );
+        assert_eq!(latest["arn:aws:iam::123456789012:user/idle"], None);
     }
 
     #[test]
