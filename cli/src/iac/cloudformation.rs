@@ -152,12 +152,7 @@ fn scoped_policy(s: &Subject<'_>, p: &PolicyRef, doc: &Value, names: &mut Names)
 fn removal(s: &Subject<'_>, r: &Recommendation) -> String {
     let t = title(s.kind);
     let n = s.name;
-    let arn = r
-        .policy
-        .as_ref()
-        .and_then(|p| p.arn.as_deref())
-        .unwrap_or(s.arn);
-    let policy = r.policy.as_ref().map_or("", |p| p.name.as_str());
+    let (arn, policy) = s.target(r);
     match r.action {
         Action::DeleteInlinePolicy => format!(
             "delete the AWS::IAM::{t}Policy {policy:?} of {n} (or the entry PolicyName {policy:?} from the Policies of the AWS::IAM::{t} {n})"

@@ -17,7 +17,22 @@ pub struct Subject<'a> {
     pub account: &'a str,
 }
 
-impl Subject<'_> {
+impl<'a> Subject<'a> {
+    /// What a recommendation acts on: its policy's ARN (else the principal's), and its
+    /// policy's name (empty for none).
+    pub fn target<'r>(&self, r: &'r Recommendation) -> (&'r str, &'r str)
+    where
+        'a: 'r,
+    {
+        let arn = r
+            .policy
+            .as_ref()
+            .and_then(|p| p.arn.as_deref())
+            .unwrap_or(self.arn);
+        let policy = r.policy.as_ref().map_or("", |p| p.name.as_str());
+        (arn, policy)
+    }
+
     /// `user`, `role`, `group` (`policy` on a managed policy's own report).
     pub fn type_word(&self) -> &'static str {
         self.kind.as_str()
@@ -174,12 +189,7 @@ pub fn headline(s: &Subject<'_>, r: &Recommendation) -> Vec<String> {
 pub fn by_hand(s: &Subject<'_>, r: &Recommendation) -> String {
     let t = s.type_word();
     let n = s.name;
-    let arn = r
-        .policy
-        .as_ref()
-        .and_then(|p| p.arn.as_deref())
-        .unwrap_or(s.arn);
-    let policy = r.policy.as_ref().map_or("", |p| p.name.as_str());
+    let (arn, policy) = s.target(r);
     match r.action {
         Action::DeleteInlinePolicy => {
             format!("aws iam delete-{t}-policy --{t}-name {n} --policy-name {policy}")

@@ -177,12 +177,7 @@ fn access_key(s: &Subject<'_>, r: &Recommendation, names: &mut Names) -> String 
 fn removal(s: &Subject<'_>, r: &Recommendation) -> String {
     let t = s.type_word();
     let n = s.name;
-    let arn = r
-        .policy
-        .as_ref()
-        .and_then(|p| p.arn.as_deref())
-        .unwrap_or(s.arn);
-    let policy = r.policy.as_ref().map_or("", |p| p.name.as_str());
+    let (arn, policy) = s.target(r);
     let role = s.kind == PrincipalType::Role;
     match r.action {
         Action::DeleteInlinePolicy if role => format!(
