@@ -107,10 +107,11 @@ pub fn fitted_batch_size(
 }
 
 /// A generous estimate of one job's bytes in a batch's state: its ARN, its unique id
-/// (up to 128 characters, IAM's API model), and an error message that may quote the ARN
-/// and the caller (IAM's AccessDenied does), JSON-escaped.
+/// (up to 128 characters, IAM's API model), its fingerprint and incremental mark (64),
+/// and an error message that may quote the ARN and the caller (IAM's AccessDenied does),
+/// JSON-escaped.
 pub fn job_state_bytes(arn: &PrincipalArn) -> usize {
-    3 * arn.as_str().len() + 512 + 160
+    3 * arn.as_str().len() + 512 + 160 + 64
 }
 
 /// Cuts principals into batches of at most `size` principals and at most
