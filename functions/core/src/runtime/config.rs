@@ -48,6 +48,9 @@ pub struct Config {
     /// invocation keeps the earlier of its own deadline and its start plus this; Plan cuts
     /// batches from it.
     pub function_timeout_seconds: u32,
+    /// The stack's `SecurityHubFindings` (`SECURITY_HUB_FINDINGS`, `true` or `false`):
+    /// Plan's default for `report.security_hub`, and whether it may be asked for.
+    pub security_hub_findings: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -104,6 +107,7 @@ impl Config {
             max_accounts_in_parallel: number("MAX_ACCOUNTS_IN_PARALLEL", 5)?,
             reserved_concurrency: number("RESERVED_CONCURRENCY", 0)?,
             function_timeout_seconds: number("FUNCTION_TIMEOUT_SECONDS", 900)?,
+            security_hub_findings: var("SECURITY_HUB_FINDINGS").is_some_and(|v| v == "true"),
         };
         check(
             (0.0..=100.0).contains(&config.max_failed_percent),

@@ -165,6 +165,7 @@ pub fn config() -> Config {
         max_accounts_in_parallel: 5,
         reserved_concurrency: 0,
         function_timeout_seconds: 900,
+        security_hub_findings: false,
     }
 }
 
@@ -520,6 +521,7 @@ pub fn summarize_deps(bucket: &Bucket) -> SummarizeDeps {
     SummarizeDeps {
         config: config(),
         store: bucket.store().with_part_bytes(1024),
+        security_hub: None,
     }
 }
 

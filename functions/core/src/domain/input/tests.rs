@@ -13,6 +13,7 @@ fn defaults() -> InputDefaults {
         member_role: "iam-last-accessed-member".into(),
         max_accounts_in_parallel: 5,
         reserved_concurrency: 0,
+        security_hub_findings: false,
     }
 }
 
@@ -312,4 +313,41 @@ fn a_run_needing_more_than_the_reserved_concurrency_is_refused() {
         .is_ok(),
         "8 of 10"
     );
+}
+
+#[test]
+fn security_hub_findings_follow_the_stack_and_may_be_turned_off_for_one_run() {
+    let on = InputDefaults {
+        security_hub_findings: true,
+        ..defaults()
+    };
+    let parse = |input, d: &InputDefaults| RunInput::parse(&input, d).unwrap().report.security_hub;
+    assert_eq!(parse(json!({}), &on), Some(true), "the stack's default");
+    assert_eq!(
+        parse(json!({"report": {"security_hub": false}}), &on),
+        None,
+        "off for this run"
+    );
+    assert_eq!(
+        parse(json!({"report": {"security_hub": true}}), &on),
+        Some(true)
+    );
+    assert_eq!(
+        parse(json!({}), &defaults()),
+        None,
+        "a stack without it sends none"
+    );
+    assert_eq!(
+        parse(json!({"report": {"security_hub": false}}), &defaults()),
+        None
+    );
+    let err = invalid(json!({"report": {"security_hub": true}}));
+    assert!(
+        err.starts_with(
+            "report.security_hub: true, but this stack was deployed with SecurityHubFindings false"
+        ),
+        "{err}"
+    );
+    let err = invalid(json!({"report": {"security_hub": "yes"}}));
+    assert!(err.starts_with("report.security_hub"), "{err}");
 }

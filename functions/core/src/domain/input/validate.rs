@@ -72,6 +72,9 @@ pub struct InputDefaults {
     pub max_accounts_in_parallel: u32,
     /// The stack's `ReservedConcurrency` of each batch function (0: none).
     pub reserved_concurrency: u32,
+    /// The stack's `SecurityHubFindings`: whether it may import findings (its Summarize
+    /// role holds `securityhub:BatchImportFindings`), and `report.security_hub`'s default.
+    pub security_hub_findings: bool,
 }
 
 /// Child workflow executions running at once in one run, at most: Step Functions runs
@@ -175,6 +178,8 @@ impl RunInput {
         }
         check_poll(&raw.poll)?;
         check_report(&raw.report)?;
+        let mut report = raw.report;
+        report.security_hub = security_hub(report.security_hub, defaults.security_hub_findings)?;
         let organization = raw
             .organization
             .map(|o| check_organization(o, defaults))
@@ -189,7 +194,7 @@ impl RunInput {
             max_concurrency,
             iam_requests_per_second: raw.iam_requests_per_second,
             poll: raw.poll,
-            report: raw.report,
+            report,
         })
     }
 }
@@ -301,6 +306,22 @@ fn check_poll(poll: &PollOptions) -> Result<(), InputError> {
         ));
     }
     Ok(())
+}
+
+/// Whether the run imports Security Hub findings: `Some(true)` when it does, `None` when
+/// not. Asking for them on a stack deployed without `SecurityHubFindings` is refused
+/// (its Summarize may not import them).
+fn security_hub(asked: Option<bool>, stack: bool) -> Result<Option<bool>, InputError> {
+    match (asked, stack) {
+        (Some(true), false) => Err(InputError::invalid(
+            "report.security_hub",
+            "true, but this stack was deployed with SecurityHubFindings false, so it may not \
+             import findings: deploy it with SecurityHubFindings=true to ask for them"
+                .to_string(),
+        )),
+        (Some(on), _) => Ok(on.then_some(true)),
+        (None, stack) => Ok(stack.then_some(true)),
+    }
 }
 
 fn check_report(report: &ReportOptions) -> Result<(), InputError> {

@@ -335,6 +335,7 @@ impl RunFold {
             reports_prefix: closing.reports_prefix,
             report_keys: self.report_keys.items,
             lists: Some(lists),
+            security_hub: None,
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::domain::sfn::StepFunctionsError;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-pub const SUMMARY_SCHEMA_VERSION: &str = "4.0.0";
+pub const SUMMARY_SCHEMA_VERSION: &str = "4.1.0";
 
 /// A key of a count map: its name in the JSON.
 pub trait CountKey: Copy {
@@ -235,6 +235,11 @@ pub struct RunSummary {
     /// `parameters.skipped`) are, and where each is whole (schema 4.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lists: Option<SummaryLists>,
+    /// What the run's Security Hub findings came to (`report.security_hub`; schema 4.1):
+    /// findings imported, archived and failed, and the first error. Absent when the run
+    /// sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<crate::domain::security_hub::SecurityHubOutcome>,
 }
 
 /// What Summarize gathered from the run's work files.
