@@ -128,13 +128,20 @@ pub fn severity(o: &PrincipalOutcome, unused: &[&str]) -> Severity {
     } else if unused_credentials(o) > 0 {
         (SeverityLabel::Medium, "unused credentials".to_string())
     } else if o.services_unused() >= MEDIUM_UNUSED {
-        let why = format!("{} unused services", o.services_unused());
-        (SeverityLabel::Medium, why)
+        (SeverityLabel::Medium, unused_services(o.services_unused()))
     } else {
-        let why = format!("{} unused services", o.services_unused());
-        (SeverityLabel::Low, why)
+        (SeverityLabel::Low, unused_services(o.services_unused()))
     };
     Severity { label, original }
+}
+
+/// `1 unused service`, `3 unused services`.
+fn unused_services(n: u32) -> String {
+    if n == 1 {
+        "1 unused service".to_string()
+    } else {
+        format!("{n} unused services")
+    }
 }
 
 fn resource_type(t: PrincipalType) -> &'static str {
@@ -194,10 +201,10 @@ pub fn active(o: &PrincipalOutcome, ctx: &FindingContext) -> Option<Finding> {
     let mut f = base(&o.arn, o.principal_type, &o.account, ctx, severity);
     f.title = fit(
         format!(
-            "{} {} has {} unused services{}",
+            "{} {} has {}{}",
             o.principal_type.as_str(),
             name_of(&o.arn),
-            o.services_unused(),
+            unused_services(o.services_unused()),
             credentials_part(unused_credentials(o)),
         ),
         MAX_TITLE,

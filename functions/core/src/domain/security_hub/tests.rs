@@ -101,6 +101,11 @@ fn a_principal_with_stale_and_never_used_services_gets_one_active_finding() {
     assert_eq!(pf["iam-last-accessed/ServicesNeverUsed"], "1");
     assert_eq!(f.finding_provider_fields.severity.label, SeverityLabel::Low);
     assert_eq!(
+        f.finding_provider_fields.severity.original,
+        "2 unused services"
+    );
+    assert_eq!(f.title, "role payments has 2 unused services");
+    assert_eq!(
         f.finding_provider_fields.types,
         vec![FINDING_TYPE.to_string()]
     );
