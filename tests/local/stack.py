@@ -12,7 +12,8 @@ definition to an artifact bucket in moto, points CodeUri / DefinitionUri at them
 SAM transform (aws-sam-translator, no AWS call), and creates the result as the
 CloudFormation stack `iam-last-accessed` (STACK_NAME) in moto. Parameters for local runs
 come from IAM_REQUESTS_PER_SECOND (50), IAM_BURST (10), MAX_CONCURRENCY (4), BATCH_SIZE
-(50), AWS_LAMBDA_LOG_LEVEL (info); the schedule is disabled. The template is TEMPLATE or
+(50), AWS_LAMBDA_LOG_LEVEL (info), SECURITY_HUB_FINDINGS (true: the local account's Security
+Hub is enabled at `up`); the schedule is disabled. The template is TEMPLATE or
 --template (default infra/template.yaml); a copy elsewhere may keep the relative
 CodeUri / DefinitionUri of the original (they are resolved next to the copy, else in infra/).
 
@@ -225,6 +226,8 @@ def stack_parameters(template):
         "MaxAccountsInParallel": os.environ.get("MAX_ACCOUNTS_IN_PARALLEL", "20"),
         "BatchSize": os.environ.get("BATCH_SIZE", "50"),
         "ScheduleEnabled": "false",
+        # The local stack imports Security Hub findings (its account's hub is enabled at up).
+        "SecurityHubFindings": os.environ.get("SECURITY_HUB_FINDINGS", "true"),
         "LogLevel": os.environ.get("AWS_LAMBDA_LOG_LEVEL", "info").lower(),
     }
     declared = template.get("Parameters") or {}
@@ -371,6 +374,14 @@ def up(template_path):
             orgs.describe_organization()
         except orgs.exceptions.AWSOrganizationsNotInUseException:
             orgs.create_organization(FeatureSet="ALL")
+        # Security Hub enabled in the local account, as an account that imports findings
+        # must have it (the stack's SecurityHubFindings is on locally).
+        hub = boto3.client("securityhub", endpoint_url=endpoint, region_name=REGION,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        try:
+            hub.enable_security_hub(EnableDefaultStandards=False)
+        except hub.exceptions.ResourceConflictException:
+            pass
         outputs, functions = deploy(endpoint, template_path)
         routes = {fn["name"]: serve(fn, lport + i, endpoint) for i, fn in enumerate(functions)}
         control(endpoint, {"lambda_bridge_functions": routes})

@@ -22,6 +22,7 @@ fn defaults() -> InputDefaults {
         member_role: "iam-last-accessed-member".into(),
         max_accounts_in_parallel: 5,
         reserved_concurrency: 0,
+        security_hub_findings: false,
     }
 }
 

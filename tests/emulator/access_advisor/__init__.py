@@ -13,7 +13,7 @@ def install() -> None:
     if _installed:
         return
     from . import (authz, bridge, catalog, cloudformation, control, credentials,
-                   managed_policies, operations, org_reports, organizations, stepfunctions,
+                   managed_policies, operations, org_reports, organizations, securityhub, stepfunctions,
                    throttle)
 
     managed_policies.install()  # AWS managed policies, built once (managed_policies.py)
@@ -23,6 +23,7 @@ def install() -> None:
     credentials.install()  # last-used data and the credential report (credentials.py)
     cloudformation.install()  # SAM/CloudFormation gaps of moto (cloudformation.py)
     stepfunctions.install()  # Step Functions engine gaps of moto (stepfunctions.py)
+    securityhub.install()  # Security Hub's findings: limits, identity, filters (securityhub.py)
     authz.install()  # IAM enforcement: signatures and identity policies (authz.py)
     throttle.install()
     control.install()

@@ -1071,6 +1071,22 @@ def resources_for(req: Request) -> None:
             base = f"arn:{pa}:logs:{region}:{acct}:log-group:{group}"
             stream = p.get("logStreamName")
             resources = [f"{base}:log-stream:{stream}" if stream else base]
+    elif prefix == "events" and op == "PutEvents":
+        # Service Authorization Reference: resource type event-bus (each entry's bus, the
+        # default one when unnamed), condition keys events:source and events:detail-type
+        entries = [e for e in p.get("Entries") or [] if isinstance(e, dict)]
+        buses = []
+        for entry in entries:
+            bus = str(entry.get("EventBusName") or "default")
+            buses.append(bus if bus.startswith("arn:") else f"arn:{pa}:events:{region}:{acct}:event-bus/{bus}")
+        resources = sorted(set(buses)) or [f"arn:{pa}:events:{region}:{acct}:event-bus/default"]
+        req.ctx["events:source"] = sorted({str(e.get("Source")) for e in entries if e.get("Source")})
+        req.ctx["events:detail-type"] = sorted({str(e.get("DetailType")) for e in entries if e.get("DetailType")})
+    elif prefix == "securityhub" and op == "BatchImportFindings":
+        # Service Authorization Reference: resource type product, the findings' ProductArn
+        products = {str(f.get("ProductArn")) for f in p.get("Findings") or []
+                    if isinstance(f, dict) and f.get("ProductArn")}
+        resources = sorted(products) or ["*"]
     elif prefix == "kms":
         key = p.get("KeyId")
         if isinstance(key, str) and key:

@@ -16,6 +16,8 @@ ASL needs. See tests/emulator/README.md, "CloudFormation and Step Functions gaps
   moto evaluates the threshold once every item has ended (AWS may stop earlier).
 - StopExecution stops the Map Runs, child executions and Tasks of the execution too
   (sfn_stop.py; a stopped Map Run ends ABORTED, without the threshold).
+- An ``aws-sdk:s3:getObject`` Task's ``Body`` is the object's text, as on AWS (moto's
+  engine passed botocore's stream object on).
 """
 
 from __future__ import annotations
@@ -146,7 +148,36 @@ def _patch_map() -> None:
     DistributedIterationComponent._map_run = _map_run
 
 
+def _patch_sdk_bodies() -> None:
+    """An ``aws-sdk:s3:getObject`` Task's ``Body`` is the object's content as text, as on
+    AWS (Developer Guide, *AWS SDK service integrations*; the same gap in LocalStack's
+    interpreter, localstack/localstack#10787); moto's engine handed the botocore stream object itself on to
+    ResultSelector (``States.StringToJson($.Body)`` then failed with ``States.Runtime``)."""
+    from botocore.response import StreamingBody
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as sdk,
+    )
+
+    cls = sdk.StateTaskServiceAwsSdk
+    if getattr(cls, "_access_advisor_bodies", False):
+        return
+    original = cls._eval_service_task
+
+    def _eval_service_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, env, *args, **kwargs)
+        top = env.stack[-1] if env.stack else None
+        if isinstance(top, dict):
+            for key, value in list(top.items()):
+                if isinstance(value, StreamingBody):
+                    top[key] = value.read().decode("utf-8")
+        return result
+
+    cls._eval_service_task = _eval_service_task
+    cls._access_advisor_bodies = True
+
+
 def install() -> None:
     _patch_parser()
     _patch_map()
+    _patch_sdk_bodies()
     sfn_stop.install()

@@ -19,6 +19,8 @@ pub mod organizations;
 pub mod pacing;
 pub mod pages;
 pub mod s3;
+#[cfg(feature = "lambda")]
+pub mod security_hub;
 pub mod streams;
 #[cfg(feature = "lambda")]
 pub mod sts;

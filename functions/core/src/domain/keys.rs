@@ -11,6 +11,12 @@ pub fn work_prefix(run_id: &str) -> String {
     format!("{WORK_PREFIX}run={run_id}/")
 }
 
+/// How the run ended (the `Scan Finished` event's detail), written by Summarize for the
+/// state machine, which puts it on the default bus when the run ends unsuccessfully.
+pub fn scan_finished_key(run_id: &str) -> String {
+    format!("{}scan-finished.json", work_prefix(run_id))
+}
+
 /// What Plan decided (parameters, counts), read back by Summarize.
 pub fn plan_key(run_id: &str) -> String {
     format!("{}plan.json", work_prefix(run_id))

@@ -19,6 +19,8 @@ pub mod policy;
 pub mod recommend;
 pub mod report;
 pub mod run;
+pub mod scan_finished;
+pub mod security_hub;
 pub mod selection;
 pub mod sfn;
 pub mod summary;

@@ -243,4 +243,9 @@ pub struct SummarizeOutput {
     pub reports_written: u32,
     #[serde(serialize_with = "by_name")]
     pub by_status: BTreeMap<JobStatus, u32>,
+    /// The `Scan Finished` event's detail, which the state machine puts on the default
+    /// bus (with the run's page key, the accounts not fully scanned, Security Hub's
+    /// outcome).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_finished: Option<crate::domain::scan_finished::ScanFinished>,
 }

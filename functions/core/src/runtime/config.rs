@@ -54,6 +54,9 @@ pub struct Config {
     /// The scheduled scan as the stack deployed it (`SCHEDULE_STATE`, `SCHEDULE_EXPRESSION`,
     /// `SCHEDULE_TIMEZONE`): `ila doctor`'s information line.
     pub schedule: Option<ScheduleSetting>,
+    /// The stack's `SecurityHubFindings` (`SECURITY_HUB_FINDINGS`, `true` or `false`):
+    /// Plan's default for `report.security_hub`, and whether it may be asked for.
+    pub security_hub_findings: bool,
 }
 
 /// The stack's schedule, as deployed (its `ScheduleEnabled`, `ScheduleExpression` and
@@ -125,6 +128,7 @@ impl Config {
                 expression: var("SCHEDULE_EXPRESSION").unwrap_or_default(),
                 timezone: var("SCHEDULE_TIMEZONE").unwrap_or_else(|| "UTC".into()),
             }),
+            security_hub_findings: var("SECURITY_HUB_FINDINGS").is_some_and(|v| v == "true"),
         };
         check(
             (0.0..=100.0).contains(&config.max_failed_percent),

@@ -277,11 +277,45 @@ impl Dependencies for JobDeps {
     }
 }
 
-/// Summarize: the bucket only; it makes no IAM call.
+/// Summarize: the bucket, and Security Hub when the stack imports findings; it makes no
+/// IAM call.
 #[derive(Debug, Clone)]
 pub struct SummarizeDeps {
     pub config: Config,
     pub store: ReportStore,
+    /// Set when the stack's `SecurityHubFindings` is on (`SECURITY_HUB_FINDINGS`).
+    pub security_hub: Option<SecurityHub>,
+}
+
+/// Security Hub in the scanner's account and Region: where the run's findings go.
+#[derive(Debug, Clone)]
+pub struct SecurityHub {
+    pub client: aws_sdk_securityhub::Client,
+    /// The function's Region (`AWS_REGION`): the product ARN's and the findings'.
+    pub region: String,
+    /// The scanner's account (`ACCOUNT_ID`): the findings' `AwsAccountId`.
+    pub account: String,
+}
+
+impl SecurityHub {
+    fn from_env(config: &Config, base: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        let region = base
+            .region()
+            .map(ToString::to_string)
+            .ok_or(ConfigError::Unset {
+                name: "AWS_REGION",
+                why: "Security Hub findings are imported in the function's Region",
+            })?;
+        let account = config.account_id.clone().ok_or(ConfigError::Unset {
+            name: "ACCOUNT_ID",
+            why: "Security Hub findings name the scanner's account (AwsAccountId)",
+        })?;
+        Ok(SecurityHub {
+            client: aws_sdk_securityhub::Client::new(base),
+            region,
+            account,
+        })
+    }
 }
 
 impl Dependencies for SummarizeDeps {
@@ -291,8 +325,14 @@ impl Dependencies for SummarizeDeps {
 
     async fn from_env() -> Result<Self, ConfigError> {
         let (config, base) = environment().await?;
+        let security_hub = if config.security_hub_findings {
+            Some(SecurityHub::from_env(&config, &base)?)
+        } else {
+            None
+        };
         Ok(SummarizeDeps {
             store: bucket(&config, &base)?,
+            security_hub,
             config,
         })
     }

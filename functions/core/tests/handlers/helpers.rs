@@ -167,6 +167,7 @@ pub fn config() -> Config {
         function_timeout_seconds: 900,
         region: None,
         schedule: None,
+        security_hub_findings: false,
     }
 }
 
@@ -529,6 +530,7 @@ pub fn summarize_deps(bucket: &Bucket) -> SummarizeDeps {
     SummarizeDeps {
         config: config(),
         store: bucket.store().with_part_bytes(1024),
+        security_hub: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod check;
 mod fixtures;
 mod generate;
 mod helpers;
+mod notifications;
 mod plan;
 mod summarize;
 mod write;

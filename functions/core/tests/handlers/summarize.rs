@@ -65,8 +65,12 @@ async fn a_complete_run_succeeds() {
     let bucket = written([Completed, Denied, Completed], Some(Completed)).await;
     let out = run(&bucket, "complete").await.unwrap();
 
+    // The Scan Finished detail rides along (tests/handlers/notifications.rs).
+    let mut shown = json(&out);
+    let detail = shown.as_object_mut().unwrap().remove("scan_finished");
+    assert_eq!(detail.unwrap()["summary_key"], SUMMARY_KEY);
     assert_eq!(
-        json(&out),
+        shown,
         json!({
             "run_id": RUN_ID,
             "status": "SUCCEEDED",

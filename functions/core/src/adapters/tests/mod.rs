@@ -5,6 +5,7 @@
 mod advisor;
 mod directory;
 mod organizations;
+mod security_hub;
 mod store;
 
 use crate::adapters::iam::AccessAdvisor;

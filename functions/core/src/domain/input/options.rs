@@ -138,6 +138,11 @@ pub struct ReportOptions {
     pub min_age_days: Option<u32>,
     #[serde(skip_serializing_if = "Exclude::is_empty")]
     pub exclude: Exclude,
+    /// One ASFF finding per principal with something unused, imported into Security Hub
+    /// (and archived once it has none). `None` in the input: the stack's
+    /// `SecurityHubFindings`; Plan records what the run does (`Some(true)` when on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<bool>,
 }
 
 impl Default for ReportOptions {
@@ -150,6 +155,7 @@ impl Default for ReportOptions {
             recommendations: false,
             min_age_days: None,
             exclude: Exclude::default(),
+            security_hub: None,
         }
     }
 }

@@ -13,6 +13,7 @@ fn defaults() -> InputDefaults {
         member_role: "iam-last-accessed-member".into(),
         max_accounts_in_parallel: 5,
         reserved_concurrency: 0,
+        security_hub_findings: false,
     }
 }
 
@@ -345,4 +346,41 @@ fn a_doctor_run_takes_organization_and_refuses_what_it_would_ignore() {
             .doctor
     );
     assert!(invalid(json!({"doctor": "yes"})).starts_with("doctor"));
+}
+
+#[test]
+fn security_hub_findings_follow_the_stack_and_may_be_turned_off_for_one_run() {
+    let on = InputDefaults {
+        security_hub_findings: true,
+        ..defaults()
+    };
+    let parse = |input, d: &InputDefaults| RunInput::parse(&input, d).unwrap().report.security_hub;
+    assert_eq!(parse(json!({}), &on), Some(true), "the stack's default");
+    assert_eq!(
+        parse(json!({"report": {"security_hub": false}}), &on),
+        None,
+        "off for this run"
+    );
+    assert_eq!(
+        parse(json!({"report": {"security_hub": true}}), &on),
+        Some(true)
+    );
+    assert_eq!(
+        parse(json!({}), &defaults()),
+        None,
+        "a stack without it sends none"
+    );
+    assert_eq!(
+        parse(json!({"report": {"security_hub": false}}), &defaults()),
+        None
+    );
+    let err = invalid(json!({"report": {"security_hub": true}}));
+    assert!(
+        err.starts_with(
+            "report.security_hub: true, but this stack was deployed with SecurityHubFindings false"
+        ),
+        "{err}"
+    );
+    let err = invalid(json!({"report": {"security_hub": "yes"}}));
+    assert!(err.starts_with("report.security_hub"), "{err}");
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::arn::{PrincipalArn, PrincipalType};
 use crate::domain::incremental::IncrementalOptions;
+use crate::domain::input::doctor::check_doctor_fields;
 use crate::domain::input::incremental::check_incremental;
 use crate::domain::input::options::{
     Discovery, Granularity, Organization, OrganizationOptions, PollOptions, ReportOptions,
@@ -41,10 +42,6 @@ struct RawRunInput {
     #[serde(default)]
     doctor: bool,
 }
-
-/// The fields a doctor run (`"doctor": true`) reads: it checks the deployment and scans
-/// nothing, so any other field would be ignored, and is refused instead.
-pub const DOCTOR_FIELDS: [&str; 2] = ["doctor", "organization"];
 
 /// A validated run input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +89,9 @@ pub struct InputDefaults {
     pub max_accounts_in_parallel: u32,
     /// The stack's `ReservedConcurrency` of each batch function (0: none).
     pub reserved_concurrency: u32,
+    /// The stack's `SecurityHubFindings`: whether it may import findings (its Summarize
+    /// role holds `securityhub:BatchImportFindings`), and `report.security_hub`'s default.
+    pub security_hub_findings: bool,
 }
 
 /// Child workflow executions running at once in one run, at most: Step Functions runs
@@ -198,6 +198,8 @@ impl RunInput {
         }
         check_poll(&raw.poll)?;
         check_report(&raw.report)?;
+        let mut report = raw.report;
+        report.security_hub = security_hub(report.security_hub, defaults.security_hub_findings)?;
         let organization = raw
             .organization
             .map(|o| check_organization(o, defaults))
@@ -218,24 +220,9 @@ impl RunInput {
             max_concurrency,
             iam_requests_per_second: raw.iam_requests_per_second,
             poll: raw.poll,
-            report: raw.report,
+            report,
             doctor: raw.doctor,
         })
-    }
-}
-
-/// A doctor run takes `organization` (the accounts to check) and nothing else a scan
-/// would read: a field it would ignore is `InvalidInput` naming it.
-fn check_doctor_fields(input: &serde_json::Value) -> Result<(), InputError> {
-    let Some(object) = input.as_object() else {
-        return Ok(());
-    };
-    match object.keys().find(|k| !DOCTOR_FIELDS.contains(&k.as_str())) {
-        Some(field) => Err(InputError::invalid(
-            field,
-            "a doctor run (\"doctor\": true) checks the deployment and scans nothing: it reads only `organization` (the accounts a scan would select); leave this field out",
-        )),
-        None => Ok(()),
     }
 }
 
@@ -346,6 +333,22 @@ fn check_poll(poll: &PollOptions) -> Result<(), InputError> {
         ));
     }
     Ok(())
+}
+
+/// Whether the run imports Security Hub findings: `Some(true)` when it does, `None` when
+/// not. Asking for them on a stack deployed without `SecurityHubFindings` is refused
+/// (its Summarize may not import them).
+fn security_hub(asked: Option<bool>, stack: bool) -> Result<Option<bool>, InputError> {
+    match (asked, stack) {
+        (Some(true), false) => Err(InputError::invalid(
+            "report.security_hub",
+            "true, but this stack was deployed with SecurityHubFindings false, so it may not \
+             import findings: deploy it with SecurityHubFindings=true to ask for them"
+                .to_string(),
+        )),
+        (Some(on), _) => Ok(on.then_some(true)),
+        (None, stack) => Ok(stack.then_some(true)),
+    }
 }
 
 fn check_report(report: &ReportOptions) -> Result<(), InputError> {

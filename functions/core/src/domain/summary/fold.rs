@@ -341,6 +341,7 @@ impl RunFold {
             report_keys: self.report_keys.items,
             lists: Some(lists),
             incremental: incremental.map(|_| self.incremental.summary()),
+            security_hub: None,
         }
     }
 }

@@ -241,6 +241,11 @@ pub struct RunSummary {
     /// (schema 4.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental: Option<IncrementalSummary>,
+    /// What the run's Security Hub findings came to (`report.security_hub`; schema 4.1):
+    /// findings imported, archived and failed, and the first error. Absent when the run
+    /// sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<crate::domain::security_hub::SecurityHubOutcome>,
 }
 
 /// What Summarize gathered from the run's work files.

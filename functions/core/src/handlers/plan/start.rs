@@ -118,6 +118,7 @@ fn defaults(deps: &PlanDeps, own_account: Option<String>) -> InputDefaults {
         member_role: config.member_role_name.clone(),
         max_accounts_in_parallel: config.max_accounts_in_parallel,
         reserved_concurrency: config.reserved_concurrency,
+        security_hub_findings: config.security_hub_findings,
     }
 }
 

@@ -12,24 +12,15 @@ use crate::domain::run::{PlanRecord, RunRef};
 use crate::domain::summary::{in_unread_account, missing_of, unread_accounts, Closing, RunFold};
 use crate::error::Error;
 use crate::handlers::events::SummarizeEvent;
+use crate::handlers::summarize::findings::{Findings, IndexedRow};
 use crate::runtime::deps::SummarizeDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Batch results read at once: what Summarize holds of them.
 const RESULTS_IN_FLIGHT: usize = 2;
-
-/// What `gone` needs of a previous run's index: each principal and its account.
-#[derive(Debug, Deserialize)]
-struct IndexedArn {
-    arn: String,
-    /// Empty in an index before schema 3.0: the ARN's account then.
-    #[serde(default)]
-    account: String,
-}
 
 /// Every JSON document under `prefix`, a few reads at a time.
 async fn read_all<T: DeserializeOwned>(store: &ReportStore, prefix: &str) -> Result<Vec<T>, Error> {
@@ -82,7 +73,8 @@ pub(super) async fn fold_run(
     accounts: &[AccountRun],
     closing: &Closing,
     out: &mut Outputs<'_>,
-) -> Result<(RunFold, PageBuilder), Error> {
+    findings: Option<Findings>,
+) -> Result<(RunFold, PageBuilder, Option<Findings>), Error> {
     let run = &event.plan.run;
     let store = &deps.store;
     let organization = plan.organization.is_some();
@@ -107,6 +99,7 @@ pub(super) async fn fold_run(
         run_page: PageBuilder::new(&plan.started_at, budget),
         scope: HashSet::new(),
         out,
+        findings,
     };
     let mut ranges: Vec<&AccountRun> = accounts.iter().collect();
     ranges.sort_by_key(|a| a.item.first_batch);
@@ -127,8 +120,14 @@ pub(super) async fn fold_run(
             f.result(&result, None, None).await?;
         }
     }
-    fold_gone(store, accounts, &f.scope, &mut f.fold, f.out).await?;
-    Ok((f.fold, f.run_page))
+    let mut gone = Gone {
+        scope: &f.scope,
+        fold: &mut f.fold,
+        out: &mut *f.out,
+        findings: f.findings.as_mut(),
+    };
+    fold_gone(store, accounts, &mut gone).await?;
+    Ok((f.fold, f.run_page, f.findings))
 }
 
 /// What Summarize folds into as it reads the run.
@@ -143,6 +142,8 @@ struct Folding<'a, 'o> {
     /// The run's principals (reported or not), hashed.
     scope: HashSet<u64>,
     out: &'a mut Outputs<'o>,
+    /// The run's Security Hub findings, when it sends them.
+    findings: Option<Findings>,
 }
 
 impl Folding<'_, '_> {
@@ -238,7 +239,11 @@ impl Folding<'_, '_> {
         mut carry: Option<&mut ArrayUpload<'_>>,
     ) -> Result<(), Error> {
         for o in &result.principals {
-            self.scope.insert(arn_hash(&o.arn));
+            let hash = arn_hash(&o.arn);
+            self.scope.insert(hash);
+            if let Some(findings) = self.findings.as_mut() {
+                findings.principal(o, hash).await;
+            }
             self.out.index.push(o).await?;
             if let Some(carry) = carry.as_mut() {
                 carry.push(&o.carry_row()).await?;
@@ -261,15 +266,22 @@ fn result_index(key: &str) -> Option<u32> {
     key.rsplit('/').next()?.strip_suffix(".json")?.parse().ok()
 }
 
+/// What the previous indexes are folded into: the gone principals, and the findings to
+/// archive.
+struct Gone<'a, 'o> {
+    scope: &'a HashSet<u64>,
+    fold: &'a mut RunFold,
+    out: &'a mut Outputs<'o>,
+    findings: Option<&'a mut Findings>,
+}
+
 /// Gone principals: each account's principals in the index of the latest earlier run
 /// that scanned it (each index read once, as it streams), not in this run's scope; none
 /// of an account this run could not read.
 async fn fold_gone(
     store: &ReportStore,
     accounts: &[AccountRun],
-    scope: &HashSet<u64>,
-    fold: &mut RunFold,
-    out: &mut Outputs<'_>,
+    g: &mut Gone<'_, '_>,
 ) -> Result<(), Error> {
     let mut by_run: BTreeMap<&str, (&RunRef, BTreeSet<&str>)> = BTreeMap::new();
     for a in accounts {
@@ -283,7 +295,7 @@ async fn fold_gone(
     let unread = unread_accounts(accounts);
     for (prev, ids) in by_run.into_values() {
         let key = keys::index_key(&prev.dt, &prev.run_id);
-        let Some(mut rows) = store.read_array::<IndexedArn>(&key).await? else {
+        let Some(mut rows) = store.read_array::<IndexedRow>(&key).await? else {
             continue;
         };
         while let Some(row) = rows.next().await? {
@@ -293,12 +305,17 @@ async fn fold_gone(
             } else {
                 ids.contains(row.account.as_str())
             };
-            if in_accounts
-                && !in_unread_account(&row.arn, &unread)
-                && !scope.contains(&arn_hash(&row.arn))
-            {
-                out.gone.push(&row.arn).await?;
-                fold.add_gone(row.arn);
+            if !in_accounts || in_unread_account(&row.arn, &unread) {
+                continue;
+            }
+            let hash = arn_hash(&row.arn);
+            let in_scope = g.scope.contains(&hash);
+            if let Some(findings) = g.findings.as_mut() {
+                findings.previous(&row, hash, in_scope).await;
+            }
+            if !in_scope {
+                g.out.gone.push(&row.arn).await?;
+                g.fold.add_gone(row.arn);
             }
         }
     }

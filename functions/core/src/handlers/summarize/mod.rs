@@ -13,8 +13,10 @@
 //! What grows with the run is one hash (8 bytes) per principal, to tell the previous
 //! run's principals gone.
 
+mod findings;
 mod folding;
 
+use crate::adapters::deadline::Deadline;
 use crate::adapters::streams::ArrayUpload;
 use crate::domain::access_report::{AccessReportSummary, EntityJob};
 use crate::domain::account::{AccountItem, AccountRecord, AccountRun};
@@ -22,14 +24,18 @@ use crate::domain::clock::utc;
 use crate::domain::keys;
 use crate::domain::page::{self, PageHead};
 use crate::domain::run::{PlanRecord, RunContext};
+use crate::domain::scan_finished::ScanFinished;
+use crate::domain::security_hub::SecurityHubOutcome;
 use crate::domain::sfn::{failed_briefly, StepFunctionsError};
 use crate::domain::summary::{Closing, RunError};
 use crate::error::Error;
 use crate::handlers::decode;
 use crate::handlers::events::{SummarizeEvent, SummarizeOutput};
 use crate::runtime::deps::SummarizeDeps;
+use findings::Findings;
 use folding::{fold_run, Outputs};
 use futures::stream::{self, StreamExt, TryStreamExt};
+use std::time::Duration;
 use time::OffsetDateTime;
 
 #[tracing::instrument(skip(deps, event))]
@@ -41,6 +47,7 @@ pub async fn handle(
     let run = &event.plan.run;
     let store = &deps.store;
     let (plan, accounts, access_report) = gather(deps, &event).await?;
+    let (findings, mut security_hub) = findings_of(deps, &plan);
     // The account pages' (they are written as the run is read); the summary's is taken
     // once every batch result is read.
     let closing = closing_now(run, deps.config.max_failed_percent);
@@ -55,8 +62,8 @@ pub async fn handle(
             store.upload(&keys::gone_key(&run.dt, &run.run_id), "application/json"),
         ),
     };
-    let folded = fold_run(deps, &event, &plan, &accounts, &closing, &mut out).await;
-    let (fold, run_page) = match folded {
+    let folded = fold_run(deps, &event, &plan, &accounts, &closing, &mut out, findings).await;
+    let (fold, run_page, findings) = match folded {
         Ok(f) => f,
         Err(e) => {
             out.abort().await;
@@ -68,7 +75,11 @@ pub async fn handle(
     out.finish().await?;
     let organization = plan.organization.is_some();
     let closing = closing_now(run, deps.config.max_failed_percent);
-    let summary = fold.finish(plan, accounts, access_report, event.error.clone(), closing);
+    if let Some(findings) = findings {
+        security_hub = Some(findings.finish().await);
+    }
+    let mut summary = fold.finish(plan, accounts, access_report, event.error.clone(), closing);
+    summary.security_hub = security_hub;
     let head = PageHead::of_run(
         &summary,
         keys::index_key(&run.dt, &run.run_id),
@@ -93,7 +104,12 @@ pub async fn handle(
         "summarized"
     );
     let summary_url = format!("s3://{}/{summary_key}", store.bucket);
-    if let Some(e) = RunError::of(&summary, summary_url, deps.config.max_failed_percent) {
+    let run_error = RunError::of(&summary, summary_url, deps.config.max_failed_percent);
+    let finished = ScanFinished::of(&summary, &store.bucket, run_error.as_ref());
+    store
+        .put_json(&keys::scan_finished_key(&run.run_id), &finished)
+        .await?;
+    if let Some(e) = run_error {
         return Err(e.into());
     }
     Ok(SummarizeOutput {
@@ -105,7 +121,21 @@ pub async fn handle(
         principals: counts.principals_planned,
         reports_written: counts.reports_written,
         by_status: counts.by_status.clone(),
+        scan_finished: Some(finished),
     })
+}
+
+/// The run's Security Hub findings when it sends them, or the outcome saying why it
+/// can't. Summarize's invocation starts now and lasts at most the functions' Timeout.
+fn findings_of(
+    deps: &SummarizeDeps,
+    plan: &PlanRecord,
+) -> (Option<Findings>, Option<SecurityHubOutcome>) {
+    let timeout = Duration::from_secs(u64::from(deps.config.function_timeout_seconds));
+    match Findings::of_run(deps, plan, Deadline::after(timeout)) {
+        Ok(findings) => (findings, None),
+        Err(refused) => (None, Some(refused)),
+    }
 }
 
 /// The run closes now: its end and duration.
