@@ -276,6 +276,7 @@ def scanned_why(index, churn) -> Counter:
             why["churned"] += 1
         else:
             why[f"other {kind_of(row['arn'])}"] += 1
+            why.setdefault("_others", []).append(row["arn"])
     return why
 
 
@@ -307,18 +308,20 @@ def run(ctx, run_input, say):
         say(f"difference: … {len(diffs) - DIFFERENCES_SHOWN} more")
     counts = inc.summary.get("incremental") or {}
     why = scanned_why(inc.index, churn)
+    others = why.pop("_others", [])
     comments = [
         f"# incremental: CHURN={share:g} changed {len(changes)} principals ({sum(1 for c in changes if c.what == 'use')} a new use, "
         f"{sum(1 for c in changes if c.what == 'policy')} a new permission), which moves the rule for {len(churn.touched)} "
         f"(a used user's groups, a used entity's managed policies, a changed group's members, a changed policy's entities)",
         f"# incremental: its scanned principals by why: {json.dumps(dict(sorted(why.items())))} (other: not touched by the churn: "
         f"the stack's own roles, or used within the rule's margins before the baseline scan); mismatches "
-        f"{counts.get('mismatches')}, fallback_accounts {counts.get('fallback_accounts')}",
+        f"{counts.get('mismatches')}, fallback_accounts {counts.get('fallback_accounts')}"
+        + (f"; the others: {', '.join(others[:5])}{' …' if len(others) > 5 else ''}" if others else ""),
         f"# incremental: iam calls {inc.iam_calls} (throttled {inc.throttled}) over {inc.principals} principals; the full scan after it: "
         f"{full.iam_calls} calls in {full.wall:.1f}s, compared principal by principal ({len(full.index)} rows, {len(diffs)} differences)",
     ]
     figures = [
-        f"incremental_iam_calls_per_principal: {inc.iam_calls / max(inc.principals, 1):.3f}",
+        f"incremental_iam_calls_per_principal: {f'{inc.iam_calls / inc.principals:.3f}' if inc.principals else 'n/a'}",
         f"incremental_wall_s: {inc.wall:.1f}",
         f"carried: {counts.get('carried', 'n/a')}",
         f"scanned: {counts.get('scanned', 'n/a')}",
