@@ -5,7 +5,10 @@ Run by tests/local/bench.sh (which brings the stack up and down). Reads $LOCAL_D
 Environment: N (2000), R (10), JOB_SECONDS (5), THROTTLE_FRACTION (0), GRANULARITY
 (SERVICE_LEVEL), PEER (1 = run Cloud Custodian too), SEED_THREADS (8), MAX_CONCURRENCY /
 BATCH_SIZE (the stack's defaults, only echoed here), RUN_INPUT (extra JSON merged into
-the run input), ACCOUNTS (1).
+the run input), ACCOUNTS (1), INCREMENTAL (0) and CHURN (0.1): with INCREMENTAL=1, after
+the figures' scan, bench_incremental.py's churn, incremental scan and full scan, compared
+(its own figures, after these; INCREMENTAL_RUN_INPUT: JSON merged into the incremental
+run's input alone).
 
 ACCOUNTS=A > 1 scans an Organization instead of the stack's own account: A member accounts
 are made as AWS Organizations makes them (CreateAccount, the member role deployed from

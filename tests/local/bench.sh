@@ -30,6 +30,7 @@
 #   principal; figures incremental_iam_calls_per_principal, incremental_wall_s, carried,
 #   scanned, sampled, incremental_matches_full (tests/local/bench_incremental.py says how).
 #   The bench then also fails when either run fails or they differ. One account only.
+#   INCREMENTAL_RUN_INPUT (JSON) is merged into the incremental run's input alone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"

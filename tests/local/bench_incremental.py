@@ -15,7 +15,8 @@ Run by bench.py after its full scan (the baseline figures, unchanged), on the sa
    attached to nothing cannot be used: it gets the new permission instead, and a
    principal granted every service (`*`) gets the new use. The emulator's throttle is off
    meanwhile (the churn is not the scan's), then back at R.
-2. **The incremental scan**: the same run input plus `"incremental": true`, its IAM calls
+2. **The incremental scan**: the same run input plus `"incremental": true` (and
+   INCREMENTAL_RUN_INPUT, JSON merged into it alone, e.g. `{"full_refresh_days": 3}`), its IAM calls
    (the emulator's stats, throttled ones included, as in iam_calls_per_principal) and its
    wall time (the execution's start to stop). `carried`, `scanned` and `sampled` are its
    summary's `incremental`.
@@ -198,6 +199,7 @@ class Scan:
     wall: float
     iam_calls: int
     throttled: int
+    by_action: dict
     principals: int
     summary: dict
     index: list
@@ -228,8 +230,9 @@ def scan(sfn, s3, bucket, state_machine, control, http_json, run_input, name, sa
         index_key = key.rsplit("/", 1)[0] + "/principals.json"
         index = json.loads(s3.get_object(Bucket=bucket, Key=index_key)["Body"].read())
         say(f"summary: s3://{bucket}/{key}")
+    by_action = {k: v - stats0["calls"].get(k, 0) for k, v in sorted(stats1["calls"].items()) if v - stats0["calls"].get(k, 0)}
     return Scan(name=name, status=d["status"], wall=wall, iam_calls=stats1["total_calls"] - stats0["total_calls"],
-                throttled=stats1["total_throttled"] - stats0["total_throttled"],
+                throttled=stats1["total_throttled"] - stats0["total_throttled"], by_action=by_action,
                 principals=summary.get("counts", {}).get("principals_planned", 0), summary=summary, index=index)
 
 
@@ -299,7 +302,8 @@ def run(ctx, run_input, say):
 
     args = (ctx["sfn"], ctx["s3"], env["REPORT_BUCKET"], env["STATE_MACHINE_ARN"], control, http_json)
     stamp = int(time.time())
-    inc = scan(*args, {**run_input, "incremental": True}, f"bench-{ctx['n']}-incremental-{stamp}", say)
+    extra = json.loads(os.environ.get("INCREMENTAL_RUN_INPUT") or "{}")  # e.g. {"incremental_sample_percent": 1}
+    inc = scan(*args, {**run_input, "incremental": True, **extra}, f"bench-{ctx['n']}-incremental-{stamp}", say)
     full = scan(*args, dict(run_input), f"bench-{ctx['n']}-full-{stamp}", say)
     matches, diffs = compare(inc.index, full.index) if inc.index and full.index else (False, ["no index to compare"])
     for d in diffs[:DIFFERENCES_SHOWN]:
@@ -317,7 +321,8 @@ def run(ctx, run_input, say):
         f"the stack's own roles, or used within the rule's margins before the baseline scan); mismatches "
         f"{counts.get('mismatches')}, fallback_accounts {counts.get('fallback_accounts')}"
         + (f"; the others: {', '.join(others[:5])}{' …' if len(others) > 5 else ''}" if others else ""),
-        f"# incremental: iam calls {inc.iam_calls} (throttled {inc.throttled}) over {inc.principals} principals; the full scan after it: "
+        f"# incremental: iam calls {inc.iam_calls} (throttled {inc.throttled}) over {inc.principals} principals, by action "
+        f"{json.dumps(inc.by_action)}; the full scan after it: "
         f"{full.iam_calls} calls in {full.wall:.1f}s, compared principal by principal ({len(full.index)} rows, {len(diffs)} differences)",
     ]
     figures = [
