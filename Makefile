@@ -87,8 +87,8 @@ run: build ## start a run on the configured state machine, follow it, print the 
 demo: setup build ## fresh clone → a scan of a seeded Organization (4 accounts, one without the member role), reports in ./demo-reports/
 	bash tests/local/demo.sh
 
-bench: setup build ## a scan of N principals at an emulated IAM rate R; prints figures (ACCOUNTS=A: over A member accounts, R each)
-	$(if $(N),N=$(N) )$(if $(R),R=$(R) )$(if $(ACCOUNTS),ACCOUNTS=$(ACCOUNTS) )bash tests/local/bench.sh
+bench: setup build ## a scan of N principals at an emulated IAM rate R; prints figures (ACCOUNTS=A: over A member accounts, R each; INCREMENTAL=1 CHURN=0.1: then an incremental scan)
+	$(if $(N),N=$(N) )$(if $(R),R=$(R) )$(if $(ACCOUNTS),ACCOUNTS=$(ACCOUNTS) )$(if $(INCREMENTAL),INCREMENTAL=$(INCREMENTAL) )$(if $(CHURN),CHURN=$(CHURN) )bash tests/local/bench.sh
 
 bench-scale: setup ## Summarize over synthetic runs of 100,000 and 1,000,000 principals (no IAM; release; SIZES=N:ACCOUNTS,...); prints figures
 	$(VENV)/bin/python tests/local/bench_scale.py $(if $(SIZES),--sizes $(SIZES))

@@ -5,7 +5,10 @@ Run by tests/local/bench.sh (which brings the stack up and down). Reads $LOCAL_D
 Environment: N (2000), R (10), JOB_SECONDS (5), THROTTLE_FRACTION (0), GRANULARITY
 (SERVICE_LEVEL), PEER (1 = run Cloud Custodian too), SEED_THREADS (8), MAX_CONCURRENCY /
 BATCH_SIZE (the stack's defaults, only echoed here), RUN_INPUT (extra JSON merged into
-the run input), ACCOUNTS (1).
+the run input), ACCOUNTS (1), INCREMENTAL (0) and CHURN (0.1): with INCREMENTAL=1, after
+the figures' scan, bench_incremental.py's churn, incremental scan and full scan, compared
+(its own figures, after these; INCREMENTAL_RUN_INPUT: JSON merged into the incremental
+run's input alone).
 
 ACCOUNTS=A > 1 scans an Organization instead of the stack's own account: A member accounts
 are made as AWS Organizations makes them (CreateAccount, the member role deployed from
@@ -61,6 +64,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import seed as seeding  # noqa: E402
+import bench_incremental  # noqa: E402
 
 FUNCTIONS = ["plan", "generate", "check", "write", "summarize"]
 ALL_TYPES = ["user", "role", "group", "policy"]
@@ -361,6 +365,9 @@ def main():
     peer = os.environ.get("PEER", "1") not in ("0", "false", "no", "")
     accounts_n = max(1, int(os.environ.get("ACCOUNTS") or "1"))
     org = accounts_n > 1
+    incremental = os.environ.get("INCREMENTAL", "0") not in ("0", "false", "no", "")
+    if incremental and org:
+        raise SystemExit("bench: INCREMENTAL=1 runs on one account (leave ACCOUNTS unset or 1)")
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
     sfn, s3 = boto3.client("stepfunctions", **kw), boto3.client("s3", **kw)
 
@@ -538,6 +545,13 @@ def main():
     #    (the page_bench example, dev profile), then opened in headless chromium
     page_lines = page_figures(local_dir)
 
+    # 9. INCREMENTAL=1: churn, an incremental scan, a full scan, compared (bench_incremental.py)
+    inc_comments, inc_figures, inc_ok = [], [], True
+    if incremental:
+        ctx = dict(sfn=sfn, s3=s3, env=env, control=control, http_json=http_json, post=seeding._post, endpoint=endpoint,
+                   truth=truth, n=n, rate=rate, job_seconds=job_seconds, fraction=fraction)
+        inc_comments, inc_figures, inc_ok = bench_incremental.run(ctx, run_input, say)
+
     lower = iam_calls / rate + job_seconds
     org_lower = (max(c for c, _ in by_account.values()) if by_account else 0) / rate + job_seconds
     figures = [
@@ -572,7 +586,7 @@ def main():
             clean = max(c - t for c, t in by_account.values()) / rate + job_seconds
             say(f"# throttled calls count in the bound (as in lower_bound_s); without them the busiest account's bound is "
                 f"{clean:.1f}s and wall / it {wall / clean:.3f}")
-    for line in peer_lines:
+    for line in peer_lines + inc_comments:
         if line.startswith("#"):
             say(line)
     for k, v in figures:
@@ -582,7 +596,9 @@ def main():
     for line in peer_lines:
         if not line.startswith("#"):
             say(line)
-    ok = status == "SUCCEEDED" and principals > 0 and reports == principals
+    for line in inc_figures:
+        say(line)
+    ok = status == "SUCCEEDED" and principals > 0 and reports == principals and inc_ok
     if org:
         ok = ok and len(account_children) == accounts_n
     return 0 if ok else 1

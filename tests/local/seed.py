@@ -113,6 +113,14 @@ class Truth:
     iam_calls: int = 0
     activity_records: int = 0
     seconds: float = 0.0
+    # The structure (what a later change of the truth needs, e.g. the incremental bench's
+    # churn): the namespaces each principal is granted (['*'] in it = every service),
+    # each managed policy's document, each group's member users and each managed
+    # policy's entities (users, roles and groups it is attached to), all by ARN.
+    granted: dict = field(default_factory=dict)
+    documents: dict = field(default_factory=dict)
+    members: dict = field(default_factory=dict)
+    attached: dict = field(default_factory=dict)
 
 
 def policy_document(rng: random.Random, admin_share: float = 0.03) -> tuple[dict, list[str]]:
@@ -225,6 +233,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
 
     # 1. Customer-managed policies.
     policies = []  # (arn, granted namespaces)
+    documents, members_of, attached_to = {}, {}, {}  # policy ARN -> doc; group ARN -> users; policy ARN -> entities
     tasks = []
     for i in range(counts["policy"]):
         doc, granted = policy_document(rng)
@@ -232,6 +241,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
         path = rng.choice(["/", "/", "/app/", "/team/"])
         tasks.append((iam.create_policy, dict(PolicyName=name, Path=path, PolicyDocument=json.dumps(doc))))
         policies.append((f"arn:aws:iam::{account}:policy{path}{name}", granted))
+        documents[policies[-1][0]] = doc
     run(tasks)
     # 2. Groups with 1-2 managed policies.
     groups, tasks, attach = [], [], []
@@ -241,6 +251,8 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
         picked = rng.sample(policies, min(len(policies), rng.randint(1, 2))) if policies else []
         attach += [(iam.attach_group_policy, dict(GroupName=name, PolicyArn=p[0])) for p in picked]
         groups.append((name, sum((p[1] for p in picked), [])))
+        for p in picked:
+            attached_to.setdefault(p[0], []).append(f"arn:aws:iam::{account}:group/{name}")
     run(tasks)
     # 3. Roles and users with managed (1-2) and sometimes inline policies.
     granted_of = {}  # entity ARN -> namespaces
@@ -260,6 +272,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
                 fn = iam.attach_role_policy if kind == "role" else iam.attach_user_policy
                 attach.append((fn, {("RoleName" if kind == "role" else "UserName"): name, "PolicyArn": p[0]}))
                 granted += p[1]
+                attached_to.setdefault(p[0], []).append(arn)
             if rng.random() < (0.3 if kind == "role" else 0.2) or not granted:
                 doc, g = policy_document(rng, admin_share=0.01)
                 fn = iam.put_role_policy if kind == "role" else iam.put_user_policy
@@ -269,6 +282,7 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
                 g = rng.choice(groups)
                 members.append((iam.add_user_to_group, dict(GroupName=g[0], UserName=name)))
                 granted += g[1]
+                members_of.setdefault(f"arn:aws:iam::{account}:group/{g[0]}", []).append(arn)
             granted_of[arn] = granted
     run(tasks)
     run(attach + inline + members)
@@ -292,6 +306,9 @@ def seed(endpoint: str, n: int = 2000, *, threads: int = 8, seed_value: int = 42
         _post(url, records[i:i + activity_batch])
     truth = Truth(counts=counts, iam_calls=calls[0], activity_records=len(records), seconds=time.time() - started)
     truth.arns = [p[0] for p in policies] + [f"arn:aws:iam::{account}:group/{g[0]}" for g in groups] + list(granted_of)
+    truth.granted = {**{p[0]: list(p[1]) for p in policies}, **{f"arn:aws:iam::{account}:group/{g[0]}": list(g[1]) for g in groups},
+                     **{arn: list(g) for arn, g in granted_of.items()}}
+    truth.documents, truth.members, truth.attached = documents, members_of, attached_to
     log(f"seeded {n} principals {counts} with {truth.iam_calls} IAM calls and {truth.activity_records} activity records in {truth.seconds:.1f}s")
     return truth
 
