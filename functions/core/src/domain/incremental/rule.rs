@@ -82,7 +82,7 @@ impl<'a> Activity<'a> {
                 h.role_last_used.as_deref(),
                 since - lag - Duration::hours(ROLE_SESSION_HOURS),
             ),
-            "user" => self.user_quiet(arn, since - lag - Duration::hours(USER_SESSION_HOURS)),
+            "user" => self.user_quiet(arn, since),
             "group" => {
                 let name = arn.rsplit('/').next().unwrap_or_default();
                 let of = self.members.get(name).map_or(&[][..], Vec::as_slice);
@@ -96,13 +96,17 @@ impl<'a> Activity<'a> {
         }
     }
 
-    /// A user's credentials unused before `limit`, by a credential report at most four
-    /// hours old (its own age is a lag: uses after it is made are not in it).
-    fn user_quiet(&self, arn: &str, limit: OffsetDateTime) -> bool {
-        let fresh = self
-            .users_as_of
-            .is_some_and(|made| self.as_of - made <= Duration::hours(ADVISOR_LAG_HOURS));
-        fresh
+    /// A user's credentials unused since its data (`since`) less IAM's lag and a key's
+    /// session, by a credential report made after that data and at most four hours before
+    /// this run: its own age is a lag (uses after it is made are not in it), and a report
+    /// older than the data (IAM serves the same report for four hours) says nothing of
+    /// the time since.
+    fn user_quiet(&self, arn: &str, since: OffsetDateTime) -> bool {
+        let limit = since - Duration::hours(ADVISOR_LAG_HOURS + USER_SESSION_HOURS);
+        let current = self.users_as_of.is_some_and(|made| {
+            made > since && self.as_of - made <= Duration::hours(ADVISOR_LAG_HOURS)
+        });
+        current
             && self
                 .users
                 .get(arn)

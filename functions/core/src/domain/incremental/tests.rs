@@ -218,6 +218,14 @@ fn users_groups_and_policies_are_quiet_only_when_every_holder_is() {
         NOW,
     );
     assert!(!stale.quiet(&arn("user/ann"), since));
+    // Nor can one made before the data (IAM serves the same report for four hours): it
+    // says nothing of the uses since.
+    let recent_data = datetime!(2026-12-02 05:30 UTC);
+    assert!(activity.quiet(&arn("user/ann"), datetime!(2026-12-02 04:30 UTC)));
+    assert!(
+        !activity.quiet(&arn("user/ann"), recent_data),
+        "report 05:00, data 05:30"
+    );
     assert!(
         !stale.quiet(&arn("group/ops"), since),
         "its member is unknown"
