@@ -120,7 +120,9 @@ async fn write_one(
     let carry_from = ctx.previous.and_then(|p| p.report);
     let (mut report, mark) = if job.incremental == Some(JobMark::Carried) {
         let report = carrying::carried(advisor, run, &ctx, carry_from, &job.arn).await?;
-        (report, Some(OutcomeMark::Carried))
+        // One that could not be carried (its FAILED report says why) was not carried.
+        let carried = report.carried_from.is_some();
+        (report, carried.then_some(OutcomeMark::Carried))
     } else {
         let (status, details) = job_details(deps, advisor, run, job).await?;
         let report = build_report(&ctx, job.job_id.as_deref(), status, details);
