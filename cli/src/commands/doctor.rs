@@ -68,15 +68,7 @@ pub fn doctor_input(
     let organization = match args.input.as_deref() {
         None => None,
         Some(path) => {
-            let text = if path == "-" {
-                stdin()
-                    .map_err(|e| usage(format!("could not read the run input from stdin: {e}")))?
-            } else {
-                std::fs::read_to_string(path)
-                    .map_err(|e| usage(format!("could not read the run input {path}: {e}")))?
-            };
-            let value: Value = serde_json::from_str(&text)
-                .map_err(|e| usage(format!("the run input {path} is not JSON: {e}")))?;
+            let value = super::run::read_input_file(path, stdin)?;
             let object = value
                 .as_object()
                 .ok_or_else(|| usage(format!("the run input {path} must be a JSON object")))?;

@@ -63,22 +63,27 @@ struct Outcome {
     summary: Option<RunSummary>,
 }
 
+/// The run input file (`-`: stdin), as JSON; a usage error saying why not.
+pub fn read_input_file(
+    path: &str,
+    stdin: impl FnOnce() -> std::io::Result<String>,
+) -> Result<Value> {
+    let usage = |m: String| Failure::new(Exit::Usage, m);
+    let text = if path == "-" {
+        stdin().map_err(|e| usage(format!("could not read the run input from stdin: {e}")))?
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("could not read the run input {path}: {e}")))?
+    };
+    serde_json::from_str(&text).map_err(|e| usage(format!("the run input {path} is not JSON: {e}")))
+}
+
 /// The run input: the file (or stdin), then the flags on top. Must be a JSON object.
 pub fn run_input(args: &RunArgs, stdin: impl FnOnce() -> std::io::Result<String>) -> Result<Value> {
     let usage = |m: String| Failure::new(Exit::Usage, m);
     let mut value = match args.input.as_deref() {
         None => json!({}),
-        Some(path) => {
-            let text = if path == "-" {
-                stdin()
-                    .map_err(|e| usage(format!("could not read the run input from stdin: {e}")))?
-            } else {
-                std::fs::read_to_string(path)
-                    .map_err(|e| usage(format!("could not read the run input {path}: {e}")))?
-            };
-            serde_json::from_str(&text)
-                .map_err(|e| usage(format!("the run input {path} is not JSON: {e}")))?
-        }
+        Some(path) => read_input_file(path, stdin)?,
     };
     let object = value
         .as_object_mut()
