@@ -505,14 +505,15 @@ def test_reset_clears_everything(api, emulator_url):
     iam = api.iam()
     arn = make_user(iam, "r", "s3:*")
     api.config(job_seconds=0, fail=["arn:aws:iam::123456789012:user/zzz"], throttle={"rate": 100},
-               deny=["arn:aws:iam::123456789012:user/zzz"])
+               deny=["arn:aws:iam::123456789012:user/zzz"], role_last_used_lag_seconds=3600)
     api.activity([{"entity": arn, "service": "s3", "region": "us-east-1", "at": ago()}])
     job = iam.generate_service_last_accessed_details(Arn=arn)["JobId"]
     assert requests.post(f"{emulator_url}/moto-api/reset", timeout=10).status_code == 200
     cfg = api.control("config", method="GET").json()
     assert cfg == {"job_seconds": 1.0, "throttle": {"rate": None, "burst": None, "fraction": 0.0},
                    "fail": [], "lambda_bridge_url": None, "lambda_bridge_functions": {}, "deny": [],
-                   "advisor_lag_seconds": 0.0, "caller_binding": "role_session_name"}
+                   "advisor_lag_seconds": 0.0, "role_last_used_lag_seconds": 0.0,
+                   "caller_binding": "role_session_name"}
     stats = api.control("stats", method="GET").json()
     assert stats == {"calls": {}, "throttled": {}, "total_calls": 0, "total_throttled": 0, "by_account": {}}
     api.config(job_seconds=0)
