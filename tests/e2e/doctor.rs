@@ -215,4 +215,16 @@ async fn doctor_names_the_member_account_without_its_role_and_fails() {
         .await;
     assert_eq!(execution.error.as_deref(), Some("InvalidInput"));
     assert!(execution.cause.unwrap().contains("discover: a doctor run"));
+
+    // The account leaves the Organization: the tests after this one select "all" and
+    // expect only their own accounts to lack the member role.
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    aws_sdk_organizations::Client::new(&conf)
+        .remove_account_from_organization()
+        .account_id(&missing)
+        .send()
+        .await
+        .expect("RemoveAccountFromOrganization");
 }
