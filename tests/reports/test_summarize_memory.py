@@ -94,7 +94,8 @@ def summarize_peak(stack, name):
     events = stack.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in events
                  if e["type"] == "TaskScheduled"]
-    [summarize] = [p for p in scheduled if "Summarize" in p["FunctionName"]]
+    # Lambda Tasks name their function; the putEvents Tasks (the Scan Finished event) none.
+    [summarize] = [p for p in scheduled if "Summarize" in p.get("FunctionName", "")]
     function = summarize["FunctionName"]
     lam = boto3.client("lambda", endpoint_url=stack.endpoint, region_name="us-east-1")
     peaks = []
