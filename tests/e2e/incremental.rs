@@ -282,3 +282,102 @@ async fn a_sample_that_does_not_hold_scans_the_account_in_full() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_policy_whose_role_used_only_other_services_is_carried_on_the_roles_word() {
+    let stack = Stack::from_env().await;
+    stack.configure(json!({"job_seconds": 1.0, "fail": [], "role_last_used_lag_seconds": 0}));
+    let tag = unique("incr-wit");
+    let path = format!("/e2e/{tag}/");
+    let roles = stack.create_roles(&path, &tag, 4).await;
+    let names: Vec<String> = (0..4).map(|i| format!("{tag}-{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let queues = stack
+        .create_policy(
+            &path,
+            &format!("{tag}-queues"),
+            allow(&["sqs:SendMessage"]),
+            &names,
+        )
+        .await;
+    let buckets = stack
+        .create_policy(
+            &path,
+            &format!("{tag}-buckets"),
+            allow(&["s3:GetObject"]),
+            &names,
+        )
+        .await;
+    let month_ago = days_ago(30);
+    let seeded: Vec<Value> = roles
+        .iter()
+        .map(|r| json!({"entity": r, "service": "s3", "region": "eu-west-1", "at": month_ago}))
+        .collect();
+    stack.seed_activity(Value::Array(seeded));
+    let input = |incremental: bool| {
+        json!({
+            "discover": {"types": ["role", "policy"], "path_prefix": path},
+            "poll": {"initial_wait_seconds": 1, "max_wait_seconds": 1},
+            "incremental": incremental,
+        })
+    };
+    stack
+        .run(&format!("{tag}-1"), input(false))
+        .await
+        .succeeded();
+
+    // The first role uses s3 now: through `buckets` (which grants s3), not `queues`.
+    let used_now = days_ago(0);
+    stack.seed_activity(
+        json!([{"entity": roles[0], "service": "s3", "region": "eu-west-1", "at": used_now}]),
+    );
+    let second = stack
+        .run(&format!("{tag}-2"), input(true))
+        .await
+        .succeeded();
+    let third = stack
+        .run(&format!("{tag}-3"), input(false))
+        .await
+        .succeeded();
+    let (s2, s3) = (
+        summary_of(&stack, &second).await,
+        summary_of(&stack, &third).await,
+    );
+    let (r2, r3) = (reports(&stack, &s2).await, reports(&stack, &s3).await);
+    assert_eq!(r2.len(), 6, "4 roles and 2 policies");
+    for (arn, report) in &r2 {
+        assert_eq!(
+            reading(report),
+            reading(&r3[arn]),
+            "{arn}: incremental vs full"
+        );
+    }
+    assert!(
+        r2[&roles[0]].get("carried_from").is_none(),
+        "the role used is scanned"
+    );
+    assert!(
+        r2[&queues].get("carried_from").is_some(),
+        "its role used s3, which it does not grant: carried"
+    );
+    let through = &r2[&buckets];
+    assert!(
+        through.get("carried_from").is_none(),
+        "its role used s3, which it grants"
+    );
+    assert_eq!(
+        e2e::service(through, "s3")["last_authenticated"],
+        json!(used_now)
+    );
+    let incremental = &s2["incremental"];
+    assert_eq!(incremental["mismatches"], 0, "{incremental}");
+    assert_eq!(
+        incremental["carried"].as_u64().unwrap() + incremental["scanned"].as_u64().unwrap(),
+        6,
+        "{incremental}"
+    );
+    assert_eq!(
+        incremental["scanned"], 3,
+        "the role, `buckets` and the sampled role: {incremental}"
+    );
+}

@@ -37,9 +37,10 @@ REASONS = {
     **{("StateMachineRole", action): "X-Ray tracing (SAM's AWSXrayWriteOnlyAccess) is not emulated"
        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                       "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries")},
-    ("WriteFunctionRole", "s3:ListBucket"): "never called: it lets S3 answer Write's GetObject of a missing "
-        "key with NoSuchKey instead of AccessDenied (S3's rule for callers without s3:ListBucket); moto "
-        "answers NoSuchKey to everyone",
+    **{(role, "s3:ListBucket"): f"never called: it lets S3 answer {step}'s GetObject of a missing "
+       "key with NoSuchKey instead of AccessDenied (S3's rule for callers without s3:ListBucket); moto "
+       "answers NoSuchKey to everyone"
+       for role, step in (("WriteFunctionRole", "Write"), ("GenerateFunctionRole", "Generate"))},
     ("SchedulerRole", "states:StartExecution"): "EventBridge Scheduler is not emulated (the schedule is a placeholder)",
     ("SchedulerRole", "sqs:SendMessage"): "EventBridge Scheduler is not emulated (the schedule's DLQ is never used)",
 }

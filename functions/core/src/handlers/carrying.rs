@@ -1,18 +1,117 @@
-//! Write's part of an incremental run: a carried principal's report (its previous
-//! report's data re-judged at this run's `as_of`), and a sampled principal's fresh
-//! answer against the one it would have carried.
+//! An incremental run's carried principals. Generate's part: which of a carry batch's
+//! witnessed groups and policies still hold (`unwitnessed`). Write's: a carried
+//! principal's report (its previous report's data re-judged at this run's `as_of`), and
+//! a sampled principal's fresh answer against the one it would have carried. Both read
+//! the principal's previous report (`previous_report`).
 
 use crate::adapters::iam::AccessAdvisor;
+use crate::adapters::s3::ReportStore;
 use crate::domain::arn::PrincipalArn;
+use crate::domain::batch::Batch;
 use crate::domain::clock;
+use crate::domain::incremental::carried::witnessed_unchanged;
 use crate::domain::incremental::carried::{carried_from, details_of, differences};
 use crate::domain::incremental::{JobMark, OutcomeMark};
 use crate::domain::job::{JobError, JobStatus};
+use crate::domain::keys;
 use crate::domain::report::{
     build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
 };
-use crate::domain::run::RunContext;
+use crate::domain::run::{RunContext, RunRef};
 use crate::error::Error;
+use crate::handlers::PRINCIPALS_IN_FLIGHT;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The principal's previous report: its report in the first of its account's earlier
+/// runs that has one (newest first; usually the first: one S3 read, the extra read
+/// `changes` and history cost). None in any: the principal is new since the first, with
+/// nothing to inherit. A report that can't be read as one is passed over, said aloud. A
+/// context without an account (before organization runs) looks in the run's previous
+/// run.
+pub async fn previous_report(
+    store: &ReportStore,
+    run: &RunContext,
+    arn: &PrincipalArn,
+) -> Result<Option<(RunRef, Option<PrincipalReport>)>, Error> {
+    let candidates: &[RunRef] = match &run.account {
+        Some(account) => &account.previous_runs,
+        None => run.previous_run.as_slice(),
+    };
+    for prev in candidates {
+        let key = if prev.account_keys {
+            keys::report_key(&prev.dt, &prev.run_id, run.account_of(arn), arn)
+        } else {
+            keys::report_key_before_accounts(&prev.dt, &prev.run_id, arn)
+        };
+        let Some(stored) = store.get_json_opt::<serde_json::Value>(&key).await? else {
+            continue;
+        };
+        match serde_json::from_value::<PrincipalReport>(stored) {
+            Ok(report) => return Ok(Some((prev.clone(), Some(report)))),
+            Err(e) => tracing::warn!(key, error = %e, "previous report unreadable; passed over"),
+        }
+    }
+    Ok(candidates.first().map(|first| (first.clone(), None)))
+}
+
+/// The witnessed groups and policies of a carry batch (`Batch::witnesses`) that do not
+/// hold, to be scanned: their witnesses were scanned before this batch, and one of them
+/// used a service they grant since their data (`witnessed_unchanged`), or has no fresh
+/// report, or their previous report is not the COMPLETED one Write would carry.
+pub async fn unwitnessed(
+    store: &ReportStore,
+    run: &RunContext,
+    batch: &Batch,
+) -> Result<BTreeSet<String>, Error> {
+    if batch.witnesses.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let wanted: BTreeSet<&str> = batch
+        .witnesses
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let fresh: BTreeMap<&str, Option<PrincipalReport>> = stream::iter(wanted)
+        .map(|w| async move {
+            let Ok(arn) = PrincipalArn::parse(w) else {
+                return Ok((w, None));
+            };
+            let key = keys::report_key(&run.dt, &run.run_id, run.account_of(&arn), &arn);
+            Ok::<_, Error>((w, store.get_json_opt::<PrincipalReport>(&key).await?))
+        })
+        .buffered(PRINCIPALS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let first = run.account.as_ref().and_then(|a| a.previous_runs.first());
+    let mut out = BTreeSet::new();
+    for arn in batch
+        .arns
+        .iter()
+        .filter(|a| batch.witnesses.contains_key(a.as_str()))
+    {
+        let previous = previous_report(store, run, arn).await?;
+        let holds = match previous {
+            Some((ref from, Some(ref prev)))
+                if Some(from) == first && prev.job.status.is_completed() =>
+            {
+                let witnesses: Vec<(&str, Option<&PrincipalReport>)> = batch.witnesses
+                    [arn.as_str()]
+                .iter()
+                .map(|w| (w.as_str(), fresh.get(w.as_str()).and_then(Option::as_ref)))
+                .collect();
+                witnessed_unchanged(prev, &witnesses)
+            }
+            _ => Err("no COMPLETED report in the first previous run".into()),
+        };
+        if let Err(why) = holds {
+            tracing::info!(arn = %arn, why, "incremental: witnessed, and scanned");
+            out.insert(arn.to_string());
+        }
+    }
+    Ok(out)
+}
 
 /// The report carried from `previous` (the principal's report in its account's first
 /// previous run, which Plan's rule chose), with its granting policies asked afresh (by

@@ -14,6 +14,7 @@
 use crate::adapters::deadline::Deadline;
 use crate::adapters::iam::{AccessAdvisor, Generated, JobRead};
 use crate::adapters::s3::ReportStore;
+use crate::domain::arn::PrincipalArn;
 use crate::domain::batch::polling::{self, next_wait};
 use crate::domain::batch::{Batch, BatchEvent, BatchState, Job};
 use crate::domain::incremental::JobMark;
@@ -22,7 +23,7 @@ use crate::domain::job::{JobBinding, JobStatus};
 use crate::domain::run::RunContext;
 use crate::error::{Error, IamError};
 use crate::handlers::events::{GenerateOutput, GenerateStep, ProbeEvent, ProbeOutput};
-use crate::handlers::{decode, reading, PRINCIPALS_IN_FLIGHT};
+use crate::handlers::{carrying, decode, reading, PRINCIPALS_IN_FLIGHT};
 use crate::runtime::deps::GenerateDeps;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::Duration;
@@ -91,9 +92,35 @@ async fn batch(
     event: BatchEvent,
     deadline: Deadline,
 ) -> Result<BatchState, Error> {
-    let BatchEvent { run, batch } = event;
+    let BatchEvent { run, mut batch } = event;
+    let mut carried = Vec::new();
     if batch.carry && run.carry.is_some_and(|v| !v.fallback) {
-        return Ok(carried(run, &batch));
+        let scan = carrying::unwitnessed(&deps.store, &run, &batch).await?;
+        let (to_scan, to_carry): (Vec<PrincipalArn>, Vec<PrincipalArn>) = batch
+            .arns
+            .iter()
+            .cloned()
+            .partition(|a| scan.contains(a.as_str()));
+        carried = to_carry.iter().map(|a| carried_job(&batch, a)).collect();
+        tracing::info!(
+            batch = batch.index,
+            carried = carried.len(),
+            scanned = scan.len(),
+            "carried"
+        );
+        if scan.is_empty() {
+            return Ok(BatchState {
+                run,
+                index: batch.index,
+                jobs: carried,
+                attempt: 0,
+                pending: 0,
+                wait_seconds: 0,
+            });
+        }
+        // The witnessed ones that do not hold are scanned as in any run.
+        batch.arns = to_scan;
+        batch.carry = false;
     }
     let started = Instant::now();
     let session = run.job_binding() == JobBinding::Session;
@@ -102,7 +129,8 @@ async fn batch(
     } else {
         deps.readers.for_run(&run).await?
     };
-    let jobs = generate_jobs(&advisor, run.granularity, &batch).await?;
+    let mut jobs = generate_jobs(&advisor, run.granularity, &batch).await?;
+    jobs.append(&mut carried);
     let pending = BatchState::count_pending(&jobs);
     tracing::info!(batch = batch.index, jobs = jobs.len(), pending, "generated");
     // The first wait counts from the first job's creation: when generating the batch took
@@ -122,30 +150,17 @@ async fn batch(
     Ok(state)
 }
 
-/// A carry batch whose account's sample held: no job, each principal's previous report
+/// A principal of a carry batch whose account's sample held: no job, its previous report
 /// is Write's to carry.
-fn carried(run: RunContext, batch: &Batch) -> BatchState {
-    let jobs = batch
-        .arns
-        .iter()
-        .map(|arn| Job {
-            principal_id: batch.ids.get(arn.as_str()).cloned(),
-            fingerprint: batch.fingerprints.get(arn.as_str()).cloned(),
-            arn: arn.clone(),
-            job_id: None,
-            status: JobStatus::Completed,
-            error: None,
-            incremental: Some(JobMark::Carried),
-        })
-        .collect();
-    tracing::info!(batch = batch.index, "carried");
-    BatchState {
-        run,
-        index: batch.index,
-        jobs,
-        attempt: 0,
-        pending: 0,
-        wait_seconds: 0,
+fn carried_job(batch: &Batch, arn: &PrincipalArn) -> Job {
+    Job {
+        principal_id: batch.ids.get(arn.as_str()).cloned(),
+        fingerprint: batch.fingerprints.get(arn.as_str()).cloned(),
+        arn: arn.clone(),
+        job_id: None,
+        status: JobStatus::Completed,
+        error: None,
+        incremental: Some(JobMark::Carried),
     }
 }
 

@@ -12,10 +12,8 @@ use crate::domain::outcome::{BatchResult, PrincipalOutcome};
 use crate::domain::policy::AdvisorView;
 use crate::domain::recommend::{recommend, Slice, Subject};
 use crate::domain::report::Previous;
-use crate::domain::report::{
-    build_report, unused_namespaces, JobDetails, PrincipalReport, ReportContext,
-};
-use crate::domain::run::{RunContext, RunRef};
+use crate::domain::report::{build_report, unused_namespaces, JobDetails, ReportContext};
+use crate::domain::run::RunContext;
 use crate::domain::usage::Usage;
 use crate::domain::{clock, keys};
 use crate::error::{Error, IamError};
@@ -103,7 +101,7 @@ async fn write_one(
     holdings: Option<&Slice>,
 ) -> Result<PrincipalOutcome, Error> {
     let run = &state.run;
-    let previous = previous_report(deps, run, job).await?;
+    let previous = carrying::previous_report(&deps.store, run, &job.arn).await?;
     let ctx = ReportContext {
         previous: previous.as_ref().map(|(run, report)| Previous {
             run,
@@ -204,38 +202,6 @@ async fn job_details(
         }
         _ => (job.status, recorded()),
     })
-}
-
-/// The principal's previous report: its report in the first of its account's earlier
-/// runs that has one (newest first; usually the first: one S3 read, the extra read
-/// `changes` and history cost). None in any: the principal is new since the first, with
-/// nothing to inherit. A report that can't be read as one is passed over, said aloud. A
-/// context without an account (before organization runs) looks in the run's previous
-/// run.
-async fn previous_report(
-    deps: &JobDeps,
-    run: &RunContext,
-    job: &Job,
-) -> Result<Option<(RunRef, Option<PrincipalReport>)>, Error> {
-    let candidates: &[RunRef] = match &run.account {
-        Some(account) => &account.previous_runs,
-        None => run.previous_run.as_slice(),
-    };
-    for prev in candidates {
-        let key = if prev.account_keys {
-            keys::report_key(&prev.dt, &prev.run_id, run.account_of(&job.arn), &job.arn)
-        } else {
-            keys::report_key_before_accounts(&prev.dt, &prev.run_id, &job.arn)
-        };
-        let Some(stored) = deps.store.get_json_opt::<serde_json::Value>(&key).await? else {
-            continue;
-        };
-        match serde_json::from_value::<PrincipalReport>(stored) {
-            Ok(report) => return Ok(Some((prev.clone(), Some(report)))),
-            Err(e) => tracing::warn!(key, error = %e, "previous report unreadable; passed over"),
-        }
-    }
-    Ok(candidates.first().map(|first| (first.clone(), None)))
 }
 
 /// Re-reads, fresh, what the credential report (up to four hours old) says is unused of

@@ -31,6 +31,10 @@ pub struct Batch {
     /// The carriable principals of this (scanned) batch drawn for the sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sampled: Vec<String>,
+    /// A carry batch's groups and managed policies carried on their witnesses' word (the
+    /// users and roles used since their data, scanned before this batch), by ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub witnesses: BTreeMap<String, Vec<String>>,
 }
 
 impl Batch {

@@ -1,8 +1,11 @@
 //! A carried report's data: what IAM said in the previous report, as IAM would say it
 //! again (`details_of`), to be built and judged at this run's `as_of` like a fresh job;
-//! and a sampled principal's fresh report against its carried one (`differences`).
+//! and a sampled principal's fresh report against its carried one (`differences`); a
+//! group's or policy's previous report against its witnesses' fresh ones
+//! (`witnessed_unchanged`).
 
 use crate::domain::clock::utc;
+use crate::domain::incremental::ADVISOR_LAG_HOURS;
 use crate::domain::report::{
     ActionAccess, CarriedFrom, JobDetails, PrincipalReport, ServiceAccess,
 };
@@ -153,4 +156,45 @@ pub fn differences(fresh: &PrincipalReport, carried: &PrincipalReport) -> Vec<St
         }
     }
     out
+}
+
+/// Whether a group's or managed policy's `previous` report still holds, by the fresh
+/// reports (this run's) of the users and roles used since its data (`witnesses`, by
+/// ARN; `None`: no fresh report). A use through it is a use by one of them, which
+/// their own report records (every service their policies grant, its last use), so
+/// it holds when each witness's report is COMPLETED and shows each of its services
+/// last used, if ever, before its data less IAM's four hours (a use that old was
+/// already in it). A service missing from a witness's report (a boundary, or a
+/// grant IAM reads otherwise) is not known unused: it does not hold. `Err`: why not.
+pub fn witnessed_unchanged(
+    previous: &PrincipalReport,
+    witnesses: &[(&str, Option<&PrincipalReport>)],
+) -> Result<(), String> {
+    let data = previous
+        .job
+        .created
+        .as_deref()
+        .and_then(utc::parse)
+        .ok_or("the previous report has no job time")?;
+    let horizon = data - time::Duration::hours(ADVISOR_LAG_HOURS);
+    for (arn, fresh) in witnesses {
+        let fresh = fresh
+            .filter(|r| r.job.status.is_completed() && r.carried_from.is_none())
+            .ok_or_else(|| format!("{arn}: no fresh COMPLETED report this run"))?;
+        let last: BTreeMap<&str, Option<&str>> = fresh
+            .services
+            .iter()
+            .map(|s| (s.namespace.as_str(), s.last_authenticated.as_deref()))
+            .collect();
+        for s in &previous.services {
+            match last.get(s.namespace.as_str()) {
+                None => return Err(format!("{arn}: {} not in its report", s.namespace)),
+                Some(Some(t)) if utc::parse(t).is_none_or(|t| t >= horizon) => {
+                    return Err(format!("{arn}: used {} at {t}", s.namespace))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
 }

@@ -6,6 +6,11 @@
 //! `full_refresh_days`, and nothing of it was used since that data was current:
 //! every authentication IAM records in bulk is older than the data's time minus IAM's
 //! four hours and the longest session that authentication could have opened.
+//!
+//! A group or managed policy some of whose users or roles were used since is carried
+//! on their word instead (`Carry::Witnessed`): they are scanned first, this run, and
+//! Generate carries it only when their fresh reports show no use, since its data, of
+//! any service it grants (`carried::witnessed_unchanged`).
 
 use crate::domain::clock::utc;
 use crate::domain::incremental::fingerprint::hash;
@@ -37,6 +42,15 @@ fn before(last: Option<&str>, limit: OffsetDateTime) -> bool {
         None => true,
         Some(t) => utc::parse(t).is_some_and(|t| t < limit),
     }
+}
+
+/// At most this many witnesses for one group or policy: past it, its own job costs
+/// less than reading theirs.
+pub const MAX_WITNESSES: usize = 32;
+
+fn kind(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    resource.split('/').next().unwrap_or_default()
 }
 
 impl<'a> Activity<'a> {
@@ -76,24 +90,56 @@ impl<'a> Activity<'a> {
         let Some(h) = self.holdings.get(arn) else {
             return false;
         };
-        let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-        match resource.split('/').next().unwrap_or_default() {
+        match kind(arn) {
             "role" => before(
                 h.role_last_used.as_deref(),
                 since - lag - Duration::hours(ROLE_SESSION_HOURS),
             ),
             "user" => self.user_quiet(arn, since),
-            "group" => {
-                let name = arn.rsplit('/').next().unwrap_or_default();
-                let of = self.members.get(name).map_or(&[][..], Vec::as_slice);
-                of.iter().all(|member| self.quiet(member, since))
-            }
-            "policy" => {
-                let of = self.attached_to.get(arn).map_or(&[][..], Vec::as_slice);
-                of.iter().all(|entity| self.quiet(entity, since))
-            }
+            "group" => self
+                .members_of(arn)
+                .iter()
+                .all(|member| self.quiet(member, since)),
+            "policy" => self
+                .entities_of(arn)
+                .iter()
+                .all(|entity| self.quiet(entity, since)),
             _ => false,
         }
+    }
+
+    fn members_of(&self, group: &str) -> &[&'a str] {
+        let name = group.rsplit('/').next().unwrap_or_default();
+        self.members.get(name).map_or(&[][..], Vec::as_slice)
+    }
+
+    fn entities_of(&self, policy: &str) -> &[&'a str] {
+        self.attached_to.get(policy).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The users and roles acting for a group (its members) or a managed policy (its
+    /// users and roles, and its groups' members) that were used since `since`: whose
+    /// fresh reports can say whether any of that use went through it. `None` when `arn`
+    /// is neither, none was used (it is quiet), or more than `MAX_WITNESSES` were.
+    pub fn witnesses(&self, arn: &str, since: OffsetDateTime) -> Option<Vec<String>> {
+        let acting: Vec<&str> = match kind(arn) {
+            "group" => self.members_of(arn).to_vec(),
+            "policy" => self
+                .entities_of(arn)
+                .iter()
+                .flat_map(|e| match kind(e) {
+                    "group" => self.members_of(e).to_vec(),
+                    _ => vec![*e],
+                })
+                .collect(),
+            _ => return None,
+        };
+        let used: std::collections::BTreeSet<String> = acting
+            .into_iter()
+            .filter(|a| !self.quiet(a, since))
+            .map(str::to_string)
+            .collect();
+        (!used.is_empty() && used.len() <= MAX_WITNESSES).then(|| used.into_iter().collect())
     }
 
     /// A user's credentials unused since its data (`since`) less IAM's lag and a key's
@@ -134,13 +180,24 @@ pub struct Candidate<'a> {
     pub previous: Option<&'a CarryRow>,
 }
 
+/// How a principal the rule carries is carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carry {
+    /// Nothing of it was used since its data.
+    Quiet,
+    /// A group or managed policy some of whose users or roles were used since: carried
+    /// when their fresh reports (scanned first, this run) show no use of its services
+    /// since its data; else scanned after them.
+    Witnessed(Vec<String>),
+}
+
 /// The rule, for one principal: carried (`Ok`), or scanned and why.
 pub fn decide(
     c: &Candidate<'_>,
     activity: &Activity<'_>,
     full_refresh_days: u32,
     wants_entities: bool,
-) -> Result<(), ScanReason> {
+) -> Result<Carry, ScanReason> {
     let row = c.previous.ok_or(ScanReason::NotInPreviousRun)?;
     if row.status != JobStatus::Completed {
         return Err(ScanReason::PreviousNotCompleted);
@@ -165,10 +222,13 @@ pub fn decide(
     if wants_entities && grouped && !row.entities {
         return Err(ScanReason::NoEntities);
     }
-    if !activity.quiet(c.arn, data) {
-        return Err(ScanReason::UsedSince);
+    if activity.quiet(c.arn, data) {
+        return Ok(Carry::Quiet);
     }
-    Ok(())
+    activity
+        .witnesses(c.arn, data)
+        .map(Carry::Witnessed)
+        .ok_or(ScanReason::UsedSince)
 }
 
 /// The sample of the carriable `arns` scanned anyway: `percent` of them, at least one,

@@ -10,7 +10,7 @@ use crate::domain::account::{AccountCarry, AccountItem};
 use crate::domain::arn::PrincipalArn;
 use crate::domain::batch::{sizing, Batch};
 use crate::domain::clock::{self, utc};
-use crate::domain::incremental::rule::{self, Activity, Candidate};
+use crate::domain::incremental::rule::{self, Activity, Candidate, Carry};
 use crate::domain::incremental::{CarryRow, CarryVerdict, IncrementalOptions, OutcomeMark};
 use crate::domain::keys;
 use crate::domain::outcome::BatchResult;
@@ -78,7 +78,10 @@ pub(super) async fn batches(
     };
     let wanted: BTreeSet<&str> = principals.iter().map(PrincipalArn::as_str).collect();
     let rows = previous_rows(store, account, &wanted).await?;
-    let carriable = carriable(&principals, &rows, options, authorization, bulk);
+    let Carriable {
+        quiet: carriable,
+        mut witnessed,
+    } = carriable(&principals, &rows, options, authorization, bulk);
     let refs: Vec<&str> = carriable.iter().map(String::as_str).collect();
     let sampled: BTreeSet<String> = rule::sample(&refs, options.sample_percent, &bulk.run.run_id)
         .into_iter()
@@ -88,8 +91,9 @@ pub(super) async fn batches(
     let carry_set: BTreeSet<String> = carriable
         .into_iter()
         .filter(|a| !sampled.contains(a))
+        .chain(witnessed.keys().cloned())
         .collect();
-    tracing::info!(account = %account.id, carriable = count, sampled = sampled.len(), "incremental: carried or scanned");
+    tracing::info!(account = %account.id, carriable = count, witnessed = witnessed.len(), sampled = sampled.len(), "incremental: carried or scanned");
     let (carry, scan): (Vec<PrincipalArn>, Vec<PrincipalArn>) = principals
         .into_iter()
         .partition(|a| carry_set.contains(a.as_str()));
@@ -107,6 +111,11 @@ pub(super) async fn batches(
     for b in &mut carry {
         b.index += offset;
         b.carry = true;
+        b.witnesses = b
+            .arns
+            .iter()
+            .filter_map(|a| Some((a.to_string(), witnessed.remove(a.as_str())?)))
+            .collect();
     }
     let info = AccountCarry {
         scan_batches: scan.len() as u32,
@@ -121,6 +130,13 @@ pub(super) async fn batches(
     })
 }
 
+/// The principals the rule carries: quiet ones, and groups and policies with their
+/// witnesses (each one scanned this run).
+struct Carriable {
+    quiet: Vec<String>,
+    witnessed: BTreeMap<String, Vec<String>>,
+}
+
 /// The principals the rule carries, given what the previous run said of each (`rows`)
 /// and what IAM's bulk reads say now; why the others are scanned, logged in counts.
 fn carriable(
@@ -129,7 +145,7 @@ fn carriable(
     options: &IncrementalOptions,
     authorization: &Authorization,
     bulk: &Bulk<'_>,
-) -> Vec<String> {
+) -> Carriable {
     let empty = BTreeMap::new();
     let credentials = bulk.credentials;
     let activity = Activity::new(
@@ -138,36 +154,43 @@ fn carriable(
         credentials.and_then(|c| c.generated.as_deref().and_then(utc::parse)),
         clock::as_of(&bulk.run.started_at),
     );
+    let scanned: BTreeSet<&str> = principals.iter().map(PrincipalArn::as_str).collect();
     let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
-    let carriable: Vec<String> = principals
-        .iter()
-        .map(PrincipalArn::as_str)
-        .filter(|arn| {
-            let candidate = Candidate {
-                arn,
-                principal_id: bulk.ids.get(*arn).map(String::as_str),
-                fingerprint: bulk.fingerprints.get(*arn).map(String::as_str),
-                previous: rows.get(*arn),
-            };
-            let verdict = rule::decide(
-                &candidate,
-                &activity,
-                options.full_refresh_days,
-                bulk.run.report.entities,
-            );
-            if let Err(why) = verdict {
-                *reasons.entry(format!("{why:?}")).or_default() += 1;
+    let mut out = Carriable {
+        quiet: Vec::new(),
+        witnessed: BTreeMap::new(),
+    };
+    for arn in principals.iter().map(PrincipalArn::as_str) {
+        let candidate = Candidate {
+            arn,
+            principal_id: bulk.ids.get(arn).map(String::as_str),
+            fingerprint: bulk.fingerprints.get(arn).map(String::as_str),
+            previous: rows.get(arn),
+        };
+        match rule::decide(
+            &candidate,
+            &activity,
+            options.full_refresh_days,
+            bulk.run.report.entities,
+        ) {
+            Ok(Carry::Quiet) => out.quiet.push(arn.to_string()),
+            // Each witness is scanned this run (not carried: it was used), if selected.
+            Ok(Carry::Witnessed(w)) if w.iter().all(|w| scanned.contains(w.as_str())) => {
+                out.witnessed.insert(arn.to_string(), w);
             }
-            verdict.is_ok()
-        })
-        .map(str::to_string)
-        .collect();
+            Ok(Carry::Witnessed(_)) => {
+                *reasons.entry("WitnessNotScanned".into()).or_default() += 1;
+            }
+            Err(why) => *reasons.entry(format!("{why:?}")).or_default() += 1,
+        }
+    }
     tracing::info!(
-        carriable = carriable.len(),
+        carriable = out.quiet.len(),
+        witnessed = out.witnessed.len(),
         ?reasons,
         "incremental: the rule"
     );
-    carriable
+    out
 }
 
 /// VerifySample: the account's scanned batches are done; judge its sample from their
