@@ -57,8 +57,12 @@ lint: ## rustfmt, clippy, and the stack lints (cfn-lint, sam validate --lint, ch
 build: ## compile everything (dev profile, shared by tests and the local stack)
 	cargo build --workspace --all-targets
 
-build-lambdas: setup-deploy ## release binaries for AWS (arm64, cargo-lambda + zig from .venv)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
+# The functions' architecture for build-lambdas and package: arm64 (the template's) or x86_64.
+ARCH ?= arm64
+
+build-lambdas: setup-deploy ## release binaries for AWS (ARCH=arm64, or x86_64; cargo-lambda + zig from .venv)
+	@case "$(ARCH)" in arm64|x86_64) ;; *) echo "make: ARCH=$(ARCH): arm64 or x86_64" >&2; exit 2;; esac
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(subst _,-,$(ARCH)) --workspace
 
 test: setup build ## unit + adapter tests, emulator conformance, the page in chromium, end-to-end on the local stack, stack lints
 	cargo fmt --all -- --check
@@ -100,8 +104,8 @@ deploy: sam-build ## sam deploy of what sam-build built; guided the first time (
 	cd infra && if [ -z "$(GUIDED)" ] && grep -q '^region' samconfig.toml; then \
 	    ../.venv-sam/bin/sam deploy; else ../.venv-sam/bin/sam deploy --guided; fi
 
-package: build-lambdas ## dist/iam-last-accessed-<version>.zip: packaged template, function zips, deploy.sh (needs only the AWS CLI to deploy)
-	.venv-sam/bin/python infra/package.py bundle --binaries target/lambda
+package: build-lambdas ## dist/iam-last-accessed-<version>.zip: packaged template, function zips, deploy.sh (needs only the AWS CLI to deploy); ARCH=x86_64: -x86_64.zip
+	.venv-sam/bin/python infra/package.py bundle --binaries target/lambda --architecture $(ARCH)
 
 # The version of the workspace (Cargo.toml), read when publish runs.
 VERSION = $(shell .venv-sam/bin/python infra/package.py version)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bundles iam-last-accessed for a deploy with the AWS CLI alone (no Rust, no SAM CLI).
 
-    python infra/package.py bundle --binaries target/lambda [--out dist] [--template infra/template.yaml]
+    python infra/package.py bundle --binaries target/lambda [--architecture arm64|x86_64] [--out dist] [--template infra/template.yaml]
     python infra/package.py version
 
 `bundle` takes already-built `bootstrap` binaries (`make package` builds them first with
@@ -19,9 +19,10 @@ lambda's layout, or DIR/<binary>) and writes dist/iam-last-accessed-<version>.zi
 
 The template keeps its SAM transform (CloudFormation runs it at deploy time, hence
 CAPABILITY_AUTO_EXPAND). The version is the workspace's (Cargo.toml [workspace.package]);
-`version` prints it. Each binary must be built for the template's architecture (ELF
-machine checked); --any-architecture skips that check (the stack tests bundle the x86_64
-dev binaries, which the local stack never runs from the zip). Needs PyYAML (.venv-sam).
+`version` prints it. Each binary must be built for the functions' architecture (ELF
+machine checked): the template's arm64, or --architecture x86_64 (make package ARCH=x86_64),
+which sets the packaged template's functions to x86_64 and names the bundle
+iam-last-accessed-<version>-x86_64.zip. Needs PyYAML (.venv-sam).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def find_bootstrap(binaries: str, binary: str) -> str:
         if os.path.isfile(candidate):
             return candidate
     raise BundleError(f"no bootstrap for {binary}: neither {binaries}/{binary}/bootstrap nor {binaries}/{binary} "
-                      f"(build them first: cargo lambda build --release --arm64, or make package)")
+                      f"(build them first: cargo lambda build --release --arm64, or make package [ARCH=x86_64])")
 
 
 def check_architecture(path: str, body: bytes, architecture: str) -> None:
@@ -116,8 +117,10 @@ def check_architecture(path: str, body: bytes, architecture: str) -> None:
     machine = int.from_bytes(body[18:20], order)
     if machine != ELF_MACHINES.get(architecture):
         found = next((a for a, m in ELF_MACHINES.items() if m == machine), f"ELF machine {machine}")
-        raise BundleError(f"{path} is built for {found}, the template deploys {architecture} "
-                          f"(cargo lambda build --release --arm64 builds arm64)")
+        flag = architecture.replace("_", "-")
+        raise BundleError(f"{path} is built for {found}, the functions are {architecture} "
+                          f"(cargo lambda build --release --{flag} builds them; make package ARCH={found} "
+                          f"bundles {found} binaries)")
 
 
 def function_zip(bootstrap: bytes) -> bytes:
@@ -140,10 +143,17 @@ def artifact_location(name: str) -> dict:
 
 
 def packaged(template: dict, template_path: str, binaries: str, version: str,
-             any_architecture: bool) -> tuple[dict, dict[str, bytes]]:
-    """The packaged template and its artifacts ({file name: bytes})."""
+             architecture: str | None = None) -> tuple[dict, dict[str, bytes]]:
+    """The packaged template and its artifacts ({file name: bytes}); `architecture`: the
+    functions' instead of the template's."""
     template = copy.deepcopy(template)
     resources = template.get("Resources") or {}
+    if architecture:
+        template.setdefault("Globals", {}).setdefault("Function", {})["Architectures"] = [architecture]
+        for resource in resources.values():
+            props = resource.get("Properties") or {}
+            if resource.get("Type") == "AWS::Serverless::Function" and "Architectures" in props:
+                props["Architectures"] = [architecture]
     parameters = template.setdefault("Parameters", {})
     clash = sorted(set(ARTIFACT_PARAMETERS) & set(parameters))
     if clash:
@@ -163,8 +173,7 @@ def packaged(template: dict, template_path: str, binaries: str, version: str,
             with open(path, "rb") as f:
                 body = f.read()
             [architecture] = props.get("Architectures", function_globals.get("Architectures", ["x86_64"]))
-            if not any_architecture:
-                check_architecture(path, body, architecture)
+            check_architecture(path, body, architecture)
             archive = function_zip(body)
             name = content_name(binary, ".zip", archive)
             artifacts[name] = archive
@@ -224,7 +233,8 @@ def deploy_script(template: dict, version: str) -> str:
     return script
 
 
-def write_bundle(out_dir: str, version: str, template: dict, artifacts: dict[str, bytes]) -> str:
+def write_bundle(out_dir: str, version: str, template: dict, artifacts: dict[str, bytes],
+                 suffix: str = "") -> str:
     top = f"{NAME}-{version}"
     files: dict[str, tuple[bytes, int]] = {
         "template.json": (json.dumps(template, indent=1).encode() + b"\n", 0o644),
@@ -236,7 +246,7 @@ def write_bundle(out_dir: str, version: str, template: dict, artifacts: dict[str
     for name, body in artifacts.items():
         files[f"artifacts/{name}"] = (body, 0o644)
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{top}.zip")
+    path = os.path.join(out_dir, f"{top}{suffix}.zip")
     with zipfile.ZipFile(path + ".part", "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(files):
             body, mode = files[name]
@@ -254,9 +264,11 @@ def bundle(args: argparse.Namespace) -> str:
     if not re.fullmatch(r"\d+\.\d+\.\d+", version):
         raise BundleError(f"version {version!r} is not MAJOR.MINOR.PATCH (the Serverless Application Repository wants one)")
     template_path = os.path.abspath(args.template)
-    template, artifacts = packaged(load_template(template_path), template_path, args.binaries, version,
-                                   args.any_architecture)
-    return write_bundle(args.out, version, template, artifacts)
+    source = load_template(template_path)
+    declared = ((source.get("Globals") or {}).get("Function") or {}).get("Architectures", ["x86_64"])
+    other = args.architecture if args.architecture and [args.architecture] != declared else None
+    template, artifacts = packaged(source, template_path, args.binaries, version, other)
+    return write_bundle(args.out, version, template, artifacts, f"-{other}" if other else "")
 
 
 def main(argv: list[str]) -> int:
@@ -267,8 +279,8 @@ def main(argv: list[str]) -> int:
                       help="folder of the built binaries: DIR/<binary>/bootstrap (cargo lambda) or DIR/<binary>")
     make.add_argument("--template", default=os.path.join(ROOT, "infra", "template.yaml"))
     make.add_argument("--out", default=os.path.join(ROOT, "dist"))
-    make.add_argument("--any-architecture", action="store_true",
-                      help="accept binaries of another architecture than the template's (tests only)")
+    make.add_argument("--architecture", choices=sorted(ELF_MACHINES),
+                      help="the functions' architecture, when not the template's (arm64)")
     sub.add_parser("version", help="print the version the bundle gets")
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,7 @@
 """The bundle `make package` ships (dist/iam-last-accessed-<version>.zip): what a user
 deploys with the AWS CLI alone. Built here by infra/package.py, as `make package` runs it,
-from the test build's binaries (target/debug, x86_64: moto stores a function's code and never
-runs it, so --any-architecture), then checked as a user would meet it: its files, its
+from the test build's binaries (target/debug, x86_64, so --architecture x86_64, as `make
+package ARCH=x86_64`; moto stores a function's code and never runs it), then checked as a user would meet it: its files, its
 template through cfn-lint (as infra/lint.sh), its deploy.sh through shellcheck and --help,
 and its packaged template created as a stack on an emulator of its own, with the artifacts
 uploaded to a bucket of the user's as deploy.sh uploads them and the SAM transform run as
@@ -57,10 +57,10 @@ def functions() -> dict[str, str]:
 def bundle(tmp_path_factory) -> dict:
     """{"zip": path, "files": {name under the top folder: (bytes, mode)}, "dir": unpacked folder}."""
     out = tmp_path_factory.mktemp("dist")
-    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", "target/debug", "--any-architecture",
+    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", "target/debug", "--architecture", "x86_64",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stdout + made.stderr
-    path = out / f"iam-last-accessed-{version()}.zip"
+    path = out / f"iam-last-accessed-{version()}-x86_64.zip"
     assert made.stdout.strip().endswith(path.name), made.stdout
     files = {}
     unpacked = tmp_path_factory.mktemp("bundle")
@@ -93,6 +93,7 @@ def test_the_bundle_holds_the_packaged_template_each_function_and_the_definition
     assert f"Version {version()}." in template["Description"]
     assert template["Metadata"]["AWS::ServerlessRepo::Application"]["SemanticVersion"] == version()
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert template["Globals"]["Function"]["Architectures"] == ["x86_64"], "--architecture x86_64"
     used = set()
     for logical, binary in functions().items():
         code = template["Resources"][logical]["Properties"]["CodeUri"]
@@ -109,6 +110,15 @@ def test_the_bundle_holds_the_packaged_template_each_function_and_the_definition
     used.add(definition["Key"]["Fn::Sub"])
     assert {"artifacts/" + k.removeprefix("${ArtifactPrefix}/") for k in used} == \
         {n for n in files if n.startswith("artifacts/")}, "every artifact is used, and only those"
+
+
+def test_a_binary_not_built_for_the_templates_architecture_is_refused_by_name(tmp_path):
+    """Without --architecture the functions are the template's arm64: the x86_64 dev build is refused."""
+    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", "target/debug", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 1, made.stdout + made.stderr
+    assert "target/debug/" in made.stderr and "is built for x86_64, the functions are arm64" in made.stderr, made.stderr
+    assert not list(tmp_path.iterdir()), "no bundle"
 
 
 def test_the_packaged_template_passes_cfn_lint(bundle):
@@ -201,7 +211,7 @@ def test_the_packaged_template_creates_a_stack_from_the_users_bucket(bundle):
             conf = lam.get_function(FunctionName=physical[logical])["Configuration"]
             assert conf["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode(), \
                 f"{logical} does not run the bundle's zip"
-            assert (conf["Runtime"], conf["Handler"], conf["Architectures"]) == ("provided.al2023", "bootstrap", ["arm64"])
+            assert (conf["Runtime"], conf["Handler"], conf["Architectures"]) == ("provided.al2023", "bootstrap", ["x86_64"])
             arns.append(conf["FunctionArn"])
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         definition = sfn.describe_state_machine(stateMachineArn=outputs["StateMachineArn"])["definition"]
