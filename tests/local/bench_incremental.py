@@ -36,15 +36,15 @@ others (the stack's own roles, used within the rule's margins before the baselin
 Reading the figures. A scanned principal costs two IAM calls (Generate + Get), a carried
 one none; Plan adds a handful (the lists, GetAccountAuthorizationDetails, the credential
 report). So incremental_iam_calls_per_principal ~ 2 x scanned / principals. scanned is
-more than CHURN x principals: the rule rescans a group when any member was used (of
-anything: RoleLastUsed and the credential report do not say which service) and a managed
-policy when any entity it is attached to was, and a new permission moves the
-fingerprint of the principal's members or entities. In the seeded account (each
+more than CHURN x principals: a new permission moves the fingerprint of the principal's
+members or entities, and a used entity's groups and managed policies that grant the
+service it used are rescanned (the others are carried on its word: its fresh report,
+scanned first, shows it used none of their services). In the seeded account (each
 customer-managed policy attached to ~2.5 random entities, 60 % of the users in a group of
-~6) one changed principal moves about 2.5: at N=2000 CHURN=0.1, 200 changes moved 497
-principals, plus the 2 % sample (31) and 7 used in the 16 h before the baseline scan
-(roles: IAM's 4 h + a 12 h session) = 535 scanned, 1,083 calls over 2,009 principals,
-0.539. Seeded users' old activity uses no credential (they have none), which the
+~6), at N=2000 CHURN=0.1 the 200 changes and those they moved were 401 scanned, plus the
+2 % sample (31) and 3 roles used in the 16 h before the baseline scan (IAM's 4 h + a 12 h
+session) = 435 scanned, 883 calls over 2,009 principals, 0.440 (0.539 before groups and
+policies were carried on their witnesses' word). Seeded users' old activity uses no credential (they have none), which the
 credential report cannot show: the rule (rightly, by what IAM says) treats them as quiet.
 The baseline reads no credential report (recommendations off), so the incremental run's
 report is generated after the churn and shows the churn's key uses; a baseline that read
@@ -137,10 +137,16 @@ def plan_churn(truth, share: float, seed_value: int = 42) -> list[Change]:
 
 
 def touched_by(truth, changes) -> set:
-    """The principals whose rule outcome the changes move: a used principal, its groups and
-    the managed policies attached to it or them; a changed principal, and, for a group its
-    members, for a managed policy its entities (and their members): their fingerprints
-    include it (docs/design.md, "Incremental scans")."""
+    """The principals whose rule outcome the changes move: a used principal, and those of
+    its groups and of the managed policies attached to it or them that grant the service it
+    used (the others are carried on its word: its fresh report shows it used none of theirs);
+    a changed principal, and, for a group its members, for a managed policy its entities
+    (and their members): their fingerprints include it (docs/design.md, "Incremental
+    scans")."""
+    def grants(arn, service):
+        granted = truth.granted.get(arn, [])
+        return "*" in granted or service in granted
+
     groups_of, policies_of = {}, {}
     for group, users in truth.members.items():
         for u in users:
@@ -151,10 +157,11 @@ def touched_by(truth, changes) -> set:
     out = set()
     for c in changes:
         if c.what == "use":
+            out.add(c.actor)
             holders = [c.actor] + groups_of.get(c.actor, [])
-            out.update(holders)
+            out.update(g for g in holders[1:] if grants(g, c.service))
             for h in holders:
-                out.update(policies_of.get(h, []))
+                out.update(p for p in policies_of.get(h, []) if grants(p, c.service))
         else:
             out.add(c.arn)
             if kind_of(c.arn) == "group":
@@ -335,7 +342,8 @@ def run(ctx, run_input, say):
     comments = [
         f"# incremental: CHURN={share:g} changed {len(changes)} principals ({sum(1 for c in changes if c.what == 'use')} a new use, "
         f"{sum(1 for c in changes if c.what == 'policy')} a new permission), which moves the rule for {len(churn.touched)} "
-        f"(a used user's groups, a used entity's managed policies, a changed group's members, a changed policy's entities)",
+        f"(a used entity's groups and managed policies that grant what it used, a changed group's members, a changed "
+        f"policy's entities)",
         f"# incremental: its scanned principals by why: {json.dumps(dict(sorted(why.items())))} (other: not touched by the churn: "
         f"the stack's own roles, or used within the rule's margins before the baseline scan); mismatches "
         f"{counts.get('mismatches')}, fallback_accounts {counts.get('fallback_accounts')}"
