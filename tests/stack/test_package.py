@@ -7,6 +7,9 @@ and its packaged template created as a stack on an emulator of its own, with the
 uploaded to a bucket of the user's as deploy.sh uploads them and the SAM transform run as
 tests/local/stack.py runs it (CloudFormation runs it server-side; moto does not).
 
+PACKAGE_BINARIES=target/lambda runs the same checks on what `make package ARCH=x86_64`
+built (cargo lambda's release binaries) instead of the test build's.
+
 Needs the port EMULATOR_PORT_COPIES (5300) free."""
 
 from __future__ import annotations
@@ -36,6 +39,13 @@ import stack as local_stack  # noqa: E402  (tests/local/stack.py: the template l
 
 PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 SAM_PYTHON = os.path.join(ROOT, ".venv-sam", "bin", "python")
+# The x86_64 binaries bundled: the test build's, or cargo lambda's (DIR/<binary>/bootstrap).
+BINARIES = os.environ.get("PACKAGE_BINARIES", "target/debug")
+
+
+def binary_path(binary: str) -> str:
+    nested = os.path.join(ROOT, BINARIES, binary, "bootstrap")
+    return nested if os.path.isfile(nested) else os.path.join(ROOT, BINARIES, binary)
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT_COPIES", "5300"))
 USER_BUCKET = "my-deploy-artifacts"
 PREFIX = "iam-last-accessed/test"
@@ -57,7 +67,7 @@ def functions() -> dict[str, str]:
 def bundle(tmp_path_factory) -> dict:
     """{"zip": path, "files": {name under the top folder: (bytes, mode)}, "dir": unpacked folder}."""
     out = tmp_path_factory.mktemp("dist")
-    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", "target/debug", "--architecture", "x86_64",
+    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", BINARIES, "--architecture", "x86_64",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stdout + made.stderr
     path = out / f"iam-last-accessed-{version()}-x86_64.zip"
@@ -101,8 +111,8 @@ def test_the_bundle_holds_the_packaged_template_each_function_and_the_definition
             [entry] = z.infolist()
             assert entry.filename == "bootstrap"
             assert stat.S_IMODE(entry.external_attr >> 16) == 0o755, "Lambda runs bootstrap: it must be executable"
-            with open(os.path.join(ROOT, "target", "debug", binary), "rb") as f:
-                assert z.read(entry) == f.read(), f"{logical}'s zip is not target/debug/{binary}"
+            with open(binary_path(binary), "rb") as f:
+                assert z.read(entry) == f.read(), f"{logical}'s zip is not {binary_path(binary)}"
         used.add(code["Key"]["Fn::Sub"])
     definition = template["Resources"]["StateMachine"]["Properties"]["DefinitionUri"]
     with open(os.path.join(ROOT, "statemachine", "last-accessed.asl.json"), "rb") as f:
@@ -114,10 +124,10 @@ def test_the_bundle_holds_the_packaged_template_each_function_and_the_definition
 
 def test_a_binary_not_built_for_the_templates_architecture_is_refused_by_name(tmp_path):
     """Without --architecture the functions are the template's arm64: the x86_64 dev build is refused."""
-    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", "target/debug", "--out", str(tmp_path)],
+    made = subprocess.run([SAM_PYTHON, "infra/package.py", "bundle", "--binaries", BINARIES, "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert made.returncode == 1, made.stdout + made.stderr
-    assert "target/debug/" in made.stderr and "is built for x86_64, the functions are arm64" in made.stderr, made.stderr
+    assert f"{BINARIES}/" in made.stderr and "is built for x86_64, the functions are arm64" in made.stderr, made.stderr
     assert not list(tmp_path.iterdir()), "no bundle"
 
 
