@@ -59,10 +59,12 @@ build: ## compile everything (dev profile, shared by tests and the local stack)
 
 # The functions' architecture for build-lambdas and package: arm64 (the template's) or x86_64.
 ARCH ?= arm64
+# The Lambda binaries (not the CLI, nor the core's bench programs).
+FUNCTIONS := plan generate check write summarize
 
 build-lambdas: setup-deploy ## release binaries for AWS (ARCH=arm64, or x86_64; cargo-lambda + zig from .venv)
 	@case "$(ARCH)" in arm64|x86_64) ;; *) echo "make: ARCH=$(ARCH): arm64 or x86_64" >&2; exit 2;; esac
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(subst _,-,$(ARCH)) --workspace
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(subst _,-,$(ARCH)) $(FUNCTIONS:%=-p %)
 
 test: setup build ## unit + adapter tests, emulator conformance, the page in chromium, end-to-end on the local stack, stack lints
 	cargo fmt --all -- --check
