@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if enforce:
         authz.enable()
 
+    from moto import backends as moto_backends
     from moto.moto_api._internal.models import moto_api_backend
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     moto_api_backend.set_config(MOTO_CONFIG)
+    # moto's dispatcher lists its own package folder (a stat of each of its ~170 service
+    # folders) for every request, under the lock every request takes: a sixth of the
+    # server's CPU in a scan. The folder does not change while the server runs.
+    modules = tuple(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules
 
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(args.host, args.port, app, threaded=True,
